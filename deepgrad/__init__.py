@@ -1,0 +1,58 @@
+"""deepgrad: a deep learning framework built from the math up, on NumPy alone.
+
+``import deepgrad as torch`` runs PyTorch-style code; ``deepgrad.keras`` (planned) runs
+Keras-style code; both sit on one reverse-mode autodiff engine (:mod:`deepgrad.autograd`)
+whose differentiable primitives live in :mod:`deepgrad.ops`.
+"""
+import numpy as _np
+
+from deepgrad import backend
+from deepgrad.backend import manual_seed
+from deepgrad.autograd import (
+    Tensor, Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, gradcheck,
+    GradcheckError, is_tensor)
+from deepgrad.creation import (
+    tensor, as_tensor, from_numpy, zeros, ones, full, empty, zeros_like, ones_like, full_like,
+    rand, randn, rand_like, randn_like, randint, randperm, arange, linspace, eye)
+from deepgrad.ops import (
+    add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, clamp, maximum, minimum, where,
+    relu, sigmoid, tanh, softmax, log_softmax, sum, mean, var, std, logsumexp, argmax, argmin,
+    amax, amin, matmul, reshape, permute, transpose, flatten, squeeze, unsqueeze, cat,
+    concatenate, stack, split, chunk, eq, ne, lt, le, gt, ge)
+from deepgrad import nn, optim, utils  # noqa: E402
+
+float32 = _np.float32
+float64 = _np.float64
+float16 = _np.float16
+int64 = _np.int64
+int32 = _np.int32
+uint8 = _np.uint8
+bool = _np.bool_
+float = float32
+double = float64
+long = int64
+Size = tuple
+
+__version__ = "0.1.0"
+
+
+def max(input, dim=None, keepdim=False):
+    """``torch.max``: whole-tensor max, (values, indices) along ``dim``, or elementwise."""
+    return to_tensor_for_method(input).max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim=False):
+    """``torch.min``: whole-tensor min, (values, indices) along ``dim``, or elementwise."""
+    return to_tensor_for_method(input).min(dim, keepdim)
+
+
+def mm(a, b):
+    return matmul(a, b)
+
+
+def numel(t):
+    return t.numel()
+
+
+def to_tensor_for_method(x):
+    return x if isinstance(x, Tensor) else Tensor(x)

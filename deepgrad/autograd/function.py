@@ -1,0 +1,118 @@
+"""The ``Function`` base class: one differentiable primitive = forward + backward.
+
+An op is a small subclass::
+
+    class Exp(Function):
+        def forward(self, x):
+            self.out = np.exp(x)        # save only what backward needs
+            return self.out
+        def backward(self, g):
+            return g * self.out         # dL/dx = dL/dy * e^x
+
+``forward`` receives and returns NumPy arrays; ``backward`` receives dL/d(output) and
+returns one gradient per input (``None`` where ``self.needs_grad[i]`` is False). A
+backward never modifies the incoming gradient in place, and never needs to undo
+broadcasting: the engine passes every gradient through :func:`unbroadcast`.
+"""
+import numpy as np
+
+from deepgrad.autograd.grad_mode import state as _grad_state
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` over the axes that broadcasting added or stretched, to get ``shape``.
+
+    If ``y = f(x)`` broadcast ``x`` of shape ``shape`` up to ``grad.shape``, then
+    ``dL/dx`` is ``dL/dy`` summed over the broadcast axes (Chainer's ``sum_to``)::
+
+        (2, 3, 4) -> (3, 1): sum axis 0, then axis 2 with keepdims.
+
+    This is the only place in deepgrad where broadcasting is undone.
+    """
+    if grad.shape == shape:
+        return grad
+    ndim = len(shape)
+    lead = grad.ndim - ndim
+    if lead < 0:
+        raise RuntimeError(f"unbroadcast: gradient of shape {grad.shape} cannot reduce to {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and grad.shape[lead + i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if lead:
+        grad = grad.reshape(shape)
+    if grad.shape != shape:
+        raise RuntimeError(f"unbroadcast: gradient of shape {grad.shape} does not match {shape}")
+    return grad
+
+
+class Function:
+    """A node of the graph: the op that produced a tensor, with what its backward needs.
+
+    Attributes set by :meth:`apply` when a graph is recorded:
+        inputs: the input tensors (``None`` once the graph has been freed by backward).
+        needs_grad: one bool per input: does that input need a gradient?
+    """
+
+    inputs = None
+    needs_grad = ()
+
+    def forward(self, *arrays, **params):
+        raise NotImplementedError
+
+    def backward(self, grad):
+        raise NotImplementedError
+
+    @classmethod
+    def apply(cls, *inputs, **params):
+        """Run ``forward`` on the inputs' arrays; record a node if any input needs a gradient.
+
+        Args:
+            *inputs: Tensors.
+            **params: non-differentiable arguments (axes, shapes, constants).
+        Returns:
+            Tensor: the output, with ``requires_grad`` and this node attached when recorded.
+        """
+        fn = cls()
+        out = fn.forward(*[t.array for t in inputs], **params)
+        if _grad_state.enabled:
+            needs = tuple(t.requires_grad for t in inputs)
+            if True in needs:
+                fn.inputs = inputs
+                fn.needs_grad = needs
+                return _Tensor._from_op(out, fn)
+        return _Tensor._wrap(out)
+
+    def release(self):
+        """Drop the saved arrays and the links to the inputs (after backward)."""
+        self.__dict__.clear()
+        self.inputs = None
+
+
+
+
+
+
+
+_Tensor = None  # set by deepgrad.autograd.tensor (the class is defined after Function)
+
+
+def lift(x, like):
+    """Wrap a Python number or array as a constant tensor, in ``like``'s dtype family.
+
+    A float tensor combined with a Python number keeps its dtype (``x * 2`` stays
+    float32); an integer tensor combined with a Python float becomes float32.
+    """
+    if isinstance(x, _Tensor):
+        return x
+    if isinstance(x, (int, float, bool, np.generic)) or (isinstance(x, np.ndarray) and x.ndim == 0):
+        kind = like.array.dtype.kind
+        if kind in "fc" or isinstance(x, (bool, int, np.integer, np.bool_)):
+            return _Tensor._wrap(np.asarray(x, dtype=like.array.dtype))
+        return _Tensor._wrap(np.asarray(x, dtype=np.float32))
+    return _Tensor(x)
+
+
+def to_tensor(x):
+    """Tensors pass through; anything else becomes a constant tensor."""
+    return x if isinstance(x, _Tensor) else _Tensor(x)

@@ -1,0 +1,305 @@
+"""``Tensor``: an ndarray plus what reverse-mode autodiff needs (grad, requires_grad, node).
+
+The array itself is ``t.array`` (a NumPy array; Chainer's name); ``t.data`` is, as in
+PyTorch, a tensor sharing that array but detached from the graph. Arithmetic, reductions
+and shape methods are thin calls into :mod:`deepgrad.ops`, where each op's forward and
+backward live side by side.
+"""
+import numpy as np
+
+from deepgrad import backend
+from deepgrad.autograd import engine, function
+from deepgrad.autograd.grad_mode import state as _grad_state
+from deepgrad.autograd.tensor_math import TensorMath
+
+_FLOAT_KINDS = "fc"
+
+
+def infer_array(data, dtype=None):
+    """Convert ``data`` to an ndarray with PyTorch's dtype rules.
+
+    Python floats and lists of them become float32 (the default float), Python ints
+    become int64, bools stay bool; a NumPy array keeps its dtype; ``dtype`` overrides.
+    """
+    if isinstance(data, Tensor):
+        data = data.array
+    if dtype is not None:
+        return np.asarray(data, dtype=np.dtype(dtype))
+    if isinstance(data, np.ndarray):
+        return data
+    if isinstance(data, np.generic):
+        return np.asarray(data)
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return arr.astype(backend.default_float, copy=False)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64, copy=False)
+    if arr.dtype.kind == "b":
+        return arr
+    raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
+                    f"(NumPy made dtype {arr.dtype}); expected numbers, lists of numbers or arrays")
+
+
+class Tensor(TensorMath):
+    """An n-dimensional array that records the ops applied to it, for ``backward``.
+
+    Args:
+        data: array-like (list, scalar, ndarray or Tensor).
+        dtype: NumPy/deepgrad dtype; default float32 for floats, int64 for ints.
+        requires_grad (bool): track operations for gradient computation.
+
+    Example:
+        >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+        >>> (x * x).sum().backward()
+        >>> x.grad            # d(sum x^2)/dx = 2x
+        tensor([2., 4., 6.])
+    """
+
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "__weakref__")
+    __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's reflected op
+
+    def __init__(self, data, dtype=None, requires_grad=False):
+        self.array = infer_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, array):
+        """Fast constructor for an op's output that records no graph."""
+        t = cls.__new__(cls)
+        t.array, t.grad, t.requires_grad, t._ctx = array, None, False, None
+        return t
+
+    @classmethod
+    def _from_op(cls, array, fn):
+        """Fast constructor for an op's output that is a node of the graph."""
+        t = cls.__new__(cls)
+        t.array, t.grad, t.requires_grad, t._ctx = array, None, True, fn
+        return t
+
+    # ------------------------------------------------------------------ attributes
+    shape = property(lambda self: self.array.shape)
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
+    is_leaf = property(lambda self: self._ctx is None)
+    grad_fn = property(lambda self: self._ctx)
+    device = property(lambda self: "cpu")
+    T = property(lambda self: self.permute(*range(self.ndim - 1, -1, -1)))
+    mT = property(lambda self: self.transpose(-2, -1))
+
+    def size(self, dim=None):
+        return self.array.shape if dim is None else self.array.shape[dim]
+
+    def dim(self):
+        return self.array.ndim
+
+    def numel(self):
+        return self.array.size
+
+    def __len__(self):
+        if self.array.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.array.shape[0]
+
+    @property
+    def data(self):
+        """A tensor sharing this tensor's array, detached from the graph (PyTorch's ``.data``)."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value):
+        self.array = value.array if isinstance(value, Tensor) else np.asarray(value)
+
+    def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.array.dtype.kind not in _FLOAT_KINDS:
+            raise RuntimeError(f"requires_grad: only floating point tensors can require "
+                               f"gradients, this one has dtype {self.array.dtype}")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    # ------------------------------------------------------------------ autodiff
+    def backward(self, gradient=None, retain_graph=False):
+        """Compute d(self)/d(leaf) for every leaf that requires grad, into ``leaf.grad``.
+
+        Args:
+            gradient: dL/d(self); may be omitted only when ``self`` has a single element.
+            retain_graph (bool): keep the graph so that backward can be called again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward: this tensor does not require grad and has no "
+                               "grad_fn (was it computed under no_grad, or from tensors "
+                               "without requires_grad=True?)")
+        if gradient is None:
+            if self.array.size != 1:
+                raise RuntimeError(f"backward: grad can be implicitly created only for "
+                                   f"scalar outputs; this tensor has shape {self.shape}. "
+                                   f"Pass gradient= of that shape.")
+            g = np.ones(self.array.shape, dtype=self.array.dtype)
+        else:
+            g = np.array(gradient.array if isinstance(gradient, Tensor) else gradient,
+                         dtype=self.array.dtype)
+            if g.shape != self.array.shape:
+                raise RuntimeError(f"backward: gradient has shape {g.shape}, expected "
+                                   f"the tensor's shape {self.shape}")
+        engine.backward(self, g, retain_graph=retain_graph)
+
+    def detach(self):
+        return Tensor._wrap(self.array)
+
+    def zero_(self):
+        self.array[...] = 0
+        return self
+
+    def fill_(self, value):
+        self.array[...] = value
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        self.array[...] = src.array if isinstance(src, Tensor) else src
+        return self
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self):
+        return self.array
+
+    def item(self):
+        if self.array.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"scalar, this one has shape {self.shape}")
+        return self.array.item()
+
+    def tolist(self):
+        return self.array.tolist()
+
+    def __array__(self, dtype=None, copy=None):
+        return self.array if dtype is None else self.array.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.array.size != 1:
+            raise RuntimeError(f"Boolean value of a tensor with {self.array.size} elements is ambiguous")
+        return bool(self.array)
+
+    def __index__(self):
+        return self.array.__index__()
+
+    def __hash__(self):
+        return id(self)
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)`` casts; devices other than ``'cpu'`` are refused."""
+        dtype = kwargs.get("dtype")
+        for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
+            if isinstance(a, str) or a is None:
+                if a not in (None, "cpu"):
+                    raise RuntimeError(f"to: deepgrad runs on the CPU only; received device {a!r}")
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            else:
+                dtype = a
+        return self if dtype is None else self.type(dtype)
+
+    def cpu(self):
+        return self
+
+    def float(self):
+        return self.type(np.float32)
+
+    def double(self):
+        return self.type(np.float64)
+
+    def long(self):
+        return self.type(np.int64)
+
+    def int(self):
+        return self.type(np.int32)
+
+    def bool(self):
+        return self.type(np.bool_)
+
+    def type_as(self, other):
+        return self.type(other.dtype)
+
+    def __repr__(self):
+        body = np.array2string(self.array, separator=", ", prefix="tensor(")
+        extra = ""
+        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+            extra += f", dtype={self.array.dtype}"
+        if self._ctx is not None:
+            extra += f", grad_fn=<{type(self._ctx).__name__}Backward>"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        return f"tensor({body}{extra})"
+
+    # ------------------------------------------------------------------ in-place
+    def _check_inplace(self, name):
+        if self.requires_grad and _grad_state.enabled:
+            raise RuntimeError(f"{name}: a tensor that requires grad is used in an in-place "
+                               f"operation while the graph is being recorded; wrap the update "
+                               f"in `with deepgrad.no_grad():` or use .data")
+
+    def _inplace(self, name, other, ufunc):
+        self._check_inplace(name)
+        ufunc(self.array, other.array if isinstance(other, Tensor) else other,
+              out=self.array, casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace("+=", other, np.add)
+
+    def __isub__(self, other):
+        return self._inplace("-=", other, np.subtract)
+
+    def __imul__(self, other):
+        return self._inplace("*=", other, np.multiply)
+
+    def __itruediv__(self, other):
+        return self._inplace("/=", other, np.true_divide)
+
+    def add_(self, other, alpha=1):
+        return self._inplace("add_", other if alpha == 1 else other * alpha, np.add)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace("sub_", other if alpha == 1 else other * alpha, np.subtract)
+
+    def mul_(self, other):
+        return self._inplace("mul_", other, np.multiply)
+
+    def div_(self, other):
+        return self._inplace("div_", other, np.true_divide)
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace("clamp_")
+        np.clip(self.array, min, max, out=self.array)
+        return self
+
+    def uniform_(self, a=0.0, b=1.0):
+        self.array[...] = backend.rng().uniform(a, b, self.shape)
+        return self
+
+    def normal_(self, mean=0.0, std=1.0):
+        self.array[...] = backend.rng().normal(mean, std, self.shape)
+        return self
+
+    def __setitem__(self, index, value):
+        self._check_inplace("__setitem__")
+        if isinstance(index, Tensor):
+            index = index.array
+        self.array[index] = value.array if isinstance(value, Tensor) else value
+
+
+function._Tensor = Tensor
+
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)

@@ -1,0 +1,17 @@
+"""Differentiable primitives, one family per file; this is the flat list of what they export."""
+from deepgrad.ops.elementwise import (
+    add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, clamp, maximum, minimum, where,
+    cast, clone, eq, ne, lt, le, gt, ge)
+from deepgrad.ops.activation import (
+    relu, leaky_relu, elu, gelu, sigmoid, tanh, softplus, silu, softmax, log_softmax)
+from deepgrad.ops.reduce import (
+    sum, mean, amax, amin, max_with_indices, min_with_indices, var, std, logsumexp, argmax,
+    argmin, norm)
+from deepgrad.ops.shape import (
+    reshape, view, permute, transpose, flatten, squeeze, unsqueeze, expand, broadcast_to,
+    repeat, getitem, cat, concatenate, stack, split, chunk)
+from deepgrad.ops.linalg import matmul, linear
+from deepgrad.ops.loss import (
+    cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+    binary_cross_entropy, binary_cross_entropy_with_logits, kl_div)
+from deepgrad.ops.dropout import dropout

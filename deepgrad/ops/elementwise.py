@@ -1,0 +1,284 @@
+"""Elementwise arithmetic and math: forward and backward side by side.
+
+Broadcasting is allowed everywhere; backward returns gradients of the broadcast shape
+and the engine's :func:`~deepgrad.autograd.function.unbroadcast` sums them back.
+"""
+import numpy as np
+
+from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.autograd import function as _fn
+from deepgrad.ops._util import operands
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, g):
+        return g, g
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, g):
+        return g, (-g if self.needs_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, g):
+        return (g * self.b if self.needs_grad[0] else None,
+                g * self.a if self.needs_grad[1] else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.b = b
+        self.out = a / b
+        return self.out
+
+    def backward(self, g):
+        ga = g / self.b if self.needs_grad[0] else None
+        gb = -g * self.out / self.b if self.needs_grad[1] else None
+        return ga, gb
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, g):
+        return -g
+
+
+class Pow(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.out = a ** b
+        return self.out
+
+    def backward(self, g):
+        a, b = self.a, self.b
+        ga = gb = None
+        if self.needs_grad[0]:
+            if b.ndim == 0 and b == 2:
+                ga = g * (2 * a)
+            else:
+                ga = g * b * a ** (b - 1)
+        if self.needs_grad[1]:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                gb = g * self.out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
+        return ga, gb
+
+
+class Exp(Function):
+    def forward(self, x):
+        self.out = np.exp(x)
+        return self.out
+
+    def backward(self, g):
+        return g * self.out
+
+
+class Log(Function):
+    def forward(self, x):
+        self.x = x
+        return np.log(x)
+
+    def backward(self, g):
+        return g / self.x
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        self.out = np.sqrt(x)
+        return self.out
+
+    def backward(self, g):
+        return g / (2 * self.out)
+
+
+class Abs(Function):
+    def forward(self, x):
+        self.x = x
+        return np.abs(x)
+
+    def backward(self, g):
+        return g * np.sign(self.x)
+
+
+class Clip(Function):
+    def forward(self, x, lo=None, hi=None):
+        self.mask = np.ones(x.shape, dtype=bool)
+        if lo is not None:
+            self.mask &= x >= lo
+        if hi is not None:
+            self.mask &= x <= hi
+        return np.clip(x, lo, hi)
+
+    def backward(self, g):
+        return g * self.mask
+
+
+class Maximum(Function):
+    """max(a, b); where a == b the gradient is split in half (as PyTorch does)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return np.maximum(a, b)
+
+    def backward(self, g):
+        w = (self.a > self.b) + 0.5 * (self.a == self.b)
+        w = w.astype(g.dtype, copy=False)
+        return (g * w if self.needs_grad[0] else None,
+                g * (1 - w) if self.needs_grad[1] else None)
+
+
+class Where(Function):
+    def forward(self, a, b, cond=None):
+        self.cond = cond
+        return np.where(cond, a, b)
+
+    def backward(self, g):
+        zero = np.zeros((), dtype=g.dtype)
+        return (np.where(self.cond, g, zero) if self.needs_grad[0] else None,
+                np.where(self.cond, zero, g) if self.needs_grad[1] else None)
+
+
+class Cast(Function):
+    def forward(self, x, dtype=None):
+        self.src = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, g):
+        return g.astype(self.src)
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, g):
+        return g
+
+
+def add(a, b):
+    """a + b.   d/da = 1, d/db = 1 (summed over broadcast axes)."""
+    return Add.apply(*operands("add", a, b))
+
+
+def sub(a, b):
+    """a - b.   d/da = 1, d/db = -1."""
+    return Sub.apply(*operands("sub", a, b))
+
+
+def mul(a, b):
+    """a * b.   d/da = b, d/db = a."""
+    return Mul.apply(*operands("mul", a, b))
+
+
+def div(a, b):
+    """a / b.   d/da = 1/b, d/db = -a/b^2 = -(a/b)/b."""
+    return Div.apply(*operands("div", a, b))
+
+
+def neg(x):
+    """-x.   d/dx = -1."""
+    return Neg.apply(to_tensor(x))
+
+
+def pow(a, b):
+    """a ** b.   d/da = b a^(b-1), d/db = a^b ln a (taken as 0 where a <= 0)."""
+    a, b = operands("pow", a, b)
+    return Pow.apply(a, b)
+
+
+def exp(x):
+    """e^x.   d/dx = e^x (the saved output)."""
+    return Exp.apply(to_tensor(x))
+
+
+def log(x):
+    """ln x.   d/dx = 1/x."""
+    return Log.apply(to_tensor(x))
+
+
+def sqrt(x):
+    """sqrt(x).   d/dx = 1 / (2 sqrt(x))."""
+    return Sqrt.apply(to_tensor(x))
+
+
+def abs(x):
+    """|x|.   d/dx = sign(x) (0 at 0, as PyTorch)."""
+    return Abs.apply(to_tensor(x))
+
+
+def clip(x, min=None, max=None):
+    """Clamp to [min, max].   d/dx = 1 inside the interval (bounds included), else 0."""
+    x = to_tensor(x)
+    lo = min.item() if isinstance(min, _fn._Tensor) else min
+    hi = max.item() if isinstance(max, _fn._Tensor) else max
+    if lo is None and hi is None:
+        raise ValueError("clip: at least one of min and max must be given")
+    return Clip.apply(x, lo=lo, hi=hi)
+
+
+clamp = clip
+
+
+def maximum(a, b):
+    """Elementwise max(a, b); the gradient goes to the larger, split at ties."""
+    return Maximum.apply(*operands("maximum", a, b))
+
+
+def minimum(a, b):
+    """Elementwise min(a, b) = -max(-a, -b)."""
+    a, b = operands("minimum", a, b)
+    return neg(maximum(neg(a), neg(b)))
+
+
+def where(condition, a, b):
+    """``a`` where ``condition`` else ``b``; each gets the gradient where it was chosen."""
+    cond = condition.array if isinstance(condition, _fn._Tensor) else np.asarray(condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be a bool tensor, received dtype {cond.dtype}")
+    a, b = operands("where", a, b)
+    return Where.apply(a, b, cond=cond)
+
+
+def cast(x, dtype):
+    """Convert to ``dtype``; the gradient is cast back to the input's dtype."""
+    x = to_tensor(x)
+    dtype = np.dtype(dtype)
+    if dtype == x.array.dtype:
+        return x
+    if x.requires_grad and dtype.kind not in "fc":
+        return _fn._Tensor._wrap(x.array.astype(dtype))
+    return Cast.apply(x, dtype=dtype)
+
+
+def clone(x):
+    """A copy of ``x`` that stays in the graph (d/dx = 1)."""
+    return Clone.apply(to_tensor(x))
+
+
+def _compare(ufunc):
+    def op(a, b):
+        a, b = operands(ufunc.__name__, a, b)
+        return _fn._Tensor._wrap(ufunc(a.array, b.array))
+    op.__name__ = ufunc.__name__
+    op.__doc__ = f"Elementwise ``{ufunc.__name__}`` as a bool tensor (no gradient)."
+    return op
+
+
+eq = _compare(np.equal)
+ne = _compare(np.not_equal)
+lt = _compare(np.less)
+le = _compare(np.less_equal)
+gt = _compare(np.greater)
+ge = _compare(np.greater_equal)

@@ -1,0 +1,357 @@
+"""Loss functions (seed 000, section 3.4): MSE, cross-entropy and their relatives.
+
+    MSE:            J = (1/n) sum_i (y_i - yhat_i)^2
+    cross-entropy:  J = -(1/n) sum_i log softmax(z_i)[t_i]    (class-index targets)
+    binary CE:      J = -(1/n) sum_i [y_i log p_i + (1 - y_i) log(1 - p_i)]
+
+Reductions follow PyTorch: 'mean' (default), 'sum' or 'none'.
+"""
+import numpy as np
+
+from deepgrad.autograd import function as _fn
+from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.ops._util import operands
+from deepgrad.ops.activation import _sigmoid
+from deepgrad.ops.elementwise import abs as _abs, where
+from deepgrad.ops.reduce import mean, sum as _sum
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(name, reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, received {reduction!r}")
+
+
+def _reduce(name, loss, reduction):
+    _check_reduction(name, reduction)
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return _sum(loss)
+    return loss
+
+
+def _check_same_shape(name, input, target):
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: target shape {tuple(target.shape)} does not match input "
+                         f"shape {tuple(input.shape)}; they must be equal")
+
+
+# ----------------------------------------------------------------- cross-entropy family
+class CrossEntropy(Function):
+    """Fused log-softmax + negative log-likelihood over the last axis of (N, C) logits.
+
+    With q_i the target distribution of row i (one-hot, smoothed or given) and class
+    weights w, the row loss is l_i = -sum_c w_c q_ic log p_ic, p = softmax(z_i), and
+
+        dl_i/dz_i = p_i * sum_c (w_c q_ic) - w * q_i
+
+    (for one-hot q: p_i - e_{t_i}, times w_{t_i}).
+    """
+
+    def forward(self, z, q, denom=1.0):
+        shifted = z - z.max(axis=1, keepdims=True)
+        logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        self.logp, self.q, self.denom = logp, q, denom
+        return -(q * logp).sum(axis=1) / denom
+
+    def backward(self, g):
+        p = np.exp(self.logp)
+        gz = p * self.q.sum(axis=1, keepdims=True) - self.q
+        return gz * (g / self.denom)[:, None], None
+
+
+class NLLLoss(Function):
+    """l_i = -w_{t_i} x_{i, t_i};  dl_i/dx_{i,c} = -w_{t_i} [c = t_i]."""
+
+    def forward(self, x, target=None, wt=None, denom=1.0):
+        self.shape, self.target, self.wt, self.denom = x.shape, target, wt, denom
+        rows = np.arange(x.shape[0])
+        return -x[rows, target] * wt / denom
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        out[np.arange(self.shape[0]), self.target] = -g * self.wt / self.denom
+        return out
+
+
+def _class_last(name, input, target):
+    """Move the class axis last: (N, C, d1, ..) -> (N*d1*.., C); targets likewise."""
+    x = to_tensor(input)
+    probs = target.dtype.kind == "f"
+    if x.ndim == 0:
+        raise ValueError(f"{name}: input must have a class dimension, received a 0-d tensor")
+    expected = x.shape if probs else (x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
+    if target.shape != expected:
+        raise ValueError(f"{name}: input of shape {tuple(x.shape)} needs a target of shape "
+                         f"{expected} ({'class probabilities' if probs else 'class indices'}), "
+                         f"received {tuple(target.shape)}")
+    if x.ndim == 1:
+        return x.reshape(1, -1), target.reshape(1, -1) if probs else target.reshape(1)
+    if x.ndim > 2:
+        C = x.shape[1]
+        x = x.permute(0, *range(2, x.ndim), 1).reshape(-1, C)
+        target = np.moveaxis(target, 1, -1).reshape(-1, C) if probs else target.reshape(-1)
+    return x, target
+
+
+def _index_target(name, x, target, ignore_index):
+    """Validate integer class targets; return (target, kept mask)."""
+    if target.ndim != 1 or target.shape[0] != x.shape[0]:
+        raise ValueError(f"{name}: expected target of shape ({x.shape[0]},) for input of shape "
+                         f"{tuple(x.shape)}, received {tuple(target.shape)}")
+    keep = target != ignore_index
+    C = x.shape[1]
+    bad = keep & ((target < 0) | (target >= C))
+    if bad.any():
+        raise IndexError(f"{name}: target {int(target[bad][0])} is out of bounds: class indices "
+                         f"must be in [0, {C - 1}] for input with {C} classes")
+    return np.where(keep, target, 0), keep
+
+
+def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """Cross-entropy between logits and targets: log-softmax and NLL in one stable op.
+
+    Args:
+        input: logits (N, C), (C,) or (N, C, d1, ...).
+        target: class indices (N,) / (N, d1, ...) of an integer dtype, or class
+            probabilities of the input's shape.
+        weight: (C,) per-class weights.
+        ignore_index: index target that contributes nothing (class-index targets).
+        reduction: 'mean' | 'sum' | 'none'. With class indices and weights, 'mean'
+            divides by sum of w_{t_i} (PyTorch's convention).
+        label_smoothing: eps; targets become (1 - eps) q + eps / C.
+
+    Formula: l_i = -sum_c w_c q_ic log softmax(z_i)_c; backward p_i sum_c w_c q_ic - w q_i.
+    """
+    _check_reduction("cross_entropy", reduction)
+    tgt = target.array if isinstance(target, _fn._Tensor) else np.asarray(target)
+    in_shape = to_tensor(input).shape
+    x, tgt = _class_last("cross_entropy", input, tgt)
+    N, C = x.shape
+    dtype = x.array.dtype
+    w = np.ones(C, dtype) if weight is None else np.asarray(
+        weight.array if isinstance(weight, _fn._Tensor) else weight, dtype)
+    if w.shape != (C,):
+        raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({C},)")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], received {label_smoothing}")
+    eps = label_smoothing
+    if tgt.dtype.kind in "iu":
+        t, keep = _index_target("cross_entropy", x, tgt, ignore_index)
+        q = np.zeros((N, C), dtype)
+        q[np.arange(N), t] = 1 - eps
+        q += eps / C
+        q *= w
+        q[~keep] = 0
+        denom = float(w[t][keep].sum()) if reduction == "mean" else 1.0
+    elif tgt.dtype.kind == "f":
+        q = (tgt.astype(dtype, copy=False) * (1 - eps) + eps / C) * w
+        denom = float(N) if reduction == "mean" else 1.0
+    else:
+        raise TypeError(f"cross_entropy: target must hold class indices (an integer dtype) or "
+                        f"class probabilities (a float dtype), received dtype {tgt.dtype}")
+    if denom == 0.0:
+        denom = float("nan")   # every target ignored: PyTorch returns nan for 'mean'
+    rows = CrossEntropy.apply(x, _fn._Tensor._wrap(q), denom=denom)
+    if reduction == "none":
+        return rows.reshape(_none_shape(in_shape))
+    return _sum(rows)
+
+
+def _none_shape(in_shape):
+    if len(in_shape) == 1:
+        return ()
+    return (in_shape[0],) + tuple(in_shape[2:])
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of log-probabilities: l_i = -w_{t_i} input[i, t_i].
+
+    'mean' divides by sum of w_{t_i} over non-ignored rows.
+    """
+    _check_reduction("nll_loss", reduction)
+    tgt = target.array if isinstance(target, _fn._Tensor) else np.asarray(target)
+    if tgt.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold class indices of an integer dtype, "
+                        f"received dtype {tgt.dtype}")
+    in_shape = to_tensor(input).shape
+    x, tgt = _class_last("nll_loss", input, tgt)
+    t, keep = _index_target("nll_loss", x, tgt, ignore_index)
+    C = x.shape[1]
+    w = np.ones(C, x.dtype) if weight is None else np.asarray(
+        weight.array if isinstance(weight, _fn._Tensor) else weight, x.dtype)
+    wt = np.where(keep, w[t], 0).astype(x.dtype)
+    denom = float(wt.sum()) if reduction == "mean" else 1.0
+    rows = NLLLoss.apply(x, target=t, wt=wt, denom=denom if denom else float("nan"))
+    if reduction == "none":
+        return rows.reshape(_none_shape(in_shape))
+    return _sum(rows)
+
+
+# ----------------------------------------------------------------- regression losses
+class MSE(Function):
+    """J = sum_i (x_i - y_i)^2 / n.   dJ/dx_i = 2 (x_i - y_i) / n, dJ/dy_i = -dJ/dx_i."""
+
+    def forward(self, x, y, n=1.0):
+        self.d = x - y
+        self.n = n
+        return np.asarray(np.vdot(self.d.ravel(), self.d.ravel()) / n, dtype=x.dtype)
+
+    def backward(self, g):
+        gx = self.d * (g * np.asarray(2.0 / self.n, self.d.dtype))
+        return gx, (-gx if self.needs_grad[1] else None)
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error (x - y)^2, reduced. Seed 000 writes J = (1/2n) sum (y - yhat)^2;
+    like PyTorch and Keras, deepgrad omits the 1/2."""
+    _check_reduction("mse_loss", reduction)
+    x, y = operands("mse_loss", input, target)
+    _check_same_shape("mse_loss", x, y)
+    if reduction == "none":
+        d = x - y
+        return d * d
+    n = float(x.array.size) if reduction == "mean" else 1.0
+    return MSE.apply(x, y, n=n)
+
+
+def l1_loss(input, target, reduction="mean"):
+    """Mean absolute error |x - y|, reduced. d/dx = sign(x - y)."""
+    x, y = operands("l1_loss", input, target)
+    _check_same_shape("l1_loss", x, y)
+    return _reduce("l1_loss", _abs(x - y), reduction)
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta  (d = x - y)."""
+    x, y = operands("smooth_l1_loss", input, target)
+    _check_same_shape("smooth_l1_loss", x, y)
+    if beta == 0:
+        return l1_loss(x, y, reduction)
+    d = x - y
+    ad = _abs(d)
+    return _reduce("smooth_l1_loss", where(ad.array < beta, d * d * (0.5 / beta), ad - 0.5 * beta),
+                   reduction)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)  (= delta * smooth_l1)."""
+    x, y = operands("huber_loss", input, target)
+    _check_same_shape("huber_loss", x, y)
+    d = x - y
+    ad = _abs(d)
+    return _reduce("huber_loss", where(ad.array <= delta, d * d * 0.5, (ad - 0.5 * delta) * delta),
+                   reduction)
+
+
+# ----------------------------------------------------------------- binary cross-entropy
+class BCE(Function):
+    """l = -w [y log p + (1 - y) log(1 - p)], logs clamped at -100 (as PyTorch).
+
+    dl/dp = w (p - y) / max(p (1 - p), 1e-12).
+    """
+
+    def forward(self, p, y, w):
+        self.p, self.y, self.w = p, y, w
+        logp = np.maximum(np.log(p), -100)
+        log1mp = np.maximum(np.log1p(-p), -100)
+        return -w * (y * logp + (1 - y) * log1mp)
+
+    def backward(self, g):
+        p, y = self.p, self.y
+        gp = g * self.w * (p - y) / np.maximum(p * (1 - p), np.asarray(1e-12, p.dtype))
+        gy = None
+        if self.needs_grad[1]:
+            gy = g * self.w * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
+        return gp, gy, None
+
+
+class BCEWithLogits(Function):
+    """l = w [(1 - y) x + L softplus(-x)], L = 1 + (pw - 1) y  (stable for any x).
+
+    dl/dx = w [(1 - y) - L (1 - sigmoid(x))];  dl/dy = w [-x - (pw - 1) softplus(-x)].
+    """
+
+    def forward(self, x, y, w, pw):
+        self.x, self.y, self.w, self.pw = x, y, w, pw
+        self.sp = np.logaddexp(np.zeros((), x.dtype), -x)      # softplus(-x) = log(1 + e^-x)
+        L = 1 + (pw - 1) * y
+        self.L = L
+        return w * ((1 - y) * x + L * self.sp)
+
+    def backward(self, g):
+        gx = g * self.w * ((1 - self.y) - self.L * (1 - _sigmoid(self.x)))
+        gy = g * self.w * (-self.x - (self.pw - 1) * self.sp) if self.needs_grad[1] else None
+        return gx, gy, None, None
+
+
+def _const(name, value, like, what):
+    if value is None:
+        return _fn._Tensor._wrap(np.ones((), like.dtype))
+    v = to_tensor(value)
+    try:
+        np.broadcast_shapes(v.shape, like.shape)
+    except ValueError:
+        raise ValueError(f"{name}: {what} of shape {tuple(v.shape)} does not broadcast to the "
+                         f"input's shape {tuple(like.shape)}") from None
+    return v if v.dtype == like.dtype else _fn._Tensor._wrap(v.array.astype(like.dtype))
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy of probabilities p in [0, 1] against targets y in [0, 1]."""
+    p, y = operands("binary_cross_entropy", input, target)
+    _check_same_shape("binary_cross_entropy", p, y)
+    if p.array.size and (p.array.min() < 0 or p.array.max() > 1):
+        raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], "
+                         f"received values in [{p.array.min()}, {p.array.max()}]; for logits use "
+                         f"binary_cross_entropy_with_logits")
+    w = _const("binary_cross_entropy", weight, p, "weight")
+    return _reduce("binary_cross_entropy", BCE.apply(p, y, w), reduction)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
+                                     pos_weight=None):
+    """Sigmoid + binary cross-entropy in one stable op (no overflow for |x| up to inf)."""
+    x, y = operands("binary_cross_entropy_with_logits", input, target)
+    _check_same_shape("binary_cross_entropy_with_logits", x, y)
+    w = _const("binary_cross_entropy_with_logits", weight, x, "weight")
+    pw = _const("binary_cross_entropy_with_logits", pos_weight, x, "pos_weight")
+    return _reduce("binary_cross_entropy_with_logits", BCEWithLogits.apply(x, y, w, pw), reduction)
+
+
+class KLDiv(Function):
+    """l = t (log t - x) (0 where t = 0), x = log q.   dl/dx = -t;  dl/dt = log t - x + 1."""
+
+    def forward(self, x, t, log_target=False):
+        self.x, self.t, self.log_target = x, t, log_target
+        if log_target:
+            return np.exp(t) * (t - x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(t > 0, t * (np.log(np.where(t > 0, t, 1)) - x), 0).astype(x.dtype)
+
+    def backward(self, g):
+        x, t = self.x, self.t
+        if self.log_target:
+            et = np.exp(t)
+            return -g * et, (g * et * (t - x + 1) if self.needs_grad[1] else None)
+        gt = None
+        if self.needs_grad[1]:
+            gt = g * np.where(t > 0, np.log(np.where(t > 0, t, 1)) - x + 1, 0)
+        return -g * t, gt
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL(target || q) with ``input`` = log q: sum t (log t - input).
+
+    reduction 'batchmean' divides the sum by the batch size (the true KL divergence);
+    'mean' divides by the number of elements, as PyTorch.
+    """
+    x, t = operands("kl_div", input, target)
+    _check_same_shape("kl_div", x, t)
+    loss = KLDiv.apply(x, t, log_target=log_target)
+    if reduction == "batchmean":
+        return _sum(loss) * (1.0 / (x.shape[0] if x.ndim else 1))
+    return _reduce("kl_div", loss, reduction)

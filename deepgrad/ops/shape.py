@@ -1,0 +1,269 @@
+"""Shape ops: reshape, permute, expand, indexing, concatenation and splitting.
+
+None of these change values, so each backward only moves the gradient back into the
+input's layout: reshape it back, permute by the inverse permutation, scatter it into the
+indexed positions (adding at repeated indices), or split it at the concatenation points.
+"""
+import numpy as np
+
+from deepgrad.autograd import function as _fn
+from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.ops._util import normalize_axis
+
+
+class Reshape(Function):
+    def forward(self, x, shape=()):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, g):
+        return g.reshape(self.shape)
+
+
+class Permute(Function):
+    def forward(self, x, axes=()):
+        self.inverse = tuple(np.argsort(axes))
+        return x.transpose(axes)
+
+    def backward(self, g):
+        return g.transpose(self.inverse)
+
+
+class Expand(Function):
+    def forward(self, x, shape=()):
+        return np.broadcast_to(x, shape)
+
+    def backward(self, g):
+        return g          # the engine's unbroadcast sums the expanded axes
+
+
+class Repeat(Function):
+    def forward(self, x, reps=()):
+        self.in_shape = (1,) * (len(reps) - x.ndim) + x.shape
+        self.reps = reps
+        return np.tile(x, reps)
+
+    def backward(self, g):
+        # (r0*n0, r1*n1, ...) -> (r0, n0, r1, n1, ...) -> sum over the r axes
+        split = [d for pair in zip(self.reps, self.in_shape) for d in pair]
+        g = g.reshape(split).sum(axis=tuple(range(0, len(split), 2)))
+        return g
+
+
+class GetItem(Function):
+    def forward(self, x, index=None):
+        self.shape, self.index = x.shape, index
+        return x[index]
+
+    def backward(self, g):
+        out = np.zeros(self.shape, dtype=g.dtype)
+        if _is_basic(self.index):
+            out[self.index] = g
+        else:
+            np.add.at(out, self.index, g)    # repeated indices accumulate
+        return out
+
+
+class Concatenate(Function):
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        self.bounds = np.cumsum([x.shape[axis] for x in xs])[:-1]
+        return np.concatenate(xs, axis=axis)
+
+    def backward(self, g):
+        return tuple(np.split(g, self.bounds, axis=self.axis))
+
+
+class Stack(Function):
+    def forward(self, *xs, axis=0):
+        self.axis = axis
+        return np.stack(xs, axis=axis)
+
+    def backward(self, g):
+        return tuple(np.moveaxis(g, self.axis, 0))
+
+
+def _is_basic(index):
+    """Only ints, slices, None and Ellipsis: every element is selected at most once."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(isinstance(i, (int, np.integer, slice, type(None), type(Ellipsis))) for i in items)
+
+
+def _convert_index(index):
+    if isinstance(index, _fn._Tensor):
+        return index.array
+    if isinstance(index, tuple):
+        return tuple(_convert_index(i) for i in index)
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def reshape(x, shape):
+    """Same elements, new shape (one entry may be -1).   backward: reshape back."""
+    x = to_tensor(x)
+    shape = tuple(shape)
+    known = int(np.prod([n for n in shape if n != -1], dtype=np.int64))
+    if shape.count(-1) > 1 or (-1 in shape and (known == 0 or x.array.size % known)) or (
+            -1 not in shape and known != x.array.size):
+        raise RuntimeError(f"reshape: shape {list(shape)} is invalid for input of size "
+                           f"{x.array.size} (shape {tuple(x.shape)})")
+    if shape == x.shape:
+        return x
+    return Reshape.apply(x, shape=shape)
+
+
+view = reshape
+
+
+def permute(x, dims):
+    """Reorder the axes: out.shape[i] = x.shape[dims[i]].   backward: inverse permutation."""
+    x = to_tensor(x)
+    dims = tuple(normalize_axis(d, x.ndim) for d in dims)
+    if sorted(dims) != list(range(x.ndim)):
+        raise RuntimeError(f"permute: dims {dims} are not a permutation of the {x.ndim} "
+                           f"dimensions of a tensor of shape {tuple(x.shape)}")
+    return Permute.apply(x, axes=dims)
+
+
+def transpose(x, dim0, dim1):
+    """Swap two axes (PyTorch's ``transpose``)."""
+    x = to_tensor(x)
+    axes = list(range(x.ndim))
+    d0, d1 = normalize_axis(dim0, x.ndim), normalize_axis(dim1, x.ndim)
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return Permute.apply(x, axes=tuple(axes))
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    """Merge axes start_dim..end_dim into one."""
+    x = to_tensor(x)
+    if x.ndim == 0:
+        return reshape(x, (1,))
+    s, e = normalize_axis(start_dim, x.ndim), normalize_axis(end_dim, x.ndim)
+    shape = x.shape[:s] + (-1,) + x.shape[e + 1:]
+    if x.array.size == 0:
+        shape = x.shape[:s] + (int(np.prod(x.shape[s:e + 1])),) + x.shape[e + 1:]
+    return reshape(x, shape)
+
+
+def squeeze(x, dim=None):
+    """Drop size-1 axes (only ``dim`` if given, and only if it has size 1, as PyTorch)."""
+    x = to_tensor(x)
+    if dim is None:
+        shape = tuple(n for n in x.shape if n != 1)
+    else:
+        dims = normalize_axis(dim if isinstance(dim, (tuple, list)) else (dim,), x.ndim)
+        shape = tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1))
+    return reshape(x, shape)
+
+
+def unsqueeze(x, dim):
+    """Insert a size-1 axis at ``dim`` (``dim`` may be -1 .. ndim)."""
+    x = to_tensor(x)
+    d = normalize_axis(dim, x.ndim + 1)
+    return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
+
+
+def expand(x, shape):
+    """Broadcast to ``shape`` without copying; -1 keeps a size.   backward: unbroadcast."""
+    x = to_tensor(x)
+    lead = len(shape) - x.ndim
+    if lead < 0:
+        raise RuntimeError(f"expand: the number of sizes {len(shape)} must be at least the "
+                           f"number of dimensions {x.ndim} of shape {tuple(x.shape)}")
+    full = tuple(x.shape[i - lead] if s == -1 else int(s) for i, s in enumerate(shape))
+    for i, n in enumerate(x.shape):
+        if n != 1 and n != full[lead + i]:
+            raise RuntimeError(f"expand: cannot expand shape {tuple(x.shape)} to {full}: size "
+                               f"{n} at dimension {i} is not 1 and does not match")
+    if full == x.shape:
+        return x
+    return Expand.apply(x, shape=full)
+
+
+broadcast_to = expand
+
+
+def repeat(x, reps):
+    """Tile ``x`` ``reps[i]`` times along each axis (PyTorch's ``repeat``)."""
+    x = to_tensor(x)
+    reps = tuple(int(r) for r in reps)
+    if len(reps) < x.ndim:
+        raise RuntimeError(f"repeat: {len(reps)} repeat counts given for a tensor of "
+                           f"{x.ndim} dimensions (shape {tuple(x.shape)})")
+    return Repeat.apply(x, reps=reps)
+
+
+def getitem(x, index):
+    """``x[index]``: basic slicing, integer arrays and bool masks, all differentiable."""
+    x = to_tensor(x)
+    index = _convert_index(index)
+    try:
+        x.array[index] if not _is_basic(index) else None
+    except IndexError as e:
+        raise IndexError(f"index: {e} (tensor shape {tuple(x.shape)})") from None
+    return GetItem.apply(x, index=index)
+
+
+def cat(tensors, dim=0):
+    """Concatenate along ``dim``.   backward: split the gradient at the boundaries."""
+    tensors = [to_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    axis = normalize_axis(dim, tensors[0].ndim)
+    _check_same("cat", tensors, skip_axis=axis)
+    return Concatenate.apply(*tensors, axis=axis)
+
+
+concatenate = cat
+
+
+def stack(tensors, dim=0):
+    """Stack equally shaped tensors along a new axis ``dim``."""
+    tensors = [to_tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    _check_same("stack", tensors)
+    return Stack.apply(*tensors, axis=normalize_axis(dim, tensors[0].ndim + 1))
+
+
+def _check_same(name, tensors, skip_axis=None):
+    first = tensors[0]
+    for i, t in enumerate(tensors[1:], 1):
+        same = t.ndim == first.ndim and all(
+            a == b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != skip_axis)
+        if not same:
+            raise RuntimeError(f"{name}: tensor {i} has shape {tuple(t.shape)}, which does not "
+                               f"match tensor 0's shape {tuple(first.shape)}"
+                               + (f" outside dim {skip_axis}" if skip_axis is not None else ""))
+        if t.dtype != first.dtype:
+            raise TypeError(f"{name}: tensor {i} has dtype {t.dtype}, tensor 0 has {first.dtype}")
+
+
+def split(x, split_size_or_sections, dim=0):
+    """Split into chunks of ``split_size`` (last may be smaller) or of the given sizes."""
+    x = to_tensor(x)
+    axis = normalize_axis(dim, x.ndim)
+    n = x.shape[axis]
+    if isinstance(split_size_or_sections, int):
+        size = split_size_or_sections
+        sizes = [min(size, n - i) for i in range(0, n, size)]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(f"split: sizes {sizes} sum to {sum(sizes)}, but dim {dim} "
+                               f"has size {n}")
+    out, start = [], 0
+    for s in sizes:
+        index = (slice(None),) * axis + (slice(start, start + s),)
+        out.append(getitem(x, index))
+        start += s
+    return tuple(out)
+
+
+def chunk(x, chunks, dim=0):
+    """Split into ``chunks`` nearly equal pieces (PyTorch's ``chunk``)."""
+    x = to_tensor(x)
+    n = x.shape[normalize_axis(dim, x.ndim)]
+    return split(x, max(-(-n // chunks), 1), dim)

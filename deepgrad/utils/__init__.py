@@ -1,0 +1,2 @@
+"""Utilities: ``deepgrad.utils.data`` (Dataset, DataLoader)."""
+from deepgrad.utils import data
