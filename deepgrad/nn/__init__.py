@@ -1,1 +1,13 @@
-"""Neural-network modules (in progress)."""
+"""``deepgrad.nn``: modules, parameters, init and the functional API (PyTorch's layout)."""
+from deepgrad.nn.parameter import Parameter
+from deepgrad.nn.module import Module
+from deepgrad.nn.containers import Sequential, ModuleList, ModuleDict
+from deepgrad.nn.linear import Linear, Identity
+from deepgrad.nn.flatten import Flatten, Unflatten
+from deepgrad.nn.dropout import Dropout
+from deepgrad.nn.activation import (
+    ReLU, LeakyReLU, ELU, GELU, Sigmoid, Tanh, Softplus, SiLU, Softmax, LogSoftmax)
+from deepgrad.nn.loss import (
+    MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
+    NLLLoss, KLDivLoss)
+from deepgrad.nn import functional, init

@@ -1,0 +1,21 @@
+"""``deepgrad.nn.functional``: the functional API, a thin layer over :mod:`deepgrad.ops`.
+
+Every function here is the op itself; its forward, backward and formula live in
+``deepgrad/ops/<family>.py``.
+"""
+from deepgrad.ops import (  # noqa: F401
+    linear, relu, leaky_relu, elu, gelu, sigmoid, tanh, softplus, silu, softmax, log_softmax,
+    dropout, cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
+    binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, logsumexp)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices -> int64 one-hot of shape (*, num_classes)."""
+    import numpy as np
+    from deepgrad.autograd.tensor import Tensor
+    idx = tensor.array if isinstance(tensor, Tensor) else np.asarray(tensor)
+    n = int(idx.max()) + 1 if num_classes == -1 else num_classes
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise RuntimeError(f"one_hot: class values must be in [0, {n - 1}], received "
+                           f"[{idx.min()}, {idx.max()}]")
+    return Tensor((idx[..., None] == np.arange(n)).astype(np.int64))
