@@ -19,7 +19,7 @@ from deepgrad.ops import (
     relu, sigmoid, tanh, softmax, log_softmax, sum, mean, var, std, logsumexp, argmax, argmin,
     amax, amin, matmul, reshape, permute, transpose, flatten, squeeze, unsqueeze, cat,
     concatenate, stack, split, chunk, eq, ne, lt, le, gt, ge)
-from deepgrad import nn, optim, utils  # noqa: E402
+from deepgrad import nn, optim, utils, datasets  # noqa: E402
 
 float32 = _np.float32
 float64 = _np.float64
