@@ -10,4 +10,8 @@ from deepgrad.nn.activation import (
 from deepgrad.nn.loss import (
     MSELoss, L1Loss, SmoothL1Loss, HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss,
     NLLLoss, KLDivLoss)
+from deepgrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from deepgrad.nn.pooling import (
+    MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d)
 from deepgrad.nn import functional, init

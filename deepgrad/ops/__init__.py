@@ -15,3 +15,7 @@ from deepgrad.ops.loss import (
     cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
     binary_cross_entropy, binary_cross_entropy_with_logits, kl_div)
 from deepgrad.ops.dropout import dropout
+from deepgrad.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
+from deepgrad.ops.pool import (
+    max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
+    adaptive_max_pool2d)
