@@ -11,6 +11,7 @@ training loop keeps a flat memory footprint.
 """
 import numpy as np
 
+from deepgrad.autograd import function
 from deepgrad.autograd.function import unbroadcast
 
 
@@ -47,7 +48,7 @@ def _accumulate_leaf(t, g, handed):
         if g.base is not None or id(base) in handed or not g.flags.writeable:
             g = g.copy()
         handed.add(id(g))
-        t.grad = type(t)._wrap(g)
+        t.grad = function._Tensor._wrap(g)   # a plain Tensor, even for a Parameter
     else:
         acc = t.grad.array
         if acc.shape != g.shape:
@@ -82,6 +83,7 @@ def backward(root, grad, retain_graph=False):
         for t, gi, need in zip(fn.inputs, results, fn.needs_grad):
             if not need or gi is None:
                 continue
+            gi = np.asarray(gi)     # NumPy hands back 0-d results as scalars; .grad is an array
             if gi.shape != t.array.shape:
                 gi = unbroadcast(gi, t.array.shape)
             parent = t._ctx

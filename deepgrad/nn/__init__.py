@@ -14,4 +14,4 @@ from deepgrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepgrad.nn.pooling import (
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
     AdaptiveMaxPool2d)
-from deepgrad.nn import functional, init
+from deepgrad.nn import functional, init, utils
