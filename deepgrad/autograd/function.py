@@ -74,7 +74,7 @@ class Function:
             Tensor: the output, with ``requires_grad`` and this node attached when recorded.
         """
         fn = cls()
-        out = fn.forward(*[t.array for t in inputs], **params)
+        out = np.asarray(fn.forward(*[t.array for t in inputs], **params))  # 0-d: array, not scalar
         if _grad_state.enabled:
             needs = tuple(t.requires_grad for t in inputs)
             if True in needs:

@@ -65,15 +65,14 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0):
         x = inputs[i]
         analytic = np.zeros(x.shape) if x.grad is None else x.grad.array.astype(np.float64)
         numeric = np.zeros(x.shape)
-        flat = x.array.reshape(-1)   # a view: perturb in place
-        for k in range(flat.size):
-            orig = flat[k]
-            flat[k] = orig + eps
+        for k in np.ndindex(x.shape):   # perturb x.array in place, whatever its strides
+            orig = x.array[k]
+            x.array[k] = orig + eps
             plus = float(_scalar_objective(fn, inputs, weights).array)
-            flat[k] = orig - eps
+            x.array[k] = orig - eps
             minus = float(_scalar_objective(fn, inputs, weights).array)
-            flat[k] = orig
-            numeric.reshape(-1)[k] = (plus - minus) / (2 * eps)
+            x.array[k] = orig
+            numeric[k] = (plus - minus) / (2 * eps)
         err = np.abs(analytic - numeric) - (atol + rtol * np.abs(numeric))
         if err.size and (err.max() > 0 or not np.all(np.isfinite(analytic))):
             k = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(err), err, np.inf))), x.shape)

@@ -150,10 +150,12 @@ class Tensor(TensorMath):
         return Tensor._wrap(self.array)
 
     def zero_(self):
+        self._check_inplace("zero_")
         self.array[...] = 0
         return self
 
     def fill_(self, value):
+        self._check_inplace("fill_")
         self.array[...] = value
         return self
 

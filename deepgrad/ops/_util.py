@@ -9,14 +9,22 @@ def operands(name, a, b):
 
     float32 (op) float64 is an error unless one side is a 0-d tensor or a Python number,
     which then takes the other side's dtype (as PyTorch treats dimensionless operands).
+    An integer or bool tensor meeting a float tensor takes the float dtype (PyTorch's
+    category rule: int64 (op) float32 is float32, where NumPy would give float64).
     """
     T = function._Tensor
+    if not isinstance(a, T) and not isinstance(b, T):
+        a = function.to_tensor(a)
     if not isinstance(a, T):
         a = function.lift(a, b)
     elif not isinstance(b, T):
         b = function.lift(b, a)
     da, db = a.array.dtype, b.array.dtype
-    if da != db and da.kind == "f" and db.kind == "f":
+    if da.kind == "f" and db.kind in "biu":
+        b = T._wrap(b.array.astype(da))
+    elif db.kind == "f" and da.kind in "biu":
+        a = T._wrap(a.array.astype(db))
+    elif da != db and da.kind == "f" and db.kind == "f":
         if b.array.ndim == 0 and not b.requires_grad:
             b = T._wrap(b.array.astype(da))
         elif a.array.ndim == 0 and not a.requires_grad:
@@ -39,6 +47,13 @@ def normalize_axis(axis, ndim, name="dim"):
     if not -n <= axis < n:
         raise IndexError(f"{name} out of range: expected a value in [{-n}, {n - 1}], received {axis}")
     return axis % n
+
+
+def reduction_axis(dim, ndim):
+    """``normalize_axis`` for reductions: a 0-d tensor's dim 0 or -1 is the whole tensor
+    (None), as PyTorch lets ``scalar.sum(0)`` and ``scalar.max(0)`` through."""
+    axis = normalize_axis(dim, ndim)
+    return None if ndim == 0 else axis
 
 
 def reduced_count(shape, axis):

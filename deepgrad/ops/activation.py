@@ -48,7 +48,7 @@ class ELU(Function):
 
 def _erf(x):
     """The error function, elementwise, to double precision (math.erf per element)."""
-    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=x.dtype)
 
 
 class GELU(Function):
@@ -73,11 +73,8 @@ class GELU(Function):
 
 def _sigmoid(x):
     """Stable logistic function: 0.5 (1 + tanh(x/2)) never overflows."""
-    out = np.multiply(x, np.asarray(0.5, x.dtype))
-    np.tanh(out, out=out)
-    out += 1
-    out *= np.asarray(0.5, x.dtype)
-    return out
+    half = np.asarray(0.5, x.dtype)
+    return half * (1 + np.tanh(half * x))
 
 
 class Sigmoid(Function):

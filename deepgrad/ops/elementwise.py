@@ -69,7 +69,8 @@ class Pow(Function):
             if b.ndim == 0 and b == 2:
                 ga = g * (2 * a)
             else:
-                ga = g * b * a ** (b - 1)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    ga = g * np.where(b == 0, 0, b * a ** (b - 1))   # d/da a^0 = 0, even at a = 0
         if self.needs_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
                 gb = g * self.out * np.where(a > 0, np.log(np.where(a > 0, a, 1)), 0)
@@ -193,7 +194,7 @@ def neg(x):
 
 
 def pow(a, b):
-    """a ** b.   d/da = b a^(b-1), d/db = a^b ln a (taken as 0 where a <= 0)."""
+    """a ** b.   d/da = b a^(b-1) (0 where b = 0), d/db = a^b ln a (taken as 0 where a <= 0)."""
     a, b = operands("pow", a, b)
     return Pow.apply(a, b)
 

@@ -6,7 +6,7 @@ For Y = X W^T + b (seed 001, section 3.1: y = f(Wx + b)), with G = dL/dY:
 """
 import numpy as np
 
-from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.autograd.function import Function
 from deepgrad.ops._util import operands
 
 
@@ -92,7 +92,7 @@ def linear(input, weight, bias=None):
                            f"shape {tuple(w.shape)} (expected input (*, {w.shape[-1]}))")
     if bias is None:
         return Linear.apply(x, w)
-    b = to_tensor(bias)
+    _, b = operands("linear", x, bias)
     if b.shape != (w.shape[0],):
         raise RuntimeError(f"linear: bias of shape {tuple(b.shape)} does not match weight of "
                            f"shape {tuple(w.shape)} (expected ({w.shape[0]},))")

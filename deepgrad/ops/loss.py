@@ -82,7 +82,13 @@ def _class_last(name, input, target):
     probs = target.dtype.kind == "f"
     if x.ndim == 0:
         raise ValueError(f"{name}: input must have a class dimension, received a 0-d tensor")
-    expected = x.shape if probs else (x.shape[:1] + x.shape[2:] if x.ndim > 1 else ())
+    index_shape = x.shape[:1] + x.shape[2:] if x.ndim > 1 else ()
+    expected = x.shape if probs else index_shape
+    if probs and target.shape == index_shape:
+        raise TypeError(f"{name}: target of shape {tuple(target.shape)} looks like class "
+                        f"indices but has the float dtype {target.dtype}; class indices need "
+                        f"an integer dtype (use .long()), class probabilities the input's "
+                        f"shape {tuple(x.shape)}")
     if target.shape != expected:
         raise ValueError(f"{name}: input of shape {tuple(x.shape)} needs a target of shape "
                          f"{expected} ({'class probabilities' if probs else 'class indices'}), "
@@ -183,6 +189,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     C = x.shape[1]
     w = np.ones(C, x.dtype) if weight is None else np.asarray(
         weight.array if isinstance(weight, _fn._Tensor) else weight, x.dtype)
+    if w.shape != (C,):
+        raise ValueError(f"nll_loss: weight has shape {w.shape}, expected ({C},)")
     wt = np.where(keep, w[t], 0).astype(x.dtype)
     denom = float(wt.sum()) if reduction == "mean" else 1.0
     rows = NLLLoss.apply(x, target=t, wt=wt, denom=denom if denom else float("nan"))
@@ -256,8 +264,7 @@ class BCE(Function):
 
     def forward(self, p, y, w):
         self.p, self.y, self.w = p, y, w
-        logp = np.maximum(np.log(p), -100)
-        log1mp = np.maximum(np.log1p(-p), -100)
+        logp, log1mp = _clamped_logs(p)
         return -w * (y * logp + (1 - y) * log1mp)
 
     def backward(self, g):
@@ -265,14 +272,21 @@ class BCE(Function):
         gp = g * self.w * (p - y) / np.maximum(p * (1 - p), np.asarray(1e-12, p.dtype))
         gy = None
         if self.needs_grad[1]:
-            gy = g * self.w * (np.maximum(np.log1p(-p), -100) - np.maximum(np.log(p), -100))
+            logp, log1mp = _clamped_logs(p)
+            gy = g * self.w * (log1mp - logp)
         return gp, gy, None
+
+
+def _clamped_logs(p):
+    """(max(log p, -100), max(log(1 - p), -100)); p = 0 or 1 gives -100, not -inf."""
+    with np.errstate(divide="ignore"):
+        return np.maximum(np.log(p), -100), np.maximum(np.log1p(-p), -100)
 
 
 class BCEWithLogits(Function):
     """l = w [(1 - y) x + L softplus(-x)], L = 1 + (pw - 1) y  (stable for any x).
 
-    dl/dx = w [(1 - y) - L (1 - sigmoid(x))];  dl/dy = w [-x - (pw - 1) softplus(-x)].
+    dl/dx = w [(1 - y) - L (1 - sigmoid(x))];  dl/dy = w [-x + (pw - 1) softplus(-x)].
     """
 
     def forward(self, x, y, w, pw):
@@ -284,7 +298,7 @@ class BCEWithLogits(Function):
 
     def backward(self, g):
         gx = g * self.w * ((1 - self.y) - self.L * (1 - _sigmoid(self.x)))
-        gy = g * self.w * (-self.x - (self.pw - 1) * self.sp) if self.needs_grad[1] else None
+        gy = g * self.w * (-self.x + (self.pw - 1) * self.sp) if self.needs_grad[1] else None
         return gx, gy, None, None
 
 

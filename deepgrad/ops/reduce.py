@@ -9,7 +9,7 @@ import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
-from deepgrad.ops._util import expand_reduced, normalize_axis, reduced_count
+from deepgrad.ops._util import expand_reduced, reduced_count, reduction_axis
 from deepgrad.ops.elementwise import sqrt, pow as _pow
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
@@ -85,7 +85,7 @@ class LogSumExp(Function):
 def sum(x, dim=None, keepdim=False):
     """Sum over ``dim``.   d/dx_i = 1 for every summed element."""
     x = to_tensor(x)
-    return Sum.apply(x, axis=normalize_axis(dim, x.ndim), keepdims=keepdim)
+    return Sum.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
 
 
 def mean(x, dim=None, keepdim=False):
@@ -93,14 +93,14 @@ def mean(x, dim=None, keepdim=False):
     x = to_tensor(x)
     if x.array.dtype.kind not in "fc":
         raise TypeError(f"mean: expected a floating point tensor, received dtype {x.dtype}")
-    return Mean.apply(x, axis=normalize_axis(dim, x.ndim), keepdims=keepdim)
+    return Mean.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
 
 
 def amax(x, dim=None, keepdim=False):
     """Maximum over ``dim`` (all axes by default); ties share the gradient."""
     x = to_tensor(x)
     _check_nonempty("amax", x)
-    return Amax.apply(x, axis=normalize_axis(dim, x.ndim), keepdims=keepdim)
+    return Amax.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
 
 
 def amin(x, dim=None, keepdim=False):
@@ -115,20 +115,22 @@ def _check_nonempty(name, x):
 
 def max_with_indices(x, dim, keepdim=False):
     """``torch.max(x, dim)``: (values, indices) along ``dim``; the gradient goes to the index."""
-    x = to_tensor(x)
-    _check_nonempty("max", x)
-    axis = normalize_axis(dim, x.ndim)
-    idx = np.expand_dims(np.argmax(x.array, axis=axis), axis)
-    values = MaxAlongAxis.apply(x, axis=axis, keepdims=keepdim, indices=idx)
-    return MaxResult(values, _fn._Tensor._wrap(idx if keepdim else np.squeeze(idx, axis)))
+    return _along_dim("max", np.argmax, x, dim, keepdim)
 
 
 def min_with_indices(x, dim, keepdim=False):
     """``torch.min(x, dim)``: (values, indices) along ``dim``."""
+    return _along_dim("min", np.argmin, x, dim, keepdim)
+
+
+def _along_dim(name, argfn, x, dim, keepdim):
     x = to_tensor(x)
-    _check_nonempty("min", x)
-    axis = normalize_axis(dim, x.ndim)
-    idx = np.expand_dims(np.argmin(x.array, axis=axis), axis)
+    _check_nonempty(name, x)
+    axis = reduction_axis(dim, x.ndim)
+    if axis is None:               # a 0-d tensor: itself, at index 0
+        values, indices = _along_dim(name, argfn, x.reshape(1), 0, False)
+        return MaxResult(values, indices)
+    idx = np.expand_dims(argfn(x.array, axis=axis), axis)
     values = MaxAlongAxis.apply(x, axis=axis, keepdims=keepdim, indices=idx)
     return MaxResult(values, _fn._Tensor._wrap(idx if keepdim else np.squeeze(idx, axis)))
 
@@ -140,7 +142,7 @@ def var(x, dim=None, correction=1, keepdim=False):
     from the chain rule.
     """
     x = to_tensor(x)
-    axis = normalize_axis(dim, x.ndim)
+    axis = reduction_axis(dim, x.ndim)
     n = reduced_count(x.shape, axis)
     d = x - mean(x, axis, keepdim=True)
     return sum(d * d, axis, keepdim) * (1.0 / max(n - correction, 0) if n > correction else float("nan"))
@@ -157,14 +159,14 @@ def logsumexp(x, dim=None, keepdim=False):
     d/dx_i = softmax(x)_i.
     """
     x = to_tensor(x)
-    return LogSumExp.apply(x, axis=normalize_axis(dim, x.ndim), keepdims=keepdim)
+    return LogSumExp.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
 
 
 def argmax(x, dim=None, keepdim=False):
     """Index of the maximum (flattened when ``dim`` is None); int64, no gradient."""
     x = to_tensor(x)
     _check_nonempty("argmax", x)
-    axis = normalize_axis(dim, x.ndim)
+    axis = reduction_axis(dim, x.ndim)
     return _fn._Tensor._wrap(np.asarray(np.argmax(x.array, axis=axis, keepdims=keepdim), np.int64))
 
 
@@ -172,13 +174,15 @@ def argmin(x, dim=None, keepdim=False):
     """Index of the minimum; int64, no gradient."""
     x = to_tensor(x)
     _check_nonempty("argmin", x)
-    axis = normalize_axis(dim, x.ndim)
+    axis = reduction_axis(dim, x.ndim)
     return _fn._Tensor._wrap(np.asarray(np.argmin(x.array, axis=axis, keepdims=keepdim), np.int64))
 
 
 def norm(x, p=2, dim=None, keepdim=False):
-    """p-norm (sum |x|^p)^(1/p); p=2 is the Euclidean norm."""
+    """p-norm (sum |x|^p)^(1/p); p=2 is the Euclidean norm, p=inf the largest |x|."""
     x = to_tensor(x)
+    if p == float("inf"):
+        return amax(abs(x), dim, keepdim)
     if p == 2:
         return sqrt(sum(x * x, dim, keepdim))
     if p == 1:

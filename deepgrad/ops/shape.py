@@ -200,10 +200,9 @@ def getitem(x, index):
     x = to_tensor(x)
     index = _convert_index(index)
     try:
-        x.array[index] if not _is_basic(index) else None
+        return GetItem.apply(x, index=index)
     except IndexError as e:
         raise IndexError(f"index: {e} (tensor shape {tuple(x.shape)})") from None
-    return GetItem.apply(x, index=index)
 
 
 def cat(tensors, dim=0):
@@ -248,6 +247,8 @@ def split(x, split_size_or_sections, dim=0):
     n = x.shape[axis]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
+        if size <= 0:
+            raise ValueError(f"split: split_size must be a positive int, received {size}")
         sizes = [min(size, n - i) for i in range(0, n, size)]
     else:
         sizes = list(split_size_or_sections)
@@ -265,5 +266,7 @@ def split(x, split_size_or_sections, dim=0):
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` nearly equal pieces (PyTorch's ``chunk``)."""
     x = to_tensor(x)
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be a positive int, received {chunks}")
     n = x.shape[normalize_axis(dim, x.ndim)]
     return split(x, max(-(-n // chunks), 1), dim)

@@ -1,0 +1,1 @@
+"""Helpers shared by the test suite (not a test package: pytest collects nothing here)."""

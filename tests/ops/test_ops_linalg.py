@@ -1,0 +1,105 @@
+"""matmul (NumPy's rules: 1-D operands, batch broadcasting) and linear (x W^T + b)."""
+import numpy as np
+import pytest
+
+import deepgrad as dg
+from deepgrad import ops
+from helpers.op_harness import check_op
+
+MATMUL = [
+    ((3,), (3,)),                  # dot product -> scalar
+    ((1,), (1,)),
+    ((2, 3), (3,)),                # matrix @ vector
+    ((3,), (3, 4)),                # vector @ matrix
+    ((2, 3), (3, 4)),
+    ((1, 1), (1, 1)),
+    ((2, 2, 3), (3, 4)),           # batch @ matrix (batch summed into dB)
+    ((2, 3), (5, 3, 4)),           # matrix @ batch (summed into dA)
+    ((2, 2, 3), (2, 3, 1)),        # batch @ batch
+    ((2, 1, 2, 3), (4, 3, 2)),     # broadcast batch dims on both sides
+    ((3,), (2, 3, 4)),             # vector @ batch
+    ((2, 4, 3), (3,)),             # batch @ vector
+]
+
+
+@pytest.mark.parametrize("case", MATMUL, ids=str)
+def test_matmul(case):
+    check_op(ops.matmul, np.matmul, [case], rtol32=1e-5, atol32=1e-5)
+    check_op(lambda a, b: a @ b, np.matmul, [case], rtol32=1e-5, atol32=1e-5)
+
+
+def test_matmul_methods_and_aliases():
+    case = [((2, 3), (3, 4))]
+    check_op(lambda a, b: a.matmul(b), np.matmul, case)
+    check_op(lambda a, b: a.mm(b), np.matmul, case)
+    check_op(lambda a, b: dg.mm(a, b), np.matmul, case)
+    check_op(lambda a, b: dg.matmul(a, b), np.matmul, case)
+
+
+def test_matmul_with_an_ndarray_on_either_side():
+    w = np.arange(12.0).reshape(3, 4) / 10
+    check_op(lambda x: x @ w.astype(x.dtype), lambda a: a @ w, [(2, 3)])
+    check_op(lambda x: w.T.astype(x.dtype) @ x, lambda a: w.T @ a, [(3, 2)])
+
+
+@pytest.mark.parametrize("a, b", [((2, 3), (4, 5)), ((3,), (4,)), ((2, 3), (2,)),
+                                  ((2, 2, 3), (2, 4, 3))])
+def test_matmul_shape_mismatch_is_a_clear_error(a, b):
+    with pytest.raises(RuntimeError, match=r"matmul: shapes .* cannot be multiplied"):
+        ops.matmul(dg.zeros(*a), dg.zeros(*b))
+
+
+def test_matmul_needs_at_least_one_dimension():
+    with pytest.raises(RuntimeError, match="at least 1 dimension"):
+        ops.matmul(dg.tensor(2.0), dg.zeros(3))
+
+
+def test_matmul_refuses_mixed_float_dtypes():
+    with pytest.raises(TypeError, match="float32 and float64"):
+        dg.zeros(2, 3) @ dg.zeros(3, 2, dtype=np.float64)
+
+
+# ----------------------------------------------------------------- linear
+LINEAR = [((3,), (4, 3)), ((2, 3), (4, 3)), ((2, 5, 3), (4, 3)), ((1, 1), (1, 1)),
+          ((2, 3), (1, 3))]
+
+
+@pytest.mark.parametrize("x, w", LINEAR, ids=str)
+def test_linear_with_and_without_bias(x, w):
+    check_op(ops.linear, lambda a, W: a @ W.T, [(x, w)], rtol32=1e-5, atol32=1e-5)
+    check_op(ops.linear, lambda a, W, b: a @ W.T + b, [(x, w, w[:1])],
+             rtol32=1e-5, atol32=1e-5)
+
+
+def test_linear_with_constant_weight_or_bias():
+    w = dg.tensor(np.linspace(-1, 1, 12).reshape(4, 3), dtype=np.float64)
+    b = dg.tensor(np.linspace(0, 1, 4), dtype=np.float64)
+    check_op(lambda x: ops.linear(x, w.type(x.dtype), b.type(x.dtype)),
+             lambda a: a @ w.array.T + b.array, [(2, 3)],
+             rtol32=1e-5, atol32=1e-5)
+
+
+def test_linear_matches_torch():
+    torch = pytest.importorskip("torch")
+    check_op(ops.linear, None, [((2, 5, 3), (4, 3), (4,)), ((3,), (2, 3), (2,))],
+             torch_fn=torch.nn.functional.linear)
+    check_op(ops.matmul, None, MATMUL, torch_fn=torch.matmul)
+
+
+@pytest.mark.parametrize("x, w, b, match", [
+    ((2, 5), (4, 3), None, r"linear: input of shape \(2, 5\) does not match weight of shape "
+                           r"\(4, 3\) \(expected input \(\*, 3\)\)"),
+    ((2, 3), (3,), None, "does not match weight"),
+    ((), (4, 3), None, "does not match weight"),
+    ((2, 3), (4, 3), (3,), r"bias of shape \(3,\) does not match weight of shape \(4, 3\)"),
+    ((2, 3), (4, 3), (1, 4), r"bias of shape \(1, 4\)"),
+])
+def test_linear_shape_mismatch_is_a_clear_error(x, w, b, match):
+    with pytest.raises(RuntimeError, match=match):
+        ops.linear(dg.zeros(*x), dg.zeros(*w), None if b is None else dg.zeros(*b))
+
+
+def test_linear_refuses_a_bias_of_another_float_dtype():
+    with pytest.raises(TypeError, match="float32 and float64"):
+        ops.linear(dg.zeros(2, 3), dg.zeros(4, 3, requires_grad=True),
+                   dg.zeros(4, dtype=np.float64, requires_grad=True))
