@@ -50,16 +50,19 @@ class CrossEntropy(Function):
     (for one-hot q: p_i - e_{t_i}, times w_{t_i}).
     """
 
-    def forward(self, z, q, denom=1.0):
+    def forward(self, z, q, denom=1.0, reduce=False):
         shifted = z - z.max(axis=1, keepdims=True)
         logp = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
-        self.logp, self.q, self.denom = logp, q, denom
-        return -(q * logp).sum(axis=1) / denom
+        self.logp, self.q, self.denom, self.reduce = logp, q, denom, reduce
+        rows = (q * logp).sum(axis=1) / -denom
+        return rows.sum() if reduce else rows
 
     def backward(self, g):
-        p = np.exp(self.logp)
-        gz = p * self.q.sum(axis=1, keepdims=True) - self.q
-        return gz * (g / self.denom)[:, None], None
+        gz = np.exp(self.logp)
+        gz *= self.q.sum(axis=1, keepdims=True)
+        gz -= self.q
+        gz *= (g / self.denom) if self.reduce else (g / self.denom)[:, None]
+        return gz, None
 
 
 class NLLLoss(Function):
@@ -161,10 +164,10 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
                         f"class probabilities (a float dtype), received dtype {tgt.dtype}")
     if denom == 0.0:
         denom = float("nan")   # every target ignored: PyTorch returns nan for 'mean'
-    rows = CrossEntropy.apply(x, _fn._Tensor._wrap(q), denom=denom)
     if reduction == "none":
+        rows = CrossEntropy.apply(x, _fn._Tensor._wrap(q), denom=denom)
         return rows.reshape(_none_shape(in_shape))
-    return _sum(rows)
+    return CrossEntropy.apply(x, _fn._Tensor._wrap(q), denom=denom, reduce=True)
 
 
 def _none_shape(in_shape):
