@@ -14,4 +14,10 @@ from deepgrad.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from deepgrad.nn.pooling import (
     MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPool1d, AdaptiveAvgPool2d,
     AdaptiveMaxPool2d)
+from deepgrad.nn.normalization import (
+    BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm)
+from deepgrad.nn.embedding import Embedding
+from deepgrad.nn.upsampling import (
+    Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, ConstantPad1d, ConstantPad2d,
+    ZeroPad1d, ZeroPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d)
 from deepgrad.nn import functional, init, utils

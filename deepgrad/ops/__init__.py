@@ -19,3 +19,6 @@ from deepgrad.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from deepgrad.ops.pool import (
     max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
     adaptive_max_pool2d)
+from deepgrad.ops.normalization import batch_norm, layer_norm, group_norm
+from deepgrad.ops.embedding import embedding
+from deepgrad.ops.padding import pad, interpolate

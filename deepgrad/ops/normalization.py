@@ -1,0 +1,219 @@
+"""Normalisation: batch, layer and group normalisation, forward and backward side by side.
+
+Each normalises x with statistics taken over a set of axes S (n values per statistic):
+
+    mu = (1/n) sum_S x        sigma^2 = (1/n) sum_S (x - mu)^2      (biased variance)
+    xhat = (x - mu) / sqrt(sigma^2 + eps)
+    y = gamma * xhat + beta
+
+and has a fused backward (no graph of means and variances is recorded). With
+inv_std = 1 / sqrt(sigma^2 + eps) and g = dL/dy:
+
+    dx     = (1/n) gamma inv_std (n g - sum_S g - xhat sum_S (g xhat))
+    dgamma = sum (g xhat)        dbeta = sum g
+
+    batch_norm   S = every axis but the channel axis 1 of (N, C, *). In eval mode mu and
+                 sigma^2 are the running estimates, constants, so dx = gamma inv_std g.
+    layer_norm   S = the trailing axes named by normalized_shape.
+    group_norm   S = one group of C / G channels with all their positions, per sample.
+"""
+import numpy as np
+
+from deepgrad.autograd import function as _fn
+from deepgrad.autograd.function import Function, to_tensor
+
+
+class BatchNorm(Function):
+    """y = gamma xhat + beta over axis 1, with given statistics ``mean`` and ``var`` (C,).
+
+    ``batch_stats``: the statistics are this batch's own (training), so they depend on x
+    and dx gets the two correction terms; otherwise they are constants.
+    """
+
+    def forward(self, x, gamma, beta, mean=None, var=None, eps=1e-5, batch_stats=True):
+        shape = (1, -1) + (1,) * (x.ndim - 2)
+        inv_std = 1 / np.sqrt(var + eps)
+        self.xhat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
+        self.scale = (gamma * inv_std).reshape(shape)
+        self.axes, self.shape, self.batch_stats = (0,) + tuple(range(2, x.ndim)), shape, batch_stats
+        return self.xhat * gamma.reshape(shape) + beta.reshape(shape)
+
+    def backward(self, g):
+        xhat, shape = self.xhat, self.shape
+        gsum, gxsum = g.sum(axis=self.axes), (g * xhat).sum(axis=self.axes)
+        gx = None
+        if self.needs_grad[0] and self.batch_stats:
+            n = g.size // max(gsum.size, 1)
+            gx = self.scale * (g - (gsum / n).reshape(shape) - xhat * (gxsum / n).reshape(shape))
+        elif self.needs_grad[0]:
+            gx = g * self.scale
+        return gx, (gxsum if self.needs_grad[1] else None), (gsum if self.needs_grad[2] else None)
+
+
+class Normalize(Function):
+    """xhat = (x - mu) inv_std over ``axes`` (no gamma, beta: those are plain mul and add).
+
+    dx = inv_std (g - mean_S g - xhat mean_S (g xhat)).
+    """
+
+    def forward(self, x, axes=(-1,), eps=1e-5):
+        d = x - x.mean(axis=axes, keepdims=True)
+        self.inv_std = 1 / np.sqrt((d * d).mean(axis=axes, keepdims=True) + eps)
+        self.xhat, self.axes = d * self.inv_std, axes
+        return self.xhat
+
+    def backward(self, g):
+        xhat, axes = self.xhat, self.axes
+        return self.inv_std * (g - g.mean(axis=axes, keepdims=True)
+                               - xhat * (g * xhat).mean(axis=axes, keepdims=True))
+
+
+# ----------------------------------------------------------------- argument checks
+def _affine_param(name, what, p, shape, like):
+    """Check that ``p`` (weight or bias) is None or a tensor of ``shape`` and x's dtype."""
+    if p is None:
+        return None
+    p = to_tensor(p)
+    if p.shape != tuple(shape):
+        raise ValueError(f"{name}: {what} must have shape {tuple(shape)} for input of shape "
+                         f"{tuple(like.shape)}, received {tuple(p.shape)}")
+    if p.dtype != like.dtype:
+        raise TypeError(f"{name}: {what} has dtype {p.dtype} but the input has dtype {like.dtype}; "
+                        f"deepgrad never upcasts silently. Cast one with .float() or .double().")
+    return p
+
+
+def _stat_array(name, what, s, C):
+    """The array of a running statistic (a Tensor or ndarray of shape (C,)), or None."""
+    if s is None:
+        return None
+    arr = s.array if isinstance(s, _fn._Tensor) else s
+    if not isinstance(arr, np.ndarray) or arr.shape != (C,):
+        raise ValueError(f"{name}: {what} must be a tensor of shape ({C},) for an input with {C} "
+                         f"channels, received {getattr(arr, 'shape', type(arr).__name__)}")
+    return arr
+
+
+def _check_float(name, x):
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating point input, received dtype {x.dtype}")
+
+
+# ----------------------------------------------------------------- functions
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
+               momentum=0.1, eps=1e-5):
+    """Batch normalisation over every axis but the channel axis 1 of (N, C, *).
+
+    Training (``training=True``) normalises with this batch's mean and biased variance,
+    and, when running statistics are given, updates them in place (PyTorch's rule,
+    with the unbiased batch variance):
+
+        running_mean = (1 - momentum) running_mean + momentum mu
+        running_var  = (1 - momentum) running_var  + momentum sigma^2 n / (n - 1)
+
+    Eval normalises with the running statistics. Backward: see the module docstring.
+
+    Args:
+        input: (N, C, *) float tensor.
+        running_mean, running_var: (C,) tensors or None (batch statistics only).
+        weight, bias: gamma and beta, (C,) or None (1 and 0).
+        training (bool): use and update batch statistics.
+        momentum (float): weight of the new batch in the running averages.
+        eps (float): added to the variance for stability.
+    Returns:
+        Tensor of the input's shape and dtype.
+    Example:
+        >>> y = batch_norm(x, rm, rv, training=True)     # x (8, 3, 5, 5), rm, rv (3,)
+    """
+    x = to_tensor(input)
+    _check_float("batch_norm", x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, *) with at least 2 "
+                         f"dimensions, received shape {tuple(x.shape)}")
+    C = x.shape[1]
+    rm = _stat_array("batch_norm", "running_mean", running_mean, C)
+    rv = _stat_array("batch_norm", "running_var", running_var, C)
+    w = _affine_param("batch_norm", "weight", weight, (C,), x)
+    b = _affine_param("batch_norm", "bias", bias, (C,), x)
+    w = w if w is not None else _fn._Tensor._wrap(np.ones(C, x.dtype))
+    b = b if b is not None else _fn._Tensor._wrap(np.zeros(C, x.dtype))
+    if not training:
+        if rm is None or rv is None:
+            raise ValueError("batch_norm: running_mean and running_var must be given when "
+                             "training=False (eval mode normalises with them)")
+        return BatchNorm.apply(x, w, b, mean=rm.astype(x.dtype, copy=False),
+                               var=rv.astype(x.dtype, copy=False), eps=eps, batch_stats=False)
+    n = x.array.size // max(C, 1)
+    if n <= 1:
+        raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
+                         f"received input of shape {tuple(x.shape)}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    mean = x.array.mean(axis=axes)
+    var = x.array.var(axis=axes)
+    if rm is not None:
+        rm[...] = (1 - momentum) * rm + momentum * mean
+    if rv is not None:
+        rv[...] = (1 - momentum) * rv + momentum * var * (n / (n - 1))
+    return BatchNorm.apply(x, w, b, mean=mean, var=var, eps=eps, batch_stats=True)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation over the trailing axes named by ``normalized_shape``.
+
+    y = xhat * weight + beta, xhat normalised per sample over the last
+    len(normalized_shape) axes; backward of xhat is fused (see the module docstring),
+    weight and bias take the plain product and sum rules.
+
+    Args:
+        input: (*, *normalized_shape) float tensor.
+        normalized_shape: int or tuple, the trailing shape to normalise over.
+        weight, bias: tensors of shape ``normalized_shape`` or None.
+    Returns:
+        Tensor of the input's shape and dtype.
+    """
+    x = to_tensor(input)
+    _check_float("layer_norm", x)
+    ns = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 else tuple(
+        int(n) for n in normalized_shape)
+    k = len(ns)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != ns:
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, ns))}) "
+                         f"for normalized_shape {ns}, received {tuple(x.shape)}")
+    w = _affine_param("layer_norm", "weight", weight, ns, x)
+    b = _affine_param("layer_norm", "bias", bias, ns, x)
+    y = Normalize.apply(x, axes=tuple(range(x.ndim - k, x.ndim)), eps=eps)
+    if w is not None:
+        y = y * w
+    return y + b if b is not None else y
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalisation: channels in ``num_groups`` groups, each normalised per sample.
+
+    x (N, C, *) is viewed as (N, G, C/G * prod(*)), normalised over the last axis,
+    viewed back, then y = xhat * weight[c] + bias[c] per channel.
+
+    Args:
+        input: (N, C, *) float tensor, C divisible by ``num_groups``.
+        num_groups (int): G.
+        weight, bias: (C,) tensors or None.
+    Returns:
+        Tensor of the input's shape and dtype.
+    """
+    x = to_tensor(input)
+    _check_float("group_norm", x)
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected input of shape (N, C, *) with at least 2 "
+                         f"dimensions, received shape {tuple(x.shape)}")
+    N, C = x.shape[:2]
+    if num_groups <= 0 or C % num_groups:
+        raise ValueError(f"group_norm: the number of channels C={C} of input shape "
+                         f"{tuple(x.shape)} must be divisible by num_groups={num_groups}")
+    w = _affine_param("group_norm", "weight", weight, (C,), x)
+    b = _affine_param("group_norm", "bias", bias, (C,), x)
+    grouped = x.reshape(N, num_groups, x.array.size // max(N * num_groups, 1))
+    y = Normalize.apply(grouped, axes=(2,), eps=eps).reshape(x.shape)
+    per_channel = (C,) + (1,) * (x.ndim - 2)
+    if w is not None:
+        y = y * w.reshape(per_channel)
+    return y + b.reshape(per_channel) if b is not None else y
