@@ -59,6 +59,26 @@ class Linear(Function):
         return gx, gw
 
 
+class Dense(Function):
+    """y = x K + b with Keras's kernel layout K (in, out): dX = G K^T, dK = X^T G, db = sum G."""
+
+    def forward(self, x, k, b=None):
+        self.x, self.k = x, k
+        out = np.matmul(x, k)
+        if b is not None:
+            out += b
+        return out
+
+    def backward(self, g):
+        x, k = self.x, self.k
+        gx = np.matmul(g, k.T) if self.needs_grad[0] else None
+        g2 = g.reshape(-1, g.shape[-1])
+        gk = np.matmul(x.reshape(-1, x.shape[-1]).T, g2) if self.needs_grad[1] else None
+        if len(self.needs_grad) == 3:
+            return gx, gk, (g2.sum(axis=0) if self.needs_grad[2] else None)
+        return gx, gk
+
+
 def matmul(a, b):
     """Matrix product with NumPy's rules (1-D operands, batched broadcasting).
 
@@ -97,3 +117,22 @@ def linear(input, weight, bias=None):
         raise RuntimeError(f"linear: bias of shape {tuple(b.shape)} does not match weight of "
                            f"shape {tuple(w.shape)} (expected ({w.shape[0]},))")
     return Linear.apply(x, w, b)
+
+
+def dense(input, kernel, bias=None):
+    """y = x K + b, the Keras ``Dense`` layout: kernel (in_features, out_features).
+
+    The same affine map as :func:`linear` with K = W^T; one fused op so that Keras-style
+    models pay no transpose.
+    """
+    x, k = operands("dense", input, kernel)
+    if k.ndim != 2 or x.ndim == 0 or x.shape[-1] != k.shape[0]:
+        raise ValueError(f"dense: input of shape {tuple(x.shape)} does not match kernel of "
+                         f"shape {tuple(k.shape)} (expected input (*, {k.shape[0]}))")
+    if bias is None:
+        return Dense.apply(x, k)
+    _, b = operands("dense", x, bias)
+    if b.shape != (k.shape[1],):
+        raise ValueError(f"dense: bias of shape {tuple(b.shape)} does not match kernel of "
+                         f"shape {tuple(k.shape)} (expected ({k.shape[1]},))")
+    return Dense.apply(x, k, b)

@@ -103,3 +103,18 @@ def test_linear_refuses_a_bias_of_another_float_dtype():
     with pytest.raises(TypeError, match="float32 and float64"):
         ops.linear(dg.zeros(2, 3), dg.zeros(4, 3, requires_grad=True),
                    dg.zeros(4, dtype=np.float64, requires_grad=True))
+
+
+# ----------------------------------------------------------------- dense (Keras layout)
+@pytest.mark.parametrize("x, w", LINEAR, ids=str)
+def test_dense_is_linear_with_the_kernel_transposed(x, w):
+    k = (w[1], w[0])
+    check_op(ops.dense, lambda a, K: a @ K, [(x, k)], rtol32=1e-5, atol32=1e-5)
+    check_op(ops.dense, lambda a, K, b: a @ K + b, [(x, k, (k[1],))], rtol32=1e-5, atol32=1e-5)
+
+
+def test_dense_bad_shapes():
+    with pytest.raises(ValueError, match=r"dense: input of shape \(2, 5\) does not match kernel of shape \(3, 4\)"):
+        ops.dense(dg.randn(2, 5), dg.randn(3, 4))
+    with pytest.raises(ValueError, match=r"bias of shape \(3,\)"):
+        ops.dense(dg.randn(2, 3), dg.randn(3, 4), dg.randn(3))
