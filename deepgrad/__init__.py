@@ -54,5 +54,13 @@ def numel(t):
     return t.numel()
 
 
+def __getattr__(name):
+    """``deepgrad.keras`` loads on first use (``import deepgrad as tf; tf.keras...``)."""
+    if name == "keras":
+        import importlib
+        return importlib.import_module("deepgrad.keras")
+    raise AttributeError(f"module 'deepgrad' has no attribute {name!r}")
+
+
 def to_tensor_for_method(x):
     return x if isinstance(x, Tensor) else Tensor(x)

@@ -1,0 +1,73 @@
+"""``Callback`` (Keras's hook names) and ``CallbackList``, which ``fit`` drives."""
+
+
+class Callback:
+    """Base class: override any hook. ``self.model`` is set before training starts.
+
+    Hooks, in the order ``fit`` calls them: on_train_begin, (on_epoch_begin,
+    (on_train_batch_begin, on_train_batch_end)*, [on_test_begin, (on_test_batch_begin,
+    on_test_batch_end)*, on_test_end], on_epoch_end)*, on_train_end. ``evaluate`` and
+    ``predict`` call the test/predict hooks.
+    """
+
+    def __init__(self):
+        self.model = None
+        self.params = {}
+
+    def set_model(self, model):
+        self.model = model
+
+    def set_params(self, params):
+        self.params = params
+
+    def on_train_begin(self, logs=None): pass
+    def on_train_end(self, logs=None): pass
+    def on_epoch_begin(self, epoch, logs=None): pass
+    def on_epoch_end(self, epoch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): pass
+    def on_train_batch_end(self, batch, logs=None): pass
+    def on_test_begin(self, logs=None): pass
+    def on_test_end(self, logs=None): pass
+    def on_test_batch_begin(self, batch, logs=None): pass
+    def on_test_batch_end(self, batch, logs=None): pass
+    def on_predict_begin(self, logs=None): pass
+    def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
+
+    # Keras 2 names
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+
+
+_HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+
+
+class CallbackList:
+    """Calls a hook on every callback in order (``History`` first, the progress bar last)."""
+
+    def __init__(self, callbacks=None, model=None, params=None):
+        self.callbacks = list(callbacks or [])
+        for cb in self.callbacks:
+            if not isinstance(cb, Callback):
+                raise TypeError(f"callbacks: expected Callback instances, received "
+                                f"{type(cb).__name__}")
+            if model is not None:
+                cb.set_model(model)
+            cb.set_params(params or {})
+        self._batch_hooks = any(
+            type(cb).on_train_batch_end is not Callback.on_train_batch_end
+            or type(cb).on_train_batch_begin is not Callback.on_train_batch_begin
+            or type(cb).on_batch_end is not Callback.on_batch_end
+            for cb in self.callbacks)
+
+    def call(self, hook, *args):
+        for cb in self.callbacks:
+            getattr(cb, hook)(*args)
+            if hook == "on_train_batch_end":
+                cb.on_batch_end(*args)
+            elif hook == "on_train_batch_begin":
+                cb.on_batch_begin(*args)
+
+    def __iter__(self):
+        return iter(self.callbacks)

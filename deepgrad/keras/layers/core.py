@@ -1,0 +1,120 @@
+"""Core layers: Dense, Activation, Dropout, Flatten (Keras 3 names, arguments, defaults)."""
+import numpy as np
+
+from deepgrad import ops
+from deepgrad.keras import activations, initializers, regularizers
+from deepgrad.keras.layers.layer import InputSpec, Layer
+
+
+class Dense(Layer):
+    """y = activation(x K + b), K of shape (input_dim, units) (Keras's layout).
+
+    Args:
+        units (int): output size.
+        activation: name or callable (default: linear).
+        use_bias (bool), kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
+        kernel_regularizer, bias_regularizer, activity_regularizer.
+    Shape:
+        (batch, ..., input_dim) -> (batch, ..., units).
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(units, (int, np.integer)) or units <= 0:
+            raise ValueError(f"Dense: units must be a positive integer, received units={units!r}")
+        self.units = int(units)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+
+    def build(self, input_shape):
+        in_dim = input_shape[-1]
+        if in_dim is None:
+            raise ValueError(f'Dense "{self.name}": the last dimension of the inputs must be '
+                             f'known, received input shape {tuple(input_shape)}')
+        self.kernel = self.add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer)
+        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer) if self.use_bias else None
+        self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
+        self.built = True
+
+    def call(self, inputs):
+        return self.activation(ops.dense(inputs, self.kernel, self.bias))
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+
+
+class Activation(Layer):
+    """Applies an activation function: ``Activation('relu')``."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = activations.get(activation)
+
+    def call(self, inputs):
+        return self.activation(inputs)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.serialize(self.activation)}
+
+
+class Dropout(Layer):
+    """Sets a fraction ``rate`` of inputs to 0 during training, scaling the rest by 1/(1-rate)."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= rate <= 1:
+            raise ValueError(f"Dropout: rate must be in [0, 1], received rate={rate}")
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+
+    def call(self, inputs, training=None):
+        return ops.dropout(inputs, self.rate, training=bool(training))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
+                "seed": self.seed}
+
+
+class Flatten(Layer):
+    """(batch, d1, d2, ...) -> (batch, d1 * d2 * ...)."""
+
+    def __init__(self, data_format=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_format = data_format
+
+    def call(self, inputs):
+        if inputs.ndim == 1:
+            return ops.reshape(inputs, (inputs.shape[0], 1))
+        if self.data_format == "channels_first" and inputs.ndim > 2:
+            inputs = ops.permute(inputs, (0,) + tuple(range(2, inputs.ndim)) + (1,))
+        return ops.reshape(inputs, (inputs.shape[0], -1))
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        n = None if any(d is None for d in rest) else int(np.prod(rest)) if rest else 1
+        return (input_shape[0], n)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}

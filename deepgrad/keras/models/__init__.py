@@ -1,0 +1,3 @@
+"""``deepgrad.keras.models``: Model, Sequential, and loading saved models."""
+from deepgrad.keras.models.model import Model
+from deepgrad.keras.models.sequential import Sequential
