@@ -1,0 +1,15 @@
+"""``keras.utils``: label encoding, sequence padding, seeding and file download helpers.
+
+``to_categorical``, ``normalize`` and ``pad_sequences`` follow Keras's NumPy semantics
+(``to_categorical`` returns float32); ``set_random_seed`` seeds Python, NumPy and deepgrad;
+``get_file`` uses deepgrad's data folders and SHA-256 checked downloads. ``plot_model``
+raises ``NotImplementedError`` (it needs graphviz).
+"""
+from deepgrad.keras.utils.file_utils import get_file
+from deepgrad.keras.utils.model_visualization import plot_model
+from deepgrad.keras.utils.numerical_utils import normalize, to_categorical
+from deepgrad.keras.utils.rng_utils import set_random_seed
+from deepgrad.keras.utils.sequence_utils import pad_sequences
+
+__all__ = ["get_file", "normalize", "pad_sequences", "plot_model", "set_random_seed",
+           "to_categorical"]
