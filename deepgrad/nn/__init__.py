@@ -20,4 +20,6 @@ from deepgrad.nn.embedding import Embedding
 from deepgrad.nn.upsampling import (
     Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, ConstantPad1d, ConstantPad2d,
     ZeroPad1d, ZeroPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d)
+from deepgrad.nn.recurrent import (
+    RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell)
 from deepgrad.nn import functional, init, utils

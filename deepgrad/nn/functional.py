@@ -9,7 +9,8 @@ from deepgrad.ops import (  # noqa: F401
     binary_cross_entropy, binary_cross_entropy_with_logits, kl_div, logsumexp,
     conv1d, conv2d, conv_transpose1d, conv_transpose2d, max_pool1d, max_pool2d, avg_pool1d,
     avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d,
-    batch_norm, layer_norm, group_norm, embedding, pad, interpolate)
+    batch_norm, layer_norm, group_norm, embedding, pad, interpolate,
+    rnn_layer, lstm_layer, gru_layer, rnn_cell, lstm_cell, gru_cell)
 
 
 def one_hot(tensor, num_classes=-1):

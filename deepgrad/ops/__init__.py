@@ -22,3 +22,4 @@ from deepgrad.ops.pool import (
 from deepgrad.ops.normalization import batch_norm, layer_norm, group_norm
 from deepgrad.ops.embedding import embedding
 from deepgrad.ops.padding import pad, interpolate
+from deepgrad.ops.rnn import rnn_layer, lstm_layer, gru_layer, rnn_cell, lstm_cell, gru_cell
