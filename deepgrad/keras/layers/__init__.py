@@ -2,3 +2,21 @@
 from deepgrad.keras.layers.layer import Layer, InputSpec
 from deepgrad.keras.layers.input_layer import Input, InputLayer, KerasTensor
 from deepgrad.keras.layers.core import Dense, Activation, Dropout, Flatten
+from deepgrad.keras.layers.conv import (
+    Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D)
+from deepgrad.keras.layers.pooling import (
+    MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalMaxPooling1D,
+    GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPool1D, MaxPool2D,
+    AvgPool1D, AvgPool2D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalAvgPool1D, GlobalAvgPool2D)
+from deepgrad.keras.layers.reshaping import (
+    Reshape, Permute, RepeatVector, UpSampling1D, UpSampling2D, ZeroPadding1D, ZeroPadding2D,
+    Cropping1D, Cropping2D)
+from deepgrad.keras.layers.lambda_layer import Lambda
+from deepgrad.keras.layers.normalization import BatchNormalization, LayerNormalization
+from deepgrad.keras.layers.embedding import Embedding
+from deepgrad.keras.layers.merge import (
+    Add, Subtract, Multiply, Average, Maximum, Minimum, Concatenate, Dot, add, subtract,
+    multiply, average, maximum, minimum, concatenate, dot)
+from deepgrad.keras.layers.activation_layers import ReLU, LeakyReLU, PReLU, ELU, Softmax
+from deepgrad.keras.layers.recurrent import SimpleRNN, LSTM, GRU
+from deepgrad.keras.layers.wrappers import Bidirectional, TimeDistributed

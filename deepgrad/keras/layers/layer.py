@@ -24,7 +24,9 @@ def unique_name(prefix):
 
 
 def snake_case(name):
-    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)).lower()
+    """Keras's rule: 'Conv2D' -> 'conv2d', 'MaxPooling2D' -> 'max_pooling2d'."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class InputSpec:

@@ -1,0 +1,550 @@
+"""Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D,
+SeparableConv2D (Keras 3 names, arguments, defaults, weight names and layouts).
+
+The math lives in :func:`deepgrad.ops.conv2d` / :func:`deepgrad.ops.conv_transpose2d`
+(NCHW, weight (out, in/groups, kh, kw)). A layer only converts layouts, with differentiable
+ops, on every call:
+
+    input   channels_last (N, H, W, C)  --permute-->  (N, C, H, W)   (and back after)
+    kernel  Keras (kh, kw, in/groups, filters)  --permute (3, 2, 0, 1)-->  (filters, in/g, kh, kw)
+    1-D     (N, L, C) is the image (N, 1, L, C); kernel (k, in, out) is (1, k, in, out)
+
+Keras's padding, per spatial axis of length n, kernel k, stride s, dilation d
+(k_eff = d (k - 1) + 1):
+
+    'valid'   out = floor((n - k_eff) / s) + 1, no padding
+    'same'    out = ceil(n / s); pad total = max((out - 1) s + k_eff - n, 0), of which
+              total // 2 goes before and the rest after (asymmetric when total is odd)
+    'causal'  (Conv1D) pad k_eff - 1 before only, so out[t] sees inputs <= t
+
+Asymmetric pads are applied with :func:`deepgrad.ops.pad` before the op (which only
+takes symmetric padding).
+"""
+import numpy as np
+
+from deepgrad import ops
+from deepgrad.keras import activations, initializers, regularizers
+from deepgrad.keras.layers.layer import InputSpec, Layer
+
+
+# ---------------------------------------------------------------------- argument helpers
+def normalize_tuple(value, n, name, allow_zero=False):
+    """``3`` -> (3,) * n; a sequence of n positive ints stays as a tuple."""
+    values = (value,) * n if isinstance(value, (int, np.integer)) else tuple(value)
+    if len(values) != n or not all(isinstance(v, (int, np.integer)) for v in values):
+        raise ValueError(f"The `{name}` argument must be a tuple of {n} integers. "
+                         f"Received {name}={value!r}")
+    if any(v < 0 or (v == 0 and not allow_zero) for v in values):
+        raise ValueError(f"The `{name}` argument must be a tuple of {n} positive integers. "
+                         f"Received {name}={value!r}")
+    return tuple(int(v) for v in values)
+
+
+def normalize_data_format(data_format):
+    fmt = "channels_last" if data_format is None else str(data_format).lower()
+    if fmt not in ("channels_last", "channels_first"):
+        raise ValueError(f"The `data_format` argument must be one of 'channels_first', "
+                         f"'channels_last'. Received: data_format={data_format!r}")
+    return fmt
+
+
+def normalize_padding(padding, allowed=("valid", "same")):
+    value = str(padding).lower()
+    if value not in allowed:
+        raise ValueError(f"The `padding` argument must be one of {allowed}. "
+                         f"Received: padding={padding!r}")
+    return value
+
+
+def output_length(n, k, s, padding, d=1):
+    """Keras's output length of one spatial axis (None stays None); see the module doc."""
+    if n is None:
+        return None
+    if padding == "valid":
+        return (n - d * (k - 1) - 1) // s + 1
+    if padding == "causal":
+        return (n - 1) // s + 1
+    return -(-n // s)
+
+
+def axis_pads(n, k, s, padding, d=1):
+    """(before, after) padding of one axis of length n for Keras's ``padding``."""
+    k_eff = d * (k - 1) + 1
+    if padding == "valid":
+        return 0, 0
+    if padding == "causal":
+        return k_eff - 1, 0
+    total = max((output_length(n, k, s, padding, d) - 1) * s + k_eff - n, 0)
+    return total // 2, total - total // 2
+
+
+def pad_hw(x, pads, value=0.0):
+    """Pad (N, C, H, W) by pads ((top, bottom), (left, right)) when any is non-zero."""
+    (t, b), (l, r) = pads
+    if not (t or b or l or r):
+        return x
+    return ops.pad(x, (l, r, t, b), value=value)
+
+
+def to_nchw(x, data_format, rank):
+    """The layer's input as an NCHW image (a 1-D input gets H = 1)."""
+    if data_format == "channels_last":
+        x = ops.permute(x, (0, x.ndim - 1) + tuple(range(1, x.ndim - 1)))
+    return ops.unsqueeze(x, 2) if rank == 1 else x
+
+
+def from_nchw(y, data_format, rank):
+    """Inverse of :func:`to_nchw`."""
+    if rank == 1:
+        y = ops.squeeze(y, 2)
+    if data_format == "channels_last":
+        y = ops.permute(y, (0,) + tuple(range(2, y.ndim)) + (1,))
+    return y
+
+
+def spatial_dims(shape, data_format):
+    return tuple(shape[1:-1]) if data_format == "channels_last" else tuple(shape[2:])
+
+
+def with_spatial(shape, spatial, channels, data_format):
+    if data_format == "channels_last":
+        return (shape[0],) + tuple(spatial) + (channels,)
+    return (shape[0], channels) + tuple(spatial)
+
+
+def output_spatial(layer, input_shape, kernel, strides, dilation=None):
+    """The spatial output lengths of a conv/pool ``layer``; an error if one is <= 0."""
+    dilation = dilation or (1,) * len(kernel)
+    out = tuple(output_length(n, k, s, layer.padding, d) for n, k, s, d in
+                zip(spatial_dims(input_shape, layer.data_format), kernel, strides, dilation))
+    if any(o is not None and o <= 0 for o in out):
+        raise ValueError(f'Layer "{layer.name}": computed output size would be zero or '
+                         f'negative. Received inputs shape={tuple(input_shape)}, '
+                         f'kernel/pool size={tuple(kernel)}, strides={tuple(strides)}, '
+                         f'dilation_rate={tuple(dilation)}, padding={layer.padding!r}')
+    return out
+
+
+def check_input(layer, input_shape, rank):
+    """Check ndim (Keras's InputSpec message) and that the channel axis is known."""
+    InputSpec(ndim=rank + 2).check(layer, input_shape)
+    channels = input_shape[-1 if layer.data_format == "channels_last" else 1]
+    if channels is None:
+        raise ValueError(f'Layer "{layer.name}": the channel dimension of the inputs should be '
+                         f'defined, received input shape {tuple(input_shape)}')
+    return channels
+
+
+def _kernel_oihw(kernel, rank):
+    """Keras kernel (*k, in, out) -> the op's (out, in, kh, kw); 1-D gets kh = 1."""
+    w = ops.permute(kernel, (rank + 1, rank) + tuple(range(rank)))
+    return ops.unsqueeze(w, 2) if rank == 1 else w
+
+
+# ---------------------------------------------------------------------- Conv1D / Conv2D
+class _Conv(Layer):
+    """Shared body of Conv1D and Conv2D (``rank`` spatial axes)."""
+
+    rank = 2
+    paddings = ("valid", "same")
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, groups=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(filters, (int, np.integer)) or filters <= 0:
+            raise ValueError(f"Invalid value for argument `filters`. Expected a strictly "
+                             f"positive value. Received filters={filters!r}.")
+        if not isinstance(groups, (int, np.integer)) or groups <= 0 or filters % groups:
+            raise ValueError(f"The number of filters must be evenly divisible by the number of "
+                             f"groups. Received: groups={groups}, filters={filters}.")
+        self.filters, self.groups = int(filters), int(groups)
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = normalize_tuple(strides, self.rank, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate "
+                             f"> 1`. Received: strides={self.strides} and "
+                             f"dilation_rate={self.dilation_rate}")
+        self.padding = normalize_padding(padding, self.paddings)
+        self.data_format = normalize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+
+    @property
+    def _channel_axis(self):
+        return -1 if self.data_format == "channels_last" else 1
+
+    def build(self, input_shape):
+        channels = check_input(self, input_shape, self.rank)
+        if channels % self.groups:
+            raise ValueError(f"The number of input channels must be evenly divisible by the "
+                             f"number of groups. Received groups={self.groups}, but the input "
+                             f"has {channels} channels (full input shape is {tuple(input_shape)}).")
+        self.compute_output_shape(input_shape)          # fails early on a too-small input
+        self.kernel = self.add_weight("kernel", self.kernel_size + (channels // self.groups,
+                                      self.filters), self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+        self.built = True
+
+    def _geometry(self):
+        """kernel, strides, dilation of the 2-D view (a 1-D layer has a height-1 kernel)."""
+        lead = (1,) * (2 - self.rank)
+        return lead + self.kernel_size, lead + self.strides, lead + self.dilation_rate
+
+    def call(self, inputs):
+        x = to_nchw(inputs, self.data_format, self.rank)
+        k, s, d = self._geometry()
+        pads = [axis_pads(n, kk, ss, self.padding, dd)
+                for n, kk, ss, dd in zip(x.shape[2:], k, s, d)]
+        if all(b == a for b, a in pads):                 # symmetric: the op pads itself
+            padding = tuple(b for b, _ in pads)
+        else:
+            x, padding = pad_hw(x, pads), 0
+        y = ops.conv2d(x, _kernel_oihw(self.kernel, self.rank), self.bias, s, padding, d,
+                       self.groups)
+        return self.activation(from_nchw(y, self.data_format, self.rank))
+
+    def compute_output_shape(self, input_shape):
+        out = output_spatial(self, input_shape, self.kernel_size, self.strides,
+                             self.dilation_rate)
+        return with_spatial(input_shape, out, self.filters, self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate, "groups": self.groups,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class Conv1D(_Conv):
+    """1-D convolution over (batch, steps, channels): y = activation(conv(x, K) + b).
+
+    Args:
+        filters (int), kernel_size (int), strides (1), padding ('valid', 'same' or
+        'causal'), data_format ('channels_last'), dilation_rate (1), groups (1),
+        activation, use_bias, kernel_initializer ('glorot_uniform'), bias_initializer
+        ('zeros'), kernel/bias/activity regularizers.
+    Weights:
+        kernel (kernel_size, in/groups, filters), bias (filters,).
+    Shape:
+        (batch, steps, in) -> (batch, new_steps, filters); new_steps as in the module doc.
+    """
+
+    rank = 1
+    paddings = ("valid", "same", "causal")
+
+
+class Conv2D(_Conv):
+    """2-D convolution over images: y = activation(conv(x, K) + b).
+
+    Args:
+        filters (int), kernel_size (int or pair), strides (1), padding ('valid' or 'same'),
+        data_format ('channels_last'), dilation_rate (1), groups (1), activation,
+        use_bias (True), kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
+        kernel/bias/activity regularizers.
+    Weights:
+        kernel (kh, kw, in/groups, filters), bias (filters,).
+    Shape:
+        (batch, H, W, in) -> (batch, H', W', filters); H' as in the module doc.
+    Example:
+        >>> Conv2D(32, 3, input_shape=(28, 28, 1)).count_params()   # 3*3*1*32 + 32
+        320
+    """
+
+    rank = 2
+
+
+# ---------------------------------------------------------------------- transposed
+def transpose_crops(k, s, padding, output_padding, d=1):
+    """(before, after) amounts cut from the full transposed output (negative: zeros added).
+
+    The op's full output has length (n - 1) s + k_eff. Keras 3 (its JAX rule, which every
+    backend follows) pads the dilated input by (left, right) before a full correlation
+    that pads k_eff - 1, so it cuts k_eff - 1 - left and k_eff - 1 - right:
+
+        valid: left = k_eff - 1, right = k_eff - 1 + op, op = max(k_eff, s) - k_eff if None
+        same:  p = s + k_eff - 2 if op is None else k_eff + k_eff % 2 - 2 + op,
+               left = min(ceil(p / 2), k_eff - 1), right = p - left
+    """
+    k_eff = d * (k - 1) + 1
+    if padding == "valid":
+        op = max(k_eff, s) - k_eff if output_padding is None else output_padding
+        left, right = k_eff - 1, k_eff - 1 + op
+    else:
+        p = s + k_eff - 2 if output_padding is None else k_eff + k_eff % 2 - 2 + output_padding
+        left = min(p // 2 + p % 2, k_eff - 1)
+        right = p - left
+    return k_eff - 1 - left, k_eff - 1 - right
+
+
+class _ConvTranspose(Layer):
+    """Shared body of Conv1DTranspose and Conv2DTranspose."""
+
+    rank = 2
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros",
+                 kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        if not isinstance(filters, (int, np.integer)) or filters <= 0:
+            raise ValueError(f"Invalid value for argument `filters`. Expected a strictly "
+                             f"positive value. Received filters={filters!r}.")
+        self.filters = int(filters)
+        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
+        self.strides = normalize_tuple(strides, self.rank, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
+        self.output_padding = None if output_padding is None else normalize_tuple(
+            output_padding, self.rank, "output_padding", allow_zero=True)
+        if self.output_padding is not None and any(
+                op >= s for op, s in zip(self.output_padding, self.strides)):
+            raise ValueError(f"Strides {self.strides} must be greater than output padding "
+                             f"{self.output_padding}.")
+        self.padding = normalize_padding(padding)
+        self.data_format = normalize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel_regularizer = regularizers.get(kernel_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+
+    def build(self, input_shape):
+        channels = check_input(self, input_shape, self.rank)
+        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, channels),
+                                      self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        axis = -1 if self.data_format == "channels_last" else 1
+        self.input_spec = InputSpec(ndim=self.rank + 2, axes={axis: channels})
+        self.built = True
+
+    def _crops(self):
+        ops_ = self.output_padding or (None,) * self.rank
+        crops = [transpose_crops(k, s, self.padding, op, d) for k, s, op, d in
+                 zip(self.kernel_size, self.strides, ops_, self.dilation_rate)]
+        return [(0, 0)] * (2 - self.rank) + crops
+
+    def call(self, inputs):
+        x = to_nchw(inputs, self.data_format, self.rank)
+        lead = (1,) * (2 - self.rank)
+        # Keras kernel (*k, filters, in) -> the op's (in, filters, kh, kw)
+        y = ops.conv_transpose2d(x, _kernel_oihw(self.kernel, self.rank), None,
+                                 lead + self.strides, 0, 0, 1, lead + self.dilation_rate)
+        y = pad_hw(y, [(-b, -a) for b, a in self._crops()])   # cut, or extend with zeros
+        if self.bias is not None:                             # after: extensions get it too
+            y = y + ops.reshape(self.bias, (1, self.filters, 1, 1))
+        return self.activation(from_nchw(y, self.data_format, self.rank))
+
+    def compute_output_shape(self, input_shape):
+        spatial = spatial_dims(input_shape, self.data_format)
+        out = []
+        for n, k, s, d, (b, a) in zip(spatial, self.kernel_size, self.strides,
+                                      self.dilation_rate, self._crops()[2 - self.rank:]):
+            out.append(None if n is None else (n - 1) * s + d * (k - 1) + 1 - b - a)
+        return with_spatial(input_shape, out, self.filters, self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "strides": self.strides,
+                "padding": self.padding, "output_padding": self.output_padding,
+                "data_format": self.data_format, "dilation_rate": self.dilation_rate,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": initializers.serialize(self.kernel_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """1-D transposed convolution, the adjoint of Conv1D (see Conv2DTranspose).
+
+    Weights: kernel (kernel_size, filters, in), bias (filters,).
+    """
+
+    rank = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """2-D transposed convolution ("deconvolution"): the adjoint of a strided Conv2D.
+
+    Args:
+        filters, kernel_size, strides (1), padding ('valid' or 'same'), output_padding
+        (None), data_format, dilation_rate, activation, use_bias, initializers,
+        regularizers: as Conv2D.
+    Weights:
+        kernel (kh, kw, filters, in) (Keras's layout), bias (filters,).
+    Shape:
+        (batch, H, W, in) -> (batch, H', W', filters), with output_padding None:
+        'same': H' = H s;  'valid': H' = H s + max(k_eff - s, 0);
+        with output_padding op: H' = (H - 1) s + k_eff - 2 pad + op, pad = 0 ('valid')
+        or k_eff // 2 ('same').
+    """
+
+    rank = 2
+
+
+# ---------------------------------------------------------------------- depthwise
+def _depthwise_oihw(depthwise_kernel):
+    """Keras (kh, kw, in, m) -> the op's (in m, 1, kh, kw); output channel c m + j."""
+    kh, kw, c, m = depthwise_kernel.shape
+    return ops.reshape(ops.permute(depthwise_kernel, (2, 3, 0, 1)), (c * m, 1, kh, kw))
+
+
+class _DepthwiseBase(Layer):
+    """A per-channel convolution (groups = in channels), optionally then a 1x1 one."""
+
+    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
+                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
+                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
+        self.strides = normalize_tuple(strides, 2, "strides")
+        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
+        self.padding = normalize_padding(padding)
+        self.depth_multiplier = int(depth_multiplier)
+        self.data_format = normalize_data_format(data_format)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.depthwise_constraint, self.bias_constraint = depthwise_constraint, bias_constraint
+
+    def _depthwise(self, x_nchw, bias):
+        pads = [axis_pads(n, k, s, self.padding, d) for n, k, s, d in
+                zip(x_nchw.shape[2:], self.kernel_size, self.strides, self.dilation_rate)]
+        return ops.conv2d(pad_hw(x_nchw, pads), _depthwise_oihw(self.depthwise_kernel), bias,
+                          self.strides, 0, self.dilation_rate, groups=x_nchw.shape[1])
+
+    def _out_spatial(self, input_shape):
+        return output_spatial(self, input_shape, self.kernel_size, self.strides,
+                              self.dilation_rate)
+
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding,
+                "depth_multiplier": self.depth_multiplier, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+                "bias_initializer": initializers.serialize(self.bias_initializer),
+                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+
+
+class DepthwiseConv2D(_DepthwiseBase):
+    """Each input channel convolved with its own ``depth_multiplier`` filters.
+
+    Weights: kernel (kh, kw, in, depth_multiplier), bias (in * depth_multiplier,).
+    Shape: (batch, H, W, in) -> (batch, H', W', in * depth_multiplier).
+    """
+
+    def build(self, input_shape):
+        channels = check_input(self, input_shape, 2)
+        self._out_spatial(input_shape)                  # fails early on a too-small input
+        self.depthwise_kernel = self.add_weight(
+            "kernel", self.kernel_size + (channels, self.depth_multiplier),
+            self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint)
+        self.bias = self.add_weight("bias", (channels * self.depth_multiplier,),
+                                    self.bias_initializer, regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        axis = -1 if self.data_format == "channels_last" else 1
+        self.input_spec = InputSpec(ndim=4, axes={axis: channels})
+        self.built = True
+
+    def call(self, inputs):
+        y = self._depthwise(to_nchw(inputs, self.data_format, 2), self.bias)
+        return self.activation(from_nchw(y, self.data_format, 2))
+
+    def compute_output_shape(self, input_shape):
+        channels = input_shape[-1 if self.data_format == "channels_last" else 1]
+        return with_spatial(input_shape, self._out_spatial(input_shape),
+                            None if channels is None else channels * self.depth_multiplier,
+                            self.data_format)
+
+
+class SeparableConv2D(_DepthwiseBase):
+    """A depthwise convolution followed by a 1x1 (pointwise) convolution to ``filters``.
+
+    Weights: depthwise_kernel (kh, kw, in, depth_multiplier), pointwise_kernel
+    (1, 1, in * depth_multiplier, filters), bias (filters,).
+    """
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
+                 dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
+                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
+                 bias_initializer="zeros", depthwise_regularizer=None,
+                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
+                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
+                 **kwargs):
+        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format,
+                         dilation_rate, activation, use_bias, depthwise_initializer,
+                         bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
+        self.filters = int(filters)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.pointwise_constraint = pointwise_constraint
+
+    def build(self, input_shape):
+        channels = check_input(self, input_shape, 2)
+        self._out_spatial(input_shape)                  # fails early on a too-small input
+        self.depthwise_kernel = self.add_weight(
+            "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
+            self.depthwise_initializer, regularizer=self.depthwise_regularizer,
+            constraint=self.depthwise_constraint)
+        self.pointwise_kernel = self.add_weight(
+            "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
+            self.pointwise_initializer, regularizer=self.pointwise_regularizer,
+            constraint=self.pointwise_constraint)
+        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
+        axis = -1 if self.data_format == "channels_last" else 1
+        self.input_spec = InputSpec(ndim=4, axes={axis: channels})
+        self.built = True
+
+    def call(self, inputs):
+        y = self._depthwise(to_nchw(inputs, self.data_format, 2), None)
+        y = ops.conv2d(y, _kernel_oihw(self.pointwise_kernel, 2), self.bias)
+        return self.activation(from_nchw(y, self.data_format, 2))
+
+    def compute_output_shape(self, input_shape):
+        return with_spatial(input_shape, self._out_spatial(input_shape), self.filters,
+                            self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer)}
