@@ -1,0 +1,357 @@
+"""Weight initializers by their Keras 3 names (``keras.initializers``).
+
+An initializer is a callable ``init(shape, dtype='float32') -> np.ndarray``. Fans are
+computed Keras's way, for kernels laid out (in, out) (Dense) or (k1, ..., kn, in, out)
+(convolutions), with receptive field r = k1 * ... * kn:
+
+    fan_in = in * r,    fan_out = out * r
+
+Variance scaling draws with variance ``scale / n``, ``n`` = fan_in, fan_out or their mean:
+
+    uniform:            U(-a, a),        a = sqrt(3 scale / n)
+    truncated_normal:   N(0, s^2) cut at 2 s,  s = sqrt(scale / n) / 0.87962566103423978
+    untruncated_normal: N(0, s^2),       s = sqrt(scale / n)
+
+(0.8796... is the standard deviation of a unit normal truncated at +-2, so the truncated
+draw keeps the intended variance.) glorot = (1, fan_avg), he = (2, fan_in), lecun =
+(1, fan_in). Unseeded draws use :func:`deepgrad.backend.rng`; a seeded initializer
+returns the same values on every call, as in Keras.
+"""
+import math
+
+import numpy as np
+
+from deepgrad import backend
+
+
+def compute_fans(shape, input_axes=None, output_axes=None):
+    """(fan_in, fan_out) of a kernel ``shape``, Keras's convention (see module docstring).
+
+    Shapes of rank 0 give (1, 1); rank 1 gives (n, n). ``input_axes``/``output_axes``
+    name the axes to multiply explicitly.
+    """
+    shape = tuple(int(s) for s in shape)
+    if input_axes is not None and output_axes is not None:
+        return (math.prod(shape[a] for a in input_axes),
+                math.prod(shape[a] for a in output_axes))
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    receptive = math.prod(shape[:-2])
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def _dtype(dtype):
+    return backend.default_float if dtype is None else np.dtype(dtype)
+
+
+class Initializer:
+    """Base class: ``__call__(shape, dtype=None)`` returns a new NumPy array."""
+
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError(f"{type(self).__name__} does not implement __call__")
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Zeros(Initializer):
+    """All zeros."""
+
+    def __call__(self, shape, dtype=None):
+        return np.zeros(tuple(shape), _dtype(dtype))
+
+
+class Ones(Initializer):
+    """All ones."""
+
+    def __call__(self, shape, dtype=None):
+        return np.ones(tuple(shape), _dtype(dtype))
+
+
+class Constant(Initializer):
+    """Every entry ``value`` (a scalar, or an array that broadcasts to the shape)."""
+
+    def __init__(self, value=0.0):
+        self.value = value
+
+    def __call__(self, shape, dtype=None):
+        return np.array(np.broadcast_to(np.asarray(self.value, _dtype(dtype)), tuple(shape)))
+
+    def get_config(self):
+        value = self.value
+        return {"value": value.tolist() if isinstance(value, np.ndarray) else value}
+
+
+class Identity(Initializer):
+    """``gain * I`` for 2-D shapes (a rectangular identity if not square)."""
+
+    def __init__(self, gain=1.0):
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 2:
+            raise ValueError(f"Identity matrix initializer can only be used for 2D matrices; "
+                             f"received shape={tuple(shape)} of rank {len(shape)}")
+        return (self.gain * np.eye(*shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain}
+
+
+def _check_seed(seed):
+    if seed is not None and not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"`seed` argument should be an integer or None; received seed={seed!r}")
+    return seed
+
+
+def _rng(seed):
+    """The global generator, or a fresh one for a fixed seed (same values every call)."""
+    return backend.rng() if seed is None else np.random.default_rng(int(seed))
+
+
+def _truncated_normal(rng, mean, stddev, shape):
+    """N(mean, stddev^2) redrawn until within two standard deviations (TF's rule)."""
+    out = rng.normal(0.0, 1.0, shape)
+    bad = np.abs(out) > 2.0
+    while bad.any():
+        out[bad] = rng.normal(0.0, 1.0, int(bad.sum()))
+        bad = np.abs(out) > 2.0
+    return out * stddev + mean
+
+
+class RandomNormal(Initializer):
+    """N(mean, stddev^2). Keras's defaults: mean 0, stddev 0.05."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.seed = _check_seed(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None):
+        return _rng(self.seed).normal(self.mean, self.stddev, tuple(shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class TruncatedNormal(Initializer):
+    """N(mean, stddev^2) restricted to ``mean +- 2 stddev``. Defaults 0 and 0.05."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.seed = _check_seed(seed)
+        self.mean, self.stddev = mean, stddev
+
+    def __call__(self, shape, dtype=None):
+        out = _truncated_normal(_rng(self.seed), self.mean, self.stddev, tuple(shape))
+        return out.astype(_dtype(dtype))
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomUniform(Initializer):
+    """U(minval, maxval). Defaults -0.05 and 0.05."""
+
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        self.seed = _check_seed(seed)
+        self.minval, self.maxval = minval, maxval
+
+    def __call__(self, shape, dtype=None):
+        return _rng(self.seed).uniform(self.minval, self.maxval, tuple(shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "seed": self.seed}
+
+
+_MODES = ("fan_in", "fan_out", "fan_avg")
+_DISTRIBUTIONS = ("uniform", "truncated_normal", "untruncated_normal")
+
+
+class VarianceScaling(Initializer):
+    """Draws with variance ``scale / n`` (see the module docstring for the three forms).
+
+    Args:
+        scale (float): positive scaling factor.
+        mode (str): 'fan_in', 'fan_out' or 'fan_avg'.
+        distribution (str): 'truncated_normal' ('normal' is an alias), 'untruncated_normal'
+            or 'uniform'.
+        seed (int, optional): fixed seed.
+    """
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        self.seed = _check_seed(seed)
+        if scale <= 0.0:
+            raise ValueError(f"Argument `scale` must be positive float; received scale={scale}")
+        distribution = distribution.lower()
+        distribution = "truncated_normal" if distribution == "normal" else distribution
+        if mode not in _MODES:
+            raise ValueError(f"Invalid `mode` argument: {mode!r}; expected one of {_MODES}")
+        if distribution not in _DISTRIBUTIONS:
+            raise ValueError(f"Invalid `distribution` argument: {distribution!r}; expected one "
+                             f"of {_DISTRIBUTIONS} (or 'normal')")
+        self.scale, self.mode, self.distribution = scale, mode, distribution
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        fan_in, fan_out = compute_fans(shape)
+        n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
+        scale = self.scale / max(1.0, n)
+        rng = _rng(self.seed)
+        if self.distribution == "uniform":
+            limit = math.sqrt(3.0 * scale)
+            out = rng.uniform(-limit, limit, shape)
+        elif self.distribution == "truncated_normal":
+            out = _truncated_normal(rng, 0.0, math.sqrt(scale) / 0.87962566103423978, shape)
+        else:
+            out = rng.normal(0.0, math.sqrt(scale), shape)
+        return out.astype(_dtype(dtype))
+
+    def get_config(self):
+        if type(self) is not VarianceScaling:       # the named forms: only the seed varies
+            return {"seed": self.seed}
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                "seed": self.seed}
+
+
+class GlorotUniform(VarianceScaling):
+    """U(-a, a), ``a = sqrt(6 / (fan_in + fan_out))`` (Keras's default kernel init)."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed)
+
+
+class GlorotNormal(VarianceScaling):
+    """Truncated normal, std ``sqrt(2 / (fan_in + fan_out)) / 0.8796``."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+
+
+class HeUniform(VarianceScaling):
+    """U(-a, a), ``a = sqrt(6 / fan_in)``."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "uniform", seed)
+
+
+class HeNormal(VarianceScaling):
+    """Truncated normal, std ``sqrt(2 / fan_in) / 0.8796``."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+
+
+class LecunUniform(VarianceScaling):
+    """U(-a, a), ``a = sqrt(3 / fan_in)``."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "uniform", seed)
+
+
+class LecunNormal(VarianceScaling):
+    """Truncated normal, std ``sqrt(1 / fan_in) / 0.8796``."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+
+
+class Orthogonal(Initializer):
+    """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal
+    matrix with the signs of R's diagonal folded in (so Q is uniformly distributed).
+    Shapes of rank > 2 are flattened to (prod(shape[:-1]), shape[-1])."""
+
+    def __init__(self, gain=1.0, seed=None):
+        self.seed = _check_seed(seed)
+        self.gain = gain
+
+    def __call__(self, shape, dtype=None):
+        shape = tuple(shape)
+        if len(shape) < 2:
+            raise ValueError(f"The tensor to initialize must be at least two-dimensional; "
+                             f"received shape={shape} of rank {len(shape)}")
+        rows, cols = math.prod(shape[:-1]), shape[-1]
+        a = _rng(self.seed).normal(0.0, 1.0, (max(rows, cols), min(rows, cols)))
+        q, r = np.linalg.qr(a)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return (self.gain * q.reshape(shape)).astype(_dtype(dtype))
+
+    def get_config(self):
+        return {"gain": self.gain, "seed": self.seed}
+
+
+_CLASSES = (Initializer, Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal,
+            RandomUniform, VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
+            LecunUniform, LecunNormal, Orthogonal)
+
+
+def _snake(name):
+    out = "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
+    return out
+
+
+#: name -> initializer class: CamelCase and snake_case names, plus Keras's aliases.
+ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
+ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
+ALL_OBJECTS_DICT.update({"normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros,
+                         "one": Ones, "IdentityInitializer": Identity,
+                         "OrthogonalInitializer": Orthogonal})
+
+
+def get(identifier):
+    """Resolve an initializer: a name (``'glorot_uniform'``, ``'HeNormal'``) or class gives
+    a default instance; a config dict is deserialized; a callable passes through; None
+    gives None.
+
+    Raises:
+        ValueError: an unknown name (listing the valid ones) or an uncallable object.
+    """
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        cls = ALL_OBJECTS_DICT.get(identifier)
+        if cls is None:
+            raise ValueError(f"Unknown initializer {identifier!r}; expected one of "
+                             f"{sorted(ALL_OBJECTS_DICT)}")
+        return cls()
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if callable(identifier):
+        return identifier
+    raise ValueError(f"Could not interpret initializer identifier: {identifier!r} "
+                     f"(a {type(identifier).__name__})")
+
+
+def serialize(initializer):
+    """``{"class_name": ..., "config": ...}`` for an Initializer; None stays None."""
+    if initializer is None:
+        return None
+    if isinstance(initializer, Initializer):
+        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
+    raise ValueError(f"Cannot serialize initializer {initializer!r}: it is not an Initializer")
+
+
+def deserialize(config):
+    """Inverse of :func:`serialize` (also accepts a plain name)."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Could not deserialize initializer {config!r}: expected a name or a "
+                         f"dict with 'class_name' and 'config'")
+    cls = ALL_OBJECTS_DICT.get(config["class_name"])
+    if cls is None:
+        raise ValueError(f"Unknown initializer class {config['class_name']!r}; expected one of "
+                         f"{sorted(ALL_OBJECTS_DICT)}")
+    return cls.from_config(dict(config.get("config") or {}))

@@ -1,0 +1,739 @@
+"""Losses by their Keras 3 names (``keras.losses``), built from :mod:`deepgrad.ops`.
+
+A loss *function* returns one value per sample: the elementwise loss averaged (or, for
+the cross-entropies, summed) over the last axis. A loss *object* (:class:`Loss`) then
+weights those values by ``sample_weight`` and reduces them:
+
+    sum_over_batch_size (default), mean:   L = sum_i w_i l_i / (number of values)
+    sum:                                   L = sum_i w_i l_i
+    mean_with_sample_weight:               L = sum_i w_i l_i / sum_i w_i
+    none / None:                           the weighted values themselves
+
+Probabilities are clipped to ``[eps, 1 - eps]`` with ``eps = 1e-7`` (``keras.backend.
+epsilon()``) before a log, as Keras does. With ``from_logits=True`` the cross-entropies
+use the engine's fused, stable ops (``ops.cross_entropy``,
+``ops.binary_cross_entropy_with_logits``), and without sample weights the whole
+``sum_over_batch_size`` reduction happens inside that one op. On those fused paths
+``y_true`` is a constant (no gradient flows to it).
+
+Shapes follow Keras: ``y_true`` of shape (N,) against ``y_pred`` of shape (N, 1) is
+expanded (and the other way round); any other mismatch is a ValueError quoting both.
+"""
+import re
+import warnings
+
+import numpy as np
+
+from deepgrad import ops
+from deepgrad.autograd.tensor import Tensor
+
+#: ``keras.backend.epsilon()``: the clip applied to probabilities before a log.
+EPSILON = 1e-7
+
+REDUCTIONS = ("sum_over_batch_size", "sum", "none", None, "mean", "mean_with_sample_weight")
+
+
+# ====================================================================== loss functions
+def mean_squared_error(y_true, y_pred):
+    """``mean((y_true - y_pred)^2, axis=-1)``.   d/dy_pred = -2 (y_true - y_pred) / n."""
+    y_true, y_pred = _regression_pair("mean_squared_error", y_true, y_pred)
+    d = y_true - y_pred
+    return ops.mean(d * d, -1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """``mean(|y_true - y_pred|, axis=-1)``."""
+    y_true, y_pred = _regression_pair("mean_absolute_error", y_true, y_pred)
+    return ops.mean(ops.abs(y_true - y_pred), -1)
+
+
+def mean_absolute_percentage_error(y_true, y_pred):
+    """``100 * mean(|(y_true - y_pred) / max(|y_true|, eps)|, axis=-1)``."""
+    y_true, y_pred = _regression_pair("mean_absolute_percentage_error", y_true, y_pred)
+    diff = (y_true - y_pred) / ops.maximum(ops.abs(y_true), EPSILON)
+    return ops.mean(ops.abs(diff), -1) * 100.0
+
+
+def mean_squared_logarithmic_error(y_true, y_pred):
+    """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2, axis=-1)``."""
+    y_true, y_pred = _regression_pair("mean_squared_logarithmic_error", y_true, y_pred)
+    d = ops.log(ops.maximum(y_pred, EPSILON) + 1.0) - ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    return ops.mean(d * d, -1)
+
+
+def huber(y_true, y_pred, delta=1.0):
+    """With ``e = y_pred - y_true``: ``0.5 e^2`` where ``|e| <= delta``, else
+    ``delta |e| - 0.5 delta^2``; averaged over the last axis."""
+    y_true, y_pred = _regression_pair("huber", y_true, y_pred)
+    return ops.mean(ops.huber_loss(y_pred, y_true, reduction="none", delta=float(delta)), -1)
+
+
+def log_cosh(y_true, y_pred):
+    """``mean(log(cosh(e)), axis=-1)``, ``e = y_pred - y_true``, computed stably as
+    ``e + softplus(-2e) - log 2``."""
+    y_true, y_pred = _regression_pair("log_cosh", y_true, y_pred)
+    e = y_pred - y_true
+    return ops.mean(e + ops.softplus(e * -2.0) - float(np.log(2.0)), -1)
+
+
+def kl_divergence(y_true, y_pred):
+    """``sum(t log(t / p), axis=-1)`` with ``t, p`` clipped to ``[eps, 1]``."""
+    y_true, y_pred = _regression_pair("kl_divergence", y_true, y_pred)
+    t = ops.clip(y_true, EPSILON, 1.0)
+    p = ops.clip(y_pred, EPSILON, 1.0)
+    return ops.sum(t * ops.log(t / p), -1)
+
+
+def poisson(y_true, y_pred):
+    """``mean(y_pred - y_true log(y_pred + eps), axis=-1)``."""
+    y_true, y_pred = _regression_pair("poisson", y_true, y_pred)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), -1)
+
+
+def cosine_similarity(y_true, y_pred, axis=-1):
+    """``-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)``: -1 when aligned."""
+    y_true, y_pred = _regression_pair("cosine_similarity", y_true, y_pred)
+    return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis)
+
+
+def hinge(y_true, y_pred):
+    """``mean(max(1 - y_true y_pred, 0), axis=-1)``; 0/1 labels become -1/1 first."""
+    y_true, y_pred = _regression_pair("hinge", y_true, y_pred)
+    return ops.mean(ops.relu(1.0 - _signed_labels(y_true) * y_pred), -1)
+
+
+def squared_hinge(y_true, y_pred):
+    """``mean(max(1 - y_true y_pred, 0)^2, axis=-1)``; 0/1 labels become -1/1 first."""
+    y_true, y_pred = _regression_pair("squared_hinge", y_true, y_pred)
+    h = ops.relu(1.0 - _signed_labels(y_true) * y_pred)
+    return ops.mean(h * h, -1)
+
+
+def categorical_hinge(y_true, y_pred):
+    """``max(neg - pos + 1, 0)`` with ``pos = sum(t p)``, ``neg = max((1 - t) p)``."""
+    y_true, y_pred = _regression_pair("categorical_hinge", y_true, y_pred)
+    pos = ops.sum(y_true * y_pred, -1)
+    neg = ops.amax((1.0 - y_true) * y_pred, -1)
+    return ops.relu(neg - pos + 1.0)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """``mean(-[t log p + (1 - t) log(1 - p)], axis)``, p clipped to ``[eps, 1 - eps]``.
+
+    With ``from_logits``, ``p = sigmoid(y_pred)`` inside one stable op. Label smoothing:
+    ``t <- t (1 - s) + s / 2``.
+    """
+    y_true, y_pred = _binary_pair("binary_crossentropy", y_true, y_pred, label_smoothing)
+    return ops.mean(_bce(y_true, y_pred, from_logits, "none"), axis)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    """``-sum(t log p, axis)`` for one-hot (or soft) targets ``t``.
+
+    Probabilities are renormalised (``p / sum p``) and clipped to ``[eps, 1 - eps]`` as
+    Keras does; logits go through the fused ``ops.cross_entropy`` (log-softmax inside).
+    Label smoothing: ``t <- t (1 - s) + s / C``.
+
+    Raises:
+        ValueError: integer labels (``y_true`` of shape (N,) or (N, 1) against
+            ``y_pred`` (N, C)); use :func:`sparse_categorical_crossentropy` for those.
+    """
+    y_true, y_pred = _categorical_pair("categorical_crossentropy", y_true, y_pred, axis,
+                                       label_smoothing)
+    if from_logits:
+        return _fused_cross_entropy(y_true.array, y_pred, axis, "none")
+    p = y_pred / ops.sum(y_pred, axis, keepdim=True)
+    p = ops.clip(p, EPSILON, 1.0 - EPSILON)
+    return -ops.sum(y_true * ops.log(p), axis)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                    axis=-1):
+    """``-log p[y]`` for integer labels ``y`` (shape (N,) or (N, 1)) and ``y_pred`` (N, C).
+
+    Logits: one fused ``ops.cross_entropy`` call. Probabilities: ``-log clip(p[y] /
+    sum p, eps, 1 - eps)``, gathering only the N needed entries. Samples whose label is
+    ``ignore_class`` get loss 0 (and :class:`SparseCategoricalCrossentropy` leaves them
+    out of the mean).
+
+    Raises:
+        ValueError: one-hot ``y_true``, a label outside ``[0, C)`` or mismatched shapes.
+    """
+    labels, x, lead = _sparse_pair("sparse_categorical_crossentropy", y_true, y_pred,
+                                   axis, ignore_class)
+    return _sparse_rows(labels, x, from_logits, ignore_class).reshape(lead)
+
+
+def _bce(y_true, y_pred, from_logits, reduction):
+    if from_logits:
+        return ops.binary_cross_entropy_with_logits(y_pred, y_true, reduction=reduction)
+    p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    return ops.binary_cross_entropy(p, y_true, reduction=reduction)
+
+
+def _sparse_rows(labels, x, from_logits, ignore_class):
+    """Per-row losses of (M, C) scores ``x`` against (M,) labels (0 where ignored)."""
+    if from_logits:
+        ignore = -100 if ignore_class is None else int(ignore_class)
+        return ops.cross_entropy(x, labels, ignore_index=ignore, reduction="none")
+    keep = None if ignore_class is None else labels != ignore_class
+    safe = labels if keep is None else np.where(keep, labels, 0)
+    picked = x[np.arange(x.shape[0]), safe] / ops.sum(x, 1)
+    rows = -ops.log(ops.clip(picked, EPSILON, 1.0 - EPSILON))
+    return rows if keep is None else ops.where(keep, rows, 0.0)
+
+
+# ------------------------------------------------ fused 'sum_over_batch_size' reductions
+# Without sample weights, mean_i(mean_last(l)) = mean(l): one engine op does it all.
+def _mse_mean(y_true, y_pred):
+    y_true, y_pred = _regression_pair("mean_squared_error", y_true, y_pred)
+    return ops.mse_loss(y_pred, y_true)
+
+
+def _bce_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    y_true, y_pred = _binary_pair("binary_crossentropy", y_true, y_pred, label_smoothing)
+    return _bce(y_true, y_pred, from_logits, "mean")
+
+
+def _cce_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    if not from_logits:
+        return None
+    y_true, y_pred = _categorical_pair("categorical_crossentropy", y_true, y_pred, axis,
+                                       label_smoothing)
+    return _fused_cross_entropy(y_true.array, y_pred, axis, "mean")
+
+
+def _scce_mean(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    labels, x, _ = _sparse_pair("sparse_categorical_crossentropy", y_true, y_pred, axis,
+                                ignore_class)
+    valid = labels.size if ignore_class is None else int((labels != ignore_class).sum())
+    if valid == 0:
+        return None                       # all ignored: the general path returns 0
+    if from_logits:
+        ignore = -100 if ignore_class is None else int(ignore_class)
+        return ops.cross_entropy(x, labels, ignore_index=ignore)   # mean over kept rows
+    return ops.sum(_sparse_rows(labels, x, False, ignore_class)) * (1.0 / valid)
+
+
+_FUSED_MEAN = {mean_squared_error: _mse_mean, binary_crossentropy: _bce_mean,
+               categorical_crossentropy: _cce_mean, sparse_categorical_crossentropy: _scce_mean}
+
+
+# ====================================================================== inputs
+def _as_array(x):
+    return x.array if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _as_float(y_pred, dtype=None):
+    """``y_pred`` as a float Tensor (its own float dtype unless ``dtype`` is given)."""
+    t = y_pred if isinstance(y_pred, Tensor) else Tensor(y_pred)
+    if dtype is not None and t.dtype != dtype:
+        return ops.cast(t, dtype)
+    return t if t.dtype.kind == "f" else ops.cast(t, np.float32)
+
+
+def _as_float_like(y_true, like):
+    """``y_true`` as a Tensor of ``like``'s dtype (a constant unless it is a Tensor)."""
+    if isinstance(y_true, Tensor):
+        return y_true if y_true.dtype == like.dtype else ops.cast(y_true, like.dtype)
+    return Tensor._wrap(np.asarray(y_true, dtype=like.dtype))
+
+
+def squeeze_or_expand_to_same_rank(x1, x2, expand_rank_1=True):
+    """Keras's rank fix-up: when ranks differ by one and the longer has a last axis of 1,
+    squeeze it, or (if the shorter is rank 1) expand the shorter instead."""
+    r1, r2 = len(x1.shape), len(x2.shape)
+    if r1 == r2 + 1 and x1.shape[-1] == 1:
+        if r2 == 1 and expand_rank_1:
+            return x1, x2.reshape(tuple(x2.shape) + (1,))
+        return x1.reshape(tuple(x1.shape[:-1])), x2
+    if r2 == r1 + 1 and x2.shape[-1] == 1:
+        if r1 == 1 and expand_rank_1:
+            return x1.reshape(tuple(x1.shape) + (1,)), x2
+        return x1, x2.reshape(tuple(x2.shape[:-1]))
+    return x1, x2
+
+
+def _regression_pair(name, y_true, y_pred, broadcast=True):
+    """Float tensors of one shape; ``y_true`` may broadcast to ``y_pred`` at equal rank."""
+    y_pred = _as_float(y_pred)
+    y_true, y_pred = squeeze_or_expand_to_same_rank(_as_float_like(y_true, y_pred), y_pred)
+    if y_true.shape != y_pred.shape:
+        ok = broadcast and y_true.ndim == y_pred.ndim and all(
+            t in (1, p) for t, p in zip(y_true.shape, y_pred.shape))
+        if not ok:
+            raise ValueError(f"{name}: y_true has shape {tuple(y_true.shape)} and y_pred has "
+                             f"shape {tuple(y_pred.shape)}; expected the same shape (a "
+                             f"trailing axis of size 1 may be missing on either side)")
+        y_true = ops.broadcast_to(y_true, y_pred.shape)
+    return y_true, y_pred
+
+
+def _binary_pair(name, y_true, y_pred, label_smoothing):
+    y_true, y_pred = _regression_pair(name, y_true, y_pred, broadcast=False)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    return y_true, y_pred
+
+
+def _categorical_pair(name, y_true, y_pred, axis, label_smoothing):
+    """One-hot targets of ``y_pred``'s shape; integer labels get a pointed error."""
+    y_pred = _as_float(y_pred)
+    ts, ps = tuple(np.shape(y_true) if not isinstance(y_true, Tensor) else y_true.shape), \
+        tuple(y_pred.shape)
+    if ts != ps:
+        if len(ps) >= 1 and ps[-1] > 1 and ts in (ps[:-1], ps[:-1] + (1,)):
+            raise ValueError(
+                f"{name}: y_true has shape {ts} but y_pred has shape {ps}. y_true looks like "
+                f"integer class labels, while {name} expects one-hot targets of y_pred's "
+                f"shape. Use loss='sparse_categorical_crossentropy' (SparseCategorical"
+                f"Crossentropy) for integer labels, or one-hot encode them with "
+                f"keras.utils.to_categorical(y, num_classes={ps[-1]}).")
+        raise ValueError(f"{name}: y_true has shape {ts} and y_pred has shape {ps}; expected "
+                         f"one-hot targets of the same shape as y_pred")
+    if not ps:
+        raise ValueError(f"{name}: y_pred must have a class axis, received a scalar")
+    if ps[axis] == 1:
+        warnings.warn(f"In loss {name}, expected y_pred.shape to be (batch_size, num_classes) "
+                      f"with num_classes > 1. Received: y_pred.shape={ps}. Consider using "
+                      f"'binary_crossentropy' if you only have 2 classes.", SyntaxWarning,
+                      stacklevel=3)
+    y_true = _as_float_like(y_true, y_pred)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / ps[axis]
+    return y_true, y_pred
+
+
+def _sparse_pair(name, y_true, y_pred, axis, ignore_class):
+    """Validate integer labels; return (labels (M,), scores (M, C), per-sample shape)."""
+    y_pred = _as_float(y_pred)
+    labels = _as_array(y_true)
+    ps, nd = tuple(y_pred.shape), y_pred.ndim
+    if nd == 0:
+        raise ValueError(f"{name}: y_pred must have a class axis, received a scalar")
+    ax = axis % nd
+    if labels.ndim == nd and labels.shape[ax] == 1:
+        labels = np.squeeze(labels, ax)
+    C, lead = ps[ax], ps[:ax] + ps[ax + 1:]
+    if labels.shape != lead:
+        if tuple(np.shape(y_true)) == ps:
+            raise ValueError(f"{name}: y_true has the shape of y_pred {ps}, so it looks "
+                             f"one-hot encoded; {name} expects integer labels of shape {lead}. "
+                             f"Use loss='categorical_crossentropy' for one-hot targets, or "
+                             f"pass np.argmax(y_true, axis=-1).")
+        raise ValueError(f"{name}: y_true has shape {tuple(np.shape(y_true))} and y_pred has "
+                         f"shape {ps}; expected integer labels of shape {lead} (or "
+                         f"{lead + (1,)})")
+    labels = _integer_labels(name, labels)
+    valid = labels if ignore_class is None else labels[labels != ignore_class]
+    if valid.size and (valid.min() < 0 or valid.max() >= C):
+        bad = valid[(valid < 0) | (valid >= C)][0]
+        raise ValueError(f"{name}: y_true contains the label {bad}, but y_pred has {C} classes "
+                         f"(shape {ps}); labels must be integers in [0, {C - 1}]"
+                         + ("" if ignore_class is None else f" or ignore_class={ignore_class}"))
+    if ax != nd - 1:
+        y_pred = ops.permute(y_pred, tuple(i for i in range(nd) if i != ax) + (ax,))
+    x = y_pred if nd == 2 else y_pred.reshape(-1, C)
+    return labels.reshape(-1), x, lead
+
+
+def _integer_labels(name, labels):
+    if labels.dtype.kind in "iu":
+        return labels.astype(np.int64, copy=False)
+    if labels.dtype.kind == "f" and np.all(np.mod(labels, 1) == 0):
+        return labels.astype(np.int64)
+    raise ValueError(f"{name}: y_true must hold integer class labels, received dtype "
+                     f"{labels.dtype}" + (" with non-integer values" if labels.dtype.kind == "f"
+                                          else ""))
+
+
+def _fused_cross_entropy(q, logits, axis, reduction):
+    """``ops.cross_entropy`` of logits against target distributions ``q`` along ``axis``."""
+    nd = logits.ndim
+    ax = axis % nd
+    if ax != nd - 1:
+        logits = ops.permute(logits, tuple(i for i in range(nd) if i != ax) + (ax,))
+        q = np.moveaxis(q, ax, -1)
+    lead, C = tuple(logits.shape[:-1]), logits.shape[-1]
+    x = logits if nd == 2 else logits.reshape(-1, C)
+    out = ops.cross_entropy(x, q.reshape(-1, C), reduction=reduction)
+    return out if reduction == "mean" else out.reshape(lead)
+
+
+def _l2_normalize(x, axis):
+    """``x / max(||x||, eps)`` along ``axis`` (Keras's ``x * min(rsqrt(sum x^2), 1/eps)``)."""
+    return x / ops.sqrt(ops.maximum(ops.sum(x * x, axis, keepdim=True), EPSILON * EPSILON))
+
+
+def _signed_labels(y_true):
+    """Hinge labels: 0/1 become -1/1 (when every label is 0 or 1); others stay."""
+    a = y_true.array
+    if np.all((a == 0) | (a == 1)):
+        return Tensor._wrap(2 * a - 1)
+    return y_true
+
+
+def _align_weights(values, sw):
+    """Give ``sample_weight`` a shape that broadcasts against the per-sample ``values``."""
+    vs = tuple(values.shape)
+    if sw.ndim == len(vs) + 1 and sw.shape[-1] == 1:
+        sw = sw.reshape(sw.shape[:-1])
+    while sw.ndim < len(vs):
+        sw = sw[..., None]
+    try:
+        ok = np.broadcast_shapes(sw.shape, vs) == vs
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"sample_weight of shape {sw.shape} does not match the per-sample "
+                         f"losses of shape {vs}; expected shape {vs[:1]} or {vs}")
+    return sw
+
+
+def _binary_or_sparse(y_true_shape, y_pred_shape):
+    """Keras's shape test: (is_binary, is_sparse_categorical)."""
+    t_last = y_true_shape[-1] if len(y_true_shape) else None
+    p_last = y_pred_shape[-1] if len(y_pred_shape) else None
+    is_binary = p_last == 1
+    is_sparse = len(y_true_shape) < len(y_pred_shape) or (
+        t_last == 1 and p_last is not None and p_last > 1)
+    return is_binary, is_sparse
+
+
+def _snake_case(name):
+    """``'MeanSquaredError'`` -> ``'mean_squared_error'`` (Keras's ``to_snake_case``)."""
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+# ====================================================================== reduction
+def reduce_weighted_values(values, sample_weight=None, mask=None,
+                           reduction="sum_over_batch_size"):
+    """Weight per-sample ``values`` by ``sample_weight`` (and a bool ``mask``), then reduce.
+
+    A mask acts as weights ``size / valid`` on kept entries under the mean reductions,
+    so the mean runs over the kept entries only (Keras's ``apply_mask``).
+    """
+    reduction = _standardize_reduction(reduction)
+    dtype = values.dtype
+    sw = None if sample_weight is None else _as_array(sample_weight).astype(dtype, copy=False)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if reduction in ("mean", "sum_over_batch_size"):
+            valid = int(mask.sum())
+            fm = np.where(mask, mask.size / valid if valid else 0.0, 0.0).astype(dtype)
+        else:
+            fm = mask.astype(dtype)
+        sw = fm if sw is None else _align_weights(fm, sw) * fm
+    if sw is not None:
+        sw = _align_weights(values, sw)
+        values = values * sw
+    if reduction in (None, "none") or values.ndim == 0 or values.shape == (0,):
+        return values
+    if reduction == "sum":
+        return ops.sum(values)
+    if reduction == "mean_with_sample_weight" and sw is not None:
+        total = float(np.sum(sw))
+        return ops.sum(values) * (1.0 / total if total else 0.0)
+    return ops.mean(values)
+
+
+def _standardize_reduction(reduction):
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"Invalid value for argument `reduction`: expected one of "
+                         f"{REDUCTIONS}, received reduction={reduction!r}")
+    return reduction
+
+
+# ====================================================================== loss objects
+class Loss:
+    """Base class: ``loss(y_true, y_pred, sample_weight=None)`` -> a scalar Tensor.
+
+    A subclass writes ``call(y_true, y_pred)`` returning per-sample values (or a pair
+    ``(values, bool_mask)``); the base converts inputs, weights and reduces.
+
+    Args:
+        name (str): the loss's name (shown in logs).
+        reduction (str): one of :data:`REDUCTIONS`. Default ``'sum_over_batch_size'``.
+        dtype: compute dtype; None keeps ``y_pred``'s float dtype (float32 usually).
+    """
+
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        self.name = name or _snake_case(type(self).__name__)
+        self.reduction = _standardize_reduction(reduction)
+        self.dtype = None if dtype is None else np.dtype(dtype)
+
+    def __call__(self, y_true, y_pred, sample_weight=None, mask=None):
+        y_pred = _as_float(y_pred, self.dtype)
+        out = self.call(y_true, y_pred)
+        values, out_mask = out if isinstance(out, tuple) else (out, None)
+        if out_mask is not None:
+            mask = out_mask if mask is None else np.logical_and(mask, out_mask)
+        return reduce_weighted_values(values, sample_weight, mask, self.reduction)
+
+    def call(self, y_true, y_pred):
+        raise NotImplementedError(f"{type(self).__name__} does not implement call()")
+
+    def get_config(self):
+        return {"name": self.name, "reduction": self.reduction}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"
+
+
+class LossFunctionWrapper(Loss):
+    """A loss object around a per-sample loss function ``fn(y_true, y_pred, **kwargs)``.
+
+    User functions receive float Tensors of equal rank (Keras's squeeze-or-expand);
+    the built-ins do their own shape handling and, where possible, fuse the reduction.
+    The named subclasses below fix ``fn``; their config is their own arguments.
+    """
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        super().__init__(name=name or getattr(fn, "__name__", None), reduction=reduction,
+                         dtype=dtype)
+        self.fn = fn
+        self._fn_kwargs = kwargs
+        for key, value in kwargs.items():       # loss.from_logits, loss.delta, ...
+            setattr(self, key, value)
+
+    def __call__(self, y_true, y_pred, sample_weight=None, mask=None):
+        fused = _FUSED_MEAN.get(self.fn)
+        if (fused is not None and sample_weight is None and mask is None
+                and self.reduction in ("sum_over_batch_size", "mean")):
+            out = fused(y_true, _as_float(y_pred, self.dtype), **self._fn_kwargs)
+            if out is not None:
+                return out
+        return super().__call__(y_true, y_pred, sample_weight, mask)
+
+    def call(self, y_true, y_pred):
+        if self.fn in _BUILTIN_FNS:
+            return self.fn(y_true, y_pred, **self._fn_kwargs)
+        y_true, y_pred = squeeze_or_expand_to_same_rank(_as_float_like(y_true, y_pred), y_pred)
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        if type(self) is not LossFunctionWrapper:
+            return {**super().get_config(), **self._fn_kwargs}
+        return {**super().get_config(), "fn": serialize(self.fn), **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "fn" in config:
+            fn = config.pop("fn")
+            return cls(_FUNCTIONS[fn] if isinstance(fn, str) else fn, **config)
+        return cls(**config)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}({getattr(self.fn, '__name__', self.fn)}, " \
+               f"kwargs={self._fn_kwargs})>"
+
+
+_SBS = "sum_over_batch_size"
+
+
+class MeanSquaredError(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="mean_squared_error", dtype=None):
+        super().__init__(mean_squared_error, reduction, name, dtype)
+
+
+class MeanAbsoluteError(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="mean_absolute_error", dtype=None):
+        super().__init__(mean_absolute_error, reduction, name, dtype)
+
+
+class MeanAbsolutePercentageError(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="mean_absolute_percentage_error", dtype=None):
+        super().__init__(mean_absolute_percentage_error, reduction, name, dtype)
+
+
+class MeanSquaredLogarithmicError(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="mean_squared_logarithmic_error", dtype=None):
+        super().__init__(mean_squared_logarithmic_error, reduction, name, dtype)
+
+
+class Huber(LossFunctionWrapper):
+    def __init__(self, delta=1.0, reduction=_SBS, name="huber_loss", dtype=None):
+        super().__init__(huber, reduction, name, dtype, delta=delta)
+
+
+class LogCosh(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="log_cosh", dtype=None):
+        super().__init__(log_cosh, reduction, name, dtype)
+
+
+class KLDivergence(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="kl_divergence", dtype=None):
+        super().__init__(kl_divergence, reduction, name, dtype)
+
+
+class Poisson(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="poisson", dtype=None):
+        super().__init__(poisson, reduction, name, dtype)
+
+
+class CosineSimilarity(LossFunctionWrapper):
+    def __init__(self, axis=-1, reduction=_SBS, name="cosine_similarity", dtype=None):
+        super().__init__(cosine_similarity, reduction, name, dtype, axis=axis)
+
+
+class Hinge(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="hinge", dtype=None):
+        super().__init__(hinge, reduction, name, dtype)
+
+
+class SquaredHinge(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="squared_hinge", dtype=None):
+        super().__init__(squared_hinge, reduction, name, dtype)
+
+
+class CategoricalHinge(LossFunctionWrapper):
+    def __init__(self, reduction=_SBS, name="categorical_hinge", dtype=None):
+        super().__init__(categorical_hinge, reduction, name, dtype)
+
+
+class BinaryCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_SBS,
+                 name="binary_crossentropy", dtype=None):
+        super().__init__(binary_crossentropy, reduction, name, dtype, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
+
+
+class CategoricalCrossentropy(LossFunctionWrapper):
+    def __init__(self, from_logits=False, label_smoothing=0.0, axis=-1, reduction=_SBS,
+                 name="categorical_crossentropy", dtype=None):
+        super().__init__(categorical_crossentropy, reduction, name, dtype,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class SparseCategoricalCrossentropy(LossFunctionWrapper):
+    """Integer labels against class scores; samples labelled ``ignore_class`` are masked
+    out, so the mean runs over the others."""
+
+    def __init__(self, from_logits=False, ignore_class=None, reduction=_SBS, axis=-1,
+                 name="sparse_categorical_crossentropy", dtype=None):
+        super().__init__(sparse_categorical_crossentropy, reduction, name, dtype,
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+
+    def call(self, y_true, y_pred):
+        values = super().call(y_true, y_pred)
+        if self.ignore_class is None:
+            return values
+        return values, _as_array(y_true).reshape(values.shape) != self.ignore_class
+
+
+class _AutoCrossentropy(LossFunctionWrapper):
+    """``loss='crossentropy'`` (or ``'ce'``): binary, sparse or categorical cross-entropy,
+    chosen from the shapes of each batch as Keras's ``compile`` does."""
+
+    def __init__(self, reduction="sum_over_batch_size", name="crossentropy", dtype=None):
+        super().__init__(categorical_crossentropy, reduction=reduction, name=name, dtype=dtype)
+
+    def __call__(self, y_true, y_pred, sample_weight=None, mask=None):
+        self.fn = crossentropy_for_shapes(np.shape(y_true), np.shape(y_pred))
+        return super().__call__(y_true, y_pred, sample_weight, mask)
+
+    def get_config(self):
+        return Loss.get_config(self)
+
+
+def crossentropy_for_shapes(y_true_shape, y_pred_shape):
+    """Keras's choice for ``'crossentropy'``: binary if ``y_pred``'s last axis has size 1,
+    sparse if ``y_true`` has one axis fewer (or a last axis of 1 against C > 1),
+    categorical otherwise."""
+    is_binary, is_sparse = _binary_or_sparse(y_true_shape, y_pred_shape)
+    if is_binary:
+        return binary_crossentropy
+    return sparse_categorical_crossentropy if is_sparse else categorical_crossentropy
+
+
+# ====================================================================== registry
+_FUNCTIONS = {fn.__name__: fn for fn in (
+    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, cosine_similarity,
+    hinge, squared_hinge, categorical_hinge, binary_crossentropy, categorical_crossentropy,
+    sparse_categorical_crossentropy)}
+_BUILTIN_FNS = frozenset(_FUNCTIONS.values())
+_CLASSES = {cls.__name__: cls for cls in (
+    Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, Huber, LogCosh, KLDivergence, Poisson, CosineSimilarity, Hinge,
+    SquaredHinge, CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy)}
+_ALIASES = {"mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error,
+            "MAE": mean_absolute_error, "mape": mean_absolute_percentage_error,
+            "MAPE": mean_absolute_percentage_error, "msle": mean_squared_logarithmic_error,
+            "MSLE": mean_squared_logarithmic_error, "kld": kl_divergence, "KLD": kl_divergence,
+            "kullback_leibler_divergence": kl_divergence, "bce": binary_crossentropy,
+            "BCE": binary_crossentropy, "logcosh": log_cosh, "huber_loss": huber}
+#: name -> loss function or class: the one registry :func:`get` reads.
+ALL_OBJECTS_DICT = {**_FUNCTIONS, **_CLASSES, **_ALIASES}
+_AUTO = ("crossentropy", "ce")
+
+
+def get(identifier):
+    """Resolve a loss to a :class:`Loss` object, as ``compile(loss=...)`` needs.
+
+    A name of a function (``'mse'``, ``'categorical_crossentropy'``) gives that function
+    wrapped in :class:`LossFunctionWrapper` named after the string (Keras's compile does
+    this wrapping; ``keras.losses.get`` alone would return the bare function); a class
+    name, a Loss class or a config dict gives an instance; a Loss passes through; any
+    other callable ``fn(y_true, y_pred)`` -> per-sample values is wrapped.
+    ``'crossentropy'`` / ``'ce'`` picks binary/sparse/categorical from the batch shapes.
+
+    Raises:
+        ValueError: an unknown name (listing the valid ones) or an uncallable object.
+    """
+    if identifier is None or isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        if identifier.lower() in _AUTO:
+            return _AutoCrossentropy(name=identifier)
+        obj = ALL_OBJECTS_DICT.get(identifier)
+        if obj is None:
+            raise ValueError(f"Unknown loss {identifier!r}; expected one of "
+                             f"{sorted(ALL_OBJECTS_DICT) + list(_AUTO)}, a Loss or a callable")
+        return obj() if isinstance(obj, type) else LossFunctionWrapper(obj, name=identifier)
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier):
+        return LossFunctionWrapper(identifier)
+    raise ValueError(f"Could not interpret loss identifier: {identifier!r} "
+                     f"(a {type(identifier).__name__})")
+
+
+def serialize(loss):
+    """A built-in function -> its name; a Loss -> ``{"class_name", "config"}``."""
+    if loss is None:
+        return None
+    if isinstance(loss, Loss):
+        return {"class_name": type(loss).__name__, "config": loss.get_config()}
+    name = getattr(loss, "__name__", None)
+    if _FUNCTIONS.get(name) is loss:
+        return name
+    raise ValueError(f"Cannot serialize loss {loss!r}: it is neither a Loss object nor one of "
+                     f"the built-in functions {sorted(_FUNCTIONS)}")
+
+
+def deserialize(config):
+    """Inverse of :func:`serialize` (a name, or ``{"class_name", "config"}``)."""
+    if isinstance(config, str):
+        return get(config)
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"Could not deserialize loss {config!r}: expected a name or a dict "
+                         f"with 'class_name' and 'config'")
+    cls = _CLASSES.get(config["class_name"])
+    if cls is None:
+        raise ValueError(f"Unknown loss class {config['class_name']!r}; expected one of "
+                         f"{sorted(_CLASSES)}")
+    return cls.from_config(dict(config.get("config") or {}))
+
+
+__all__ = sorted(ALL_OBJECTS_DICT) + ["get", "serialize", "deserialize", "Loss",
+                                      "reduce_weighted_values", "crossentropy_for_shapes"]

@@ -1,0 +1,85 @@
+"""Nadam: Adam with Nesterov momentum, Keras's formulation (``keras.optimizers.Nadam``;
+Dozat, 2016)."""
+import numpy as np
+
+from deepgrad.keras.optimizers.optimizer import Optimizer
+
+
+def _mu(beta_1, t):
+    """The momentum schedule ``mu_t = beta_1 (1 - 0.5 * 0.96^t)``."""
+    return beta_1 * (1.0 - 0.5 * 0.96 ** t)
+
+
+class Nadam(Optimizer):
+    r"""Nadam with Keras's momentum schedule, at step ``t = iterations + 1``:
+
+        mu_t = beta_1 (1 - 0.5 * 0.96^t),   P_t = mu_1 mu_2 ... mu_t
+        m <- m + (g - m)(1 - beta_1)
+        v <- v + (g^2 - v)(1 - beta_2)
+        m_hat = mu_{t+1} m / (1 - P_t mu_{t+1}) + (1 - mu_t) g / (1 - P_t)
+        v_hat = v / (1 - beta_2^t)
+        theta <- theta - lr m_hat / (sqrt(v_hat) + epsilon)
+
+    Args:
+        learning_rate (float or schedule): Default 0.001.
+        beta_1, beta_2 (float): Defaults 0.9, 0.999.
+        epsilon (float): Default 1e-7.
+        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name, lr, decay.
+
+    Slots: ``momentum``, ``velocity``. The product ``P_t`` is recomputed from
+    ``iterations``, so restoring a state restores it too.
+    """
+
+    def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        self._u_product = (0, 1.0)                # (t, P_t)
+
+    def init_state(self, param, group):
+        return {"momentum": np.zeros_like(param), "velocity": np.zeros_like(param)}
+
+    def _product(self, t):
+        last, value = self._u_product
+        if last == t - 1:
+            value *= _mu(self.beta_1, t)
+        elif last != t:
+            value = 1.0
+            for s in range(1, t + 1):
+                value *= _mu(self.beta_1, s)
+        self._u_product = (t, value)
+        return value
+
+    def hyperparameters(self, lr):
+        t = self.iterations + 1
+        b1, b2 = float(self.beta_1), float(self.beta_2)
+        u_t, u_next = _mu(b1, t), _mu(b1, t + 1)
+        product = self._product(t)
+        c_m = u_next / (1.0 - product * u_next)   # m_hat = c_m m + c_g g
+        c_g = (1.0 - u_t) / (1.0 - product)
+        return lr, b1, b2, float(self.epsilon), c_m, c_g, 1.0 / (1.0 - b2 ** t)
+
+    def update_step(self, param, grad, state, hp):
+        lr, b1, b2, eps, c_m, c_g, c_v = hp
+        m, v = state["momentum"], state["velocity"]
+        tmp = np.empty_like(param)
+        np.subtract(grad, m, out=tmp)             # m <- m + (g - m)(1 - beta_1)
+        tmp *= 1.0 - b1
+        m += tmp
+        np.multiply(grad, grad, out=tmp)          # v <- v + (g^2 - v)(1 - beta_2)
+        tmp -= v
+        tmp *= 1.0 - b2
+        v += tmp
+        m_hat = np.empty_like(param)              # m_hat = c_m m + c_g g
+        np.multiply(m, c_m, out=m_hat)
+        np.multiply(grad, c_g, out=tmp)
+        m_hat += tmp
+        np.multiply(v, c_v, out=tmp)              # sqrt(v_hat) + eps
+        np.sqrt(tmp, out=tmp)
+        tmp += eps
+        m_hat /= tmp
+        m_hat *= lr
+        param -= m_hat
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
