@@ -180,6 +180,12 @@ class Tensor(TensorMath):
     def __array__(self, dtype=None, copy=None):
         return self.array if dtype is None else self.array.astype(dtype)
 
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a one-element tensor like its number."""
+        if spec and self.array.size == 1:
+            return format(self.array.item(), spec)
+        return format(repr(self), spec)
+
     def __float__(self):
         return float(self.item())
 

@@ -65,6 +65,30 @@ class CrossEntropy(Function):
         return gz, None
 
 
+class SparseCrossEntropy(Function):
+    """The one-hot case of :class:`CrossEntropy` without smoothing: gathers p[i, t_i] only.
+
+        l_i = -w_i log p_{i, t_i};   dl_i/dz_i = w_i (p_i - e_{t_i})
+    """
+
+    def forward(self, z, target=None, wt=None, denom=1.0, reduce=False):
+        shifted = z - z.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(z.shape[0])
+        picked = shifted[rows, target] - np.log(s[:, 0])
+        self.e, self.s, self.target, self.wt, self.denom, self.reduce = e, s, target, wt, denom, reduce
+        out = picked * (wt / -denom)
+        return out.sum() if reduce else out
+
+    def backward(self, g):
+        gz = self.e / self.s                               # softmax
+        gz[np.arange(gz.shape[0]), self.target] -= 1
+        scale = self.wt * (g / self.denom)
+        gz *= scale[:, None]
+        return gz
+
+
 class NLLLoss(Function):
     """l_i = -w_{t_i} x_{i, t_i};  dl_i/dx_{i,c} = -w_{t_i} [c = t_i]."""
 
@@ -150,6 +174,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     eps = label_smoothing
     if tgt.dtype.kind in "iu":
         t, keep = _index_target("cross_entropy", x, tgt, ignore_index)
+        if eps == 0.0:
+            wt = np.where(keep, w[t], 0).astype(dtype, copy=False)
+            denom = float(wt.sum()) if reduction == "mean" else 1.0
+            denom = denom if denom != 0.0 else float("nan")
+            out = SparseCrossEntropy.apply(x, target=t, wt=wt, denom=denom,
+                                           reduce=reduction != "none")
+            return out.reshape(_none_shape(in_shape)) if reduction == "none" else out
         q = np.zeros((N, C), dtype)
         q[np.arange(N), t] = 1 - eps
         q += eps / C

@@ -214,6 +214,13 @@ class Layer:
         batch = _first_shape(input_shape)[0]
         return _map_shapes(lambda s: (batch,) + tuple(s[1:]) if s else s, _shape_of(out))
 
+    #: layers that pass a mask through unchanged set this (Keras's ``supports_masking``)
+    supports_masking = False
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the outputs: the input mask for masking-aware layers, else None."""
+        return mask if self.supports_masking else None
+
     def _call_kwargs(self, training, mask):
         kw = {}
         if self._call_takes_training:

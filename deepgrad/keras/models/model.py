@@ -21,6 +21,10 @@ def _map(fn, x):
     return fn(x)
 
 
+def _symbolic(x):
+    return [t for t in _flatten(x) if isinstance(t, KerasTensor)]
+
+
 def _graph_nodes(outputs):
     """The nodes that produce ``outputs``, each after the nodes it depends on (a loop)."""
     order, seen = [], set()
@@ -34,7 +38,7 @@ def _graph_nodes(outputs):
             continue
         seen.add(id(node))
         stack.append((node, True))
-        for t in reversed(_flatten(node.inputs)):
+        for t in reversed(_symbolic(node.inputs) + _symbolic(node.kwargs)):
             if id(t.node) not in seen:
                 stack.append((t.node, False))
     return order
@@ -99,13 +103,19 @@ class Model(Trainer, Layer):
                              f'received {len(flat_in)} input tensors')
         for t, v in zip(self.inputs, flat_in):
             values[id(t)] = v
+        masks = {}
+        resolve = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):
                 continue
-            args = _map(lambda t: values[id(t)] if isinstance(t, KerasTensor) else t, node.inputs)
-            kwargs = dict(node.kwargs)
+            args = _map(resolve, node.inputs)
+            kwargs = {k: _map(resolve, v) for k, v in node.kwargs.items()}
             kwargs["training"] = training
+            if "mask" not in kwargs and isinstance(node.inputs, KerasTensor):
+                kwargs["mask"] = masks.get(id(node.inputs))
             out = node.layer(args, *node.args, **kwargs)
+            if isinstance(node.inputs, KerasTensor) and len(node.outputs) == 1:
+                masks[id(node.outputs[0])] = node.layer.compute_mask(args, kwargs.get("mask"))
             for t, o in zip(node.outputs, out if len(node.outputs) > 1 else [out]):
                 values[id(t)] = o
         return _map(lambda t: values[id(t)], self._outputs_struct)

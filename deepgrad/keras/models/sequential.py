@@ -61,10 +61,12 @@ class Sequential(Model):
         self._output_shape = shape
         self.built = True
 
-    def call(self, inputs, training=None):
+    def call(self, inputs, training=None, mask=None):
         x = inputs
         for layer in self._layers:
-            x = layer(x, training=training)
+            y = layer(x, training=training, mask=mask)
+            mask = layer.compute_mask(x, mask)       # e.g. Embedding(mask_zero=True) -> LSTM
+            x = y
         return x
 
     def compute_output_shape(self, input_shape):
