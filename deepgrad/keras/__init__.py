@@ -12,7 +12,7 @@ from deepgrad.keras.layers import Input
 from deepgrad.keras.models import Model, Sequential
 
 _SUBMODULES = ("activations", "backend", "callbacks", "datasets", "initializers", "layers",
-               "losses", "metrics", "models", "optimizers", "regularizers", "utils")
+               "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils")
 
 
 def __getattr__(name):

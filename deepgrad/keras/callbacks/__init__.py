@@ -2,3 +2,11 @@
 from deepgrad.keras.callbacks.callback import Callback, CallbackList
 from deepgrad.keras.callbacks.history import History
 from deepgrad.keras.callbacks.progbar import ProgbarLogger
+from deepgrad.keras.callbacks.monitor_callback import MonitorCallback
+from deepgrad.keras.callbacks.early_stopping import EarlyStopping
+from deepgrad.keras.callbacks.model_checkpoint import ModelCheckpoint
+from deepgrad.keras.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from deepgrad.keras.callbacks.learning_rate_scheduler import LearningRateScheduler
+from deepgrad.keras.callbacks.csv_logger import CSVLogger
+from deepgrad.keras.callbacks.terminate_on_nan import TerminateOnNaN
+from deepgrad.keras.callbacks.lambda_callback import LambdaCallback

@@ -24,8 +24,12 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None):
+        self.on_batch_begin(batch, logs)        # Keras 2's name, called from the base hook
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.on_batch_end(batch, logs)
+
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
@@ -55,19 +59,14 @@ class CallbackList:
             if model is not None:
                 cb.set_model(model)
             cb.set_params(params or {})
-        self._batch_hooks = any(
-            type(cb).on_train_batch_end is not Callback.on_train_batch_end
-            or type(cb).on_train_batch_begin is not Callback.on_train_batch_begin
-            or type(cb).on_batch_end is not Callback.on_batch_end
-            for cb in self.callbacks)
+        batch_hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin",
+                       "on_batch_end", "on_test_batch_begin", "on_test_batch_end")
+        self._batch_hooks = any(getattr(type(cb), h) is not getattr(Callback, h)
+                                for cb in self.callbacks for h in batch_hooks)
 
     def call(self, hook, *args):
         for cb in self.callbacks:
             getattr(cb, hook)(*args)
-            if hook == "on_train_batch_end":
-                cb.on_batch_end(*args)
-            elif hook == "on_train_batch_begin":
-                cb.on_batch_begin(*args)
 
     def __iter__(self):
         return iter(self.callbacks)

@@ -119,7 +119,7 @@ class Layer:
         from deepgrad.keras import initializers, regularizers
         dtype = np.dtype(dtype or self.dtype)
         array = np.asarray(initializers.get(initializer)(tuple(shape), dtype=dtype), dtype=dtype)
-        tensor = Parameter(array) if trainable else Tensor(array)
+        tensor = Parameter(array, requires_grad=self._trainable) if trainable else Tensor(array)
         self._weights.append(Weight(name or f"weight_{len(self._weights)}", tensor, trainable,
                                     regularizers.get(regularizer), constraint))
         return tensor

@@ -15,17 +15,14 @@ _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
 
 def _serialize(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
+    from deepgrad.keras.saving.serialization import serialize_layer
+    return serialize_layer(layer)
 
 
-def _deserialize(config):
-    """A layer from ``{"class_name", "config"}``, the class found in ``deepgrad.keras.layers``."""
-    from deepgrad.keras import layers
-    cls = getattr(layers, config["class_name"], None)
-    if not (isinstance(cls, type) and issubclass(cls, Layer)):
-        raise ValueError(f"Unknown layer class {config['class_name']!r}: not found in "
-                         f"deepgrad.keras.layers")
-    return cls.from_config(copy.deepcopy(config["config"]))
+def _deserialize(entry):
+    """A layer from ``{"class_name", "config"}``, through the saving module's one registry."""
+    from deepgrad.keras.saving.serialization import deserialize_layer
+    return deserialize_layer(copy.deepcopy(entry))
 
 
 def _copy_layer(layer, name, **changes):
@@ -69,6 +66,7 @@ class Bidirectional(Layer):
         if merge_mode not in _MERGE_MODES:
             raise ValueError(f"Invalid merge mode. Received: {merge_mode!r}. Merge mode should "
                              f"be one of {{'sum', 'mul', 'ave', 'concat', None}}")
+        kwargs.setdefault("dtype", layer.dtype)         # compute in the wrapped layer's dtype
         super().__init__(**kwargs)
         self.forward_layer = _copy_layer(layer, "forward_" + _strip(layer.name, "forward_"))
         if backward_layer is None:
@@ -189,6 +187,7 @@ class TimeDistributed(Layer):
         if not isinstance(layer, Layer):
             raise ValueError(f"Please initialize `TimeDistributed` layer with a layer "
                              f"instance. Received: {layer!r}")
+        kwargs.setdefault("dtype", layer.dtype)         # compute in the wrapped layer's dtype
         super().__init__(**kwargs)
         self.layer = layer
 

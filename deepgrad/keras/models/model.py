@@ -11,6 +11,7 @@ Training (``compile``, ``fit``, ``evaluate``, ``predict``) comes from :class:`Tr
 from deepgrad.keras.layers.input_layer import InputLayer, KerasTensor
 from deepgrad.keras.layers.layer import Layer, _flatten
 from deepgrad.keras.models.trainer import Trainer
+from deepgrad.keras.saving.model_mixin import ModelSavingMixin
 
 
 def _map(fn, x):
@@ -44,7 +45,7 @@ def _graph_nodes(outputs):
     return order
 
 
-class Model(Trainer, Layer):
+class Model(Trainer, ModelSavingMixin, Layer):
     """A trainable graph of layers. See the module docstring for the three styles."""
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):

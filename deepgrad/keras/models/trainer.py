@@ -141,7 +141,7 @@ class Trainer:
                                         False, validation_steps)
         verbose = 1 if verbose == "auto" else verbose
         self.history = History()
-        cbs = [self.history] + list(callbacks or [])
+        cbs = list(callbacks or []) + [self.history]     # History sees what callbacks add
         if verbose:
             cbs.append(ProgbarLogger(verbose))
         steps = len(batches) if steps_per_epoch is None else steps_per_epoch
@@ -165,7 +165,10 @@ class Trainer:
                     break
             logs = _logs(self.loss_tracker, self.compiled_metrics)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                logs.update(self._run_eval(val, prefix="val_"))
+                cb.call("on_test_begin", {})
+                val_logs = self._run_eval(val, prefix="val_", callbacks=cb)
+                cb.call("on_test_end", val_logs)
+                logs.update(val_logs)
             cb.call("on_epoch_end", epoch, logs)
             if self.stop_training:
                 break
@@ -176,10 +179,10 @@ class Trainer:
         self.loss_tracker.reset()
         self.compiled_metrics.reset()
         for step, (xb, yb, swb) in enumerate(batches):
-            if callbacks:
+            if callbacks is not None and callbacks._batch_hooks:
                 callbacks.call("on_test_batch_begin", step, {})
             self.loss_tracker.update(self.test_step(xb, yb, swb), len(data_lib._leaves(xb)[0]))
-            if callbacks:
+            if callbacks is not None and callbacks._batch_hooks:
                 callbacks.call("on_test_batch_end", step, {})
         return _logs(self.loss_tracker, self.compiled_metrics, prefix)
 

@@ -1,0 +1,64 @@
+"""``ModelSavingMixin``: Keras's saving methods on ``Model`` (``save``, ``save_weights``,
+``load_weights``, ``to_json``, ``get_compile_config`` / ``compile_from_config``, and the
+``from_config`` of Sequential and functional models). The work is done in
+:mod:`~deepgrad.keras.saving.saving_lib` and :mod:`deepgrad.keras.models.config`.
+"""
+from deepgrad.keras.saving import saving_lib, serialization
+
+
+class ModelSavingMixin:
+    """Mixed into ``Model`` (before ``Layer``, so that its ``from_config`` wins)."""
+
+    def save(self, filepath, overwrite=True, zipped=None, **kwargs):
+        """Save architecture, weights, compile settings and optimizer state to a
+        ``.keras`` archive (see :mod:`deepgrad.keras.saving.saving_lib` for the format).
+
+        Args:
+            filepath (str or path-like): ends in ``.keras``.
+            overwrite (bool): replace an existing file (else ``FileExistsError``).
+            zipped: accepted for Keras compatibility; only zipped archives are written.
+            include_optimizer (bool): keyword, default True.
+        """
+        if zipped is False:
+            raise ValueError("save(zipped=False) is not supported: deepgrad writes .keras "
+                             "zip archives only")
+        saving_lib.save_model(self, filepath, overwrite=overwrite,
+                              include_optimizer=kwargs.pop("include_optimizer", True))
+        if kwargs:
+            raise TypeError(f"save: unrecognized arguments {sorted(kwargs)}")
+
+    def save_weights(self, filepath, overwrite=True):
+        """Save the weights only (``.weights.npz``, or ``.weights.h5`` with .npz content)."""
+        saving_lib.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        """Load weights saved by :meth:`save_weights` or :meth:`save`; on any error the
+        model is left unchanged."""
+        if kwargs:
+            raise TypeError(f"load_weights: unrecognized arguments {sorted(kwargs)}")
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The architecture as JSON (``json.dumps`` keyword arguments are passed on)."""
+        return saving_lib.model_to_json(self, **kwargs)
+
+    def get_compile_config(self):
+        """What ``compile`` was given, as JSON-friendly data (None if not compiled)."""
+        return serialization.compile_config(self)
+
+    def compile_from_config(self, config):
+        """Compile with the settings :meth:`get_compile_config` returned."""
+        serialization.compile_from_config(self, config)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from :meth:`get_config`: Sequential, functional, or (for a subclassed
+        model) ``cls(**config)``, as Keras."""
+        from deepgrad.keras.models import config as model_config
+        from deepgrad.keras.models.sequential import Sequential
+        with serialization.custom_object_scope(custom_objects):
+            if issubclass(cls, Sequential):
+                return model_config.sequential_from_config(cls, config)
+            if isinstance(config, dict) and "input_layers" in config and "output_layers" in config:
+                return model_config.functional_from_config(cls, config)
+            return cls(**config)
