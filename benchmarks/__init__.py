@@ -1,0 +1,1 @@
+"""Side-by-side training benchmarks: deepgrad vs PyTorch vs hand-written NumPy (run.py)."""
