@@ -83,7 +83,8 @@ def backward(root, grad, retain_graph=False):
         for t, gi, need in zip(fn.inputs, results, fn.needs_grad):
             if not need or gi is None:
                 continue
-            gi = np.asarray(gi)     # NumPy hands back 0-d results as scalars; .grad is an array
+            if type(gi) is not np.ndarray:
+                gi = np.asarray(gi)     # NumPy hands back 0-d results as scalars
             if gi.shape != t.array.shape:
                 gi = unbroadcast(gi, t.array.shape)
             parent = t._ctx

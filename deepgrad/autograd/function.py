@@ -74,7 +74,9 @@ class Function:
             Tensor: the output, with ``requires_grad`` and this node attached when recorded.
         """
         fn = cls()
-        out = np.asarray(fn.forward(*[t.array for t in inputs], **params))  # 0-d: array, not scalar
+        out = fn.forward(*[t.array for t in inputs], **params)
+        if type(out) is not np.ndarray:
+            out = np.asarray(out)           # NumPy returns 0-d results as scalars
         if _grad_state.enabled:
             needs = tuple(t.requires_grad for t in inputs)
             if True in needs:
