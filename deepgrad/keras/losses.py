@@ -185,6 +185,26 @@ def _sparse_rows(labels, x, from_logits, ignore_class):
 
 # ------------------------------------------------ fused 'sum_over_batch_size' reductions
 # Without sample weights, mean_i(mean_last(l)) = mean(l): one engine op does it all.
+def _logits_of(y_pred, activation):
+    """The logits z when ``y_pred`` is ``softmax(z)`` (last axis) or ``sigmoid(z)``, read
+    off the graph node that made it; else None.
+
+    Cross-entropy of probabilities then runs as the fused, stable op on the logits, as
+    Keras's TensorFlow backend does (it keeps ``_keras_logits`` on softmax/sigmoid
+    outputs): one op instead of softmax, clip, log and sum, and no 1e-7 clipping error.
+    Only while a graph is recorded (training); evaluation takes the probability path.
+    """
+    from deepgrad.ops.activation import Sigmoid, Softmax
+    fn = getattr(y_pred, "_ctx", None)
+    if fn is None or fn.inputs is None:
+        return None
+    if activation == "softmax" and isinstance(fn, Softmax) and fn.axis == y_pred.ndim - 1:
+        return fn.inputs[0]
+    if activation == "sigmoid" and isinstance(fn, Sigmoid):
+        return fn.inputs[0]
+    return None
+
+
 def _mse_mean(y_true, y_pred):
     y_true, y_pred = _regression_pair("mean_squared_error", y_true, y_pred)
     return ops.mse_loss(y_pred, y_true)
@@ -192,12 +212,18 @@ def _mse_mean(y_true, y_pred):
 
 def _bce_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     y_true, y_pred = _binary_pair("binary_crossentropy", y_true, y_pred, label_smoothing)
+    logits = None if from_logits else _logits_of(y_pred, "sigmoid")
+    if logits is not None:
+        return _bce(y_true, logits, True, "mean")
     return _bce(y_true, y_pred, from_logits, "mean")
 
 
 def _cce_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     if not from_logits:
-        return None
+        logits = _logits_of(y_pred, "softmax") if axis in (-1, y_pred.ndim - 1) else None
+        if logits is None:
+            return None
+        y_pred = logits
     y_true, y_pred = _categorical_pair("categorical_crossentropy", y_true, y_pred, axis,
                                        label_smoothing)
     return _fused_cross_entropy(y_true.array, y_pred, axis, "mean")
@@ -209,6 +235,9 @@ def _scce_mean(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     valid = labels.size if ignore_class is None else int((labels != ignore_class).sum())
     if valid == 0:
         return None                       # all ignored: the general path returns 0
+    logits = None if from_logits else _logits_of(y_pred, "softmax")
+    if logits is not None and logits.ndim == 2:
+        x, from_logits = logits, True
     if from_logits:
         ignore = -100 if ignore_class is None else int(ignore_class)
         return ops.cross_entropy(x, labels, ignore_index=ignore)   # mean over kept rows

@@ -281,3 +281,29 @@ def test_matches_keras(name, kwargs, yt, yp):
         ref = getattr(keras.losses, name)(**kwargs)(yt32, yp32, sample_weight=weight)
         got = getattr(L, name)(**kwargs)(yt32, Tensor(yp32), sample_weight=weight)
         np.testing.assert_allclose(got.item(), float(keras.ops.convert_to_numpy(ref)), rtol=1e-5)
+
+
+def test_probabilities_from_softmax_or_sigmoid_use_their_logits_like_keras_tf():
+    """Keras's TF backend computes CE of softmax/sigmoid outputs from the logits; so do we,
+    while training: the same value as the clipped probability path (away from the clip),
+    one fused op, and exact gradients."""
+    import deepgrad as dg
+    z = Tensor(LOGITS.astype(np.float64), requires_grad=True)
+    p = dg.softmax(z, dim=-1)
+    loss = L.SparseCategoricalCrossentropy()(LABELS, p)
+    assert type(loss.grad_fn).__name__ == "SparseCrossEntropy"
+    ref = L.SparseCategoricalCrossentropy()(LABELS, Tensor(p.array))      # no graph: clipped path
+    np.testing.assert_allclose(loss.item(), ref.item(), rtol=1e-9)
+    onehot = np.eye(LOGITS.shape[1])[LABELS]
+    cce = L.CategoricalCrossentropy()(onehot, dg.softmax(z, dim=-1))
+    np.testing.assert_allclose(cce.item(), ref.item(), rtol=1e-9)
+    assert gradcheck(lambda x: L.SparseCategoricalCrossentropy()(LABELS, dg.softmax(x, dim=-1)), (z,))
+    zb = Tensor(LOGITS[:, :1].astype(np.float64), requires_grad=True)
+    bce = L.BinaryCrossentropy()(YB, dg.sigmoid(zb))
+    assert type(bce.grad_fn.inputs[0].grad_fn).__name__ == "BCEWithLogits"   # mean of the fused op
+    np.testing.assert_allclose(bce.item(), L.BinaryCrossentropy()(YB, Tensor(dg.sigmoid(zb).array)).item(), rtol=1e-7)
+    # extreme logits: finite loss and gradient (the clipped path would saturate at 16.1)
+    big = Tensor(np.array([[1e4, -1e4]]), requires_grad=True)
+    out = L.SparseCategoricalCrossentropy()(np.array([1]), dg.softmax(big, dim=-1))
+    out.backward()
+    assert np.isfinite(out.item()) and out.item() > 1e3 and np.isfinite(big.grad.array).all()
