@@ -1,0 +1,64 @@
+"""``keras.backend`` (minimal): the settings Keras code commonly reads or sets."""
+import numpy as np
+
+from deepgrad import backend as _backend
+
+_EPSILON = 1e-7
+
+
+def backend():
+    """The name of the running backend."""
+    return "deepgrad"
+
+
+def floatx():
+    """The default float type, as a string ('float32')."""
+    return _backend.default_float.name
+
+
+def set_floatx(value):
+    """Set the default float type ('float32' or 'float64')."""
+    dtype = np.dtype(value)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"set_floatx: expected 'float32' or 'float64', received {value!r}")
+    _backend.default_float = dtype
+
+
+def epsilon():
+    """The fuzz factor used to clip probabilities (1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value):
+    """Set the fuzz factor; the losses clip probabilities to [eps, 1 - eps] with it."""
+    global _EPSILON
+    from deepgrad.keras import losses
+    _EPSILON = losses.EPSILON = float(value)
+
+
+def image_data_format():
+    """Always 'channels_last' (Keras's default)."""
+    return "channels_last"
+
+
+def clear_session():
+    """Reset automatic layer names (Keras's ``clear_session``)."""
+    from deepgrad.keras.layers.layer import _NAME_COUNTS
+    _NAME_COUNTS.clear()
+
+
+def get_value(x):
+    """A tensor's or variable's value as a NumPy array (or a Python number)."""
+    if hasattr(x, "numpy"):
+        return x.numpy()
+    return x
+
+
+def set_value(x, value):
+    """Assign ``value`` to a variable (e.g. ``K.set_value(model.optimizer.learning_rate, 1e-4)``)."""
+    if hasattr(x, "assign"):
+        x.assign(value)
+    elif hasattr(x, "array"):
+        x.array[...] = value
+    else:
+        raise TypeError(f"set_value: cannot assign to {type(x).__name__}")
