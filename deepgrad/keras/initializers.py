@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from deepgrad import backend
+from deepgrad.keras.registry import Registry
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -307,51 +308,21 @@ ALL_OBJECTS_DICT.update({"normal": RandomNormal, "uniform": RandomUniform, "zero
                          "one": Ones, "IdentityInitializer": Identity,
                          "OrthogonalInitializer": Orthogonal})
 
+_REGISTRY = Registry("initializer", Initializer, ALL_OBJECTS_DICT)
+
 
 def get(identifier):
-    """Resolve an initializer: a name (``'glorot_uniform'``, ``'HeNormal'``) or class gives
-    a default instance; a config dict is deserialized; a callable passes through; None
-    gives None.
-
-    Raises:
-        ValueError: an unknown name (listing the valid ones) or an uncallable object.
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = ALL_OBJECTS_DICT.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown initializer {identifier!r}; expected one of "
-                             f"{sorted(ALL_OBJECTS_DICT)}")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r} "
-                     f"(a {type(identifier).__name__})")
+    """An initializer from a name (``'glorot_uniform'``, ``'HeNormal'``) or class (a default
+    instance), a config dict, a callable (itself) or None, as :meth:`Registry.get` resolves
+    it (a ValueError lists the valid names)."""
+    return _REGISTRY.get(identifier)
 
 
 def serialize(initializer):
     """``{"class_name": ..., "config": ...}`` for an Initializer; None stays None."""
-    if initializer is None:
-        return None
-    if isinstance(initializer, Initializer):
-        return {"class_name": type(initializer).__name__, "config": initializer.get_config()}
-    raise ValueError(f"Cannot serialize initializer {initializer!r}: it is not an Initializer")
+    return _REGISTRY.serialize(initializer)
 
 
 def deserialize(config):
-    """Inverse of :func:`serialize` (also accepts a plain name)."""
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not deserialize initializer {config!r}: expected a name or a "
-                         f"dict with 'class_name' and 'config'")
-    cls = ALL_OBJECTS_DICT.get(config["class_name"])
-    if cls is None:
-        raise ValueError(f"Unknown initializer class {config['class_name']!r}; expected one of "
-                         f"{sorted(ALL_OBJECTS_DICT)}")
-    return cls.from_config(dict(config.get("config") or {}))
+    """An Initializer from :func:`serialize`'s dict or from a name."""
+    return _REGISTRY.deserialize(config)

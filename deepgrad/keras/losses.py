@@ -28,6 +28,7 @@ from deepgrad.keras.loss_utils import (  # noqa: F401  (REDUCTIONS: re-exported)
     REDUCTIONS, _as_array, _as_float, _as_float_like, _binary_or_sparse, _binary_pair,
     _categorical_pair, _regression_pair, _snake_case, _sparse_pair, _standardize_reduction,
     reduce_weighted_values, squeeze_or_expand_to_same_rank)
+from deepgrad.keras.registry import Registry
 
 #: ``keras.backend.epsilon()``: the clip applied to probabilities before a log.
 EPSILON = 1e-7
@@ -503,6 +504,7 @@ _ALIASES = {"mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_ab
 #: name -> loss function or class: the one registry :func:`get` reads.
 ALL_OBJECTS_DICT = {**_FUNCTIONS, **_CLASSES, **_ALIASES}
 _AUTO = ("crossentropy", "ce")
+_REGISTRY = Registry("loss", Loss, _CLASSES)
 
 
 def get(identifier):
@@ -553,17 +555,7 @@ def serialize(loss):
 
 def deserialize(config):
     """Inverse of :func:`serialize` (a name, or ``{"class_name", "config"}``)."""
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not deserialize loss {config!r}: expected a name or a dict "
-                         f"with 'class_name' and 'config'")
-    cls = _CLASSES.get(config["class_name"])
-    if cls is None:
-        raise ValueError(f"Unknown loss class {config['class_name']!r}; expected one of "
-                         f"{sorted(_CLASSES)}")
-    return cls.from_config(dict(config.get("config") or {}))
-
+    return _REGISTRY.deserialize(config, by_name=get)
 
 __all__ = sorted(ALL_OBJECTS_DICT) + ["get", "serialize", "deserialize", "Loss",
                                       "reduce_weighted_values", "crossentropy_for_shapes"]

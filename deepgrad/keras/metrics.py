@@ -27,7 +27,7 @@ from deepgrad.keras.confusion_metrics import (  # noqa: F401  (confusion_counts:
 from deepgrad.keras.losses import squeeze_or_expand_to_same_rank
 from deepgrad.keras.metrics_base import (  # noqa: F401  (MetricVariable: re-exported)
     Metric, MetricVariable, _divide_no_nan, _np)
-
+from deepgrad.keras.registry import Registry
 
 # ====================================================================== means
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn=np.mean):
@@ -314,6 +314,7 @@ ALL_OBJECTS_DICT.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
                          "MSLE": MeanSquaredLogarithmicError, "logcosh": LogCoshError,
                          "kld": KLDivergence, "KLD": KLDivergence, "rmse": RootMeanSquaredError})
 _ACCURACY, _CROSSENTROPY = ("accuracy", "acc"), ("crossentropy", "ce")
+_REGISTRY = Registry("metric", Metric, ALL_OBJECTS_DICT)
 
 
 def get(identifier):
@@ -407,13 +408,4 @@ def serialize(metric):
 
 def deserialize(config):
     """Inverse of :func:`serialize` (also accepts a plain name)."""
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not deserialize metric {config!r}: expected a name or a dict "
-                         f"with 'class_name' and 'config'")
-    cls = ALL_OBJECTS_DICT.get(config["class_name"])
-    if cls is None:
-        raise ValueError(f"Unknown metric class {config['class_name']!r}; expected one of "
-                         f"{sorted(ALL_OBJECTS_DICT)}")
-    return cls.from_config(dict(config.get("config") or {}))
+    return _REGISTRY.deserialize(config, by_name=get)

@@ -17,6 +17,7 @@ import numpy as np
 from deepgrad import ops
 from deepgrad.autograd.function import to_tensor
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.keras.registry import Registry
 
 
 def _validate(value, name):
@@ -100,50 +101,21 @@ l1, l2, l1_l2 = L1, L2, L1L2
 ALL_OBJECTS_DICT = {"Regularizer": Regularizer, "regularizer": Regularizer, "L1": L1, "l1": L1,
                     "L2": L2, "l2": L2, "L1L2": L1L2, "l1_l2": L1L2, "l1l2": L1L2}
 
+_REGISTRY = Registry("regularizer", Regularizer, ALL_OBJECTS_DICT)
+
 
 def get(identifier):
-    """Resolve a regularizer: a name (``'l2'``) or class -> a default instance; a config
-    dict -> deserialized; a callable passes through; None -> None.
-
-    Raises:
-        ValueError: an unknown name (listing the valid ones) or an uncallable object.
-    """
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = ALL_OBJECTS_DICT.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown regularizer {identifier!r}; expected one of "
-                             f"{sorted(ALL_OBJECTS_DICT)}")
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r} "
-                     f"(a {type(identifier).__name__})")
+    """A regularizer from a name (``'l2'``) or class (a default instance), a config dict, a
+    callable (itself) or None, as :meth:`Registry.get` resolves it (a ValueError lists the
+    valid names)."""
+    return _REGISTRY.get(identifier)
 
 
 def serialize(regularizer):
     """``{"class_name": ..., "config": ...}`` for a Regularizer; None stays None."""
-    if regularizer is None:
-        return None
-    if isinstance(regularizer, Regularizer):
-        return {"class_name": type(regularizer).__name__, "config": regularizer.get_config()}
-    raise ValueError(f"Cannot serialize regularizer {regularizer!r}: it is not a Regularizer")
+    return _REGISTRY.serialize(regularizer)
 
 
 def deserialize(config):
-    """Inverse of :func:`serialize` (also accepts a plain name)."""
-    if isinstance(config, str):
-        return get(config)
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"Could not deserialize regularizer {config!r}: expected a name or a "
-                         f"dict with 'class_name' and 'config'")
-    cls = ALL_OBJECTS_DICT.get(config["class_name"])
-    if cls is None:
-        raise ValueError(f"Unknown regularizer class {config['class_name']!r}; expected one of "
-                         f"{sorted(ALL_OBJECTS_DICT)}")
-    return cls.from_config(dict(config.get("config") or {}))
+    """A Regularizer from :func:`serialize`'s dict or from a name."""
+    return _REGISTRY.deserialize(config)

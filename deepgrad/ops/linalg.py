@@ -96,6 +96,23 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
+def _affine(op, name, input, weight, bias, weight_name, in_axis, out_axis, error):
+    """Check the shapes of an affine map and apply ``op``: ``weight`` is 2-D, its axis
+    ``in_axis`` matches the input's last axis, and ``bias`` is None or of shape
+    (``weight.shape[out_axis]``,). Mismatches raise ``error`` naming ``name``."""
+    x, w = operands(name, input, weight)
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[in_axis]:
+        raise error(f"{name}: input of shape {tuple(x.shape)} does not match {weight_name} of "
+                    f"shape {tuple(w.shape)} (expected input (*, {w.shape[in_axis]}))")
+    if bias is None:
+        return op.apply(x, w)
+    _, b = operands(name, x, bias)
+    if b.shape != (w.shape[out_axis],):
+        raise error(f"{name}: bias of shape {tuple(b.shape)} does not match {weight_name} of "
+                    f"shape {tuple(w.shape)} (expected ({w.shape[out_axis]},))")
+    return op.apply(x, w, b)
+
+
 def linear(input, weight, bias=None):
     """y = x W^T + b, as ``torch.nn.functional.linear``.
 
@@ -106,17 +123,8 @@ def linear(input, weight, bias=None):
     Returns:
         (*, out_features).
     """
-    x, w = operands("linear", input, weight)
-    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise RuntimeError(f"linear: input of shape {tuple(x.shape)} does not match weight of "
-                           f"shape {tuple(w.shape)} (expected input (*, {w.shape[-1]}))")
-    if bias is None:
-        return Linear.apply(x, w)
-    _, b = operands("linear", x, bias)
-    if b.shape != (w.shape[0],):
-        raise RuntimeError(f"linear: bias of shape {tuple(b.shape)} does not match weight of "
-                           f"shape {tuple(w.shape)} (expected ({w.shape[0]},))")
-    return Linear.apply(x, w, b)
+    return _affine(Linear, "linear", input, weight, bias, "weight", in_axis=-1, out_axis=0,
+                   error=RuntimeError)
 
 
 def dense(input, kernel, bias=None):
@@ -125,14 +133,5 @@ def dense(input, kernel, bias=None):
     The same affine map as :func:`linear` with K = W^T; one fused op so that Keras-style
     models pay no transpose.
     """
-    x, k = operands("dense", input, kernel)
-    if k.ndim != 2 or x.ndim == 0 or x.shape[-1] != k.shape[0]:
-        raise ValueError(f"dense: input of shape {tuple(x.shape)} does not match kernel of "
-                         f"shape {tuple(k.shape)} (expected input (*, {k.shape[0]}))")
-    if bias is None:
-        return Dense.apply(x, k)
-    _, b = operands("dense", x, bias)
-    if b.shape != (k.shape[1],):
-        raise ValueError(f"dense: bias of shape {tuple(b.shape)} does not match kernel of "
-                         f"shape {tuple(k.shape)} (expected ({k.shape[1]},))")
-    return Dense.apply(x, k, b)
+    return _affine(Dense, "dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
+                   error=ValueError)

@@ -125,10 +125,15 @@ def output_spatial(layer, input_shape, kernel, strides, dilation=None):
     return out
 
 
+def channel_axis(data_format):
+    """The channel axis of an input: -1 for channels_last, 1 for channels_first."""
+    return -1 if data_format == "channels_last" else 1
+
+
 def check_input(layer, input_shape, rank):
     """Check ndim (Keras's InputSpec message) and that the channel axis is known."""
     InputSpec(ndim=rank + 2).check(layer, input_shape)
-    channels = input_shape[-1 if layer.data_format == "channels_last" else 1]
+    channels = input_shape[channel_axis(layer.data_format)]
     if channels is None:
         raise ValueError(f'Layer "{layer.name}": the channel dimension of the inputs should be '
                          f'defined, received input shape {tuple(input_shape)}')
@@ -139,6 +144,70 @@ def _kernel_oihw(kernel, rank):
     """Keras kernel (*k, in, out) -> the op's (out, in, kh, kw); 1-D gets kh = 1."""
     w = ops.permute(kernel, (rank + 1, rank) + tuple(range(rank)))
     return ops.unsqueeze(w, 2) if rank == 1 else w
+
+
+# ---------------------------------------------------------------------- shared layer parts
+def check_filters(filters):
+    """``filters`` as an int; a ValueError unless it is a positive integer."""
+    if not isinstance(filters, (int, np.integer)) or filters <= 0:
+        raise ValueError(f"Invalid value for argument `filters`. Expected a strictly "
+                         f"positive value. Received filters={filters!r}.")
+    return int(filters)
+
+
+def normalize_geometry(rank, kernel_size, strides, dilation_rate):
+    """``kernel_size``, ``strides``, ``dilation_rate`` as tuples of ``rank`` positive ints."""
+    return (normalize_tuple(kernel_size, rank, "kernel_size"),
+            normalize_tuple(strides, rank, "strides"),
+            normalize_tuple(dilation_rate, rank, "dilation_rate"))
+
+
+def store_weight_args(layer, kernel, activation, use_bias, kernel_initializer,
+                      bias_initializer, kernel_regularizer, bias_regularizer,
+                      kernel_constraint, bias_constraint):
+    """Resolve and store a conv layer's activation and the initializer, regularizer and
+    constraint of its kernel and bias, as ``<kernel>_initializer``, ``bias_initializer``,
+    ...; ``kernel`` is the prefix of the kernel's arguments ('kernel' or 'depthwise')."""
+    layer.activation = activations.get(activation)
+    layer.use_bias = use_bias
+    setattr(layer, f"{kernel}_initializer", initializers.get(kernel_initializer))
+    layer.bias_initializer = initializers.get(bias_initializer)
+    setattr(layer, f"{kernel}_regularizer", regularizers.get(kernel_regularizer))
+    layer.bias_regularizer = regularizers.get(bias_regularizer)
+    setattr(layer, f"{kernel}_constraint", kernel_constraint)
+    layer.bias_constraint = bias_constraint
+
+
+def weight_args_config(layer, kernel="kernel"):
+    """The config of what :func:`store_weight_args` stored, plus the activity
+    regularizer, in Keras's key order."""
+    return {"activation": activations.serialize(layer.activation), "use_bias": layer.use_bias,
+            f"{kernel}_initializer": initializers.serialize(
+                getattr(layer, f"{kernel}_initializer")),
+            "bias_initializer": initializers.serialize(layer.bias_initializer),
+            f"{kernel}_regularizer": regularizers.serialize(
+                getattr(layer, f"{kernel}_regularizer")),
+            "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
+            "activity_regularizer": regularizers.serialize(layer.activity_regularizer)}
+
+
+def add_weight_with_args(layer, name, shape, prefix=None):
+    """``layer.add_weight(name, shape)`` with the layer's ``<prefix>_initializer``,
+    ``<prefix>_regularizer`` and ``<prefix>_constraint`` (``prefix`` defaults to ``name``)."""
+    prefix = prefix or name
+    return layer.add_weight(name, shape, getattr(layer, f"{prefix}_initializer"),
+                            regularizer=getattr(layer, f"{prefix}_regularizer"),
+                            constraint=getattr(layer, f"{prefix}_constraint"))
+
+
+def add_bias(layer, size):
+    """The (size,) bias weight, or None without ``use_bias``."""
+    return add_weight_with_args(layer, "bias", (size,)) if layer.use_bias else None
+
+
+def channel_spec(ndim, data_format, channels):
+    """The InputSpec a built layer keeps: its rank and its number of input channels."""
+    return InputSpec(ndim=ndim, axes={channel_axis(data_format): channels})
 
 
 # ---------------------------------------------------------------------- Conv1D / Conv2D
@@ -154,33 +223,22 @@ class _Conv(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if not isinstance(filters, (int, np.integer)) or filters <= 0:
-            raise ValueError(f"Invalid value for argument `filters`. Expected a strictly "
-                             f"positive value. Received filters={filters!r}.")
+        self.filters = check_filters(filters)
         if not isinstance(groups, (int, np.integer)) or groups <= 0 or filters % groups:
             raise ValueError(f"The number of filters must be evenly divisible by the number of "
                              f"groups. Received: groups={groups}, filters={filters}.")
-        self.filters, self.groups = int(filters), int(groups)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
-        self.strides = normalize_tuple(strides, self.rank, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
+        self.groups = int(groups)
+        self.kernel_size, self.strides, self.dilation_rate = normalize_geometry(
+            self.rank, kernel_size, strides, dilation_rate)
         if max(self.strides) > 1 and max(self.dilation_rate) > 1:
             raise ValueError(f"`strides > 1` not supported in conjunction with `dilation_rate "
                              f"> 1`. Received: strides={self.strides} and "
                              f"dilation_rate={self.dilation_rate}")
         self.padding = normalize_padding(padding, self.paddings)
         self.data_format = normalize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
-
-    @property
-    def _channel_axis(self):
-        return -1 if self.data_format == "channels_last" else 1
+        store_weight_args(self, "kernel", activation, use_bias, kernel_initializer,
+                          bias_initializer, kernel_regularizer, bias_regularizer,
+                          kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         channels = check_input(self, input_shape, self.rank)
@@ -189,14 +247,10 @@ class _Conv(Layer):
                              f"number of groups. Received groups={self.groups}, but the input "
                              f"has {channels} channels (full input shape is {tuple(input_shape)}).")
         self.compute_output_shape(input_shape)          # fails early on a too-small input
-        self.kernel = self.add_weight("kernel", self.kernel_size + (channels // self.groups,
-                                      self.filters), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={self._channel_axis: channels})
+        self.kernel = add_weight_with_args(
+            self, "kernel", self.kernel_size + (channels // self.groups, self.filters))
+        self.bias = add_bias(self, self.filters)
+        self.input_spec = channel_spec(self.rank + 2, self.data_format, channels)
         self.built = True
 
     def _geometry(self):
@@ -227,12 +281,7 @@ class _Conv(Layer):
                 "kernel_size": self.kernel_size, "strides": self.strides,
                 "padding": self.padding, "data_format": self.data_format,
                 "dilation_rate": self.dilation_rate, "groups": self.groups,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+                **weight_args_config(self)}
 
 
 class Conv1D(_Conv):
@@ -307,13 +356,9 @@ class _ConvTranspose(Layer):
                  kernel_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        if not isinstance(filters, (int, np.integer)) or filters <= 0:
-            raise ValueError(f"Invalid value for argument `filters`. Expected a strictly "
-                             f"positive value. Received filters={filters!r}.")
-        self.filters = int(filters)
-        self.kernel_size = normalize_tuple(kernel_size, self.rank, "kernel_size")
-        self.strides = normalize_tuple(strides, self.rank, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, self.rank, "dilation_rate")
+        self.filters = check_filters(filters)
+        self.kernel_size, self.strides, self.dilation_rate = normalize_geometry(
+            self.rank, kernel_size, strides, dilation_rate)
         self.output_padding = None if output_padding is None else normalize_tuple(
             output_padding, self.rank, "output_padding", allow_zero=True)
         if self.output_padding is not None and any(
@@ -322,25 +367,16 @@ class _ConvTranspose(Layer):
                              f"{self.output_padding}.")
         self.padding = normalize_padding(padding)
         self.data_format = normalize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint, self.bias_constraint = kernel_constraint, bias_constraint
+        store_weight_args(self, "kernel", activation, use_bias, kernel_initializer,
+                          bias_initializer, kernel_regularizer, bias_regularizer,
+                          kernel_constraint, bias_constraint)
 
     def build(self, input_shape):
         channels = check_input(self, input_shape, self.rank)
-        self.kernel = self.add_weight("kernel", self.kernel_size + (self.filters, channels),
-                                      self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer,
-                                      constraint=self.kernel_constraint)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
-        axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(ndim=self.rank + 2, axes={axis: channels})
+        self.kernel = add_weight_with_args(self, "kernel",
+                                           self.kernel_size + (self.filters, channels))
+        self.bias = add_bias(self, self.filters)
+        self.input_spec = channel_spec(self.rank + 2, self.data_format, channels)
         self.built = True
 
     def _crops(self):
@@ -373,12 +409,7 @@ class _ConvTranspose(Layer):
                 "kernel_size": self.kernel_size, "strides": self.strides,
                 "padding": self.padding, "output_padding": self.output_padding,
                 "data_format": self.data_format, "dilation_rate": self.dilation_rate,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "kernel_initializer": initializers.serialize(self.kernel_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+                **weight_args_config(self)}
 
 
 class Conv1DTranspose(_ConvTranspose):
@@ -425,19 +456,14 @@ class _DepthwiseBase(Layer):
                  depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
                  depthwise_constraint=None, bias_constraint=None, **kwargs):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.kernel_size = normalize_tuple(kernel_size, 2, "kernel_size")
-        self.strides = normalize_tuple(strides, 2, "strides")
-        self.dilation_rate = normalize_tuple(dilation_rate, 2, "dilation_rate")
+        self.kernel_size, self.strides, self.dilation_rate = normalize_geometry(
+            2, kernel_size, strides, dilation_rate)
         self.padding = normalize_padding(padding)
         self.depth_multiplier = int(depth_multiplier)
         self.data_format = normalize_data_format(data_format)
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint, self.bias_constraint = depthwise_constraint, bias_constraint
+        store_weight_args(self, "depthwise", activation, use_bias, depthwise_initializer,
+                          bias_initializer, depthwise_regularizer, bias_regularizer,
+                          depthwise_constraint, bias_constraint)
 
     def _depthwise(self, x_nchw, bias):
         pads = [axis_pads(n, k, s, self.padding, d) for n, k, s, d in
@@ -453,13 +479,7 @@ class _DepthwiseBase(Layer):
         return {**super().get_config(), "kernel_size": self.kernel_size,
                 "strides": self.strides, "padding": self.padding,
                 "depth_multiplier": self.depth_multiplier, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-                "bias_initializer": initializers.serialize(self.bias_initializer),
-                "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-                "activity_regularizer": regularizers.serialize(self.activity_regularizer)}
+                "dilation_rate": self.dilation_rate, **weight_args_config(self, "depthwise")}
 
 
 class DepthwiseConv2D(_DepthwiseBase):
@@ -472,15 +492,10 @@ class DepthwiseConv2D(_DepthwiseBase):
     def build(self, input_shape):
         channels = check_input(self, input_shape, 2)
         self._out_spatial(input_shape)                  # fails early on a too-small input
-        self.depthwise_kernel = self.add_weight(
-            "kernel", self.kernel_size + (channels, self.depth_multiplier),
-            self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        self.bias = self.add_weight("bias", (channels * self.depth_multiplier,),
-                                    self.bias_initializer, regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
-        axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(ndim=4, axes={axis: channels})
+        self.depthwise_kernel = add_weight_with_args(
+            self, "kernel", self.kernel_size + (channels, self.depth_multiplier), "depthwise")
+        self.bias = add_bias(self, channels * self.depth_multiplier)
+        self.input_spec = channel_spec(4, self.data_format, channels)
         self.built = True
 
     def call(self, inputs):
@@ -488,7 +503,7 @@ class DepthwiseConv2D(_DepthwiseBase):
         return self.activation(from_nchw(y, self.data_format, 2))
 
     def compute_output_shape(self, input_shape):
-        channels = input_shape[-1 if self.data_format == "channels_last" else 1]
+        channels = input_shape[channel_axis(self.data_format)]
         return with_spatial(input_shape, self._out_spatial(input_shape),
                             None if channels is None else channels * self.depth_multiplier,
                             self.data_format)
@@ -520,19 +535,14 @@ class SeparableConv2D(_DepthwiseBase):
     def build(self, input_shape):
         channels = check_input(self, input_shape, 2)
         self._out_spatial(input_shape)                  # fails early on a too-small input
-        self.depthwise_kernel = self.add_weight(
-            "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
-            self.depthwise_initializer, regularizer=self.depthwise_regularizer,
-            constraint=self.depthwise_constraint)
-        self.pointwise_kernel = self.add_weight(
-            "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
-            self.pointwise_initializer, regularizer=self.pointwise_regularizer,
-            constraint=self.pointwise_constraint)
-        self.bias = self.add_weight("bias", (self.filters,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer,
-                                    constraint=self.bias_constraint) if self.use_bias else None
-        axis = -1 if self.data_format == "channels_last" else 1
-        self.input_spec = InputSpec(ndim=4, axes={axis: channels})
+        self.depthwise_kernel = add_weight_with_args(
+            self, "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
+            "depthwise")
+        self.pointwise_kernel = add_weight_with_args(
+            self, "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
+            "pointwise")
+        self.bias = add_bias(self, self.filters)
+        self.input_spec = channel_spec(4, self.data_format, channels)
         self.built = True
 
     def call(self, inputs):

@@ -22,8 +22,8 @@ import numpy as np
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras.layers.conv import (
-    axis_pads, from_nchw, normalize_data_format, normalize_padding, normalize_tuple,
-    output_spatial, pad_hw, to_nchw, with_spatial)
+    axis_pads, channel_axis, from_nchw, normalize_data_format, normalize_padding,
+    normalize_tuple, output_spatial, pad_hw, to_nchw, with_spatial)
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -63,7 +63,7 @@ class _Pooling(Layer):
 
     def compute_output_shape(self, input_shape):
         out = output_spatial(self, input_shape, self.pool_size, self.strides)
-        channels = input_shape[-1 if self.data_format == "channels_last" else 1]
+        channels = input_shape[channel_axis(self.data_format)]
         return with_spatial(input_shape, out, channels, self.data_format)
 
     def get_config(self):
@@ -125,7 +125,7 @@ class _GlobalPooling(Layer):
         return reduce(inputs, self._axes(), keepdim=self.keepdims)
 
     def compute_output_shape(self, input_shape):
-        channels = input_shape[-1 if self.data_format == "channels_last" else 1]
+        channels = input_shape[channel_axis(self.data_format)]
         if self.keepdims:
             return with_spatial(input_shape, (1,) * self.rank, channels, self.data_format)
         return (input_shape[0], channels)

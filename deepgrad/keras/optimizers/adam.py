@@ -12,17 +12,26 @@ def adam_step_size(lr, beta_1, beta_2, t):
     return lr * math.sqrt(1.0 - beta_2 ** t) / (1.0 - beta_1 ** t)
 
 
+def update_moments(grad, m, v, tmp, beta_1, beta_2):
+    """The two moment updates, in place (``tmp``, shaped like ``grad``, is scratch space):
+
+        m <- m + (g - m)(1 - beta_1)
+        v <- v + (g^2 - v)(1 - beta_2)
+    """
+    np.subtract(grad, m, out=tmp)
+    tmp *= 1.0 - beta_1
+    m += tmp
+    np.multiply(grad, grad, out=tmp)
+    tmp -= v
+    tmp *= 1.0 - beta_2
+    v += tmp
+
+
 def adam_update(param, grad, state, alpha, beta_1, beta_2, epsilon, amsgrad):
     """The Adam moment updates and step, in place, with one temporary array."""
     m, v = state["momentum"], state["velocity"]
     tmp = np.empty_like(param)
-    np.subtract(grad, m, out=tmp)                 # m <- m + (g - m)(1 - beta_1)
-    tmp *= 1.0 - beta_1
-    m += tmp
-    np.multiply(grad, grad, out=tmp)              # v <- v + (g^2 - v)(1 - beta_2)
-    tmp -= v
-    tmp *= 1.0 - beta_2
-    v += tmp
+    update_moments(grad, m, v, tmp, beta_1, beta_2)
     if amsgrad:
         v = np.maximum(state["velocity_hat"], v, out=state["velocity_hat"])
     np.sqrt(v, out=tmp)                           # theta <- theta - alpha m / (sqrt(v) + eps)

@@ -1,14 +1,16 @@
 """AdamW: Adam with decoupled weight decay (``keras.optimizers.AdamW``; Loshchilov &
 Hutter, 2019)."""
-from deepgrad.keras.optimizers.adam import adam_slots, adam_step_size, adam_update
-from deepgrad.keras.optimizers.optimizer import Optimizer
+from deepgrad.keras.optimizers.adam import Adam
 
 
-class AdamW(Optimizer):
+class AdamW(Adam):
     r"""Adam whose weight decay acts on the weights, not through the gradient:
 
         theta <- theta - lr * weight_decay * theta          (the base class, every step)
         theta <- Adam's update of theta                      (see :class:`Adam`)
+
+    The decay step is the :class:`Optimizer` base's, so only the defaults differ from
+    :class:`Adam`: ``weight_decay`` is required here.
 
     Args:
         learning_rate (float or schedule): Default 0.001.
@@ -24,20 +26,5 @@ class AdamW(Optimizer):
         if weight_decay is None:
             raise ValueError("Argument `weight_decay` must be a float; received "
                              "weight_decay=None")
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)
-        self.beta_1, self.beta_2, self.epsilon, self.amsgrad = beta_1, beta_2, epsilon, amsgrad
-
-    def init_state(self, param, group):
-        return adam_slots(param, self.amsgrad)
-
-    def hyperparameters(self, lr):
-        t = self.iterations + 1
-        return (adam_step_size(lr, self.beta_1, self.beta_2, t), float(self.beta_1),
-                float(self.beta_2), float(self.epsilon), bool(self.amsgrad))
-
-    def update_step(self, param, grad, state, hp):
-        adam_update(param, grad, state, *hp)
-
-    def get_config(self):
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
-                "epsilon": self.epsilon, "amsgrad": self.amsgrad}
+        super().__init__(learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2,
+                         epsilon=epsilon, amsgrad=amsgrad, weight_decay=weight_decay, **kwargs)

@@ -2,6 +2,7 @@
 Dozat, 2016)."""
 import numpy as np
 
+from deepgrad.keras.optimizers.adam import update_moments
 from deepgrad.keras.optimizers.optimizer import Optimizer
 
 
@@ -62,13 +63,7 @@ class Nadam(Optimizer):
         lr, b1, b2, eps, c_m, c_g, c_v = hp
         m, v = state["momentum"], state["velocity"]
         tmp = np.empty_like(param)
-        np.subtract(grad, m, out=tmp)             # m <- m + (g - m)(1 - beta_1)
-        tmp *= 1.0 - b1
-        m += tmp
-        np.multiply(grad, grad, out=tmp)          # v <- v + (g^2 - v)(1 - beta_2)
-        tmp -= v
-        tmp *= 1.0 - b2
-        v += tmp
+        update_moments(grad, m, v, tmp, b1, b2)   # m, v as Adam's
         m_hat = np.empty_like(param)              # m_hat = c_m m + c_g g
         np.multiply(m, c_m, out=m_hat)
         np.multiply(grad, c_g, out=tmp)
