@@ -185,11 +185,23 @@ class Layer:
     @property
     def losses(self):
         """Regularisation penalties (weights and last call's activity) as scalar tensors."""
-        out = [r.regularizer(r.tensor) for r, _ in self._all_records() if r.regularizer is not None]
-        out += self._activity_losses
-        for layer in self._layers:
-            out += layer._activity_losses
-        return out
+        return penalties(self._loss_sources())
+
+    def _loss_sources(self):
+        """(regularizer, weight) pairs and the layers with an activity regularizer, at any
+        depth: what :attr:`losses` evaluates (``fit`` walks this once, not every step)."""
+        pairs = [(r.regularizer, r.tensor) for r, _ in self._all_records()
+                 if r.regularizer is not None]
+        layers, stack, seen = [], [self], set()
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            if layer.activity_regularizer is not None:
+                layers.append(layer)
+            stack.extend(layer._layers)
+        return pairs, layers
 
     # ------------------------------------------------------------------ build & call
     def build(self, input_shape):
@@ -262,6 +274,12 @@ class Layer:
 
 
 # ---------------------------------------------------------------------- helpers
+def penalties(sources):
+    """Evaluate :meth:`Layer._loss_sources`: weight penalties, then activity penalties."""
+    pairs, layers = sources
+    return [reg(t) for reg, t in pairs] + [a for layer in layers for a in layer._activity_losses]
+
+
 def _dedupe(records):
     seen, out = set(), []
     for r, t in records:

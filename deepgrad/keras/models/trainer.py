@@ -10,6 +10,7 @@ from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras.callbacks.callback import CallbackList
 from deepgrad.keras.callbacks.history import History
 from deepgrad.keras.callbacks.progbar import ProgbarLogger
+from deepgrad.keras.layers.layer import penalties
 from deepgrad.keras.models import data as data_lib
 from deepgrad.keras.models.compile_utils import CompiledLoss, CompiledMetrics, MeanTracker
 
@@ -55,6 +56,7 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self._train_params = None
+        self._loss_sources_cache = None     # walked once per fit/compile, not every step
 
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
@@ -69,6 +71,7 @@ class Trainer:
         self.loss_tracker = MeanTracker()
         self.compiled = True
         self._train_params = None
+        self._loss_sources_cache = None
 
     def _check_compiled(self, what):
         if not self.compiled:
@@ -80,7 +83,10 @@ class Trainer:
         if self.compiled_loss is None:
             raise RuntimeError("compile() was called without a loss; fit/evaluate need one")
         total, _ = self.compiled_loss(y, y_pred, sample_weight)
-        for penalty in self.losses:
+        sources = self._loss_sources_cache
+        if sources is None:
+            sources = self._loss_sources_cache = self._loss_sources()
+        for penalty in penalties(sources):
             total = total + penalty
         return total
 
@@ -148,6 +154,7 @@ class Trainer:
         cb = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         self.stop_training = False
         self._train_params = None
+        self._loss_sources_cache = None
         cb.call("on_train_begin", {})
         logs = {}
         for epoch in range(initial_epoch, epochs):
