@@ -86,7 +86,9 @@ def profile(name, steps, top, use_pyinstrument):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("workloads", nargs="*", default=["mlp128", "autoencoder"])
+    p.add_argument("workloads", nargs="*", default=["mlp128", "autoencoder"],
+                   choices=[n for n, w in WORKLOADS.items() if "numpy" in w.builders],
+                   help="workloads with a hand-written NumPy step (the dense ones)")
     p.add_argument("--steps", type=int, default=300)
     p.add_argument("--top", type=int, default=12)
     p.add_argument("--pyinstrument", action="store_true", help="print pyinstrument's tree")

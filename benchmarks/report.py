@@ -1,7 +1,8 @@
-"""The results as text: machine description, the throughput table, the markdown file."""
+"""The results as text: machine description, the throughput tables, the markdown file."""
 import datetime
 import os
 import platform
+from importlib import metadata
 
 
 def cpu_model():
@@ -35,27 +36,43 @@ def load_average():
         return "n/a"
 
 
-def machine(threads, load="n/a"):
+def _version(*distributions):
+    for name in distributions:
+        try:
+            return f"{name} {metadata.version(name)}"
+        except metadata.PackageNotFoundError:
+            pass
+    return "not installed"
+
+
+def _thread_text(info):
+    return ", ".join(f"{k} {v}" if k in ("torch", "tensorflow") else " + ".join(v)
+                     for k, v in info.items())
+
+
+def machine(threads, load="n/a", backend="tensorflow"):
     """Machine and library description.
 
     Args:
         threads: {thread count: {framework: the thread info its worker reported}}.
         load: the 1-minute load average, as text (other work on the machine skews timings).
+        backend: the Keras column's KERAS_BACKEND.
     """
     import numpy as np
     import torch
+    backend_dist = {"tensorflow": ("tensorflow-cpu", "tensorflow"), "torch": ("torch",),
+                    "jax": ("jax",)}.get(backend, (backend,))
     return {
         "CPU": cpu_model(),
         "cores (os.cpu_count)": os.cpu_count(),
         "Python": platform.python_version(),
         "NumPy": np.__version__,
         "PyTorch": torch.__version__,
+        "Keras": f"{_version('keras')}, backend {backend} ({_version(*backend_dist)})",
         "BLAS (NumPy)": "; ".join(blas_info()),
         "threads (as each worker reported them)": " | ".join(
-            f"{n} requested: " + "; ".join(
-                f"{fw}: " + ", ".join(f"torch {v}" if k == "torch" else " + ".join(v)
-                                      for k, v in fw_info.items())
-                for fw, fw_info in per_fw.items())
+            f"{n} requested: " + "; ".join(f"{fw}: {_thread_text(fw_info)}"
+                                            for fw, fw_info in per_fw.items())
             for n, per_fw in threads.items()),
         "load average (1 min) at start / end": load,
         "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -67,26 +84,60 @@ def _spread(r):
     return (max(r["all"]) - min(r["all"])) / 2 / r["median"] * 100
 
 
-COLUMNS = ("workload", "seed", "batch", "threads", "deepgrad samples/s", "torch samples/s",
-           "numpy samples/s", "deepgrad/torch", "deepgrad/numpy", "max rel. loss diff")
+TABLES = ("nn", "keras")
 
 
-def throughput_rows(results, stat="median"):
-    """One row per workload; ``stat`` "median" (with spread) or "best" (fastest round)."""
-    def rate(r):
-        return r["median"] if stat == "median" else max(r["all"])
+def _header(api, backend):
+    if api == "nn":
+        return ("workload", "seed", "batch", "threads", "deepgrad.nn samples/s",
+                "torch samples/s", "numpy samples/s", "deepgrad.nn/torch", "deepgrad.nn/numpy",
+                "max rel. loss diff vs torch")
+    return ("workload", "seed", "batch", "threads", "deepgrad.keras samples/s",
+            f"keras/{backend} samples/s", "deepgrad.nn samples/s", "deepgrad.keras/keras",
+            "deepgrad.keras/deepgrad.nn", "fit() fixed cost, ms (deepgrad.keras / keras)",
+            "max rel. loss diff vs keras")
 
-    def cell(r):
-        spread = f" ±{_spread(r):.0f}%" if stat == "median" else ""
-        return f"{rate(r):,.0f}{spread}"
+
+def table(api, results, backend, stat="median"):
+    """(header, rows) of the ``api`` ("nn" or "keras") table, one row per workload.
+
+    ``stat``: "median" (with the spread) or "best" (each column's fastest round).
+    """
+    def rate(fw):
+        r = timing.get(fw)
+        return None if r is None else r["median"] if stat == "median" else max(r["all"])
+
+    def cell(fw):
+        r = timing.get(fw)
+        if r is None:
+            return "n/a"
+        return f"{rate(fw):,.0f}" + (f" ±{_spread(r):.0f}%" if stat == "median" else "")
+
+    def ratio(a, b):
+        return "n/a" if rate(a) is None or rate(b) is None else f"{rate(a) / rate(b):.2f}x"
+
+    def diff(fws):
+        worst = [agree[fw] for fw in fws if fw in agree]
+        return f"{max(worst):.1e}" if worst else "n/a"
+
+    def fixed_ms(fw):
+        call = timing.get(fw, {}).get("call")
+        return "n/a" if call is None else f"{call * 1000:.0f}"
 
     rows = []
     for (name, threads), (w, timing, agree) in results.items():
-        d, t, n = (timing[fw] for fw in ("deepgrad", "torch", "numpy"))
-        rows.append((name, w.seed, str(w.batch), str(threads), cell(d), cell(t), cell(n),
-                     f"{rate(d) / rate(t):.2f}x", f"{rate(d) / rate(n):.2f}x",
-                     f"{max(agree.values()):.1e}"))
-    return rows
+        first = (name, w.seed, str(w.batch), str(threads))
+        if api == "nn":
+            rows.append(first + (cell("deepgrad"), cell("torch"), cell("numpy"),
+                                 ratio("deepgrad", "torch"), ratio("deepgrad", "numpy"),
+                                 diff(("deepgrad", "numpy"))))
+        elif "keras" in timing:
+            rows.append(first + (cell("deepgrad.keras"), cell("keras"), cell("deepgrad"),
+                                 ratio("deepgrad.keras", "keras"),
+                                 ratio("deepgrad.keras", "deepgrad"),
+                                 f"{fixed_ms('deepgrad.keras')} / {fixed_ms('keras')}",
+                                 diff(("deepgrad.keras",))))
+    return _header(api, backend), rows
 
 
 def text_table(header, rows):
@@ -100,8 +151,11 @@ def markdown_table(header, rows):
     return "\n".join(out + ["| " + " | ".join(map(str, r)) + " |" for r in rows])
 
 
-def extras_rows(imports, rss):
-    rows = [(f"import {m}", f"{s * 1000:.0f} ms", "median of fresh interpreters")
+def extras_rows(imports, rss, backend):
+    """Import times ({column: seconds}, run.IMPORTS) and peak RSS ({framework: dict})."""
+    names = {"deepgrad.keras": "import deepgrad + deepgrad.keras",
+             "keras": f"import keras ({backend} backend)"}
+    rows = [(names.get(m, f"import {m}"), f"{s * 1000:.0f} ms", "median of fresh interpreters")
             for m, s in imports.items()]
     rows += [(f"peak RSS, {fw}", f"{r['peak_mb']:.0f} MiB",
               f"{r['workload']}, {r['steps']} steps (after import: {r['import_mb']:.0f} MiB)")
@@ -109,47 +163,71 @@ def extras_rows(imports, rss):
     return rows
 
 
-def method_text(cfg, check_steps):
+def method_text(cfg, check_steps, tolerances):
     return (
         "Each framework runs in its own worker process, with the table's thread count for "
-        "PyTorch (`torch.set_num_threads`) and for OpenBLAS (threadpoolctl). "
-        f"Median of {cfg['repeats']} interleaved rounds (deepgrad, torch, numpy, deepgrad, "
-        f"...), each round timing N steps per framework, N chosen after a {cfg['warmup_s']} s "
-        f"warm-up so one round lasts about {cfg['target_s']} s, with a {cfg['pause_s']} s "
-        "pause before each framework's turn (so idle BLAS/OpenMP threads of the previous one "
-        "have stopped spinning). One fixed batch of random float32 inputs in [0, 1) (MNIST "
-        "rows when $DEEPGRAD_DATA/mnist.npz exists), reused every step; the garbage "
-        f"collector stays on. Before timing, every framework's losses over {check_steps} "
-        "steps from identical weights (PyTorch's initialisation, copied with "
-        "`load_state_dict`) are checked against PyTorch's. Import time: median of "
+        "PyTorch (`torch.set_num_threads`), TensorFlow (intra- and inter-op threads) and "
+        f"OpenBLAS (threadpoolctl). Median of {cfg['repeats']} interleaved rounds "
+        "(deepgrad.nn, torch, numpy, deepgrad.keras, keras, deepgrad.nn, ...), each round "
+        f"timing N steps per framework, N chosen after a {cfg['warmup_s']} s warm-up so one "
+        f"round lasts about {cfg['target_s']} s, then one untimed round, with a "
+        f"{cfg['pause_s']} s pause before each framework's turn (so idle BLAS/OpenMP threads "
+        "of the previous one have stopped spinning). deepgrad.nn, torch and numpy time N "
+        "calls of a training step on one fixed batch. The Keras columns time one call of "
+        "`model.fit(x, y, batch_size=B, epochs=1, verbose=0, shuffle=False)` on N copies "
+        "of that batch (made before the clock starts), so fit's own loop and its fixed "
+        "cost per call (the `fit() fixed cost` column: intercept of fit's time over the "
+        "number of batches, from the warm-up) are in the numbers: a fixed cost c slows a "
+        f"column by about c / {cfg['target_s']} s. fit also reads N different copies of "
+        "the batch, as training does, where the other columns reuse one batch that stays "
+        "in cache; for the dense models that alone costs a few percent. Inputs: random "
+        "float32 "
+        "in [0, 1) (dense models: MNIST rows when $DEEPGRAD_DATA/mnist.npz exists; lstm3: "
+        "standard normal), channels-last for Keras; the garbage collector stays on. Before "
+        f"timing, losses over {check_steps} steps are compared: deepgrad.nn and numpy "
+        "against PyTorch from PyTorch's initialisation (copied with `load_state_dict`), "
+        f"relative tolerance {tolerances['torch']:g}; deepgrad.keras against Keras from "
+        "Keras' initialisation (`set_weights(keras_model.get_weights())`), relative "
+        f"tolerance {tolerances['keras']:g}. Keras' optimizers differ slightly from "
+        "PyTorch's (Adam eps 1e-7, not 1e-8), so losses are only compared within an API. "
+        "Import time: median of "
         f"{cfg['import_runs']} fresh interpreters (after one untimed run), timing the "
-        "`import` statement only. Peak RSS: VmHWM (the process's own ru_maxrss) of a fresh "
-        f"process that imports one framework and trains mlp128 for {cfg['rss_steps']} steps "
-        "(`benchmarks/memory.py`). On a machine shared with other work (see the load "
-        "average), more threads can be far slower than one: a parallel BLAS call or OpenMP "
-        "region waits for its slowest thread, and a descheduled thread stalls it; the "
-        "fastest-round table and a `--threads 1` run show how much of a number is noise.")
+        "`import` statements only (deepgrad.keras loads most submodules on first use). "
+        "Peak RSS: VmHWM of a fresh process that imports one framework and trains mlp128 "
+        f"for {cfg['rss_steps']} steps (`benchmarks/memory.py`). On a machine shared with "
+        "other work (see the load average), more threads can be far slower than one: a "
+        "parallel BLAS call or OpenMP region waits for its slowest thread, and a "
+        "descheduled thread stalls it; the fastest-round tables and a `--threads 1` run "
+        "show how much of a number is noise.")
 
 
-def markdown(results, imports, rss, info, method, command):
-    rows = throughput_rows(results)
+def markdown(results, imports, rss, info, method, command, backend):
     workloads = {name: w for (name, _), (w, _, _) in results.items()}
     descriptions = "\n".join(f"- **{n}** (seed {w.seed}): {w.description}, batch {w.batch}"
-                             for n, w in workloads.items())
+                              for n, w in workloads.items())
+    best = ("The same rounds, fastest round of each framework (the least disturbed by other "
+            "load on the machine; compare with the median to judge the noise):")
     return "\n\n".join([
-        "# deepgrad training throughput vs PyTorch and hand-written NumPy",
+        "# deepgrad training throughput vs PyTorch, Keras and hand-written NumPy",
         "Training samples per second of full steps (forward, loss, zero_grad, backward, "
-        "Adam step), float32, CPU. Higher is better; `deepgrad/torch` and `deepgrad/numpy` "
-        "are throughput ratios (1.00x = as fast). `±` is half the min-max range over "
-        "rounds. `max rel. loss diff` is the largest relative difference between a "
-        "framework's loss and PyTorch's over the first steps from identical weights.",
-        markdown_table(COLUMNS, rows),
+        "optimizer step), float32, CPU. Higher is better; ratios are of median throughputs "
+        "(1.00x = as fast). `±` is half the min-max range over rounds. `max rel. loss "
+        "diff` is the largest relative difference between a column's loss and its "
+        "reference's over the first steps from identical weights.",
         descriptions,
-        "The same rounds, fastest round of each framework (the least disturbed by other "
-        "load on the machine; compare with the median to judge the noise):",
-        markdown_table(COLUMNS, throughput_rows(results, "best")),
+        "## deepgrad.nn vs PyTorch (and a hand-written NumPy step, dense models only)",
+        markdown_table(*table("nn", results, backend)),
+        best,
+        markdown_table(*table("nn", results, backend, "best")),
+        f"## deepgrad.keras vs Keras 3 ({backend} backend), through `model.fit`",
+        "The target for the Keras front end is `deepgrad.keras/deepgrad.nn` >= 0.90x (the "
+        "same engine, within 10%).",
+        markdown_table(*table("keras", results, backend)),
+        best,
+        markdown_table(*table("keras", results, backend, "best")),
         "## Import time and memory",
-        markdown_table(("measure", "value", "how"), extras_rows(imports, rss)),
+        "The target for `import deepgrad + deepgrad.keras` is under 500 ms.",
+        markdown_table(("measure", "value", "how"), extras_rows(imports, rss, backend)),
         "## Machine",
         "\n".join(f"- {k}: {v}" for k, v in info.items()),
         "## Method",

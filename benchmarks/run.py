@@ -1,16 +1,19 @@
-"""Training throughput of deepgrad.nn side by side with PyTorch and a hand-written NumPy step.
+"""Training throughput of deepgrad side by side with PyTorch, Keras and hand-written NumPy.
 
     python benchmarks/run.py                                   # all workloads, 7 rounds
-    python benchmarks/run.py --workloads mlp128 --repeats 5
+    python benchmarks/run.py --workloads mlp128,lstm3 --repeats 5
     python benchmarks/run.py --threads 1,2                     # each thread count in turn
-    python benchmarks/run.py --quick                           # smoke run, well under 60 s
+    python benchmarks/run.py --quick                           # smoke run, about a minute
     python benchmarks/run.py --markdown benchmarks/RESULTS.md  # also write the results file
 
-For every workload the three frameworks start from the same weights (PyTorch's
-initialisation, copied with ``load_state_dict``) and the same batch; their losses are
-checked to agree before anything is timed. Then each framework's full training step is
-timed in interleaved rounds and the median samples/s is reported. Nothing here asserts
-a speed: the numbers are measurements, not tests.
+Two APIs, two comparisons. deepgrad.nn, PyTorch and (dense models) a hand-written NumPy
+step start from the same weights (PyTorch's initialisation, copied with
+``load_state_dict``); deepgrad.keras and Keras 3 (TensorFlow backend by default) start
+from Keras' initialisation (``set_weights(keras_model.get_weights())``) and are timed
+through ``model.fit``. Every column's first losses are checked against its reference's
+before anything is timed. Then every column is timed in interleaved rounds and the median
+samples/s is reported. Nothing here asserts a speed: the numbers are measurements, not
+tests.
 """
 import argparse
 import os
@@ -23,11 +26,19 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import numpy as np  # noqa: E402
 
 from benchmarks import harness, report                # noqa: E402
-from benchmarks.workloads import FRAMEWORKS, WORKLOADS  # noqa: E402
+from benchmarks.workloads import FRAMEWORKS, REFERENCES, WORKLOADS  # noqa: E402
 
 FULL = dict(repeats=7, target_s=0.75, warmup_s=0.5, pause_s=0.2, import_runs=5, rss_steps=500)
 QUICK = dict(repeats=3, target_s=0.08, warmup_s=0.05, pause_s=0.05, import_runs=1, rss_steps=30)
 CHECK_STEPS = 3   # losses compared across frameworks before timing
+#: largest relative loss difference from the reference column, per reference (Keras on
+#: TensorFlow could be given 1e-4 for its oneDNN kernels' summation orders; so far its
+#: losses and deepgrad.keras' agree to 1e-6).
+TOLERANCES = {"torch": 1e-5, "keras": 1e-5}
+#: import statements timed in fresh interpreters ("keras" also gets the worker's env).
+IMPORTS = {"deepgrad": "import deepgrad", "torch": "import torch",
+           "deepgrad.keras": "import deepgrad; import deepgrad.keras",
+           "keras": "import keras"}
 
 
 def _names(text, known, what):
@@ -56,30 +67,57 @@ def parse_args():
                    help=f"comma-separated, from: {', '.join(WORKLOADS)} (default: all)")
     p.add_argument("--repeats", type=int, help="interleaved rounds (default 7; quick 3)")
     p.add_argument("--threads", type=_ints, default=[os.cpu_count()],
-                   help="threads for PyTorch and for NumPy's BLAS; a list such as 1,2 runs "
-                        "everything once per count (default: all cores)")
+                   help="threads for PyTorch, TensorFlow and NumPy's BLAS; a list such as "
+                        "1,2 runs everything once per count (default: all cores)")
+    p.add_argument("--keras-backend", default="tensorflow",
+                   help="KERAS_BACKEND of the Keras column's worker (default: tensorflow)")
     p.add_argument("--quick", action="store_true", help="short smoke run")
     p.add_argument("--markdown", metavar="PATH", help="also write the results as markdown")
     return p.parse_args()
 
 
-def run_workloads(names, threads, cfg):
+def build(workers, w, x, y):
+    """Build ``w`` in every worker, references first; returns {framework: thread info}.
+
+    PyTorch's weights come from ``w.reference_state``, Keras' from its worker; every
+    other column gets its reference's (:data:`REFERENCES`).
+    """
+    states, info = {"torch": w.reference_state(0)}, {}
+    for fw in sorted(workers, key=lambda f: f in REFERENCES):     # references first
+        reply = workers[fw].call("build", w.name, states.get(REFERENCES.get(fw, fw)), x, y)
+        states.setdefault(fw, reply["weights"])
+        info[fw] = reply["threads"]
+    return info
+
+
+def check(workers):
+    """Every column's first losses against its reference's; {framework: max rel. diff}."""
+    losses = {fw: wk.call("losses", CHECK_STEPS) for fw, wk in workers.items()}
+    agree = {}
+    for ref in {REFERENCES.get(fw, fw) for fw in losses}:
+        group = {fw: ls for fw, ls in losses.items() if REFERENCES.get(fw, fw) == ref}
+        agree.update(harness.check_agreement(group, ref, TOLERANCES[ref]))
+    return agree
+
+
+def run_workloads(names, threads, cfg, keras_env):
     """Check and time every workload with ``threads`` threads per framework.
 
     Returns:
         ({(name, threads): (workload, timing, agreement)}, {framework: its thread info}).
     """
-    workers = {fw: harness.Worker(fw, threads) for fw in FRAMEWORKS}
+    used = {fw for name in names for fw in WORKLOADS[name].builders}
+    workers = {fw: harness.Worker(fw, threads, keras_env if fw == "keras" else None)
+               for fw in FRAMEWORKS if fw in used}
     results, info = {}, {}
     try:
         for name in names:
             w = WORKLOADS[name]
             x, y = w.make_batch(np.random.default_rng(0))
-            state = w.reference_state(0)
-            info = {fw: wk.call("build", name, state, x, y) for fw, wk in workers.items()}
-            agree = harness.check_agreement(
-                {fw: wk.call("losses", CHECK_STEPS) for fw, wk in workers.items()})
-            timing = harness.time_interleaved(workers, w.batch, cfg["repeats"],
+            active = {fw: wk for fw, wk in workers.items() if fw in w.builders}
+            info.update(build(active, w, x, y))
+            agree = check(active)
+            timing = harness.time_interleaved(active, w.batch, cfg["repeats"],
                                               cfg["target_s"], cfg["warmup_s"], cfg["pause_s"])
             results[name, threads] = (w, timing, agree)
             print(f"{name}, {threads} threads: " + ", ".join(
@@ -96,26 +134,32 @@ def main():
     cfg = dict(QUICK if args.quick else FULL)
     if args.repeats:
         cfg["repeats"] = args.repeats
+    keras_env = {"KERAS_BACKEND": args.keras_backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     start, load = time.perf_counter(), report.load_average()
     results, threads = {}, {}
     for n in args.threads:
-        res, threads[n] = run_workloads(args.workloads, n, cfg)
+        res, threads[n] = run_workloads(args.workloads, n, cfg, keras_env)
         results.update(res)
-    info = report.machine(threads, f"{load} / {report.load_average()}")
+    info = report.machine(threads, f"{load} / {report.load_average()}", args.keras_backend)
     print("\n" + "\n".join(f"{k}: {v}" for k, v in info.items()), flush=True)
 
-    imports = {m: harness.import_time(m, cfg["import_runs"]) for m in ("deepgrad", "torch")}
+    imports = {fw: harness.import_time(code, cfg["import_runs"],
+                                       keras_env if fw == "keras" else None)
+               for fw, code in IMPORTS.items()}
     rss = {fw: harness.peak_rss(fw, "mlp128", cfg["rss_steps"], args.threads[-1])
            for fw in ("deepgrad", "torch")}
 
-    print("\n" + report.text_table(report.COLUMNS, report.throughput_rows(results)))
-    print("\n" + report.text_table(("measure", "value", "how"), report.extras_rows(imports, rss)))
+    for api in report.TABLES:
+        print("\n" + report.text_table(*report.table(api, results, args.keras_backend)))
+    print("\n" + report.text_table(("measure", "value", "how"),
+                                    report.extras_rows(imports, rss, args.keras_backend)))
     print(f"\ntotal {time.perf_counter() - start:.1f} s")
     if args.markdown:
-        method = report.method_text(cfg, CHECK_STEPS)
+        method = report.method_text(cfg, CHECK_STEPS, TOLERANCES)
         command = shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]])
         with open(args.markdown, "w") as f:
-            f.write(report.markdown(results, imports, rss, info, method, command))
+            f.write(report.markdown(results, imports, rss, info, method, command,
+                                    args.keras_backend))
         print(f"wrote {args.markdown}")
 
 

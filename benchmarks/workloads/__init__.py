@@ -1,16 +1,22 @@
 """The benchmark's workloads: one registry dict, one small module per family of models.
 
 A workload is a model + loss + optimizer + batch, described once and built for every
-framework column. A family module (``dense.py`` today; ``conv.py``, ``recurrent.py``
-later) makes :class:`Workload` objects and calls :func:`register`; adding a framework
-column (Keras, say) means adding a builder under that name to the workloads that support
-it and the name to :data:`FRAMEWORKS`.
+framework column. A family module (``dense.py``, ``conv.py``, ``recurrent.py``) makes
+:class:`Workload` objects and calls :func:`register`; the PyTorch-style columns' builders
+come from :mod:`.common`, the Keras columns' from :mod:`.keras_models`. Adding a
+framework column means adding a builder under that name to the workloads that support
+it, the name to :data:`FRAMEWORKS` and its reference to :data:`REFERENCES`.
 """
 from dataclasses import dataclass, field
 from typing import Callable, Dict
 
-#: framework columns, in the order they are timed within one interleaved round.
-FRAMEWORKS = ("deepgrad", "torch", "numpy")
+#: framework columns, in the order they are timed within one interleaved round; each
+#: is also the module its worker imports ("keras" on the backend run.py chooses).
+FRAMEWORKS = ("deepgrad", "torch", "numpy", "deepgrad.keras", "keras")
+
+#: column -> the column whose initial weights it starts from and whose losses it must
+#: match (PyTorch's come from ``Workload.reference_state``, Keras' from its worker).
+REFERENCES = {"deepgrad": "torch", "numpy": "torch", "deepgrad.keras": "keras"}
 
 
 @dataclass
@@ -24,11 +30,15 @@ class Workload:
         batch: samples per training step.
         make_batch: ``rng -> (x, y)`` NumPy arrays (float32 inputs; int64 class indices or
             float32 targets).
-        reference_state: ``seed -> {name: ndarray}``, the initial weights every framework
-            starts from (PyTorch's ``state_dict`` keys and layouts).
+        reference_state: ``seed -> {name: ndarray}``, the initial weights the
+            PyTorch-style columns start from (PyTorch's ``state_dict`` keys and layouts).
         builders: ``framework -> build(state, x, y) -> step``; ``step()`` runs one full
             training step (forward, loss, zero_grad, backward, optimizer step) on the
-            fixed batch and returns the loss (anything ``float()`` accepts).
+            fixed batch and returns the loss (anything ``float()`` accepts). ``state``
+            is the reference column's weights (see :data:`REFERENCES`), or None for the
+            framework's own initialisation. A step may also have ``run(n)``: the
+            seconds of n steps made as one call (``fit`` over n batches) and
+            ``initial_weights``: the weights the columns referring to it start from.
     """
 
     name: str
@@ -51,4 +61,5 @@ def register(workload):
     return workload
 
 
-from benchmarks.workloads import dense  # noqa: E402,F401  (registers the dense workloads)
+# registering the workloads, in table order
+from benchmarks.workloads import dense, conv, recurrent  # noqa: E402,F401

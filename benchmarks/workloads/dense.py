@@ -3,13 +3,14 @@
 Every model is ``Linear, ReLU, Linear, ReLU, ..., Linear[, Sigmoid]`` built as
 ``nn.Sequential``, so deepgrad and PyTorch share one builder (their APIs, and so their
 ``state_dict`` keys ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ... are the same) and
-the hand-written NumPy step (:mod:`benchmarks.numpy_dense`) reads the same keys.
+the hand-written NumPy step (:mod:`benchmarks.numpy_dense`) reads the same keys. The
+Keras columns build the same stack of ``Dense`` layers (:func:`keras_sequential`).
 
     mlp128       seed 000  784-128-10, ReLU, cross-entropy on logits, batch 128
     mlp32_64     seed 001  784-32-64-10, ReLU, cross-entropy on logits, batch 32
     autoencoder  seed 004  784-32-784, ReLU then sigmoid, MSE to the input, batch 256
 
-All use Adam (lr 1e-3, betas (0.9, 0.999), eps 1e-8) and float32.
+All use Adam (lr 1e-3, betas (0.9, 0.999), eps 1e-8; Keras' eps 1e-7) and float32.
 """
 import os
 from dataclasses import dataclass
@@ -17,6 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from benchmarks.workloads import Workload, register
+from benchmarks.workloads.common import nn_builders, reference_state
+from benchmarks.workloads.keras_models import keras_builders
 
 
 @dataclass(frozen=True)
@@ -39,32 +42,13 @@ def sequential(nn, spec):
     return nn.Sequential(*layers)
 
 
-def _autograd_step(fw, spec, state, x, y):
-    """One training step closure for a PyTorch-style framework module ``fw``."""
-    model = sequential(fw.nn, spec)
-    if state is not None:
-        model.load_state_dict({k: fw.from_numpy(v.copy()) for k, v in state.items()})
-    opt = fw.optim.Adam(model.parameters(), lr=spec.lr)
-    loss_fn = getattr(fw.nn.functional, spec.loss)
-    xt, yt = fw.from_numpy(x), fw.from_numpy(y)
-
-    def step():
-        loss = loss_fn(model(xt), yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss
-    return step
-
-
-def build_deepgrad(spec, state, x, y):
-    import deepgrad
-    return _autograd_step(deepgrad, spec, state, x, y)
-
-
-def build_torch(spec, state, x, y):
-    import torch
-    return _autograd_step(torch, spec, state, x, y)
+def keras_sequential(keras, spec):
+    """The spec's model from ``keras`` (Keras 3 or ``deepgrad.keras``): Dense layers."""
+    layers = [keras.Input((spec.sizes[0],))]
+    for i, n_out in enumerate(spec.sizes[1:]):
+        last = i == len(spec.sizes) - 2
+        layers.append(keras.layers.Dense(n_out, activation=spec.out_act if last else "relu"))
+    return keras.Sequential(layers)
 
 
 def build_numpy(spec, state, x, y):
@@ -72,14 +56,6 @@ def build_numpy(spec, state, x, y):
     if state is None:
         raise ValueError("numpy: the hand-written step needs initial weights (state)")
     return DenseNumPy(spec, state, x, y).step
-
-
-def reference_state(spec, seed):
-    """PyTorch's default initialisation under ``torch.manual_seed(seed)``, as arrays."""
-    import torch
-    torch.manual_seed(seed)
-    model = sequential(torch.nn, spec)
-    return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
 
 def mnist_rows(n):
@@ -105,13 +81,16 @@ def batch_maker(spec, batch):
 
 
 def dense_workload(name, seed, description, batch, spec):
+    def make_model(nn):
+        return sequential(nn, spec)
+    builders = nn_builders(make_model, "Adam", spec.lr, spec.loss)
+    builders["numpy"] = lambda state, x, y: build_numpy(spec, state, x, y)
+    builders.update(keras_builders(lambda keras: keras_sequential(keras, spec), "Adam",
+                                   spec.lr, spec.loss))
     return register(Workload(
         name=name, seed=seed, description=description, batch=batch,
         make_batch=batch_maker(spec, batch),
-        reference_state=lambda s: reference_state(spec, s),
-        builders={fw: (lambda state, x, y, b=b: b(spec, state, x, y))
-                  for fw, b in (("deepgrad", build_deepgrad), ("torch", build_torch),
-                                ("numpy", build_numpy))}))
+        reference_state=lambda s: reference_state(make_model, s), builders=builders))
 
 
 dense_workload("mlp128", "000", "784-128-10 ReLU, CE, Adam", 128,
