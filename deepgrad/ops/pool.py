@@ -26,6 +26,13 @@ def _out_size(size, k, s, p, d, ceil_mode):
 
 
 class MaxPool2d(Function):
+    """Max over each window, as a running max over the kh*kw kernel positions.
+
+    Forward keeps, per output, which kernel position won (first one at ties, as PyTorch);
+    backward routes each output's gradient to that position. Both loop over the kernel
+    positions only, each step one vectorised pass over a strided view of the input.
+    """
+
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1),
                 out_hw=(1, 1)):
         kh, kw = kernel
@@ -35,25 +42,25 @@ class MaxPool2d(Function):
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = pad_hw(x, pads, fill)
         win = windows(xp, kernel, stride, dilation, out_hw)          # (N, C, kh, kw, Ho, Wo)
-        N, C = x.shape[:2]
-        flat = win.reshape(N, C, kh * kw, out_hw[0], out_hw[1])     # copy: one pass over x
-        self.arg = flat.argmax(axis=2)[:, :, None]                  # (N, C, 1, Ho, Wo)
-        self.geom = (x.shape, xp.shape[2:], kernel, stride, dilation, pads)
-        return np.take_along_axis(flat, self.arg, axis=2)[:, :, 0]
+        out = win[:, :, 0, 0].copy()
+        arg = np.zeros(out.shape, np.int16)
+        for k in range(1, kh * kw):
+            v = win[:, :, k // kw, k % kw]
+            better = v > out                                        # strict: first max wins
+            np.copyto(out, v, where=better)
+            np.copyto(arg, k, where=better)
+        self.arg, self.geom = arg, (xp.shape[2:], kernel, stride, dilation, pads)
+        return out
 
     def backward(self, g):
-        shape, padded_hw, kernel, stride, dilation, pads = self.geom
-        N, C = shape[:2]
-        gflat = np.zeros((N, C, kernel[0] * kernel[1]) + g.shape[2:], dtype=g.dtype)
-        np.put_along_axis(gflat, self.arg, g[:, :, None], axis=2)
-        if kernel == stride and dilation == (1, 1):                 # windows do not overlap
-            Ho, Wo = g.shape[2:]
-            tiles = gflat.reshape(N, C, kernel[0], kernel[1], Ho, Wo).transpose(0, 1, 4, 2, 5, 3)
-            gx = np.zeros((N, C) + tuple(padded_hw), dtype=g.dtype)
-            gx[:, :, :Ho * kernel[0], :Wo * kernel[1]] = tiles.reshape(N, C, Ho * kernel[0], Wo * kernel[1])
-        else:
-            gcols = gflat.reshape(N, C, kernel[0], kernel[1], *g.shape[2:])
-            gx = col2im(gcols, padded_hw, kernel, stride, dilation)
+        padded_hw, kernel, stride, dilation, pads = self.geom
+        Ho, Wo = g.shape[2:]
+        gx = np.zeros(g.shape[:2] + tuple(padded_hw), dtype=g.dtype)
+        zero = np.zeros((), g.dtype)
+        for k in range(kernel[0] * kernel[1]):
+            r, c = (k // kernel[1]) * dilation[0], (k % kernel[1]) * dilation[1]
+            gx[:, :, r:r + stride[0] * (Ho - 1) + 1:stride[0],
+               c:c + stride[1] * (Wo - 1) + 1:stride[1]] += np.where(self.arg == k, g, zero)
         return crop_hw(gx, pads)
 
 
