@@ -130,17 +130,28 @@ def _class_last(name, input, target):
 
 
 def _index_target(name, x, target, ignore_index):
-    """Validate integer class targets; return (target, kept mask)."""
+    """Validate integer class targets; return (target, kept mask or None when all are kept)."""
     if target.ndim != 1 or target.shape[0] != x.shape[0]:
         raise ValueError(f"{name}: expected target of shape ({x.shape[0]},) for input of shape "
                          f"{tuple(x.shape)}, received {tuple(target.shape)}")
-    keep = target != ignore_index
     C = x.shape[1]
+    lo, hi = (int(target.min()), int(target.max())) if target.size else (0, 0)
+    if lo >= 0 and hi < C and not lo <= ignore_index <= hi:
+        return target, None                     # every row valid, none ignored (the usual case)
+    keep = target != ignore_index
     bad = keep & ((target < 0) | (target >= C))
     if bad.any():
         raise IndexError(f"{name}: target {int(target[bad][0])} is out of bounds: class indices "
                          f"must be in [0, {C - 1}] for input with {C} classes")
     return np.where(keep, target, 0), keep
+
+
+def _row_weights(w, t, keep, dtype):
+    """w_{t_i} per row (1 without class weights), 0 for ignored rows (``keep`` False)."""
+    wt = np.ones(t.shape, dtype) if w is None else w[t].astype(dtype, copy=False)
+    if keep is not None:
+        wt = np.where(keep, wt, 0).astype(dtype, copy=False)
+    return wt
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
@@ -165,17 +176,17 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
     x, tgt = _class_last("cross_entropy", input, tgt)
     N, C = x.shape
     dtype = x.array.dtype
-    w = np.ones(C, dtype) if weight is None else np.asarray(
+    w = None if weight is None else np.asarray(
         weight.array if isinstance(weight, _fn._Tensor) else weight, dtype)
-    if w.shape != (C,):
+    if w is not None and w.shape != (C,):
         raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({C},)")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], received {label_smoothing}")
     eps = label_smoothing
     if tgt.dtype.kind in "iu":
         t, keep = _index_target("cross_entropy", x, tgt, ignore_index)
+        wt = _row_weights(w, t, keep, dtype)
         if eps == 0.0:
-            wt = np.where(keep, w[t], 0).astype(dtype, copy=False)
             denom = float(wt.sum()) if reduction == "mean" else 1.0
             denom = denom if denom != 0.0 else float("nan")
             out = SparseCrossEntropy.apply(x, target=t, wt=wt, denom=denom,
@@ -184,11 +195,15 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         q = np.zeros((N, C), dtype)
         q[np.arange(N), t] = 1 - eps
         q += eps / C
-        q *= w
-        q[~keep] = 0
-        denom = float(w[t][keep].sum()) if reduction == "mean" else 1.0
+        if w is not None:
+            q *= w
+        if keep is not None:
+            q[~keep] = 0
+        denom = float(wt.sum()) if reduction == "mean" else 1.0
     elif tgt.dtype.kind == "f":
-        q = (tgt.astype(dtype, copy=False) * (1 - eps) + eps / C) * w
+        q = tgt.astype(dtype, copy=False) * (1 - eps) + eps / C
+        if w is not None:
+            q = q * w
         denom = float(N) if reduction == "mean" else 1.0
     else:
         raise TypeError(f"cross_entropy: target must hold class indices (an integer dtype) or "
@@ -221,11 +236,11 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     x, tgt = _class_last("nll_loss", input, tgt)
     t, keep = _index_target("nll_loss", x, tgt, ignore_index)
     C = x.shape[1]
-    w = np.ones(C, x.dtype) if weight is None else np.asarray(
+    w = None if weight is None else np.asarray(
         weight.array if isinstance(weight, _fn._Tensor) else weight, x.dtype)
-    if w.shape != (C,):
+    if w is not None and w.shape != (C,):
         raise ValueError(f"nll_loss: weight has shape {w.shape}, expected ({C},)")
-    wt = np.where(keep, w[t], 0).astype(x.dtype)
+    wt = _row_weights(w, t, keep, x.dtype)
     denom = float(wt.sum()) if reduction == "mean" else 1.0
     rows = NLLLoss.apply(x, target=t, wt=wt, denom=denom if denom else float("nan"))
     if reduction == "none":

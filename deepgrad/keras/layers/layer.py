@@ -242,6 +242,15 @@ class Layer:
         return kw
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
+        if type(inputs) is Tensor and self.built and not args and not kwargs:
+            # the training hot path: one built layer on one tensor
+            spec = self.input_spec
+            if spec is not None and type(spec) is InputSpec:
+                spec.check(self, inputs.array.shape)
+            out = self.call(inputs, **self._call_kwargs(training, mask))
+            if self.activity_regularizer is not None:
+                self._activity_losses = [self.activity_regularizer(o) for o in _flatten(out)]
+            return out
         from deepgrad.keras.layers.input_layer import KerasTensor, symbolic_call
         if any(isinstance(t, KerasTensor) for t in _flatten(inputs)):
             return symbolic_call(self, inputs, args, dict(kwargs, training=training, mask=mask))
