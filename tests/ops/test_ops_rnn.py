@@ -5,7 +5,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from deepgrad.ops import rnn  # noqa: F401  (module internals used below)
+from deepgrad.ops._workspace import _Workspaces
 from helpers.op_harness import check_op, uniform
 
 T, B, I, H = 3, 2, 3, 4
@@ -206,7 +206,7 @@ def test_errors_name_the_op_and_the_shapes():
 
 
 def test_workspace_pool_keeps_the_most_recent_blocks_within_its_limit():
-    pool = rnn._Workspaces(limit=3 * 400)
+    pool = _Workspaces(limit=3 * 400)
     blocks = [np.empty(100, np.float32) for _ in range(4)]      # 400 bytes each
     for b in blocks:
         pool.give(b)
