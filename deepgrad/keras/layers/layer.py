@@ -242,6 +242,8 @@ class Layer:
         return kw
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
+        if type(inputs) is np.ndarray and self.built:
+            inputs = _to_tensors(inputs, self.dtype)
         if type(inputs) is Tensor and self.built and not args and not kwargs:
             # the training hot path: one built layer on one tensor
             spec = self.input_spec

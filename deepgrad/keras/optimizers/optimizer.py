@@ -361,6 +361,9 @@ class LearningRateVariable(np.lib.mixins.NDArrayOperatorsMixin):
 def _as_grad(g, param):
     """A gradient as an array of the variable's shape and dtype (Tensors unwrapped)."""
     g = g.array if isinstance(g, Tensor) else np.asarray(g)
+    p = param.array
+    if g.shape == p.shape and g.dtype == p.dtype:
+        return g
     if g.shape != param.array.shape:
         raise ValueError(f"gradient of shape {g.shape} does not match its variable's shape "
                          f"{param.array.shape}")
