@@ -1,12 +1,16 @@
-"""Test-suite setup: make ``tests/helpers`` importable from any test file.
+"""Test-suite setup: make the shared harness in ``tests/helpers`` importable.
 
-Op tests use the shared harness::
+Op tests use it as::
 
-    from helpers.op_harness import check_op
+    from op_harness import check_op
+
+Only ``tests/helpers`` goes on ``sys.path`` (and pytest runs with
+``--import-mode=importlib``, which adds nothing), so no test folder can shadow a real
+package: ``tests/keras_front`` is never importable as ``keras``.
 """
 import os
 import sys
 
-_TESTS = os.path.dirname(os.path.abspath(__file__))
-if _TESTS not in sys.path:
-    sys.path.insert(0, _TESTS)
+_HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
+if _HELPERS not in sys.path:
+    sys.path.insert(0, _HELPERS)

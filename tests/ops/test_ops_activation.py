@@ -6,7 +6,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from helpers.op_harness import UNARY, away_from, check_op, uniform
+from op_harness import UNARY, away_from, check_op, uniform
 
 AXIS_CASES = [(), (1,), (4,), (1, 3), (2, 3), (2, 1, 3), (2, 3, 4)]
 _erf = np.vectorize(math.erf)

@@ -4,7 +4,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from helpers.op_harness import UNARY, check_op
+from op_harness import UNARY, check_op
 
 
 def seeded_dropout(p, seed=0):

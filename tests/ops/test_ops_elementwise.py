@@ -4,7 +4,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from helpers.op_harness import BINARY, UNARY, away_from, check_op, uniform
+from op_harness import BINARY, UNARY, away_from, check_op, uniform
 
 POSITIVE = uniform(0.5, 2.0)
 NONZERO = away_from([0.0], gap=0.3)

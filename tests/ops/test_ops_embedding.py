@@ -4,7 +4,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad.ops.embedding import embedding
-from helpers.op_harness import check_op
+from op_harness import check_op
 
 IDX = np.array([[0, 2, 4], [2, 2, 1]])      # index 2 repeated: its gradient accumulates
 

@@ -5,7 +5,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from helpers.op_harness import check_op, uniform
+from op_harness import check_op, uniform
 
 REDUCTIONS = ["mean", "sum", "none"]
 PROB = uniform(0.05, 0.95)

@@ -4,7 +4,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad.ops import padding as ops     # the family's module; = deepgrad.ops once exported
-from helpers.op_harness import check_op
+from op_harness import check_op
 
 NP_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge", "circular": "wrap"}
 

@@ -4,7 +4,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from helpers.op_harness import away_from, check_op
+from op_harness import away_from, check_op
 
 SHAPES = [(), (1,), (4,), (1, 3), (2, 3), (2, 1, 3)]
 AWAY_FROM_ZERO = away_from([0.0], gap=0.3)     # |x| and |x|^p are smooth there

@@ -6,7 +6,7 @@ import pytest
 import deepgrad as dg
 from deepgrad import ops
 from deepgrad.ops._workspace import _Workspaces
-from helpers.op_harness import check_op, uniform
+from op_harness import check_op, uniform
 
 T, B, I, H = 3, 2, 3, 4
 SMALL = uniform(-1.0, 1.0)

@@ -1,1 +1,0 @@
-"""Helpers shared by the test suite (not a test package: pytest collects nothing here)."""
