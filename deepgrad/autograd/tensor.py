@@ -11,6 +11,9 @@ from deepgrad import backend
 from deepgrad.autograd import engine, function
 from deepgrad.autograd.grad_mode import state as _grad_state
 from deepgrad.autograd.tensor_math import TensorMath
+from deepgrad.autograd.tensor_pointwise import TensorPointwise
+from deepgrad.autograd.tensor_indexing import TensorIndexing
+from deepgrad.autograd.tensor_autograd import TensorAutograd
 
 _FLOAT_KINDS = "fc"
 
@@ -40,7 +43,7 @@ def infer_array(data, dtype=None):
                     f"(NumPy made dtype {arr.dtype}); expected numbers, lists of numbers or arrays")
 
 
-class Tensor(TensorMath):
+class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
     """An n-dimensional array that records the ops applied to it, for ``backward``.
 
     Args:

@@ -1,0 +1,5 @@
+"""Tensor methods that drive autograd: hooks, ``retain_grad``, ``register_hook``."""
+
+
+class TensorAutograd:
+    __slots__ = ()
