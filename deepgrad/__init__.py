@@ -8,6 +8,10 @@ import numpy as _np
 
 from deepgrad import backend
 from deepgrad.backend import manual_seed
+from deepgrad.backend import (
+    Generator, default_generator, set_default_dtype, get_default_dtype, set_default_device,
+    get_default_device)
+from deepgrad.device import device
 from deepgrad.autograd import (
     Tensor, Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, gradcheck,
     GradcheckError, is_tensor)
