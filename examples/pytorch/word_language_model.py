@@ -221,6 +221,7 @@ if args.data is None:
 if args.save is None:
     args.save = os.path.join(workdir, "model.pt")
 corpus = Corpus(args.data)
+print(f"vocabulary: {len(corpus.dictionary)} words")
 
 
 def batchify(data, bsz):
