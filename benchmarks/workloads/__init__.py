@@ -62,4 +62,4 @@ def register(workload):
 
 
 # registering the workloads, in table order
-from benchmarks.workloads import dense, conv, recurrent  # noqa: E402,F401
+from benchmarks.workloads import dense, conv, recurrent, attention  # noqa: E402,F401
