@@ -2,7 +2,8 @@
 
 :class:`Optimizer` owns the parameter groups, the per-parameter state and checkpoints; each
 algorithm (one file each) writes only its per-parameter update, with its formula in the
-class docstring. :mod:`deepgrad.optim.lr_scheduler` changes ``group["lr"]`` over epochs.
+class docstring. :mod:`deepgrad.optim.lr_scheduler` changes ``group["lr"]`` over epochs;
+:mod:`deepgrad.optim.swa_utils` averages weights (SWA, EMA).
 """
 from deepgrad.optim.optimizer import Optimizer
 from deepgrad.optim.sgd import SGD
@@ -10,6 +11,19 @@ from deepgrad.optim.adam import Adam
 from deepgrad.optim.adamw import AdamW
 from deepgrad.optim.rmsprop import RMSprop
 from deepgrad.optim.adagrad import Adagrad
-from deepgrad.optim import lr_scheduler
+from deepgrad.optim.adadelta import Adadelta
+from deepgrad.optim.adamax import Adamax
+from deepgrad.optim.nadam import NAdam
+from deepgrad.optim.radam import RAdam
+from deepgrad.optim.asgd import ASGD
+from deepgrad.optim.rprop import Rprop
+from deepgrad.optim.sparse_adam import SparseAdam
+from deepgrad.optim.lbfgs import LBFGS
+from deepgrad.optim.adafactor import Adafactor
+from deepgrad.optim.muon import Muon
+from deepgrad.optim.stateless import swap_in_optimizer_params_and_state
+from deepgrad.optim import lr_scheduler, swa_utils
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
+__all__ = ["Adafactor", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS",
+           "lr_scheduler", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
+           "SparseAdam", "swap_in_optimizer_params_and_state", "swa_utils"]

@@ -1,7 +1,7 @@
 """Adagrad: per-coordinate steps scaled by accumulated squared gradients (``torch.optim.Adagrad``)."""
 import numpy as np
 
-from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, effective_grad
+from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, effective_grad, flag_checks
 
 
 class Adagrad(Optimizer):
@@ -24,7 +24,10 @@ class Adagrad(Optimizer):
         weight_decay (float): L2 penalty ``lambda``. Default 0.
         initial_accumulator_value (float): ``s_0 = tau``. Default 0.
         eps (float): added to the denominator for stability. Default 1e-10.
+        foreach (bool, optional): PyTorch's kernel choice; any value computes the same here.
         maximize (bool): maximize ``f`` instead of minimizing it.
+        differentiable (bool): only False (the step is not part of the autograd graph).
+        fused (bool, optional): PyTorch's kernel choice; any value computes the same here.
 
     State per parameter (created at construction, as PyTorch does): ``step`` (int) and
     ``sum`` (``s_t``).
@@ -34,13 +37,16 @@ class Adagrad(Optimizer):
     """
 
     checks = {"lr": NON_NEGATIVE, "lr_decay": NON_NEGATIVE, "weight_decay": NON_NEGATIVE,
-              "initial_accumulator_value": NON_NEGATIVE, "eps": NON_NEGATIVE}
+              "initial_accumulator_value": NON_NEGATIVE, "eps": NON_NEGATIVE,
+              **flag_checks("foreach", "differentiable", "fused")}
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0,
-                 initial_accumulator_value=0, eps=1e-10, *, maximize=False):
+                 initial_accumulator_value=0, eps=1e-10, foreach=None, *, maximize=False,
+                 differentiable=False, fused=None):
         defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                         initial_accumulator_value=initial_accumulator_value, eps=eps,
-                        maximize=maximize)
+                        foreach=foreach, maximize=maximize, differentiable=differentiable,
+                        fused=fused)
         super().__init__(params, defaults)
         for group in self.param_groups:
             for p in group["params"]:

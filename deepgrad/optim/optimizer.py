@@ -51,6 +51,27 @@ def effective_grad(param, grad, weight_decay, maximize):
     return np.negative(grad) if maximize else grad
 
 
+def lerp_(start, end, weight):
+    """``start <- start + weight * (end - start)`` in place (``torch.Tensor.lerp_``).
+
+    Rounded as PyTorch's CPU kernel does: ``start + w (end - start)`` for ``|w| < 0.5``,
+    ``end - (end - start)(1 - w)`` otherwise (so ``w = 1`` gives ``end`` exactly).
+
+    Args:
+        start (ndarray): updated in place.
+        end (ndarray): same shape (or broadcastable to it).
+        weight (float): ``w``.
+    """
+    diff = np.subtract(end, start)
+    if abs(weight) < 0.5:
+        diff *= weight
+        start += diff
+    else:
+        diff *= 1 - weight
+        np.subtract(end, diff, out=start)
+    return start
+
+
 # ---------------------------------------------------------------------- hyperparameter checks
 # name -> (predicate, what was expected); subclasses list theirs in ``Optimizer.checks``.
 NON_NEGATIVE = (lambda v: v >= 0, "a number >= 0")
@@ -58,6 +79,27 @@ UNIT_INTERVAL = (lambda v: 0 <= v < 1, "a number in [0, 1)")
 CLOSED_UNIT_INTERVAL = (lambda v: 0 <= v <= 1, "a number in [0, 1]")
 BETAS = (lambda b: len(b) == 2 and all(0 <= x < 1 for x in b),
          "a pair (beta1, beta2) with both in [0, 1)")
+
+# PyTorch's implementation switches. ``foreach`` (one kernel per list of tensors) and
+# ``fused`` (one kernel per step) choose how the same formula is executed; NumPy has one
+# way, so every value means the same here. ``capturable`` (CUDA-graph capture) and
+# ``differentiable`` (autograd through the step itself) would change what a step does,
+# and deepgrad supports neither, so only False is accepted.
+FOREACH = (lambda v: v is None or isinstance(v, bool), "None, True or False")
+NOT_CAPTURABLE = (lambda v: v is False or v == 0,
+                  "False (capturable=True records the step in CUDA graphs; deepgrad runs on "
+                  "the CPU with NumPy and has none)")
+NOT_DIFFERENTIABLE = (lambda v: v is False or v == 0,
+                      "False (differentiable=True makes the step itself part of the autograd "
+                      "graph, which deepgrad's in-place NumPy updates do not support)")
+FUSED = (lambda v: v is None or isinstance(v, bool), "None, True or False")
+
+
+def flag_checks(*names):
+    """The ``checks`` entries of the PyTorch implementation switches an optimizer takes."""
+    table = {"foreach": FOREACH, "capturable": NOT_CAPTURABLE,
+             "differentiable": NOT_DIFFERENTIABLE, "fused": FUSED}
+    return {name: table[name] for name in names}
 
 
 class Optimizer:
@@ -84,6 +126,8 @@ class Optimizer:
 
     #: hyperparameter name -> (predicate, expectation); checked for every group.
     checks = {}
+    #: state entries that are numbers, not arrays (a loaded 0-d array becomes a number).
+    scalar_state = ("step",)
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -241,6 +285,9 @@ class Optimizer:
             if not good:
                 raise ValueError(f"{name}: invalid {key}: expected {expected}, "
                                  f"received {value!r}")
+        if group.get("fused") and group.get("foreach"):
+            raise ValueError(f"{name}: `fused` and `foreach` cannot be `True` together "
+                             f"(received fused=True, foreach=True)")
 
     # ------------------------------------------------------------------ checkpoints
     def state_dict(self):
@@ -289,7 +336,7 @@ class Optimizer:
                 raise ValueError(f"loaded state dict has state for parameter {index!r}, "
                                  f"which none of its parameter groups lists")
             p = id_map[index]
-            state[p] = {k: _cast_state(p, k, v) for k, v in saved.items()}
+            state[p] = {k: self._cast_state(p, k, v) for k, v in saved.items()}
         new_groups = []
         for group, saved in zip(self.param_groups, saved_groups):
             new = dict(self.defaults)
@@ -308,21 +355,33 @@ class Optimizer:
         return "\n".join(lines + [")"])
 
 
+    def state_shape(self, param, key):
+        """The shape a loaded state array ``key`` of ``param`` must have; None: any.
+
+        Every array of the built-in per-parameter algorithms has the parameter's shape;
+        an optimizer with other state (factored moments, flat histories) overrides this.
+        """
+        return param.shape
+
+    def _cast_state(self, param, key, value):
+        """A loaded state value as this parameter needs it: own copy, param dtype and shape."""
+        if isinstance(value, Tensor):
+            value = value.array
+        if key in self.scalar_state:
+            return value.item() if isinstance(value, (np.ndarray, np.generic)) else value
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._cast_state(param, None, v) for v in value)
+        if not isinstance(value, np.ndarray):
+            return copy.deepcopy(value)
+        shape = None if key is None else self.state_shape(param.array, key)
+        if shape is not None and value.shape != tuple(shape):
+            raise ValueError(f"loaded state {key!r} has shape {value.shape}, expected "
+                             f"{tuple(shape)} for its parameter of shape {param.shape}")
+        kind = param.dtype.kind
+        dtype = param.dtype if value.dtype.kind == "f" and kind == "f" else value.dtype
+        return np.array(value, dtype=dtype, copy=True)
+
+
 def _snapshot(value):
     """A copy of one state value that later updates cannot change."""
     return value.copy() if isinstance(value, np.ndarray) else copy.deepcopy(value)
-
-
-def _cast_state(param, key, value):
-    """A loaded state value as this parameter needs it: own copy, param dtype and shape."""
-    if key == "step":
-        return value.item() if isinstance(value, (np.ndarray, np.generic)) else value
-    if isinstance(value, Tensor):
-        value = value.array
-    if not isinstance(value, np.ndarray):
-        return copy.deepcopy(value)
-    if value.shape != param.shape:
-        raise ValueError(f"loaded state {key!r} has shape {value.shape}, its parameter has "
-                         f"shape {param.shape}")
-    dtype = param.dtype if value.dtype.kind == "f" and param.dtype.kind == "f" else value.dtype
-    return np.array(value, dtype=dtype, copy=True)

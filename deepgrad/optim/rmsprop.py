@@ -2,7 +2,7 @@
 import numpy as np
 
 from deepgrad.optim.optimizer import (
-    Optimizer, CLOSED_UNIT_INTERVAL, NON_NEGATIVE, effective_grad)
+    Optimizer, CLOSED_UNIT_INTERVAL, NON_NEGATIVE, effective_grad, flag_checks)
 
 
 class RMSprop(Optimizer):
@@ -31,7 +31,10 @@ class RMSprop(Optimizer):
         momentum (float): momentum factor ``mu``. Default 0.
         centered (bool): normalize by the estimated variance instead of the raw second
             moment. Default False.
+        capturable (bool): only False (deepgrad has no CUDA graphs).
+        foreach (bool, optional): PyTorch's kernel choice; any value computes the same here.
         maximize (bool): maximize ``f`` instead of minimizing it.
+        differentiable (bool): only False (the step is not part of the autograd graph).
 
     State per parameter: ``step`` (int), ``square_avg`` (``v_t``), ``momentum_buffer``
     (``b_t``, if ``mu > 0``), ``grad_avg`` (``a_t``, if centered).
@@ -41,12 +44,15 @@ class RMSprop(Optimizer):
     """
 
     checks = {"lr": NON_NEGATIVE, "alpha": CLOSED_UNIT_INTERVAL, "eps": NON_NEGATIVE,
-              "weight_decay": NON_NEGATIVE, "momentum": NON_NEGATIVE}
+              "weight_decay": NON_NEGATIVE, "momentum": NON_NEGATIVE,
+              **flag_checks("capturable", "foreach", "differentiable")}
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0,
-                 centered=False, *, maximize=False):
+                 centered=False, capturable=False, foreach=None, maximize=False,
+                 differentiable=False):
         defaults = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                        momentum=momentum, centered=centered, maximize=maximize)
+                        momentum=momentum, centered=centered, capturable=capturable,
+                        foreach=foreach, maximize=maximize, differentiable=differentiable)
         super().__init__(params, defaults)
 
     def hyperparameters(self, group):

@@ -1,7 +1,7 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum (``torch.optim.SGD``)."""
 import numpy as np
 
-from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, effective_grad
+from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, effective_grad, flag_checks
 
 
 class SGD(Optimizer):
@@ -25,6 +25,9 @@ class SGD(Optimizer):
         weight_decay (float): L2 penalty ``lambda``. Default 0.
         nesterov (bool): Nesterov momentum (needs ``mu > 0`` and ``tau = 0``).
         maximize (bool): maximize ``f`` instead of minimizing it.
+        foreach (bool, optional): PyTorch's kernel choice; any value computes the same here.
+        differentiable (bool): only False (the step is not part of the autograd graph).
+        fused (bool, optional): PyTorch's kernel choice; any value computes the same here.
 
     State per parameter: ``momentum_buffer`` (``b_t``, a copy of ``g_1`` at the first step),
     only when ``mu != 0``; plain SGD keeps no state, as in PyTorch.
@@ -33,12 +36,15 @@ class SGD(Optimizer):
         >>> opt = SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
     """
 
-    checks = {"lr": NON_NEGATIVE, "momentum": NON_NEGATIVE, "weight_decay": NON_NEGATIVE}
+    checks = {"lr": NON_NEGATIVE, "momentum": NON_NEGATIVE, "weight_decay": NON_NEGATIVE,
+              **flag_checks("foreach", "differentiable", "fused")}
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
-                 nesterov=False, *, maximize=False):
+                 nesterov=False, *, maximize=False, foreach=None, differentiable=False,
+                 fused=None):
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
-                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize)
+                        weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
+                        foreach=foreach, differentiable=differentiable, fused=fused)
         super().__init__(params, defaults)
 
     def _validate(self, group):
