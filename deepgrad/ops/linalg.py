@@ -1,4 +1,6 @@
-"""Matrix products: ``matmul`` and the dense layer's affine map ``linear``.
+"""Matrix products: ``matmul``, the dense layer's affine map ``linear``, and the products
+built on them (bmm, mv, dot, outer, tensordot, inner, kron, the add* family, trace, cross,
+matrix_power, multi_dot).
 
 For Y = X W^T + b (seed 001, section 3.1: y = f(Wx + b)), with G = dL/dY:
 
@@ -6,8 +8,9 @@ For Y = X W^T + b (seed 001, section 3.1: y = f(Wx + b)), with G = dL/dY:
 """
 import numpy as np
 
+from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function
-from deepgrad.ops._util import operands
+from deepgrad.ops._util import normalize_axis, operands
 
 
 class MatMul(Function):
@@ -135,3 +138,293 @@ def dense(input, kernel, bias=None):
     """
     return _affine(Dense, "dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
                    error=ValueError)
+
+
+# ---------------------------------------------------------------------------------------
+# Products built from matmul (their gradients come from MatMul's, by the chain rule)
+# ---------------------------------------------------------------------------------------
+def _shape_error(name, what, *tensors):
+    shapes = " and ".join(str(tuple(t.shape)) for t in tensors)
+    return RuntimeError(f"{name}: {what}, received shapes {shapes}")
+
+
+def _dims(name, tensors, ndims):
+    for t, n in zip(tensors, ndims):
+        if t.ndim != n:
+            raise _shape_error(name, f"expected tensors of {', '.join(map(str, ndims))} "
+                               f"dimensions", *tensors)
+
+
+def bmm(input, mat2):
+    """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p), batch sizes equal."""
+    a, b = operands("bmm", input, mat2)
+    _dims("bmm", (a, b), (3, 3))
+    if a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise _shape_error("bmm", "expected (b, n, m) and (b, m, p)", a, b)
+    return MatMul.apply(a, b)
+
+
+def mv(input, vec):
+    """Matrix-vector product: (n, m) @ (m,) -> (n,)."""
+    a, v = operands("mv", input, vec)
+    _dims("mv", (a, v), (2, 1))
+    if a.shape[1] != v.shape[0]:
+        raise _shape_error("mv", "expected (n, m) and (m,)", a, v)
+    return MatMul.apply(a, v)
+
+
+def dot(input, other):
+    """Inner product of two 1-D tensors of the same size and dtype: sum_i a_i b_i (0-d).
+
+    d/da = G b,  d/db = G a.
+    """
+    a, b = _fn.to_tensor(input), _fn.to_tensor(other)
+    _dims("dot", (a, b), (1, 1))
+    if a.dtype != b.dtype:
+        raise TypeError(f"dot: expected both vectors to have the same dtype, received "
+                        f"{a.dtype} and {b.dtype}")
+    if a.shape != b.shape:
+        raise _shape_error("dot", "expected 1-D tensors of the same size", a, b)
+    return MatMul.apply(a, b)
+
+
+vdot = dot     # real tensors: no conjugation
+
+
+def outer(input, vec2):
+    """Outer product of 1-D tensors: out[i, j] = a_i b_j (a broadcast product, so
+    d/da_i = sum_j G_ij b_j and d/db_j = sum_i G_ij a_i)."""
+    from deepgrad.ops.elementwise import mul
+    from deepgrad.ops.shape import reshape
+    a, b = operands("outer", input, vec2)
+    _dims("outer", (a, b), (1, 1))
+    return mul(reshape(a, (a.shape[0], 1)), reshape(b, (1, b.shape[0])))
+
+
+ger = outer
+
+
+def tensordot(a, b, dims=2):
+    """Sum over the paired axes: ``dims`` = k pairs a's last k axes with b's first k, or
+    ``(axes_a, axes_b)`` names them. out.shape = a's free axes + b's free axes.
+
+    Computed as one matrix product after moving the paired axes together (A_(F,K) B_(K,G)),
+    so the gradients are MatMul's, permuted back.
+    """
+    from deepgrad.ops.shape import permute, reshape
+    a, b = operands("tensordot", a, b)
+    if isinstance(dims, _fn._Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, (int, np.integer)):
+        k = int(dims)
+        if k < 0 or k > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot: dims {k} must be in [0, {min(a.ndim, b.ndim)}] for "
+                               f"shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        ax_a, ax_b = list(range(a.ndim - k, a.ndim)), list(range(k))
+    else:
+        ax_a, ax_b = ([d] if isinstance(d, (int, np.integer)) else list(d) for d in dims)
+        ax_a = [normalize_axis(d, a.ndim) for d in ax_a]
+        ax_b = [normalize_axis(d, b.ndim) for d in ax_b]
+    if len(ax_a) != len(ax_b) or any(a.shape[i] != b.shape[j] for i, j in zip(ax_a, ax_b)):
+        raise RuntimeError(f"tensordot: contracted dims {ax_a} of {tuple(a.shape)} and "
+                           f"{ax_b} of {tuple(b.shape)} do not match in size")
+    free_a = [d for d in range(a.ndim) if d not in ax_a]
+    free_b = [d for d in range(b.ndim) if d not in ax_b]
+    k = int(np.prod([a.shape[d] for d in ax_a], dtype=np.int64))
+    fa = [a.shape[d] for d in free_a]
+    fb = [b.shape[d] for d in free_b]
+    a2 = reshape(permute(a, free_a + ax_a), (int(np.prod(fa, dtype=np.int64)), k))
+    b2 = reshape(permute(b, ax_b + free_b), (k, int(np.prod(fb, dtype=np.int64))))
+    return reshape(MatMul.apply(a2, b2), tuple(fa + fb))
+
+
+def inner(input, other):
+    """Sum over the last axes: out[i..., j...] = sum_k a[i..., k] b[j..., k]; a 0-d
+    operand multiplies instead."""
+    from deepgrad.ops.elementwise import mul
+    a, b = operands("inner", input, other)
+    if a.ndim == 0 or b.ndim == 0:
+        return mul(a, b)
+    if a.shape[-1] != b.shape[-1]:
+        raise _shape_error("inner", "the last dimensions must match", a, b)
+    return tensordot(a, b, ([a.ndim - 1], [b.ndim - 1]))
+
+
+def kron(input, other):
+    """Kronecker product: out[i_k * m_k + j_k ...] = a[i...] b[j...] over every axis
+    (the shorter shape padded with leading 1s). A broadcast product and a reshape."""
+    from deepgrad.ops.elementwise import mul
+    from deepgrad.ops.shape import reshape
+    a, b = operands("kron", input, other)
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + tuple(a.shape)
+    sb = (1,) * (nd - b.ndim) + tuple(b.shape)
+    ia = tuple(x for n in sa for x in (n, 1))      # (a0, 1, a1, 1, ...)
+    ib = tuple(x for n in sb for x in (1, n))      # (1, b0, 1, b1, ...)
+    return reshape(mul(reshape(a, ia), reshape(b, ib)), tuple(p * q for p, q in zip(sa, sb)))
+
+
+def _add_scaled(name, input, product, beta, alpha):
+    """beta * input + alpha * product; input must broadcast to the product's shape, and with
+    beta = 0 it is ignored (NaN and inf in it do not propagate), as PyTorch."""
+    from deepgrad.ops.elementwise import add, mul
+    x = _fn.to_tensor(input)
+    try:
+        fits = np.broadcast_shapes(x.shape, product.shape) == tuple(product.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"{name}: input of shape {tuple(x.shape)} cannot be broadcast to "
+                           f"the product's shape {tuple(product.shape)}")
+    out = product if alpha == 1 else mul(product, alpha)
+    if beta == 0:
+        return out
+    _, x = operands(name, out, x)
+    return add(x if beta == 1 else mul(x, beta), out)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2), mat1 (n, m), mat2 (m, p), input broadcast to (n, p)."""
+    a, b = operands("addmm", mat1, mat2)
+    _dims("addmm", (a, b), (2, 2))
+    return _add_scaled("addmm", input, matmul(a, b), beta, alpha)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat @ vec), mat (n, m), vec (m,), input broadcast to (n,)."""
+    return _add_scaled("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta=1, alpha=1):
+    """beta * input + alpha * outer(vec1, vec2), input broadcast to (n, m)."""
+    return _add_scaled("addr", input, outer(vec1, vec2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * bmm(batch1, batch2), input broadcast to (b, n, p)."""
+    return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """beta * input + alpha * sum_b batch1[b] @ batch2[b], input broadcast to (n, p)."""
+    from deepgrad.ops.reduce import sum as _sum
+    return _add_scaled("addbmm", input, _sum(bmm(batch1, batch2), 0), beta, alpha)
+
+
+def trace(input):
+    """Sum of the main diagonal of a 2-D tensor; d/dA = G I (on the diagonal)."""
+    from deepgrad.ops.reduce import sum as _sum
+    from deepgrad.ops.triangular import diagonal
+    x = _fn.to_tensor(input)
+    if x.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, received shape {tuple(x.shape)}")
+    return _sum(diagonal(x))
+
+
+def cross(input, other, dim=None):
+    """Cross product of 3-vectors along ``dim`` (after broadcasting):
+    c = (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0). ``dim=None`` takes the first
+    dimension of size 3 (``torch.cross``'s old default; ``linalg.cross`` uses -1)."""
+    from deepgrad.ops.elementwise import mul, sub
+    from deepgrad.ops.join import broadcast_tensors
+    from deepgrad.ops.shape import stack, unbind
+    a, b = operands("cross", input, other)
+    a, b = broadcast_tensors(a, b)
+    if dim is None:
+        sizes = [k for k, n in enumerate(a.shape) if n == 3]
+        if not sizes:
+            raise RuntimeError(f"cross: no dimension of size 3 in shape {tuple(a.shape)}")
+        dim = sizes[0]
+    d = normalize_axis(dim, a.ndim)
+    if a.shape[d] != 3:
+        raise RuntimeError(f"cross: dimension {dim} must have size 3, received shape "
+                           f"{tuple(a.shape)}")
+    a0, a1, a2 = unbind(a, d)
+    b0, b1, b2 = unbind(b, d)
+    return stack([sub(mul(a1, b2), mul(a2, b1)), sub(mul(a2, b0), mul(a0, b2)),
+                  sub(mul(a0, b1), mul(a1, b0))], d)
+
+
+def _square(name, a):
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(f"{name}: expected a square matrix or a batch of them, received "
+                           f"shape {tuple(a.shape)}")
+
+
+def matrix_power(input, n):
+    """A^n for an integer n by repeated squaring (A^0 = I; n < 0 inverts first)."""
+    a = _fn.to_tensor(input)
+    _square("matrix_power", a)
+    n = int(n)
+    if n == 0:
+        eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy()
+        return _fn._Tensor._wrap(eye)
+    if n < 0:
+        from deepgrad.ops.solve import inv
+        a, n = inv(a), -n
+    result, base = None, a
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result
+
+
+def multi_dot(tensors):
+    """A_1 @ A_2 @ ... @ A_k in the cheapest order (dynamic programming over the chain, as
+    NumPy's multi_dot); the first may be 1-D (a row), the last 1-D (a column)."""
+    ts = [_fn.to_tensor(t) for t in tensors]
+    if len(ts) < 2:
+        raise RuntimeError(f"multi_dot: expected at least 2 tensors, received {len(ts)}")
+    for k, t in enumerate(ts):
+        ok = t.ndim == 2 or (t.ndim == 1 and k in (0, len(ts) - 1))
+        if not ok:
+            raise RuntimeError(f"multi_dot: tensor {k} must be 2-D (the first and last may be "
+                               f"1-D), received shape {tuple(t.shape)}")
+    from deepgrad.ops.shape import reshape
+    row, col = ts[0].ndim == 1, ts[-1].ndim == 1
+    ms = [reshape(t, (1, -1)) if k == 0 and row else
+          reshape(t, (-1, 1)) if k == len(ts) - 1 and col else t for k, t in enumerate(ts)]
+    for k in range(len(ms) - 1):
+        if ms[k].shape[1] != ms[k + 1].shape[0]:
+            raise RuntimeError(f"multi_dot: tensors {k} and {k + 1} cannot be multiplied "
+                               f"(shapes {tuple(ts[k].shape)} and {tuple(ts[k + 1].shape)})")
+    out = _chain(ms, _chain_order([m.shape[0] for m in ms] + [ms[-1].shape[1]]), 0, len(ms) - 1)
+    shape = out.shape[1:] if row else out.shape
+    return reshape(out, shape[:-1] if col else shape)
+
+
+def _chain_order(p):
+    """split[i][j]: where to split the chain i..j for the fewest multiplications."""
+    n = len(p) - 1
+    cost = [[0] * n for _ in range(n)]
+    split = [[0] * n for _ in range(n)]
+    for length in range(1, n):
+        for i in range(n - length):
+            j = i + length
+            cost[i][j] = None
+            for k in range(i, j):
+                c = cost[i][k] + cost[k + 1][j] + p[i] * p[k + 1] * p[j + 1]
+                if cost[i][j] is None or c < cost[i][j]:
+                    cost[i][j], split[i][j] = c, k
+    return split
+
+
+def _chain(ms, split, i, j):
+    if i == j:
+        return ms[i]
+    k = split[i][j]
+    return matmul(_chain(ms, split, i, k), _chain(ms, split, k + 1, j))
+
+
+def chain_matmul(*matrices):
+    """The product of 2-D matrices (the deprecated form of ``linalg.multi_dot``)."""
+    for k, m in enumerate(matrices):
+        if _fn.to_tensor(m).ndim != 2:
+            raise RuntimeError(f"chain_matmul: expected 2-D matrices, tensor {k} has shape "
+                               f"{tuple(_fn.to_tensor(m).shape)}")
+    if len(matrices) == 1:
+        return _fn.to_tensor(matrices[0])
+    return multi_dot(list(matrices))

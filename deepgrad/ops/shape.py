@@ -270,3 +270,178 @@ def chunk(x, chunks, dim=0):
         raise ValueError(f"chunk: chunks must be a positive int, received {chunks}")
     n = x.shape[normalize_axis(dim, x.ndim)]
     return split(x, max(-(-n // chunks), 1), dim)
+
+
+# ----------------------------------------------------------------- axes, views and pieces
+def movedim(x, source, destination):
+    """Move the axes ``source`` to the positions ``destination`` (ints or sequences of the
+    same length); the others keep their order. A permutation, so backward permutes back."""
+    x = to_tensor(x)
+    src = normalize_axis(source if isinstance(source, (tuple, list)) else (source,), x.ndim)
+    dst = normalize_axis(destination if isinstance(destination, (tuple, list))
+                         else (destination,), x.ndim)
+    if len(src) != len(dst):
+        raise RuntimeError(f"movedim: source {source} and destination {destination} must have "
+                           f"the same number of dims")
+    if len(set(src)) != len(src) or len(set(dst)) != len(dst):
+        raise RuntimeError(f"movedim: repeated dim in source {source} or destination "
+                           f"{destination}")
+    order = [d for d in range(x.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return Permute.apply(x, axes=tuple(order)) if x.ndim else x
+
+
+moveaxis = movedim
+
+
+def swapaxes(x, axis0, axis1):
+    """``transpose(x, axis0, axis1)`` under NumPy's name."""
+    return transpose(x, axis0, axis1)
+
+
+swapdims = swapaxes
+
+
+def t(x):
+    """Transpose a tensor of at most 2 dimensions (0-d and 1-d come back as they are)."""
+    x = to_tensor(x)
+    if x.ndim > 2:
+        raise RuntimeError(f"t: expects a tensor with <= 2 dimensions, received shape "
+                           f"{tuple(x.shape)}")
+    return transpose(x, 0, 1) if x.ndim == 2 else x
+
+
+def ravel(x):
+    """The elements as a 1-D tensor (row-major)."""
+    return reshape(x, (-1,))
+
+
+def unflatten(x, dim, sizes):
+    """Split axis ``dim`` into ``sizes`` (one entry may be -1), the inverse of flatten."""
+    x = to_tensor(x)
+    d = normalize_axis(dim, x.ndim)
+    sizes = tuple(int(s) for s in sizes)
+    if not sizes:
+        raise RuntimeError("unflatten: sizes must be non-empty")
+    known = int(np.prod([s for s in sizes if s != -1], dtype=np.int64))
+    n = x.shape[d]
+    if sizes.count(-1) > 1 or (-1 not in sizes and known != n) or (
+            -1 in sizes and (known == 0 or n % known)):
+        raise RuntimeError(f"unflatten: sizes {list(sizes)} do not multiply to the size {n} "
+                           f"of dim {dim} (shape {tuple(x.shape)})")
+    sizes = tuple(n // known if s == -1 else s for s in sizes)
+    return reshape(x, x.shape[:d] + sizes + x.shape[d + 1:])
+
+
+def narrow(x, dim, start, length):
+    """``x`` along ``dim`` from ``start`` (negative counts from the end; may be a 0-d
+    tensor) for ``length`` elements: a slice, so backward writes G back there."""
+    x = to_tensor(x)
+    d = normalize_axis(dim, x.ndim)
+    n = x.shape[d]
+    start, length = int(start), int(length)
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start {start} is out of range for dim {dim} of size {n}")
+    if start < 0:
+        start += n
+    if length < 0 or start + length > n:
+        raise RuntimeError(f"narrow: start ({start}) + length ({length}) exceeds dimension "
+                           f"size ({n})")
+    return getitem(x, (slice(None),) * d + (slice(start, start + length),))
+
+
+def select(x, dim, index):
+    """The slice at ``index`` along ``dim`` (that axis removed); ``x.select(0, i)`` is x[i]."""
+    x = to_tensor(x)
+    d = normalize_axis(dim, x.ndim)
+    n, i = x.shape[d], int(index)
+    if not -n <= i < n:
+        raise IndexError(f"select: index {i} is out of range for dim {dim} of size {n}")
+    return getitem(x, (slice(None),) * d + (i,))
+
+
+def unbind(x, dim=0):
+    """All slices along ``dim``, as a tuple (the axis removed from each)."""
+    x = to_tensor(x)
+    d = normalize_axis(dim, x.ndim)
+    return tuple(getitem(x, (slice(None),) * d + (i,)) for i in range(x.shape[d]))
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    """Split along ``dim`` as ``numpy.array_split``: an int k gives k pieces, the first
+    n % k of them one longer; a sequence (or 1-D tensor) of indices gives the pieces between
+    them (Python slice rules: clipped, possibly empty); a 0-d tensor counts as an int."""
+    x = to_tensor(x)
+    d = normalize_axis(dim, x.ndim)
+    n = x.shape[d]
+    spec = indices_or_sections
+    if isinstance(spec, _fn._Tensor):
+        if spec.dtype.kind not in "iu" or spec.ndim > 1:
+            raise RuntimeError(f"tensor_split: a tensor indices_or_sections must be a 0-d or "
+                               f"1-d integer tensor, received dtype {spec.dtype}, shape "
+                               f"{tuple(spec.shape)}")
+        spec = spec.item() if spec.ndim == 0 else spec.array.tolist()
+    if isinstance(spec, (int, np.integer)):
+        k = int(spec)
+        if k <= 0:
+            raise RuntimeError(f"tensor_split: number of sections must be larger than 0, "
+                               f"received {k}")
+        sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
+        bounds = np.concatenate([[0], np.cumsum(sizes)]).tolist()
+        pairs = list(zip(bounds[:-1], bounds[1:]))
+    else:
+        cuts = [int(i) for i in spec]
+        pairs = list(zip([0] + cuts, cuts + [None]))
+    return tuple(getitem(x, (slice(None),) * d + (slice(a, b),)) for a, b in pairs)
+
+
+def split_with_sizes(x, split_sizes, dim=0):
+    """``split`` with a list of sizes that must sum to the size of ``dim``."""
+    return split(x, list(split_sizes), dim)
+
+
+def _split_sections(name, x, spec, dim, min_ndim):
+    x = to_tensor(x)
+    if x.ndim < min_ndim:
+        raise RuntimeError(f"{name}: requires a tensor with at least {min_ndim} dimension(s), "
+                           f"received shape {tuple(x.shape)}")
+    if isinstance(spec, (int, np.integer)):
+        n = x.shape[dim]
+        if spec <= 0 or n % spec:
+            raise RuntimeError(f"{name}: the size {n} of dimension {dim} is not divisible by "
+                               f"the number of sections {spec}")
+    return tensor_split(x, spec, dim)
+
+
+def hsplit(x, indices_or_sections):
+    """``tensor_split`` along dim 1 (dim 0 for a 1-D tensor); an int must divide evenly."""
+    x = to_tensor(x)
+    return _split_sections("hsplit", x, indices_or_sections, 0 if x.ndim == 1 else 1, 1)
+
+
+def vsplit(x, indices_or_sections):
+    """``tensor_split`` along dim 0 of a tensor of at least 2 dims; an int must divide evenly."""
+    return _split_sections("vsplit", x, indices_or_sections, 0, 2)
+
+
+def dsplit(x, indices_or_sections):
+    """``tensor_split`` along dim 2 of a tensor of at least 3 dims; an int must divide evenly."""
+    return _split_sections("dsplit", x, indices_or_sections, 2, 3)
+
+
+def sum_to_size(x, *size):
+    """Sum ``x`` down to ``size``, which ``x`` must be broadcastable to (the reverse of
+    expand; the engine's ``unbroadcast`` made public)."""
+    from deepgrad.ops.reduce import sum as _sum
+    x = to_tensor(x)
+    size = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
+    size = tuple(int(s) for s in size)
+    lead = x.ndim - len(size)
+    if lead < 0 or any(s != 1 and s != n for s, n in zip(size, x.shape[lead:])):
+        raise RuntimeError(f"sum_to_size: size {list(size)} is not expandable to the tensor's "
+                           f"shape {tuple(x.shape)}")
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(size)
+                                      if s == 1 and x.shape[lead + i] != 1)
+    out = _sum(x, axes, keepdim=True) if axes else x
+    return reshape(out, size)
