@@ -8,17 +8,35 @@ is applied, and gradients reaching the same tensor by several paths are added. T
 order comes from an iterative depth-first search (no recursion: a chain of 10,000 ops
 is fine). Once a node has passed its gradient on, its saved arrays are released, so a
 training loop keeps a flat memory footprint.
+
+Two loops share this module:
+
+* :func:`backward` is ``loss.backward()`` of a training loop: one root, every leaf that
+  requires grad accumulates into ``.grad``; nothing else is looked at.
+* :func:`run_backward` is the general walk behind ``autograd.grad``,
+  ``autograd.backward``, ``backward(inputs=...)``, tensor hooks, ``retain_grad`` and
+  anomaly detection. :func:`backward` hands over to it as soon as any hook has been
+  registered in the process or anomaly detection is on.
 """
 import numpy as np
 
 from deepgrad.autograd import function
+from deepgrad.autograd.anomaly_mode import anomaly
 from deepgrad.autograd.function import unbroadcast
 
 
-def _topological_order(root_fn):
-    """Nodes reachable from ``root_fn``, each after all nodes that feed it."""
+class _Hooked:
+    #: becomes True (for good) when a tensor hook or ``retain_grad`` is first registered
+    any = False
+
+
+hooked = _Hooked()
+
+
+def _topological_order(root_fns):
+    """Nodes reachable from ``root_fns``, each after all nodes that feed it."""
     order, visited = [], set()
-    stack = [(root_fn, False)]
+    stack = [(fn, False) for fn in reversed(root_fns)]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
@@ -30,8 +48,9 @@ def _topological_order(root_fn):
             raise RuntimeError(
                 "backward: trying to backward through the graph a second time (or directly "
                 "access saved tensors after they have already been freed). Saved "
-                "intermediate values of the graph are freed when you call .backward(); "
-                "pass retain_graph=True to the first backward if you need to call it twice.")
+                "intermediate values of the graph are freed when you call .backward() or "
+                "autograd.grad(); pass retain_graph=True to the first backward if you need "
+                "to call it twice.")
         visited.add(id(fn))
         stack.append((fn, True))
         for t in fn.inputs:
@@ -41,14 +60,19 @@ def _topological_order(root_fn):
     return order
 
 
+def _owned(g, handed):
+    """``g``, or a copy of it when it may be shared with the graph or the caller."""
+    base = g if g.base is None else g.base
+    if g.base is not None or id(base) in handed or not g.flags.writeable:
+        g = g.copy()
+    handed.add(id(g))
+    return g
+
+
 def _accumulate_leaf(t, g, handed):
     """Add gradient ``g`` into leaf ``t.grad``, copying when ``g`` may be shared."""
     if t.grad is None:
-        base = g if g.base is None else g.base
-        if g.base is not None or id(base) in handed or not g.flags.writeable:
-            g = g.copy()
-        handed.add(id(g))
-        t.grad = function._Tensor._wrap(g)   # a plain Tensor, even for a Parameter
+        t.grad = function._Tensor._wrap(_owned(g, handed))   # a plain Tensor, even for a Parameter
     else:
         acc = t.grad.array
         if acc.shape != g.shape:
@@ -65,10 +89,13 @@ def backward(root, grad, retain_graph=False):
         grad (ndarray): dL/d(root), same shape as ``root``.
         retain_graph (bool): keep the saved arrays so backward can run again.
     """
+    if hooked.any or anomaly.enabled:
+        run_backward((root,), (grad,), retain_graph)
+        return
     if root._ctx is None:          # a leaf: its gradient is the seed itself
         _accumulate_leaf(root, grad, set())
         return
-    order = _topological_order(root._ctx)
+    order = _topological_order([root._ctx])
     grads = {id(root._ctx): grad}
     handed = {id(grad)}
     for fn in reversed(order):
@@ -100,3 +127,125 @@ def backward(root, grad, retain_graph=False):
                     grads[key] = prev + gi
         if not retain_graph:
             fn.release()
+
+
+def _reaching(order, target_nodes, target_leaves):
+    """ids of the nodes whose backward leads to a target (a tensor in ``inputs``)."""
+    reach = set()
+    for fn in order:                       # inputs before the nodes they feed
+        for t in fn.inputs:
+            p = t._ctx
+            if (id(t) in target_leaves if p is None
+                    else id(p) in target_nodes or id(p) in reach):
+                reach.add(id(fn))
+                break
+    return reach
+
+
+def _check_nan(fn, results):
+    for k, gi in enumerate(results):
+        if gi is not None and np.isnan(gi).any():
+            raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {k}th "
+                               f"output.")
+
+
+def run_backward(roots, seeds, retain_graph=False, inputs=None, capture=False):
+    """The general backward walk: many roots, tensor hooks, targets, captured gradients.
+
+    Args:
+        roots (sequence of Tensor): tensors to differentiate (each requires grad).
+        seeds (sequence of ndarray): dL/d(root), one per root, of the root's shape.
+        retain_graph (bool): keep the saved arrays so backward can run again.
+        inputs (sequence of Tensor, optional): when given, only the graph leading to these
+            tensors is walked, and only they receive gradients.
+        capture (bool): False: gradients accumulate into ``.grad`` (of every leaf when
+            ``inputs`` is None, else of the ``inputs``, leaves or not). True (needs
+            ``inputs``): nothing accumulates; the gradients are returned.
+    Returns:
+        with ``capture``: a list, per input, of its gradient (ndarray) or None if unreached.
+    """
+    handed = set()
+    grads, leaf_grads, root_fns = {}, {}, []
+    for t, g in zip(roots, seeds):
+        handed.add(id(g))
+        if t._ctx is None:
+            if inputs is None or any(t is x for x in inputs):
+                _add(leaf_grads, id(t), t, g)
+        else:
+            key = id(t._ctx)
+            grads[key] = g if key not in grads else grads[key] + g
+            root_fns.append(t._ctx)
+    order = _topological_order(root_fns)
+    targets = reach = None
+    if inputs is not None:
+        targets = {}                      # id(node) or id(leaf) -> position in inputs
+        for i, t in enumerate(inputs):
+            targets.setdefault(id(t if t._ctx is None else t._ctx), i)
+        reach = _reaching(order, targets, targets)
+    results = [None] * len(inputs) if capture else None
+    check_nan = anomaly.enabled and anomaly.check_nan
+    for fn in reversed(order):
+        key = id(fn)
+        g = grads.pop(key, None)
+        if g is None or (reach is not None and key not in reach and key not in targets):
+            if not retain_graph and reach is None:
+                fn.release()
+            continue
+        i = None if targets is None else targets.get(key)
+        if capture and i is not None:
+            results[i] = _owned(g, handed)        # before the tensor's hooks, as PyTorch
+        meta = fn._meta
+        if meta is not None:
+            g = meta.run_hooks(g)
+            meta.retain(g, handed)
+        if reach is not None and key not in reach:
+            if not retain_graph:
+                fn.release()
+            continue
+        out = fn.backward(g)
+        if not isinstance(out, tuple):
+            out = (out,)
+        if check_nan:
+            _check_nan(fn, out)
+        for t, gi, need in zip(fn.inputs, out, fn.needs_grad):
+            if not need or gi is None:
+                continue
+            if type(gi) is not np.ndarray:
+                gi = np.asarray(gi)
+            if gi.shape != t.array.shape:
+                gi = unbroadcast(gi, t.array.shape)
+            parent = t._ctx
+            if parent is None:
+                if targets is None and getattr(t, "_meta", None) is None:
+                    _accumulate_leaf(t, gi, handed)
+                elif targets is None or id(t) in targets:
+                    _add(leaf_grads, id(t), t, gi)
+            elif reach is None or id(parent) in reach or id(parent) in targets:
+                pk = id(parent)
+                prev = grads.get(pk)
+                if prev is None:
+                    handed.add(id(gi) if gi.base is None else id(gi.base))
+                    grads[pk] = gi
+                else:
+                    grads[pk] = prev + gi
+        if not retain_graph:
+            fn.release()
+    for t, g in leaf_grads.values():      # leaves with hooks, or targets: their total now
+        meta = getattr(t, "_meta", None)
+        if meta is not None:
+            g = meta.run_hooks(g)
+        if capture:
+            results[targets[id(t)]] = _owned(g, handed)
+        else:
+            _accumulate_leaf(t, g, handed)
+            if meta is not None:
+                meta.run_post_accumulate(t)
+    return results
+
+
+def _add(table, key, t, g):
+    entry = table.get(key)
+    if entry is None:
+        table[key] = [t, g]
+    else:
+        entry[1] = entry[1] + g

@@ -13,7 +13,32 @@ An op is a small subclass::
 returns one gradient per input (``None`` where ``self.needs_grad[i]`` is False). A
 backward never modifies the incoming gradient in place, and never needs to undo
 broadcasting: the engine passes every gradient through :func:`unbroadcast`.
+
+Custom functions in PyTorch's style
+-----------------------------------
+The same class takes PyTorch's ``torch.autograd.Function`` style, where ``forward`` and
+``backward`` are static methods on tensors and ``ctx`` carries what backward needs::
+
+    class MulConstant(Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            ctx.k = k
+            ctx.save_for_backward(x)
+            return x * k
+        @staticmethod
+        def backward(ctx, grad_out):
+            return grad_out * ctx.k, None      # one gradient per forward argument
+
+    y = MulConstant.apply(x, 3.0)
+
+The two styles are told apart once, when the subclass is defined: a subclass whose
+``forward`` is a ``staticmethod`` gets the ``apply`` of :mod:`deepgrad.autograd.custom_function`
+and a generated node class ``<Name>Backward`` (the ``ctx``, and the output's ``grad_fn``).
+deepgrad's own primitives keep the array-level protocol above and its ``apply``, which
+is the engine's hot path and does no style check at run time.
 """
+import inspect
+
 import numpy as np
 
 from deepgrad.autograd.grad_mode import state as _grad_state
@@ -56,12 +81,28 @@ class Function:
 
     inputs = None
     needs_grad = ()
+    _meta = None        # the output tensor's hooks / retain_grad, when it has any
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if isinstance(inspect.getattr_static(cls, "forward"), staticmethod):
+            from deepgrad.autograd import custom_function
+            custom_function.make_ctx_style(cls)
 
     def forward(self, *arrays, **params):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define forward")
 
     def backward(self, grad):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define backward")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch's separate-context style: ``forward(*args)`` without ctx, then this."""
+        raise NotImplementedError("setup_context is not implemented by this Function")
+
+    def name(self):
+        """The node's name as PyTorch prints it in ``grad_fn``: ``<Op>Backward``."""
+        return type(self).__name__ + "Backward"
 
     @classmethod
     def apply(cls, *inputs, **params):
@@ -83,6 +124,8 @@ class Function:
                 fn.inputs = inputs
                 fn.needs_grad = needs
                 return _Tensor._from_op(out, fn)
+        elif _grad_state.inference:
+            return _inference_tensor(out)
         return _Tensor._wrap(out)
 
     def release(self):
@@ -91,9 +134,11 @@ class Function:
         self.inputs = None
 
 
-
-
-
+def _inference_tensor(array):
+    """An op output made inside ``inference_mode``: no graph, ``is_inference()`` True."""
+    t = _Tensor._wrap(array)
+    t._inference = True
+    return t
 
 
 _Tensor = None  # set by deepgrad.autograd.tensor (the class is defined after Function)
@@ -118,3 +163,8 @@ def lift(x, like):
 def to_tensor(x):
     """Tensors pass through; anything else becomes a constant tensor."""
     return x if isinstance(x, _Tensor) else _Tensor(x)
+
+
+# PyTorch's import path for the custom-function helpers: ``torch.autograd.function``.
+from deepgrad.autograd.custom_function import (  # noqa: E402
+    BackwardCFunction, FunctionCtx, once_differentiable)

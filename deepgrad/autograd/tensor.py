@@ -58,7 +58,8 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
         tensor([2., 4., 6.])
     """
 
-    __slots__ = ("array", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "__weakref__",
+                 "_meta", "_inference")     # the last two are set only when used
     __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's reflected op
 
     def __init__(self, data, dtype=None, requires_grad=False):
@@ -68,6 +69,8 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
+        if _grad_state.inference:
+            self._inference = True
 
     @classmethod
     def _wrap(cls, array):
@@ -120,17 +123,24 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
         if requires_grad and self.array.dtype.kind not in _FLOAT_KINDS:
             raise RuntimeError(f"requires_grad: only floating point tensors can require "
                                f"gradients, this one has dtype {self.array.dtype}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables. If "
+                               "you want to use a computed variable in a subgraph that doesn't "
+                               "require differentiation use var_no_grad = var.detach().")
         self.requires_grad = bool(requires_grad)
         return self
 
     # ------------------------------------------------------------------ autodiff
-    def backward(self, gradient=None, retain_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute d(self)/d(leaf) for every leaf that requires grad, into ``leaf.grad``.
 
         Args:
             gradient: dL/d(self); may be omitted only when ``self`` has a single element.
             retain_graph (bool): keep the graph so that backward can be called again.
         """
+        if inputs is not None or create_graph:
+            from deepgrad.autograd.gradients import backward
+            return backward(self, gradient, retain_graph, create_graph, inputs=inputs)
         if not self.requires_grad:
             raise RuntimeError("backward: this tensor does not require grad and has no "
                                "grad_fn (was it computed under no_grad, or from tensors "
@@ -147,7 +157,7 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
             if g.shape != self.array.shape:
                 raise RuntimeError(f"backward: gradient has shape {g.shape}, expected "
                                    f"the tensor's shape {self.shape}")
-        engine.backward(self, g, retain_graph=retain_graph)
+        engine.backward(self, g, retain_graph=bool(retain_graph))
 
     def detach(self):
         return Tensor._wrap(self.array)
@@ -245,7 +255,7 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
         if self.array.dtype not in (np.float32, np.int64, np.bool_):
             extra += f", dtype={self.array.dtype}"
         if self._ctx is not None:
-            extra += f", grad_fn=<{type(self._ctx).__name__}Backward>"
+            extra += f", grad_fn=<{self._ctx.name()}>"
         elif self.requires_grad:
             extra += ", requires_grad=True"
         return f"tensor({body}{extra})"
