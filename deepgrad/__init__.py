@@ -24,6 +24,10 @@ from deepgrad.ops import (
     amax, amin, matmul, reshape, permute, transpose, flatten, squeeze, unsqueeze, cat,
     concatenate, stack, split, chunk, eq, ne, lt, le, gt, ge)
 from deepgrad import nn, optim, utils, datasets  # noqa: E402
+from deepgrad.ops.torch_forms import (  # noqa: E402
+    conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,
+    max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d, adaptive_avg_pool1d,
+    adaptive_max_pool1d, pixel_shuffle, pixel_unshuffle, channel_shuffle)
 
 float32 = _np.float32
 float64 = _np.float64

@@ -22,4 +22,11 @@ from deepgrad.nn.upsampling import (
     ZeroPad1d, ZeroPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d)
 from deepgrad.nn.recurrent import (
     RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell)
+from deepgrad.nn.conv import Conv3d, ConvTranspose3d
+from deepgrad.nn.pooling import (
+    MaxPool3d, AvgPool3d, AdaptiveAvgPool3d, AdaptiveMaxPool1d, AdaptiveMaxPool3d, LPPool1d,
+    LPPool2d, LPPool3d, MaxUnpool1d, MaxUnpool2d, MaxUnpool3d, FractionalMaxPool2d,
+    FractionalMaxPool3d)
+from deepgrad.nn.fold import Fold, Unfold
+from deepgrad.nn.pixelshuffle import PixelShuffle, PixelUnshuffle, ChannelShuffle
 from deepgrad.nn import functional, init, utils

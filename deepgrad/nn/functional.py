@@ -11,6 +11,14 @@ from deepgrad.ops import (  # noqa: F401
     avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d,
     batch_norm, layer_norm, group_norm, embedding, pad, interpolate,
     rnn_layer, lstm_layer, gru_layer, rnn_cell, lstm_cell, gru_cell)
+from deepgrad.ops import (  # noqa: F401,E402
+    conv3d, conv_transpose3d, max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool1d,
+    adaptive_max_pool3d, max_pool1d_with_indices, max_pool2d_with_indices,
+    max_pool3d_with_indices, adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices, lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d,
+    max_unpool2d, max_unpool3d, fractional_max_pool2d, fractional_max_pool3d,
+    fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices, fold, unfold,
+    pixel_shuffle, pixel_unshuffle, channel_shuffle)
 
 
 def one_hot(tensor, num_classes=-1):

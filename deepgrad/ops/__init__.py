@@ -23,3 +23,15 @@ from deepgrad.ops.normalization import batch_norm, layer_norm, group_norm
 from deepgrad.ops.embedding import embedding
 from deepgrad.ops.padding import pad, interpolate
 from deepgrad.ops.rnn import rnn_layer, lstm_layer, gru_layer, rnn_cell, lstm_cell, gru_cell
+from deepgrad.ops.conv import conv3d, conv_transpose3d
+from deepgrad.ops.pool import (
+    max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d,
+    max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices,
+    adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d_with_indices)
+from deepgrad.ops.pool_extra import (
+    lp_pool1d, lp_pool2d, lp_pool3d, max_unpool1d, max_unpool2d, max_unpool3d,
+    fractional_max_pool2d, fractional_max_pool3d, fractional_max_pool2d_with_indices,
+    fractional_max_pool3d_with_indices)
+from deepgrad.ops.fold import fold, unfold
+from deepgrad.ops.shuffle import pixel_shuffle, pixel_unshuffle, channel_shuffle

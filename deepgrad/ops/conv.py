@@ -1,206 +1,220 @@
 """Convolutions (seed 002, section 3; seed 004, section 4.1), as one GEMM over an im2col view.
 
-For input x (N, C, H, W), weight W (O, C/groups, kh, kw), stride s, dilation d:
+For input x (N, C, *S) with k spatial axes (k = 1, 2, 3), weight W (O, C/groups, *K),
+stride s, dilation d, written here for k = 2:
 
     y[n, o, i, j] = b[o] + sum_{c, p, q} W[o, c, p, q] x[n, c, s i + d p, s j + d q]
 
 The windows x[n, c, s i + d p, s j + d q] are a strided *view* of x (no copy), laid out
-as (N, C, kh, kw, Ho, Wo); reshaped to cols (N, G, C/G*kh*kw, Ho*Wo) they turn the sum
+as (N, C, *K, *S_out); reshaped to cols (N, G, C/G*prod(K), prod(S_out)) they turn the sum
 into one batched matrix product y = W_mat @ cols. Backward, with G = dL/dy:
 
     dL/dW = sum_n G[n] cols[n]^T          (one GEMM per group, summed over the batch)
     dL/dcols = W_mat^T G  ->  dL/dx by col2im: add each kernel position's slice back
-                                             (a loop over the kh*kw positions only)
+                                             (a loop over the prod(K) positions only)
 
-``conv_transpose2d`` is the same pair run the other way round: its forward is conv2d's
-input gradient and its backward is conv2d's forward. 1-D versions reshape to H = 1.
+``conv_transpose`` is the same pair run the other way round: its forward is conv's
+input gradient and its backward is conv's forward. One kernel serves 1-, 2- and 3-D.
 """
+from math import prod
+from operator import mul
+
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops._util import operands
 
+LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
-def pair(v, name="argument"):
-    """``3`` -> (3, 3); ``(1, 2)`` -> (1, 2)."""
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
+
+def ntuple(v, n, name="argument", what=""):
+    """``3`` -> (3,) * n; a sequence of n ints (or of one) -> a tuple of n ints.
+
+    ``name`` and ``what`` (the op and the argument) only go into the error message.
+    """
+    if isinstance(v, int):
+        return (v,) * n
+    if isinstance(v, np.integer):
+        return (int(v),) * n
     v = tuple(int(a) for a in v)
-    if len(v) != 2:
-        raise ValueError(f"{name}: expected an int or a pair of ints, received {v}")
+    if len(v) == 1 and n > 1:
+        return v * n
+    if len(v) != n:
+        raise ValueError(f"{name}{' ' + what if what else ''}: expected an int or {n} ints, "
+                         f"received {v}")
     return v
 
 
-def windows(x, kernel, stride, dilation, out_hw):
-    """Strided view (N, C, kh, kw, Ho, Wo) of x (N, C, H, W): window (i, j), offset (p, q)."""
-    N, C = x.shape[:2]
-    sn, sc, sh, sw = x.strides
-    return as_strided(x, (N, C, kernel[0], kernel[1], out_hw[0], out_hw[1]),
-                      (sn, sc, sh * dilation[0], sw * dilation[1], sh * stride[0], sw * stride[1]),
+def pair(v, name="argument"):
+    """``3`` -> (3, 3); ``(1, 2)`` -> (1, 2)."""
+    return ntuple(v, 2, name)
+
+
+def windows(x, kernel, stride, dilation, out):
+    """Strided view (*lead, *kernel, *out) of x (*lead, *spatial): window i, offset p.
+
+    The last len(kernel) axes of x are spatial; element [..., p, i] of the view is
+    x[..., s i + d p] (per spatial axis).
+    """
+    k = len(kernel)
+    lead, sp = x.strides[:-k], x.strides[-k:]
+    return as_strided(x, x.shape[:-k] + tuple(kernel) + tuple(out),
+                      lead + tuple(map(mul, sp, dilation)) + tuple(map(mul, sp, stride)),
                       writeable=False)
 
 
-def col2im(gcols, in_hw, kernel, stride, dilation):
-    """Adjoint of :func:`windows`: sum gcols (N, C, kh, kw, Ho, Wo) into an (N, C, H, W) array."""
-    N, C, kh, kw, Ho, Wo = gcols.shape
-    out = np.zeros((N, C) + tuple(in_hw), dtype=gcols.dtype)
-    for p in range(kh):
-        r = p * dilation[0]
-        for q in range(kw):
-            c = q * dilation[1]
-            out[:, :, r:r + stride[0] * (Ho - 1) + 1:stride[0],
-                c:c + stride[1] * (Wo - 1) + 1:stride[1]] += gcols[:, :, p, q]
+def col2im(gcols, in_size, kernel, stride, dilation):
+    """Adjoint of :func:`windows`: sum gcols (*lead, *kernel, *out) into (*lead, *in_size)."""
+    k = len(kernel)
+    out_size = gcols.shape[-k:]
+    lead = gcols.shape[:-2 * k]
+    out = np.zeros(lead + tuple(in_size), dtype=gcols.dtype)
+    every = (slice(None),) * len(lead)
+    for pos in np.ndindex(*kernel):
+        dst = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
+                    for p, d, s, o in zip(pos, dilation, stride, out_size))
+        out[every + dst] += gcols[every + pos]
     return out
 
 
 def pad_hw(x, pads, value=0.0):
-    """Pad the last two axes by pads = (top, bottom, left, right)."""
-    t, b, l, r = pads
-    if not (t or b or l or r):
+    """Pad the last len(pads) // 2 axes by pads = (before_0, after_0, before_1, after_1, ...)
+    (for two axes: (top, bottom, left, right))."""
+    if not any(pads):
         return x
-    out = np.full(x.shape[:2] + (x.shape[2] + t + b, x.shape[3] + l + r), value, dtype=x.dtype)
-    out[:, :, t:t + x.shape[2], l:l + x.shape[3]] = x
+    k = len(pads) // 2
+    spatial = x.shape[x.ndim - k:]
+    out = np.full(x.shape[:x.ndim - k] + tuple(n + pads[2 * i] + pads[2 * i + 1]
+                                                for i, n in enumerate(spatial)), value, x.dtype)
+    out[(Ellipsis,) + tuple(slice(pads[2 * i], pads[2 * i] + n) for i, n in enumerate(spatial))] = x
     return out
 
 
 def crop_hw(x, pads):
-    t, b, l, r = pads
-    return x[:, :, t:x.shape[2] - b, l:x.shape[3] - r]
+    """Inverse of :func:`pad_hw`: cut pads = (before_0, after_0, ...) off the trailing axes."""
+    k = len(pads) // 2
+    spatial = x.shape[x.ndim - k:]
+    return x[(Ellipsis,) + tuple(slice(pads[2 * i], n - pads[2 * i + 1])
+                                 for i, n in enumerate(spatial))]
 
 
-class Conv2d(Function):
+class Conv(Function):
+    """y = W_mat @ cols (+ b) over 1, 2 or 3 spatial axes; see the module docstring."""
+
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
-        N, C, H, W = x.shape
-        O, Cg, kh, kw = w.shape
+        N, O, Cg, kernel = x.shape[0], w.shape[0], w.shape[1], w.shape[2:]
         xp = pad_hw(x, pads)
-        Ho = (xp.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-        Wo = (xp.shape[3] - dilation[1] * (kw - 1) - 1) // stride[1] + 1
-        cols = windows(xp, (kh, kw), stride, dilation, (Ho, Wo)).reshape(
-            N, groups, Cg * kh * kw, Ho * Wo)                    # the im2col copy
-        wmat = w.reshape(groups, O // groups, Cg * kh * kw)
-        out = np.matmul(wmat, cols).reshape(N, O, Ho, Wo)
+        out = tuple([(n - d * (k - 1) - 1) // s + 1
+                     for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)])
+        cols = windows(xp, kernel, stride, dilation, out).reshape(
+            N, groups, Cg * prod(kernel), prod(out))      # the im2col copy
+        wmat = w.reshape(groups, O // groups, -1)
+        y = np.matmul(wmat, cols).reshape((N, O) + out)
         if b is not None:
-            out += b.reshape(1, O, 1, 1)
+            y += b.reshape((1, O) + (1,) * len(out))
         self.cols, self.w, self.geom = cols, w, (xp.shape[2:], stride, dilation, pads, groups)
-        return out
+        return y
 
     def backward(self, g):
-        padded_hw, stride, dilation, pads, groups = self.geom
+        padded, stride, dilation, pads, groups = self.geom
         w = self.w
-        O, Cg, kh, kw = w.shape
+        O, Cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
         N = g.shape[0]
-        g3 = g.reshape(N, groups, O // groups, -1)
+        g3 = g.reshape(N, groups, O // groups, prod(g.shape[2:]))
         gx = gw = gb = None
         if self.needs_grad[0]:
-            wmat = w.reshape(groups, O // groups, Cg * kh * kw)
-            gcols = np.matmul(wmat.transpose(0, 2, 1), g3)       # (N, G, Cg*kh*kw, Ho*Wo)
-            gcols = gcols.reshape(N, groups * Cg, kh, kw, g.shape[2], g.shape[3])
-            gx = crop_hw(col2im(gcols, padded_hw, (kh, kw), stride, dilation), pads)
+            wmat = w.reshape(groups, O // groups, -1)
+            gcols = np.matmul(wmat.transpose(0, 2, 1), g3)       # (N, G, Cg*prod(K), prod(out))
+            gcols = gcols.reshape((N, groups * Cg) + kernel + g.shape[2:])
+            gx = crop_hw(col2im(gcols, padded, kernel, stride, dilation), pads)
         if self.needs_grad[1]:
             gw = np.matmul(g3, self.cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
 
 
-class ConvTranspose2d(Function):
+class ConvTranspose(Function):
+    """The adjoint of :class:`Conv` in x: forward is Conv's input gradient (col2im of
+    W_mat^T x), backward runs Conv's forward on the gradient."""
+
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1),
-                groups=1, full_hw=(0, 0)):
-        N, Cin, H, W = x.shape
-        _, Og, kh, kw = w.shape
+                groups=1, full=(0, 0)):
+        N, Cin, in_size = x.shape[0], x.shape[1], x.shape[2:]
+        Og, kernel = w.shape[1], w.shape[2:]
         cin_g = Cin // groups
-        wmat = w.reshape(groups, cin_g, Og * kh * kw)
-        x3 = x.reshape(N, groups, cin_g, H * W)
-        gcols = np.matmul(wmat.transpose(0, 2, 1), x3).reshape(N, groups * Og, kh, kw, H, W)
-        out = crop_hw(col2im(gcols, full_hw, (kh, kw), stride, dilation), pads)
-        out = np.ascontiguousarray(out)
+        wmat = w.reshape(groups, cin_g, -1)
+        x3 = x.reshape(N, groups, cin_g, prod(in_size))
+        gcols = np.matmul(wmat.transpose(0, 2, 1), x3).reshape(
+            (N, groups * Og) + kernel + in_size)
+        y = np.ascontiguousarray(crop_hw(col2im(gcols, full, kernel, stride, dilation), pads))
         if b is not None:
-            out += b.reshape(1, -1, 1, 1)
-        self.x3, self.w, self.geom = x3, w, (stride, dilation, pads, groups, (H, W))
-        return out
+            y += b.reshape((1, -1) + (1,) * len(in_size))
+        self.x3, self.w, self.geom = x3, w, (stride, dilation, pads, groups, in_size)
+        return y
 
     def backward(self, g):
-        stride, dilation, pads, groups, in_hw = self.geom
+        stride, dilation, pads, groups, in_size = self.geom
         w = self.w
-        Cin, Og, kh, kw = w.shape
+        Cin, Og, kernel = w.shape[0], w.shape[1], w.shape[2:]
         N = g.shape[0]
-        gp = pad_hw(g, pads)
-        cols = windows(gp, (kh, kw), stride, dilation, in_hw).reshape(
-            N, groups, Og * kh * kw, in_hw[0] * in_hw[1])
+        cols = windows(pad_hw(g, pads), kernel, stride, dilation, in_size).reshape(
+            N, groups, Og * prod(kernel), prod(in_size))
         gx = gw = gb = None
         if self.needs_grad[0]:
-            wmat = w.reshape(groups, Cin // groups, Og * kh * kw)
-            gx = np.matmul(wmat, cols).reshape(N, Cin, *in_hw)
+            wmat = w.reshape(groups, Cin // groups, -1)
+            gx = np.matmul(wmat, cols).reshape((N, Cin) + in_size)
         if self.needs_grad[1]:
             gw = np.matmul(self.x3, cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
-            gb = g.sum(axis=(0, 2, 3))
+            gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
 
 
+# ----------------------------------------------------------------- argument checks
+def same_padding(kernel, dilation):
+    """padding='same': total d (k - 1) per axis, the odd one on the after side (PyTorch)."""
+    pads = []
+    for k, d in zip(kernel, dilation):
+        total = d * (k - 1)
+        pads += [total // 2, total - total // 2]
+    return tuple(pads)
+
+
 def _padding(padding, kernel, dilation, stride, name):
-    """int / pair / 'valid' / 'same' -> (top, bottom, left, right)."""
+    """int / tuple / 'valid' / 'same' -> (before_0, after_0, before_1, after_1, ...)."""
+    n = len(kernel)
     if isinstance(padding, str):
         if padding == "valid":
-            return (0, 0, 0, 0)
+            return (0,) * (2 * n)
         if padding == "same":
-            if stride != (1, 1):
+            if any(s != 1 for s in stride):
                 raise ValueError(f"{name}: padding='same' is not supported for strided "
                                  f"convolutions (stride={stride})")
-            pads = []
-            for k, d in zip(kernel, dilation):
-                total = d * (k - 1)
-                pads += [total // 2, total - total // 2]
-            return tuple(pads)
-        raise ValueError(f"{name}: padding must be an int, a pair, 'same' or 'valid', "
-                         f"received {padding!r}")
-    ph, pw = pair(padding, name)
-    if ph < 0 or pw < 0:
-        raise ValueError(f"{name}: padding must be non-negative, received {(ph, pw)}")
-    return (ph, ph, pw, pw)
+            return same_padding(kernel, dilation)
+        raise ValueError(f"{name}: padding must be an int, a tuple of {n} ints, 'same' or "
+                         f"'valid', received {padding!r}")
+    p = ntuple(padding, n, name, "padding")
+    if min(p) < 0:
+        raise ValueError(f"{name}: padding must be non-negative, received {p}")
+    return tuple(v for a in p for v in (a, a))
 
 
-def _check_conv_args(name, x, w, groups, stride, dilation):
-    if x.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), received shape "
-                         f"{tuple(x.shape)}")
-    if w.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D weight, received shape {tuple(w.shape)}")
-    if min(stride) < 1 or min(dilation) < 1 or groups < 1:
+def _operands(name, n, input, weight, groups, stride, dilation):
+    """Lift and check x, w; returns (x batched, w, unbatched?)."""
+    x, w = operands(name, input, weight)
+    if x.ndim not in (n + 1, n + 2):
+        raise ValueError(f"{name}: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) "
+                         f"input {LAYOUTS[n]}, received shape {tuple(x.shape)}")
+    if w.ndim != n + 2:
+        raise ValueError(f"{name}: expected a {n + 2}-D weight, received shape {tuple(w.shape)}")
+    if min(stride) < 1 or min(dilation) < 1 or not isinstance(groups, (int, np.integer)) \
+            or groups < 1:
         raise ValueError(f"{name}: stride, dilation and groups must be positive, received "
                          f"stride={stride}, dilation={dilation}, groups={groups}")
-
-
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation (what deep learning calls convolution), NCHW.
-
-    Args:
-        input: (N, C, H, W).   weight: (O, C/groups, kh, kw).   bias: (O,) or None.
-        stride, dilation: int or (sh, sw).   padding: int, (ph, pw), 'same' or 'valid'.
-        groups: C and O are split into this many independent groups.
-    Returns:
-        (N, O, Ho, Wo), Ho = floor((H + 2 ph - dh (kh - 1) - 1) / sh) + 1.
-    """
-    x, w = operands("conv2d", input, weight)
-    stride, dilation = pair(stride, "conv2d stride"), pair(dilation, "conv2d dilation")
-    _check_conv_args("conv2d", x, w, groups, stride, dilation)
-    N, C, H, W = x.shape
-    O, Cg, kh, kw = w.shape
-    if C != Cg * groups or O % groups:
-        raise ValueError(f"conv2d: input has {C} channels but the weight of shape "
-                         f"{tuple(w.shape)} with groups={groups} expects {Cg * groups} "
-                         f"(and out channels {O} divisible by groups)")
-    pads = _padding(padding, (kh, kw), dilation, stride, "conv2d")
-    eff_h, eff_w = dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1
-    if H + pads[0] + pads[1] < eff_h or W + pads[2] + pads[3] < eff_w:
-        raise ValueError(f"conv2d: kernel size ({eff_h}, {eff_w}) (dilated) is larger than "
-                         f"the padded input size ({H + pads[0] + pads[1]}, "
-                         f"{W + pads[2] + pads[3]}); input shape {tuple(x.shape)}")
-    params = dict(stride=stride, pads=pads, dilation=dilation, groups=groups)
-    if bias is None:
-        return Conv2d.apply(x, w, **params)
-    return Conv2d.apply(x, w, _bias("conv2d", bias, O), **params)
+    unbatched = x.ndim == n + 1
+    return (x.unsqueeze(0) if unbatched else x), w, unbatched
 
 
 def _bias(name, bias, n):
@@ -210,64 +224,134 @@ def _bias(name, bias, n):
     return b
 
 
+# ----------------------------------------------------------------- convolution
+def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
+    stride = ntuple(stride, n, name, "stride")
+    dilation = ntuple(dilation, n, name, "dilation")
+    x, w, unbatched = _operands(name, n, input, weight, groups, stride, dilation)
+    C, O, Cg, kernel = x.shape[1], w.shape[0], w.shape[1], w.shape[2:]
+    if C != Cg * groups or O % groups:
+        raise ValueError(f"{name}: input has {C} channels but the weight of shape "
+                         f"{tuple(w.shape)} with groups={groups} expects {Cg * groups} "
+                         f"(and out channels {O} divisible by groups)")
+    pads = _padding(padding, kernel, dilation, stride, name)
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    padded = tuple(s + pads[2 * i] + pads[2 * i + 1] for i, s in enumerate(x.shape[2:]))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise ValueError(f"{name}: kernel size {eff} (dilated) is larger than the padded input "
+                         f"size {padded}; input shape {tuple(x.shape)}")
+    params = dict(stride=stride, pads=pads, dilation=dilation, groups=groups)
+    if bias is None:
+        y = Conv.apply(x, w, **params)
+    else:
+        y = Conv.apply(x, w, _bias(name, bias, O), **params)
+    return y.squeeze(0) if unbatched else y
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D cross-correlation (what deep learning calls convolution), NCHW.
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).   weight: (O, C/groups, kh, kw).
+        bias: (O,) or None.
+        stride, dilation: int or (sh, sw).   padding: int, (ph, pw), 'same' or 'valid'.
+        groups: C and O are split into this many independent groups.
+    Returns:
+        (N, O, Ho, Wo), Ho = floor((H + 2 ph - dh (kh - 1) - 1) / sh) + 1.
+    Backward: see the module docstring (im2col GEMMs, col2im for dL/dx).
+    Example:
+        >>> conv2d(x, w, padding=1).shape        # x (8, 3, 32, 32), w (16, 3, 3, 3)
+        (8, 16, 32, 32)
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) (or unbatched (C, L)) with weight (O, C/groups, k).
+
+    y[n, o, i] = b[o] + sum_{c, p} W[o, c, p] x[n, c, s i + d p];
+    L_out = floor((L + 2 p - d (k - 1) - 1) / s) + 1. Arguments as :func:`conv2d`.
+    """
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over (N, C, D, H, W) (or unbatched (C, D, H, W)).
+
+    y[n, o, t, i, j] = b[o] + sum_{c, r, p, q} W[o, c, r, p, q] x[n, c, s t + d r, s i + d p,
+    s j + d q] with weight (O, C/groups, kd, kh, kw); each output length is
+    floor((n + 2 p - d (k - 1) - 1) / s) + 1. Arguments as :func:`conv2d` with triples.
+    Backward: see the module docstring.
+    Example:
+        >>> conv3d(x, w).shape                  # x (2, 3, 8, 8, 8), w (4, 3, 3, 3, 3)
+        (2, 4, 6, 6, 6)
+    """
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
+# ----------------------------------------------------------------- transposed convolution
+def _conv_transpose(name, n, input, weight, bias, stride, padding, output_padding, groups,
+                    dilation):
+    stride = ntuple(stride, n, name, "stride")
+    dilation = ntuple(dilation, n, name, "dilation")
+    x, w, unbatched = _operands(name, n, input, weight, groups, stride, dilation)
+    if isinstance(padding, str):
+        raise ValueError(f"{name}: padding must be an int or a tuple of {n} ints, "
+                         f"received {padding!r}")
+    pad = ntuple(padding, n, name, "padding")
+    out_pad = ntuple(output_padding, n, name, "output_padding")
+    if min(pad) < 0 or min(out_pad) < 0:
+        raise ValueError(f"{name}: padding and output_padding must be non-negative, received "
+                         f"{pad} and {out_pad}")
+    if any(op >= max(s, d) for op, s, d in zip(out_pad, stride, dilation)):
+        raise ValueError(f"{name}: output_padding {out_pad} must be smaller than either stride "
+                         f"{stride} or dilation {dilation}")
+    Cin, kernel = x.shape[1], w.shape[2:]
+    if Cin != w.shape[0] or Cin % groups:
+        raise ValueError(f"{name}: input has {Cin} channels, the weight of shape "
+                         f"{tuple(w.shape)} expects {w.shape[0]} (divisible by groups={groups})")
+    full = tuple((m - 1) * s + d * (k - 1) + 1 + op
+                 for m, s, d, k, op in zip(x.shape[2:], stride, dilation, kernel, out_pad))
+    if any(f - 2 * p <= 0 for f, p in zip(full, pad)):
+        raise ValueError(f"{name}: padding {pad} leaves an empty output for input shape "
+                         f"{tuple(x.shape)} and weight {tuple(w.shape)}")
+    params = dict(stride=stride, pads=tuple(v for p in pad for v in (p, p)), dilation=dilation,
+                  groups=groups, full=full)
+    if bias is None:
+        y = ConvTranspose.apply(x, w, **params)
+    else:
+        y = ConvTranspose.apply(x, w, _bias(name, bias, w.shape[1] * groups), **params)
+    return y.squeeze(0) if unbatched else y
+
+
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
     """Transposed convolution ("deconvolution"), the adjoint of conv2d, NCHW.
 
     Args:
-        input: (N, Cin, H, W).   weight: (Cin, Cout/groups, kh, kw) (PyTorch's layout).
+        input: (N, Cin, H, W) or unbatched (Cin, H, W).
+        weight: (Cin, Cout/groups, kh, kw) (PyTorch's layout).
+        padding: int or pair, cut from both sides of the full output.
+        output_padding: int or pair added to one side (smaller than stride or dilation).
     Returns:
         (N, Cout, Ho, Wo), Ho = (H - 1) sh - 2 ph + dh (kh - 1) + output_padding + 1.
+    Backward: dL/dx = conv2d(dL/dy, W); dL/dW the same GEMM pair as conv2d's.
     """
-    x, w = operands("conv_transpose2d", input, weight)
-    stride, dilation = pair(stride), pair(dilation)
-    _check_conv_args("conv_transpose2d", x, w, groups, stride, dilation)
-    ph, pw = pair(padding, "conv_transpose2d padding")
-    oph, opw = pair(output_padding, "conv_transpose2d output_padding")
-    if oph >= max(stride[0], dilation[0]) or opw >= max(stride[1], dilation[1]):
-        raise ValueError(f"conv_transpose2d: output_padding {(oph, opw)} must be smaller than "
-                         f"stride {stride} or dilation {dilation}")
-    N, Cin, H, W = x.shape
-    if Cin != w.shape[0] or Cin % groups:
-        raise ValueError(f"conv_transpose2d: input has {Cin} channels, the weight of shape "
-                         f"{tuple(w.shape)} expects {w.shape[0]} (divisible by groups={groups})")
-    kh, kw = w.shape[2:]
-    full = ((H - 1) * stride[0] + dilation[0] * (kh - 1) + 1 + oph,
-            (W - 1) * stride[1] + dilation[1] * (kw - 1) + 1 + opw)
-    if full[0] - 2 * ph <= 0 or full[1] - 2 * pw <= 0:
-        raise ValueError(f"conv_transpose2d: padding {(ph, pw)} leaves an empty output for "
-                         f"input shape {tuple(x.shape)} and weight {tuple(w.shape)}")
-    params = dict(stride=stride, pads=(ph, ph + 0, pw, pw), dilation=dilation, groups=groups,
-                  full_hw=full)
-    if bias is None:
-        return ConvTranspose2d.apply(x, w, **params)
-    return ConvTranspose2d.apply(x, w, _bias("conv_transpose2d", bias, w.shape[1] * groups),
-                                 **params)
-
-
-def _as_2d(name, x, w):
-    x, w = operands(name, x, w)
-    if x.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (N, C, L), received shape {tuple(x.shape)}")
-    if w.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D weight, received shape {tuple(w.shape)}")
-    return x.unsqueeze(2), w.unsqueeze(2)
-
-
-def _one(v):
-    return v if isinstance(v, str) else (1, v if isinstance(v, (int, np.integer)) else v[0])
-
-
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution over (N, C, L) with weight (O, C/groups, k): conv2d with H = 1."""
-    x, w = _as_2d("conv1d", input, weight)
-    pad = padding if isinstance(padding, str) else (0, _one(padding)[1])
-    return conv2d(x, w, bias, _one(stride), pad, _one(dilation), groups).squeeze(2)
+    return _conv_transpose("conv_transpose2d", 2, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
 
 
 def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
                      groups=1, dilation=1):
-    """1-D transposed convolution over (N, Cin, L), weight (Cin, Cout/groups, k)."""
-    x, w = _as_2d("conv_transpose1d", input, weight)
-    return conv_transpose2d(x, w, bias, _one(stride), (0, _one(padding)[1]),
-                            (0, _one(output_padding)[1]), groups, _one(dilation)).squeeze(2)
+    """1-D transposed convolution over (N, Cin, L), weight (Cin, Cout/groups, k);
+    L_out = (L - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    return _conv_transpose("conv_transpose1d", 1, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0,
+                     groups=1, dilation=1):
+    """3-D transposed convolution over (N, Cin, D, H, W), weight (Cin, Cout/groups, kd, kh,
+    kw); each output length is (n - 1) s - 2 p + d (k - 1) + output_padding + 1."""
+    return _conv_transpose("conv_transpose3d", 3, input, weight, bias, stride, padding,
+                           output_padding, groups, dilation)

@@ -1,19 +1,24 @@
 """Pooling (seed 002, section 3: max pooling), over strided window views of the input.
 
+For 1, 2 or 3 spatial axes (written for 2), kernel k, stride s, padding p, dilation d:
+
     max_pool:  y[n, c, i, j] = max_{p, q} x[n, c, s i + d p, s j + d q]
                dL/dx = dL/dy routed to the argmax of each window (kept from forward)
     avg_pool:  y = (1/|window|) sum_{p, q} x[...]   dL/dx = dL/dy / |window| per position
 
 Windows come from :func:`deepgrad.ops.conv.windows` (a strided view, no copy); backward
 adds the per-window gradients back with :func:`~deepgrad.ops.conv.col2im`. Adaptive
-pooling picks PyTorch's bins start = floor(i H / Ho), end = ceil((i + 1) H / Ho).
+pooling picks PyTorch's bins start = floor(i n / m), end = ceil((i + 1) n / m) for an axis
+of length n pooled to m. Indices (``return_indices``) are flat positions in the unpadded
+spatial plane of each (n, c), as PyTorch's.
 """
 import math
 
 import numpy as np
 
+from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
-from deepgrad.ops.conv import col2im, crop_hw, pad_hw, pair, windows
+from deepgrad.ops.conv import LAYOUTS, col2im, crop_hw, ntuple, pad_hw, windows
 
 
 def _out_size(size, k, s, p, d, ceil_mode):
@@ -25,8 +30,26 @@ def _out_size(size, k, s, p, d, ceil_mode):
     return out
 
 
-class MaxPool2d(Function):
-    """Max over each window, as a running max over the kh*kw kernel positions.
+def _spatial(x, n):
+    return x.shape[x.ndim - n:]
+
+
+def _ceil_pads(x, kernel, stride, padding, dilation, out):
+    """(before, after) pads per axis: ``padding``, plus what ceil_mode's last window needs."""
+    pads = ()
+    for o, s, d, k, m, p in zip(out, stride, dilation, kernel, _spatial(x, len(kernel)), padding):
+        pads += (p, p + max((o - 1) * s + d * (k - 1) + 1 - (m + 2 * p), 0))
+    return pads
+
+
+def _kernel_slices(pos, dilation, stride, out):
+    """Where kernel position ``pos`` of every window sits in the padded input."""
+    return tuple(slice(q * d, q * d + s * (o - 1) + 1, s)
+                 for q, d, s, o in zip(pos, dilation, stride, out))
+
+
+class MaxPool(Function):
+    """Max over each window, as a running max over the prod(kernel) kernel positions.
 
     Forward keeps, per output, which kernel position won (first one at ties, as PyTorch);
     backward routes each output's gradient to that position. Both loop over the kernel
@@ -34,35 +57,37 @@ class MaxPool2d(Function):
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1),
-                out_hw=(1, 1)):
-        kh, kw = kernel
-        extra = [max((o - 1) * s + d * (k - 1) + 1 - (n + 2 * p), 0)
-                 for o, s, d, k, n, p in zip(out_hw, stride, dilation, kernel, x.shape[2:], padding)]
-        pads = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
+                out=(1, 1), indices_into=None):
+        pads = _ceil_pads(x, kernel, stride, padding, dilation, out)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = pad_hw(x, pads, fill)
-        win = windows(xp, kernel, stride, dilation, out_hw)          # (N, C, kh, kw, Ho, Wo)
-        out = win[:, :, 0, 0].copy()
-        arg = np.zeros(out.shape, np.int16)
-        for k in range(1, kh * kw):
-            v = win[:, :, k // kw, k % kw]
-            better = v > out                 # strict: the first max of a window keeps it
-            np.maximum(out, v, out=out)
+        win = windows(xp, kernel, stride, dilation, out)          # (N, C, *kernel, *out)
+        lead = (slice(None),) * (x.ndim - len(kernel))
+        positions = list(np.ndindex(*kernel))
+        y = win[lead + positions[0]].copy()
+        itype = np.int16 if len(positions) < 2 ** 15 else np.int64
+        arg = np.zeros(y.shape, itype)
+        for k in range(1, len(positions)):
+            v = win[lead + positions[k]]
+            better = v > y                   # strict: the first max of a window keeps it
+            np.maximum(y, v, out=y)
             # k grows, so the last position that beat the running max has the largest k:
             # arg = max_k(k [v_k beat it]) - plain arithmetic, much faster than masked writes
-            np.maximum(arg, better * np.int16(k), out=arg)
-        self.arg, self.geom = arg, (xp.shape[2:], kernel, stride, dilation, pads)
-        return out
+            np.maximum(arg, better * itype(k), out=arg)
+        self.arg, self.geom = arg, (xp.shape[x.ndim - len(kernel):], kernel, stride, dilation, pads)
+        if indices_into is not None:                  # return_indices: hand them out
+            indices_into.append(self.indices(_spatial(x, len(kernel)), padding))
+        return y
 
     def backward(self, g):
-        padded_hw, kernel, stride, dilation, pads = self.geom
-        Ho, Wo = g.shape[2:]
-        gx = np.zeros(g.shape[:2] + tuple(padded_hw), dtype=g.dtype)
-        overlap = kernel != stride or dilation != (1, 1)
-        for k in range(kernel[0] * kernel[1]):
-            r, c = (k // kernel[1]) * dilation[0], (k % kernel[1]) * dilation[1]
-            view = gx[:, :, r:r + stride[0] * (Ho - 1) + 1:stride[0],
-                      c:c + stride[1] * (Wo - 1) + 1:stride[1]]
+        padded, kernel, stride, dilation, pads = self.geom
+        n = len(kernel)
+        out = g.shape[g.ndim - n:]
+        lead = (slice(None),) * (g.ndim - n)
+        gx = np.zeros(g.shape[:g.ndim - n] + tuple(padded), dtype=g.dtype)
+        overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
+        for k, pos in enumerate(np.ndindex(*kernel)):
+            view = gx[lead + _kernel_slices(pos, dilation, stride, out)]
             routed = g * (self.arg == k)
             if overlap:
                 view += routed
@@ -70,48 +95,199 @@ class MaxPool2d(Function):
                 view[...] = routed           # each input position is in one window only
         return crop_hw(gx, pads)
 
+    def indices(self, in_size, padding):
+        """Flat position in the unpadded spatial plane of each window's winner (int64)."""
+        kernel, stride, dilation = self.geom[1:4]
+        n = len(kernel)
+        kpos = np.unravel_index(self.arg.astype(np.int64), kernel)
+        flat = 0
+        for i in range(n):
+            o = np.arange(self.arg.shape[self.arg.ndim - n + i]).reshape(
+                (-1,) + (1,) * (n - 1 - i))
+            flat = flat * in_size[i] + (o * stride[i] - padding[i] + kpos[i] * dilation[i])
+        return flat
 
-class AvgPool2d(Function):
-    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), out_hw=(1, 1),
+
+class AvgPool(Function):
+    """Mean over each window; the divisor of each window counts what PyTorch counts."""
+
+    def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), out=(1, 1),
                 count_include_pad=True, divisor_override=None):
-        extra = [max((o - 1) * s + k - (n + 2 * p), 0)
-                 for o, s, k, n, p in zip(out_hw, stride, kernel, x.shape[2:], padding)]
-        pads = (padding[0], padding[0] + extra[0], padding[1], padding[1] + extra[1])
+        n = len(kernel)
+        ones = (1,) * n
+        pads = _ceil_pads(x, kernel, stride, padding, ones, out)
         xp = pad_hw(x, pads)
-        total = windows(xp, kernel, stride, (1, 1), out_hw).sum(axis=(2, 3))
+        kaxes = tuple(range(x.ndim - n, x.ndim))
+        total = windows(xp, kernel, stride, ones, out).sum(axis=kaxes)
         if divisor_override:
             div = np.asarray(divisor_override, x.dtype)
         else:
             # count what each window covers: real input, plus padding if count_include_pad,
             # never the extension that ceil_mode adds
-            mask = np.zeros((1, 1) + xp.shape[2:], x.dtype)
-            inner = (slice(None), slice(None), slice(pads[0], pads[0] + x.shape[2]),
-                     slice(pads[2], pads[2] + x.shape[3]))
+            spatial = _spatial(x, n)
+            mask = np.zeros(_spatial(xp, n), x.dtype)
             if count_include_pad:
-                mask[:, :, :x.shape[2] + 2 * padding[0], :x.shape[3] + 2 * padding[1]] = 1
+                mask[tuple(slice(0, m + 2 * p) for m, p in zip(spatial, padding))] = 1
             else:
-                mask[inner] = 1
-            div = windows(mask, kernel, stride, (1, 1), out_hw).sum(axis=(2, 3))
-        self.div, self.geom = div, (xp.shape[2:], kernel, stride, pads)
+                mask[tuple(slice(p, p + m) for m, p in zip(spatial, padding))] = 1
+            div = windows(mask, kernel, stride, ones, out).sum(axis=tuple(range(n)))
+        self.div, self.geom = div, (_spatial(xp, n), kernel, stride, pads)
         return total / div
 
     def backward(self, g):
-        padded_hw, kernel, stride, pads = self.geom
-        per = np.broadcast_to((g / self.div)[:, :, None, None], g.shape[:2] + kernel + g.shape[2:])
-        return crop_hw(col2im(per, padded_hw, kernel, stride, (1, 1)), pads)
+        padded, kernel, stride, pads = self.geom
+        n = len(kernel)
+        lead = g.shape[:g.ndim - n]
+        per = (g / self.div).reshape(lead + (1,) * n + g.shape[g.ndim - n:])
+        per = np.broadcast_to(per, lead + tuple(kernel) + g.shape[g.ndim - n:])
+        return crop_hw(col2im(per, padded, kernel, stride, (1,) * n), pads)
 
 
-class AdaptiveAvgPool2d(Function):
-    """y = A_h x A_w^T per (n, c), A the (out, in) averaging matrix of the bins."""
-
-    def forward(self, x, ah=None, aw=None):
-        self.ah, self.aw = ah, aw
-        return np.matmul(np.matmul(ah, x), aw.T)
-
-    def backward(self, g):
-        return np.matmul(np.matmul(self.ah.T, g), self.aw)
+# ----------------------------------------------------------------- argument checks
+def _rank(name, n, x):
+    """Check x is (C, *S) or (N, C, *S); return x batched and whether it was not."""
+    if x.ndim not in (n + 1, n + 2):
+        raise ValueError(f"{name}: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) "
+                         f"input {LAYOUTS[n]}, received shape {tuple(x.shape)}")
+    return (x.unsqueeze(0), True) if x.ndim == n + 1 else (x, False)
 
 
+def _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode):
+    """Check and normalise the window arguments; the output size of each spatial axis."""
+    k = ntuple(kernel_size, n, name, "kernel_size")
+    no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
+    s = k if no_stride else ntuple(stride, n, name, "stride")
+    p, d = ntuple(padding, n, name, "padding"), ntuple(dilation, n, name, "dilation")
+    if min(k) < 1 or min(s) < 1 or min(d) < 1 or min(p) < 0:
+        raise ValueError(f"{name}: kernel_size, stride and dilation must be positive and "
+                         f"padding non-negative, received kernel_size={k}, stride={s}, "
+                         f"padding={p}, dilation={d}")
+    if any(pp > kk // 2 for pp, kk in zip(p, k)):
+        raise ValueError(f"{name}: padding {p} should be at most half of kernel size {k}")
+    out = tuple(_out_size(m, kk, ss, pp, dd, ceil_mode)
+                for m, kk, ss, pp, dd in zip(_spatial(x, n), k, s, p, d))
+    if min(out) < 1:
+        raise ValueError(f"{name}: kernel {k} (dilation {d}) is larger than the padded input; "
+                         f"input shape {tuple(x.shape)}, padding {p}, output size {out}")
+    return k, s, p, d, out
+
+
+def _max_pool(name, n, input, kernel_size, stride, padding, dilation, ceil_mode, with_indices):
+    x, unbatched = _rank(name, n, to_tensor(input))
+    k, s, p, d, out = _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode)
+    box = [] if with_indices else None
+    y = MaxPool.apply(x, kernel=k, stride=s, padding=p, dilation=d, out=out, indices_into=box)
+    return _with_indices(y, box, unbatched)
+
+
+def _with_indices(y, box, unbatched):
+    """y, or (y, indices) when ``box`` holds the indices forward handed out."""
+    if box is None:
+        return y.squeeze(0) if unbatched else y
+    idx = _fn._Tensor._wrap(np.ascontiguousarray(box[0], dtype=np.int64))
+    return (y.squeeze(0), idx.squeeze(0)) if unbatched else (y, idx)
+
+
+# ----------------------------------------------------------------- max pooling
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max over kh x kw windows (stride defaults to the kernel size), NCHW.
+
+    Args:
+        input: (N, C, H, W) or unbatched (C, H, W).
+        kernel_size, stride, padding, dilation: int or pair; padding <= kernel // 2,
+            padded positions never win.
+        ceil_mode (bool): round the output size up (a last, partial window).
+        return_indices (bool): also return the flat position of each max in the H x W
+            plane (int64), as :class:`MaxUnpool2d` takes them.
+    Returns:
+        (N, C, Ho, Wo), Ho = floor((H + 2 p - d (k - 1) - 1) / s) + 1 (ceil with ceil_mode);
+        with return_indices, (values, indices).
+    Backward: each output's gradient goes to its window's (first) argmax.
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max pooling over (N, C, L) or (C, L); arguments as :func:`max_pool2d`."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max pooling over (N, C, D, H, W) or (C, D, H, W); arguments as :func:`max_pool2d`
+    with triples; indices are flat positions in the D x H x W volume."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """:func:`max_pool1d` returning (values, int64 indices)."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, True)
+
+
+def max_pool2d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """:func:`max_pool2d` returning (values, int64 indices)."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, True)
+
+
+def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
+                            ceil_mode=False, return_indices=False):
+    """:func:`max_pool3d` returning (values, int64 indices)."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, True)
+
+
+# ----------------------------------------------------------------- average pooling
+def _avg_pool(name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+              divisor_override):
+    x, unbatched = _rank(name, n, to_tensor(input))
+    k, s, p, _, out = _window_args(name, n, x, kernel_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None and divisor_override <= 0:
+        raise ValueError(f"{name}: divisor_override must be a positive integer, received "
+                         f"{divisor_override}")
+    y = AvgPool.apply(x, kernel=k, stride=s, padding=p, out=out,
+                      count_include_pad=count_include_pad, divisor_override=divisor_override)
+    return y.squeeze(0) if unbatched else y
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Mean over kh x kw windows, NCHW (PyTorch's divisor rules for padding and ceil_mode).
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        count_include_pad (bool): the zero padding counts in the divisor (ceil_mode's
+            extension never does).
+        divisor_override (int or None): divide every window's sum by this instead.
+    Backward: dL/dx[pos] = sum over the windows holding pos of g / divisor.
+    """
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True):
+    """Average pooling over (N, C, L) or (C, L); arguments as :func:`avg_pool2d`."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
+
+
+def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
+               count_include_pad=True, divisor_override=None):
+    """Average pooling over (N, C, D, H, W) or (C, D, H, W); arguments as :func:`avg_pool2d`."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
+# ----------------------------------------------------------------- adaptive pooling
 def _bins(n_in, n_out):
     starts = [math.floor(i * n_in / n_out) for i in range(n_out)]
     ends = [math.ceil((i + 1) * n_in / n_out) for i in range(n_out)]
@@ -125,90 +301,120 @@ def _avg_matrix(n_in, n_out, dtype):
     return a
 
 
-def _check_4d(name, x):
-    if x.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), received shape {tuple(x.shape)}")
+def _along(y, a, axis):
+    """Apply the matrix a (m, n) to axis ``axis`` (of length n) of y."""
+    if axis == y.ndim - 1:
+        return np.matmul(y, a.T)
+    return np.moveaxis(np.matmul(a, np.moveaxis(y, axis, -2)), -2, axis)
 
 
-def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Max over kh x kw windows (stride defaults to the kernel size), NCHW."""
-    x = to_tensor(input)
-    _check_4d("max_pool2d", x)
-    k = pair(kernel_size, "max_pool2d kernel_size")
-    s = k if stride is None or stride == [] else pair(stride, "max_pool2d stride")
-    p, d = pair(padding, "max_pool2d padding"), pair(dilation, "max_pool2d dilation")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"max_pool2d: padding {p} should be at most half of kernel size {k}")
-    out_hw = tuple(_out_size(n, kk, ss, pp, dd, ceil_mode)
-                   for n, kk, ss, pp, dd in zip(x.shape[2:], k, s, p, d))
-    if min(out_hw) < 1:
-        raise ValueError(f"max_pool2d: kernel {k} (dilation {d}) is larger than the padded "
-                         f"input; input shape {tuple(x.shape)}, padding {p}")
-    if return_indices:
-        raise NotImplementedError("max_pool2d: return_indices=True is not supported yet")
-    return MaxPool2d.apply(x, kernel=k, stride=s, padding=p, dilation=d, out_hw=out_hw)
+class AdaptiveAvgPool(Function):
+    """y = x averaged along each spatial axis by its (out, in) bin-averaging matrix A_i;
+    backward applies the A_i^T."""
+
+    def forward(self, x, mats=()):
+        self.mats = mats
+        first = x.ndim - len(mats)
+        for i, a in enumerate(mats):
+            x = _along(x, a, first + i)
+        return x
+
+    def backward(self, g):
+        first = g.ndim - len(self.mats)
+        for i, a in enumerate(self.mats):
+            g = _along(g, a.T, first + i)
+        return g
 
 
-def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """Mean over kh x kw windows, NCHW (PyTorch's divisor rules for padding and ceil_mode)."""
-    x = to_tensor(input)
-    _check_4d("avg_pool2d", x)
-    k = pair(kernel_size, "avg_pool2d kernel_size")
-    s = k if stride is None or stride == [] else pair(stride, "avg_pool2d stride")
-    p = pair(padding, "avg_pool2d padding")
-    if p[0] > k[0] // 2 or p[1] > k[1] // 2:
-        raise ValueError(f"avg_pool2d: padding {p} should be at most half of kernel size {k}")
-    out_hw = tuple(_out_size(n, kk, ss, pp, 1, ceil_mode)
-                   for n, kk, ss, pp in zip(x.shape[2:], k, s, p))
-    if min(out_hw) < 1:
-        raise ValueError(f"avg_pool2d: kernel {k} is larger than the padded input; input "
-                         f"shape {tuple(x.shape)}, padding {p}")
-    return AvgPool2d.apply(x, kernel=k, stride=s, padding=p, out_hw=out_hw,
-                           count_include_pad=count_include_pad, divisor_override=divisor_override)
-
-
-def _adaptive_size(name, x, output_size):
-    out = pair(output_size, name) if not isinstance(output_size, (tuple, list)) or None not in output_size \
-        else tuple(x.shape[2 + i] if o is None else int(o) for i, o in enumerate(output_size))
-    if min(out) < 1:
+def _adaptive_size(name, n, x, output_size):
+    if isinstance(output_size, (tuple, list)):
+        sizes = tuple(output_size)
+        if len(sizes) == 1 and n > 1:
+            sizes = sizes * n
+        if len(sizes) != n:
+            raise ValueError(f"{name}: output_size must be an int or {n} ints (None keeps an "
+                             f"axis), received {output_size}")
+        out = tuple(m if o is None else int(o) for m, o in zip(_spatial(x, n), sizes))
+    else:
+        out = (int(output_size),) * n
+    if min(out) < 0 or (min(out) == 0 and x.array.size):
         raise ValueError(f"{name}: output_size must be positive, received {output_size}")
+    if min(_spatial(x, n)) < 1:
+        raise ValueError(f"{name}: expected non-empty spatial axes, received shape "
+                         f"{tuple(x.shape)}")
     return out
 
 
+def _adaptive_avg(name, n, input, output_size):
+    x, unbatched = _rank(name, n, to_tensor(input))
+    out = _adaptive_size(name, n, x, output_size)
+    mats = tuple(_avg_matrix(m, o, x.dtype) for m, o in zip(_spatial(x, n), out))
+    y = AdaptiveAvgPool.apply(x, mats=mats)
+    return y.squeeze(0) if unbatched else y
+
+
 def adaptive_avg_pool2d(input, output_size):
-    """Average over PyTorch's adaptive bins, as two small matrix products."""
-    x = to_tensor(input)
-    _check_4d("adaptive_avg_pool2d", x)
-    oh, ow = _adaptive_size("adaptive_avg_pool2d", x, output_size)
-    ah = _avg_matrix(x.shape[2], oh, x.dtype)
-    aw = _avg_matrix(x.shape[3], ow, x.dtype)
-    return AdaptiveAvgPool2d.apply(x, ah=ah, aw=aw)
+    """Average over PyTorch's adaptive bins: (N, C, H, W) -> (N, C, *output_size).
+
+    Bin i of an axis of length n pooled to m covers [floor(i n / m), ceil((i + 1) n / m));
+    computed as one small matrix product per axis. ``output_size`` is an int or a
+    pair (None keeps that axis).
+    """
+    return _adaptive_avg("adaptive_avg_pool2d", 2, input, output_size)
 
 
-class AdaptiveMaxPool2d(Function):
-    """Max over adaptive bins, gathered as (N, C, Ho, kh, Wo, kw) with -inf padding."""
+def adaptive_avg_pool1d(input, output_size):
+    """Adaptive average pooling of (N, C, L) or (C, L) to length ``output_size``."""
+    return _adaptive_avg("adaptive_avg_pool1d", 1, input, output_size)
 
-    def forward(self, x, rows=None, cols=None, valid=None):
-        g = x[:, :, rows[:, :, None, None], cols[None, None, :, :]]    # (N, C, Ho, kh, Wo, kw)
+
+def adaptive_avg_pool3d(input, output_size):
+    """Adaptive average pooling of (N, C, D, H, W) or (C, D, H, W)."""
+    return _adaptive_avg("adaptive_avg_pool3d", 3, input, output_size)
+
+
+class AdaptiveMaxPool(Function):
+    """Max over adaptive bins, gathered as (*lead, *out, *bin) with -inf for the slots a
+    shorter bin leaves empty; backward adds g at each bin's (first) argmax."""
+
+    def forward(self, x, index=(), valid=None, indices_into=None):
+        n = self.n = len(index)
+        lead = x.shape[:x.ndim - n]
+        grid = []
+        for i, idx in enumerate(index):            # idx (out_i, bin_i)
+            shape = [1] * (2 * n)
+            shape[i], shape[n + i] = idx.shape
+            grid.append(idx.reshape(shape))
+        g = x[(Ellipsis,) + tuple(grid)]           # (*lead, *out, *bin)
         g = np.where(valid, g, -np.inf).astype(x.dtype, copy=False)
-        N, C, Ho, kh, Wo, kw = g.shape
-        flat = g.transpose(0, 1, 2, 4, 3, 5).reshape(N, C, Ho, Wo, kh * kw)
+        out = tuple(idx.shape[0] for idx in index)
+        flat = g.reshape(lead + out + (-1,))
         arg = flat.argmax(axis=-1)
-        self.shape, self.arg, self.rows, self.cols, self.k = x.shape, arg, rows, cols, (kh, kw)
+        pos = np.unravel_index(arg, tuple(idx.shape[1] for idx in index))
+        where = 0
+        for i, idx in enumerate(index):
+            o = np.arange(out[i]).reshape((-1,) + (1,) * (n - 1 - i))
+            where = where * x.shape[len(lead) + i] + idx[o, pos[i]]
+        self.where, self.shape = where, x.shape     # where: flat spatial position (*lead, *out)
+        if indices_into is not None:
+            indices_into.append(where)
         return np.take_along_axis(flat, arg[..., None], axis=-1)[..., 0]
 
     def backward(self, g):
-        kh, kw = self.k
-        r = self.rows[np.arange(self.rows.shape[0])[:, None], self.arg // kw]   # (N,C,Ho,Wo)
-        c = self.cols[np.arange(self.cols.shape[0])[None, :], self.arg % kw]
-        gx = np.zeros(self.shape, dtype=g.dtype)
-        N, C = self.shape[:2]
-        n = np.arange(N)[:, None, None, None]
-        ch = np.arange(C)[None, :, None, None]
-        np.add.at(gx, (n, ch, r, c), g)
-        return gx
+        return scatter_plane(g, self.where, self.shape, self.n)
+
+
+def scatter_plane(g, where, shape, n):
+    """gx of ``shape`` (*lead, *spatial), n spatial axes, with gx[l][where[l, o]] += g[l, o].
+
+    g and where share one shape (*lead, *out); where holds flat positions in the spatial
+    plane of each lead index, as pooling indices do. Run as one bincount.
+    """
+    lead = shape[:len(shape) - n]
+    rows, plane = int(np.prod(lead, dtype=np.int64)), int(np.prod(shape[len(lead):], dtype=np.int64))
+    offset = (np.arange(rows, dtype=np.int64) * plane).reshape(lead + (1,) * n)
+    gx = np.bincount((where + offset).ravel(), weights=g.ravel(), minlength=rows * plane)
+    return gx.astype(g.dtype, copy=False).reshape(shape)
 
 
 def _gather_bins(n_in, n_out):
@@ -219,45 +425,50 @@ def _gather_bins(n_in, n_out):
     return np.minimum(idx, n_in - 1), valid
 
 
+def _adaptive_max(name, n, input, output_size, return_indices):
+    x, unbatched = _rank(name, n, to_tensor(input))
+    out = _adaptive_size(name, n, x, output_size)
+    index, valid = [], True
+    for i, (m, o) in enumerate(zip(_spatial(x, n), out)):
+        idx, ok = _gather_bins(m, o)
+        shape = [1] * (2 * n)
+        shape[i], shape[n + i] = ok.shape
+        index.append(idx)
+        valid = valid & ok.reshape(shape)
+    box = [] if return_indices else None
+    y = AdaptiveMaxPool.apply(x, index=tuple(index), valid=valid, indices_into=box)
+    return _with_indices(y, box, unbatched)
+
+
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    """Max over PyTorch's adaptive bins (each bin's argmax gets the gradient)."""
-    x = to_tensor(input)
-    _check_4d("adaptive_max_pool2d", x)
-    oh, ow = _adaptive_size("adaptive_max_pool2d", x, output_size)
-    rows, vr = _gather_bins(x.shape[2], oh)
-    cols, vc = _gather_bins(x.shape[3], ow)
-    valid = vr[:, :, None, None] & vc[None, None, :, :]
-    return AdaptiveMaxPool2d.apply(x, rows=rows, cols=cols, valid=valid)
+    """Max over PyTorch's adaptive bins (see :func:`adaptive_avg_pool2d`), NCHW.
+
+    With ``return_indices``, also the flat H x W position of each max (int64).
+    Backward: each output's gradient goes to its bin's (first) argmax.
+    """
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, return_indices)
 
 
-def _pool1d(fn, name, input, kernel_size, stride, padding, **kw):
-    x = to_tensor(input)
-    if x.ndim != 3:
-        raise ValueError(f"{name}: expected a 3-D input (N, C, L), received shape {tuple(x.shape)}")
-    k = kernel_size if isinstance(kernel_size, int) else kernel_size[0]
-    s = k if stride is None else (stride if isinstance(stride, int) else stride[0])
-    p = padding if isinstance(padding, int) else padding[0]
-    return fn(x.unsqueeze(2), (1, k), (1, s), (0, p), **kw).squeeze(2)
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """Adaptive max pooling of (N, C, L) or (C, L); see :func:`adaptive_max_pool2d`."""
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, return_indices)
 
 
-def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """Max pooling over (N, C, L)."""
-    d = dilation if isinstance(dilation, int) else dilation[0]
-    return _pool1d(max_pool2d, "max_pool1d", input, kernel_size, stride, padding,
-                   dilation=(1, d), ceil_mode=ceil_mode)
+def adaptive_max_pool3d(input, output_size, return_indices=False):
+    """Adaptive max pooling of (N, C, D, H, W) or (C, D, H, W)."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
 
 
-def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True):
-    """Average pooling over (N, C, L)."""
-    return _pool1d(avg_pool2d, "avg_pool1d", input, kernel_size, stride, padding,
-                   ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+def adaptive_max_pool1d_with_indices(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool1d` returning (values, int64 indices)."""
+    return _adaptive_max("adaptive_max_pool1d", 1, input, output_size, True)
 
 
-def adaptive_avg_pool1d(input, output_size):
-    x = to_tensor(input)
-    if x.ndim != 3:
-        raise ValueError(f"adaptive_avg_pool1d: expected a 3-D input (N, C, L), received "
-                         f"shape {tuple(x.shape)}")
-    o = output_size if isinstance(output_size, int) else output_size[0]
-    return adaptive_avg_pool2d(x.unsqueeze(2), (1, o)).squeeze(2)
+def adaptive_max_pool2d_with_indices(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool2d` returning (values, int64 indices)."""
+    return _adaptive_max("adaptive_max_pool2d", 2, input, output_size, True)
+
+
+def adaptive_max_pool3d_with_indices(input, output_size, return_indices=False):
+    """:func:`adaptive_max_pool3d` returning (values, int64 indices)."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, True)
