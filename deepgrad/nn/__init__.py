@@ -2,6 +2,8 @@
 from deepgrad.nn.parameter import Parameter
 from deepgrad.nn.module import Module
 from deepgrad.nn.containers import Sequential, ModuleList, ModuleDict
+from deepgrad.nn.parameter import Buffer, UninitializedParameter, UninitializedBuffer
+from deepgrad.nn.containers import Container, ParameterList, ParameterDict
 from deepgrad.nn.linear import Linear, Identity
 from deepgrad.nn.flatten import Flatten, Unflatten
 from deepgrad.nn.dropout import Dropout

@@ -51,7 +51,7 @@ def test_load_state_dict_accepts_numpy_and_validates_before_writing():
     with pytest.raises(RuntimeError, match="size mismatch for fc2.weight"):
         b.load_state_dict(bad)
     np.testing.assert_array_equal(b.fc1.weight.numpy(), before)   # unchanged
-    with pytest.raises(RuntimeError, match="missing keys"):
+    with pytest.raises(RuntimeError, match=r"Missing key\(s\) in state_dict"):
         b.load_state_dict({"fc1.weight": np.zeros((3, 4))})
     res = b.load_state_dict({"fc1.weight": np.zeros((3, 4)), "extra": np.zeros(1)}, strict=False)
     assert "extra" in res.unexpected_keys and "fc2.bias" in res.missing_keys
