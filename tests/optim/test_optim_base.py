@@ -13,12 +13,22 @@ ALL = {
     "AdamW": dict(lr=0.01),
     "RMSprop": dict(lr=0.01, momentum=0.5, centered=True),
     "Adagrad": dict(lr=0.1, lr_decay=0.01),
+    "Adadelta": dict(lr=0.5, rho=0.8, weight_decay=0.1),
+    "Adamax": dict(lr=0.01, weight_decay=0.1),
+    "NAdam": dict(lr=0.01, decoupled_weight_decay=True, weight_decay=0.1),
+    "RAdam": dict(lr=0.01, betas=(0.5, 0.9)),        # rectified from step 6 on
+    "ASGD": dict(lr=0.01, t0=3),
+    "Rprop": dict(lr=0.01),
+    "SparseAdam": dict(lr=0.01),
+    "Adafactor": dict(lr=0.01, weight_decay=0.1),
+    "Muon": dict(lr=0.01),
 }
+SHAPES = {"Muon": [(3, 2), (2, 4)]}                  # Muon takes matrices only
 
 
-def _params(dtype=np.float64, seed=0):
+def _params(dtype=np.float64, seed=0, shapes=((3, 2), (2,))):
     rng = np.random.default_rng(seed)
-    return [Parameter(rng.standard_normal(s).astype(dtype)) for s in [(3, 2), (2,)]]
+    return [Parameter(rng.standard_normal(s).astype(dtype)) for s in shapes]
 
 
 def _set_grads(params, seed):
@@ -28,7 +38,7 @@ def _set_grads(params, seed):
 
 
 # ---------------------------------------------------------------------- construction
-@pytest.mark.parametrize("name", list(ALL))
+@pytest.mark.parametrize("name", list(ALL) + ["LBFGS"])
 def test_empty_parameter_list(name):
     with pytest.raises(ValueError, match="optimizer got an empty parameter list"):
         getattr(optim, name)([])
@@ -86,6 +96,30 @@ BAD = [
     ("Adagrad", dict(initial_accumulator_value=-1.0), "initial_accumulator_value", "-1.0"),
     ("Adagrad", dict(lr=float("nan")), "lr", "nan"),
     ("Adam", dict(lr="fast"), "lr", "'fast'"),
+    ("Adam", dict(capturable=True), "capturable", "True"),
+    ("Adam", dict(fused=True, foreach=True), "fused", "True"),
+    ("SGD", dict(differentiable=True), "differentiable", "True"),
+    ("RMSprop", dict(foreach="yes"), "foreach", "'yes'"),
+    ("Adadelta", dict(rho=1.5), "rho", "1.5"),
+    ("Adadelta", dict(eps=-1e-6), "eps", "-1e-06"),
+    ("Adamax", dict(betas=(1.0, 0.999)), "betas", "(1.0, 0.999)"),
+    ("Adamax", dict(lr=-2e-3), "lr", "-0.002"),
+    ("NAdam", dict(momentum_decay=-0.1), "momentum_decay", "-0.1"),
+    ("NAdam", dict(betas=(0.9, 1.0)), "betas", "(0.9, 1.0)"),
+    ("RAdam", dict(weight_decay=-0.1), "weight_decay", "-0.1"),
+    ("RAdam", dict(differentiable=True), "differentiable", "True"),
+    ("ASGD", dict(lr=-0.01), "lr", "-0.01"),
+    ("ASGD", dict(capturable=True), "capturable", "True"),
+    ("Rprop", dict(etas=(1.5, 1.2)), "etas", "(1.5, 1.2)"),
+    ("Rprop", dict(etas=(0.5, 0.9)), "etas", "(0.5, 0.9)"),
+    ("Rprop", dict(step_sizes=(1.0, 0.5)), "step_sizes", "(1.0, 0.5)"),
+    ("SparseAdam", dict(lr=0.0), "lr", "0.0"),
+    ("SparseAdam", dict(eps=-1.0), "eps", "-1.0"),
+    ("Adafactor", dict(beta2_decay=0.5), "beta2_decay", "0.5"),
+    ("Adafactor", dict(d=0.5), "d", "0.5"),
+    ("Adafactor", dict(eps=(-1.0, 1e-3)), "eps", "(-1.0, 0.001)"),
+    ("LBFGS", dict(history_size=0), "history_size", "0"),
+    ("LBFGS", dict(line_search_fn="wolfe"), "line_search_fn", "'wolfe'"),
 ]
 
 
@@ -223,7 +257,7 @@ def _train(opt, params, seeds):
 @pytest.mark.parametrize("name", list(ALL))
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_state_dict_round_trip_continues_identically(name, dtype):
-    params = _params(dtype)
+    params = _params(dtype, shapes=SHAPES.get(name, ((3, 2), (2,))))
     opt = getattr(optim, name)(params, **ALL[name])
     _train(opt, params, range(5))
     saved = opt.state_dict()
@@ -319,3 +353,51 @@ def test_plain_sgd_keeps_no_state_and_momentum_can_be_switched_on():
     _set_grads([p, q], 2)
     opt.step()
     np.testing.assert_array_equal(opt.state[p]["momentum_buffer"], p.grad.array)
+
+
+@pytest.mark.parametrize("name, switches", [
+    ("SGD", dict(foreach=True, fused=False)), ("SGD", dict(fused=True)),
+    ("Adam", dict(foreach=False)), ("Adam", dict(fused=True)), ("AdamW", dict(fused=True)),
+    ("Adagrad", dict(fused=True)), ("RMSprop", dict(foreach=True)),
+    ("NAdam", dict(foreach=True)), ("Adafactor", dict(foreach=True))])
+def test_implementation_switches_change_nothing(name, switches):
+    """``foreach``/``fused`` choose PyTorch kernels; here every value computes the same."""
+    runs = []
+    for kwargs in ({}, switches):
+        params = _params()
+        opt = getattr(optim, name)(params, lr=0.01, **kwargs)
+        _train(opt, params, range(3))
+        assert all(opt.param_groups[0][k] == v for k, v in kwargs.items())
+        runs.append([p.array for p in params])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_optimizers_without_a_switch_refuse_it_as_torch_does():
+    with pytest.raises(TypeError, match="fused"):
+        optim.NAdam(_params(), fused=True)
+    with pytest.raises(TypeError, match="capturable"):
+        optim.SGD(_params(), capturable=False)
+
+
+def test_adamw_is_adam_with_decoupled_decay():
+    runs = []
+    for cls, kwargs in [(optim.AdamW, {}), (optim.Adam, dict(decoupled_weight_decay=True))]:
+        params = _params()
+        opt = cls(params, lr=0.01, weight_decay=0.1, **kwargs)
+        _train(opt, params, range(4))
+        runs.append([p.array for p in params])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+    opt = optim.AdamW(_params())
+    sd = opt.state_dict()
+    sd["param_groups"][0]["decoupled_weight_decay"] = False
+    opt.load_state_dict(sd)
+    assert opt.param_groups[0]["decoupled_weight_decay"] is True    # as torch's AdamW
+
+
+def test_muon_state_dict_keeps_the_momentum():
+    params = _params(shapes=[(3, 2), (2, 4)])
+    opt = optim.Muon(params)
+    _train(opt, params, [0])
+    assert set(opt.state_dict()["state"][1]) == {"momentum_buffer"}
