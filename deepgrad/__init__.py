@@ -15,6 +15,10 @@ from deepgrad.device import device
 from deepgrad.autograd import (
     Tensor, Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, gradcheck,
     GradcheckError, is_tensor)
+# grad modes and anomaly detection at torch level (H8)
+from deepgrad.autograd import (
+    inference_mode, is_inference_mode_enabled, is_anomaly_enabled,
+    is_anomaly_check_nan_enabled, set_anomaly_enabled)
 from deepgrad.creation import (
     tensor, as_tensor, from_numpy, zeros, ones, full, empty, zeros_like, ones_like, full_like,
     rand, randn, rand_like, randn_like, randint, randperm, arange, linspace, eye)

@@ -206,13 +206,14 @@ def make_ctx_style(cls):
 
 
 def _bind(cls, args, kwargs):
-    """Positional arguments of forward, with keyword arguments and defaults filled in."""
+    """Positional arguments of forward: keyword arguments placed, and for the
+    setup_context style the defaults filled in (PyTorch's ``bind_default_args``)."""
     fwd = cls.forward
     try:
         sig = inspect.signature(fwd)
     except (TypeError, ValueError):
-        raise TypeError(f"{cls.__name__}.apply: keyword arguments need an inspectable "
-                        f"forward signature") from None
+        raise TypeError(f"{cls.__name__}.apply: cannot bind the arguments, forward's "
+                        f"signature cannot be inspected") from None
     params = list(sig.parameters.values())
     if cls.setup_context is Function.setup_context:
         params = params[1:]                   # forward(ctx, ...): ctx is not an argument
@@ -220,13 +221,14 @@ def _bind(cls, args, kwargs):
         bound = sig.replace(parameters=params).bind(*args, **kwargs)
     except TypeError as e:
         raise TypeError(f"{cls.__name__}.apply: {e}") from None
-    bound.apply_defaults()
+    if cls.setup_context is not Function.setup_context:
+        bound.apply_defaults()              # as PyTorch: setup_context sees every argument
     return bound.args + tuple(bound.kwargs.values())
 
 
 def _apply(cls, *args, **kwargs):
     """Run the custom function on ``args``; record a node when a gradient is needed."""
-    if kwargs:
+    if kwargs or cls.setup_context is not Function.setup_context:
         args = _bind(cls, args, kwargs)
     Tensor = function._Tensor
     ctx = cls._backward_cls()
