@@ -12,6 +12,12 @@ from deepgrad.backend import (
     Generator, default_generator, set_default_dtype, get_default_dtype, set_default_device,
     get_default_device)
 from deepgrad.device import device
+from deepgrad.dtypes import (
+    finfo, iinfo, promote_types, result_type, can_cast, typename, is_floating_point, is_signed,
+    is_nonzero, set_default_tensor_type, strided, contiguous_format, preserve_format,
+    channels_last, channels_last_3d, FloatTensor, DoubleTensor, HalfTensor, LongTensor,
+    IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor, int16, int8, uint16, uint32,
+    uint64)
 from deepgrad.autograd import (
     Tensor, Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, gradcheck,
     GradcheckError, is_tensor)
@@ -20,8 +26,14 @@ from deepgrad.autograd import (
     inference_mode, is_inference_mode_enabled, is_anomaly_enabled,
     is_anomaly_check_nan_enabled, set_anomaly_enabled)
 from deepgrad.creation import (
-    tensor, as_tensor, from_numpy, zeros, ones, full, empty, zeros_like, ones_like, full_like,
-    rand, randn, rand_like, randn_like, randint, randperm, arange, linspace, eye)
+    tensor, as_tensor, asarray, from_numpy, scalar_tensor, zeros, ones, full, empty,
+    zeros_like, ones_like, empty_like, full_like, arange, range, linspace, logspace, eye,
+    hann_window, hamming_window, bartlett_window, blackman_window, kaiser_window, from_dlpack,
+    to_dlpack)
+from deepgrad.random import (
+    seed, initial_seed, get_rng_state, set_rng_state, rand, randn, randint, randperm,
+    rand_like, randn_like, randint_like)
+from deepgrad.ops.random import bernoulli, multinomial, normal, poisson, binomial
 from deepgrad.ops import (
     add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, clamp, maximum, minimum, where,
     relu, sigmoid, tanh, softmax, log_softmax, sum, mean, var, std, logsumexp, argmax, argmin,
@@ -43,6 +55,9 @@ bool = _np.bool_
 float = float32
 double = float64
 long = int64
+half = float16
+short = int16
+int = int32
 Size = tuple
 
 __version__ = "0.1.0"

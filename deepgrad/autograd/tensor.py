@@ -14,6 +14,8 @@ from deepgrad.autograd.tensor_math import TensorMath
 from deepgrad.autograd.tensor_pointwise import TensorPointwise
 from deepgrad.autograd.tensor_indexing import TensorIndexing
 from deepgrad.autograd.tensor_autograd import TensorAutograd
+from deepgrad.autograd.tensor_attributes import TensorAttributes
+from deepgrad.autograd.tensor_random import TensorRandom
 
 _FLOAT_KINDS = "fc"
 
@@ -43,7 +45,8 @@ def infer_array(data, dtype=None):
                     f"(NumPy made dtype {arr.dtype}); expected numbers, lists of numbers or arrays")
 
 
-class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
+class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, TensorIndexing,
+             TensorAutograd):
     """An n-dimensional array that records the ops applied to it, for ``backward``.
 
     Args:
@@ -92,7 +95,6 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
-    device = property(lambda self: "cpu")
     T = property(lambda self: self.permute(*range(self.ndim - 1, -1, -1)))
     mT = property(lambda self: self.transpose(-2, -1))
 
@@ -137,6 +139,8 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
         Args:
             gradient: dL/d(self); may be omitted only when ``self`` has a single element.
             retain_graph (bool): keep the graph so that backward can be called again.
+            create_graph (bool): not supported (see :func:`deepgrad.autograd.backward`).
+            inputs (Tensor or sequence): accumulate only into these tensors' ``.grad``.
         """
         if inputs is not None or create_graph:
             from deepgrad.autograd.gradients import backward
@@ -215,40 +219,6 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
 
     __hash__ = object.__hash__          # identity, as PyTorch (``==`` is elementwise)
 
-    def to(self, *args, **kwargs):
-        """``to(dtype)`` casts; devices other than ``'cpu'`` are refused."""
-        dtype = kwargs.get("dtype")
-        for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
-            if isinstance(a, str) or a is None:
-                if a not in (None, "cpu"):
-                    raise RuntimeError(f"to: deepgrad runs on the CPU only; received device {a!r}")
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
-                dtype = a
-        return self if dtype is None else self.type(dtype)
-
-    def cpu(self):
-        return self
-
-    def float(self):
-        return self.type(np.float32)
-
-    def double(self):
-        return self.type(np.float64)
-
-    def long(self):
-        return self.type(np.int64)
-
-    def int(self):
-        return self.type(np.int32)
-
-    def bool(self):
-        return self.type(np.bool_)
-
-    def type_as(self, other):
-        return self.type(other.dtype)
-
     def __repr__(self):
         body = np.array2string(self.array, separator=", ", prefix="tensor(")
         extra = ""
@@ -300,14 +270,6 @@ class Tensor(TensorMath, TensorPointwise, TensorIndexing, TensorAutograd):
     def clamp_(self, min=None, max=None):
         self._check_inplace("clamp_")
         np.clip(self.array, min, max, out=self.array)
-        return self
-
-    def uniform_(self, a=0.0, b=1.0):
-        self.array[...] = backend.rng().uniform(a, b, self.shape)
-        return self
-
-    def normal_(self, mean=0.0, std=1.0):
-        self.array[...] = backend.rng().normal(mean, std, self.shape)
         return self
 
     def __setitem__(self, index, value):

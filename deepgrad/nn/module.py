@@ -397,17 +397,61 @@ class Module(ModuleStateDict):
         """Cast floating parameters and buffers to float64, in place."""
         return self._cast(np.float64)
 
+    def half(self):
+        """Cast floating parameters and buffers to float16, in place."""
+        return self._cast(np.float16)
+
     def to(self, *args, **kwargs):
-        for a in list(args) + list(kwargs.values()):
-            if isinstance(a, str) or a is None:
-                if a not in (None, "cpu"):
-                    raise RuntimeError(f"to: deepgrad runs on the CPU only; received device {a!r}")
-            else:
-                self._cast(np.dtype(a))
+        """Move/cast parameters and buffers in place; returns ``self``, as PyTorch::
+
+            to(device=None, dtype=None, non_blocking=False)
+            to(dtype, non_blocking=False)
+            to(tensor, non_blocking=False)
+            to(memory_format=deepgrad.channels_last)
+
+        Only floating parameters and buffers are cast (integer buffers such as
+        ``num_batches_tracked`` keep their dtype) and ``dtype`` must be floating. The
+        device must be the CPU (``"cpu"``, ``"cpu:0"``, ``deepgrad.device("cpu")``);
+        any other raises a ``RuntimeError`` naming the devices that exist.
+        """
+        from deepgrad.autograd.tensor_attributes import parse_to
+        dtype, copy, memory_format = parse_to(args, dict(kwargs), "Module.to")
+        if copy:
+            raise RuntimeError("Module.to does not accept the copy argument (it converts the "
+                               "module's tensors in place)")
+        if dtype is not None and dtype.kind != "f":
+            raise TypeError(f"Module.to only accepts floating point dtypes, but got desired "
+                            f"dtype={dtype}")
+        if memory_format is not None:
+            for t in self._all_tensors():
+                if t.array.ndim in (4, 5):
+                    t.array = t.to(memory_format=memory_format).array
+        return self if dtype is None else self._cast(dtype)
+
+    def _all_tensors(self):
+        for m in self.modules():
+            for registry in (m._parameters, m._buffers):
+                yield from (t for t in registry.values() if t is not None)
+
+    def type(self, dst_type):
+        """Cast ALL parameters and buffers (integer ones too) to ``dst_type``, in place."""
+        from deepgrad.dtypes import as_dtype, dtype_from_type_string
+        dtype = dtype_from_type_string(dst_type, "Module.type") if isinstance(dst_type, str) \
+            else as_dtype(dst_type, "Module.type")
+        for t in self._all_tensors():
+            t.array = t.array.astype(dtype)
+            if t.grad is not None:
+                t.grad = Tensor._wrap(t.grad.array.astype(dtype))
         return self
 
     def cpu(self):
+        """``self``: parameters and buffers are on the CPU already."""
         return self
+
+    def cuda(self, device=None):
+        """Refused: deepgrad has no CUDA device (``deepgrad.cuda.is_available()`` is False)."""
+        from deepgrad.device import no_such_device
+        raise no_such_device("cuda" if device is None else str(device), "Module.cuda")
 
     # ------------------------------------------------------------------ calling
     def forward(self, *args, **kwargs):
