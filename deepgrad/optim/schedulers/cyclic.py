@@ -259,11 +259,19 @@ class OneCycleLR(LRScheduler):
             return self._annealing_cos(start, end, pct)
         return self._annealing_linear(start, end, pct)
 
-    def get_lr(self):
-        step_num = self.last_epoch
+    def step(self, epoch=None):
+        """Advance one step; stepping past ``total_steps`` raises (before any change)."""
+        self._check_step(self.last_epoch + 1 if epoch is None else epoch)
+        super().step(epoch)
+
+    def _check_step(self, step_num):
         if step_num > self.total_steps:
             raise ValueError(f"Tried to step {step_num} times. The specified number of total "
                              f"steps is {self.total_steps}")
+
+    def get_lr(self):
+        step_num = self.last_epoch
+        self._check_step(step_num)
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
