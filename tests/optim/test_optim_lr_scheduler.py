@@ -11,7 +11,12 @@ from deepgrad import optim
 from deepgrad.nn.parameter import Parameter
 from deepgrad.optim import lr_scheduler
 
-torch = pytest.importorskip("torch")
+
+@pytest.fixture
+def torch():
+    """The reference, for the comparisons only (the other tests run without it)."""
+    return pytest.importorskip("torch")
+
 
 LRS = (0.1, 0.03)          # two param groups with their own rates
 
@@ -26,9 +31,12 @@ SCHEDULES = [
 ]
 
 
-def _optimizers():
+def _optimizers(torch=None):
+    """deepgrad's optimizer, and torch's twin when ``torch`` is given."""
     ours = optim.SGD([{"params": [Parameter(np.zeros(2))], "lr": LRS[0]},
                       {"params": [Parameter(np.zeros(1))], "lr": LRS[1]}], momentum=0.9)
+    if torch is None:
+        return ours, None
     theirs = torch.optim.SGD([{"params": [torch.zeros(2, requires_grad=True)], "lr": LRS[0]},
                               {"params": [torch.zeros(1, requires_grad=True)], "lr": LRS[1]}],
                              momentum=0.9)
@@ -47,8 +55,8 @@ def _sequence(opt, sched, epochs=30):
 
 @pytest.mark.parametrize("name, kwargs", SCHEDULES, ids=[s[0] + str(i) for i, s in
                                                           enumerate(SCHEDULES)])
-def test_lr_sequence_matches_torch(name, kwargs):
-    ours, theirs = _optimizers()
+def test_lr_sequence_matches_torch(name, kwargs, torch):
+    ours, theirs = _optimizers(torch)
     sched = getattr(lr_scheduler, name)(ours, **kwargs)
     tsched = getattr(torch.optim.lr_scheduler, name)(theirs, **kwargs)
     assert [g["initial_lr"] for g in ours.param_groups] == list(LRS)
@@ -120,8 +128,8 @@ def test_lambda_lr_state_dict_skips_functions():
         lr_scheduler.LambdaLR(ours, [lambda e: 1.0])
 
 
-def test_step_with_explicit_epoch_uses_closed_form():
-    ours, theirs = _optimizers()
+def test_step_with_explicit_epoch_uses_closed_form(torch):
+    ours, theirs = _optimizers(torch)
     sched = lr_scheduler.StepLR(ours, step_size=3, gamma=0.5)
     tsched = torch.optim.lr_scheduler.StepLR(theirs, step_size=3, gamma=0.5)
     with warnings.catch_warnings():
@@ -173,8 +181,8 @@ PLATEAU = [
 
 
 @pytest.mark.parametrize("kwargs", PLATEAU, ids=[str(k) for k in PLATEAU])
-def test_reduce_lr_on_plateau_matches_torch(kwargs):
-    ours, theirs = _optimizers()
+def test_reduce_lr_on_plateau_matches_torch(kwargs, torch):
+    ours, theirs = _optimizers(torch)
     sched = lr_scheduler.ReduceLROnPlateau(ours, **kwargs)
     tsched = torch.optim.lr_scheduler.ReduceLROnPlateau(theirs, **kwargs)
     assert "initial_lr" not in ours.param_groups[0]          # as in torch
