@@ -39,6 +39,14 @@ from deepgrad.ops import (
     relu, sigmoid, tanh, softmax, log_softmax, sum, mean, var, std, logsumexp, argmax, argmin,
     amax, amin, matmul, reshape, permute, transpose, flatten, squeeze, unsqueeze, cat,
     concatenate, stack, split, chunk, eq, ne, lt, le, gt, ge)
+from deepgrad.ops import (  # activations, dropouts and distances of the torch namespace
+    relu_, selu, selu_, celu, celu_, rrelu_, prelu, hardshrink, threshold, threshold_,
+    dropout, dropout_, alpha_dropout, alpha_dropout_, feature_alpha_dropout,
+    feature_alpha_dropout_, feature_dropout, feature_dropout_, cosine_similarity,
+    pairwise_distance, pdist, bilinear)
+from deepgrad.ops.torch_fronts import (  # ATen's signatures (int reduction, generator)
+    rrelu, binary_cross_entropy_with_logits, kl_div, poisson_nll_loss, margin_ranking_loss,
+    hinge_embedding_loss, cosine_embedding_loss, triplet_margin_loss, ctc_loss)
 from deepgrad import nn, optim, utils, datasets  # noqa: E402
 from deepgrad.ops.torch_forms import (  # noqa: E402
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,

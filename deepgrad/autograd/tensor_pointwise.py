@@ -5,6 +5,11 @@ Each method is a one-line call into :mod:`deepgrad.ops`, where the op's forward 
 backward live side by side.
 """
 
+from deepgrad.ops import activation as _act, activation_piecewise as _apw
+
 
 class TensorPointwise:
     __slots__ = ()
+
+    # activations with a Tensor method (deepgrad/ops/activation*.py)
+    relu_, hardshrink, prelu = _act.relu_, _apw.hardshrink, _apw.prelu

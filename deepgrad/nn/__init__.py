@@ -31,4 +31,14 @@ from deepgrad.nn.pooling import (
     FractionalMaxPool3d)
 from deepgrad.nn.fold import Fold, Unfold
 from deepgrad.nn.pixelshuffle import PixelShuffle, PixelUnshuffle, ChannelShuffle
+from deepgrad.nn.activation import (
+    PReLU, RReLU, ReLU6, Hardtanh, Hardswish, Hardsigmoid, Hardshrink, Softshrink, Mish, SELU,
+    CELU, GLU, LogSigmoid, Softmin, Softsign, Tanhshrink, Threshold, Softmax2d)
+from deepgrad.nn.dropout import Dropout1d, Dropout2d, Dropout3d, AlphaDropout, FeatureAlphaDropout
+from deepgrad.nn.distance import CosineSimilarity, PairwiseDistance
+from deepgrad.nn.linear import Bilinear
+from deepgrad.nn.loss import (
+    NLLLoss2d, PoissonNLLLoss, GaussianNLLLoss, MarginRankingLoss, HingeEmbeddingLoss,
+    SoftMarginLoss, CosineEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss)
 from deepgrad.nn import functional, init, utils

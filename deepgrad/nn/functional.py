@@ -21,6 +21,17 @@ from deepgrad.ops import (  # noqa: F401,E402
     pixel_shuffle, pixel_unshuffle, channel_shuffle)
 
 
+from deepgrad.ops import (  # noqa: F401  activations, dropouts, distances, margin/NLL/CTC losses
+    relu_, leaky_relu_, elu_, selu, selu_, celu, celu_, mish, logsigmoid, softsign, tanhshrink,
+    glu, softmin, gumbel_softmax, threshold, threshold_, hardtanh, hardtanh_, relu6,
+    hardsigmoid, hardswish, hardshrink, softshrink, prelu, rrelu, rrelu_, dropout1d, dropout2d,
+    dropout3d, alpha_dropout, feature_alpha_dropout, pairwise_distance, pdist,
+    cosine_similarity, normalize, bilinear, margin_ranking_loss, hinge_embedding_loss,
+    soft_margin_loss, cosine_embedding_loss, multi_margin_loss, multilabel_margin_loss,
+    triplet_margin_loss, triplet_margin_with_distance_loss, poisson_nll_loss,
+    gaussian_nll_loss, multilabel_soft_margin_loss, ctc_loss)
+
+
 def one_hot(tensor, num_classes=-1):
     """Integer class indices -> int64 one-hot of shape (*, num_classes)."""
     import numpy as np

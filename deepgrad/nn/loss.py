@@ -1,104 +1,312 @@
-"""Loss modules: each stores its options and calls its function in :mod:`deepgrad.ops.loss`."""
-from deepgrad import ops
+"""Loss modules: each stores its options and calls its function in :mod:`deepgrad.ops`
+(``loss`` for the regression and cross-entropy family, ``loss_margin`` for the margin and
+ranking losses, ``loss_prob`` for the distributional NLLs, ``ctc`` for CTC).
+
+Signatures are PyTorch's, including the deprecated ``size_average``/``reduce`` pair where
+PyTorch still accepts it; a class weight given to a weighted loss is a buffer (in
+``state_dict`` as ``weight``), as PyTorch.
+"""
+import warnings
+
+from deepgrad.autograd.function import to_tensor
 from deepgrad.nn.module import Module
+from deepgrad.ops import ctc as _ctc, loss as _loss, loss_margin as _margin, loss_prob as _prob
+
+_REDUCTIONS = ("mean", "sum", "none")
 
 
 class _Loss(Module):
-    def __init__(self, reduction="mean"):
+    _reductions = _REDUCTIONS
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
-        if reduction not in ("mean", "sum", "none", "batchmean"):
-            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or "
-                             f"'none', received {reduction!r}")
+        reduction = _loss.legacy_reduction(size_average, reduce, reduction)
+        if reduction not in self._reductions:
+            raise ValueError(f"{type(self).__name__}: reduction must be one of "
+                             f"{self._reductions}, received {reduction!r}")
         self.reduction = reduction
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}" if self.reduction != "mean" else ""
 
 
+class _WeightedLoss(_Loss):
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", None if weight is None else to_tensor(weight))
+
+
+# ----------------------------------------------------------------- regression
 class MSELoss(_Loss):
     """mean (x - y)^2."""
 
     def forward(self, input, target):
-        return ops.mse_loss(input, target, self.reduction)
+        return _loss.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """mean |x - y|."""
 
     def forward(self, input, target):
-        return ops.l1_loss(input, target, self.reduction)
+        return _loss.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    def __init__(self, reduction="mean", beta=1.0):
-        super().__init__(reduction)
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta."""
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+        super().__init__(size_average, reduce, reduction)
+        if beta < 0:
+            raise ValueError(f"SmoothL1Loss: beta must be >= 0, received {beta}")
         self.beta = beta
 
     def forward(self, input, target):
-        return ops.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return _loss.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)."""
+
     def __init__(self, reduction="mean", delta=1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
+        if delta <= 0:
+            raise ValueError(f"HuberLoss: delta must be positive, received {delta}")
         self.delta = delta
 
     def forward(self, input, target):
-        return ops.huber_loss(input, target, self.reduction, self.delta)
+        return _loss.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
-class BCELoss(_Loss):
+# ----------------------------------------------------------------- cross-entropy family
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy of probabilities."""
 
-    def __init__(self, weight=None, reduction="mean"):
-        super().__init__(reduction)
-        self.weight = weight
-
     def forward(self, input, target):
-        return ops.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return _loss.binary_cross_entropy(input, target, weight=self.weight,
+                                          reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Sigmoid + binary cross-entropy, stable."""
+    """Sigmoid + binary cross-entropy, stable; ``weight`` and ``pos_weight`` are buffers."""
 
-    def __init__(self, weight=None, reduction="mean", pos_weight=None):
-        super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean",
+                 pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", None if weight is None else to_tensor(weight))
+        self.register_buffer("pos_weight", None if pos_weight is None else to_tensor(pos_weight))
 
     def forward(self, input, target):
-        return ops.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction,
-                                                    self.pos_weight)
+        return _loss.binary_cross_entropy_with_logits(
+            input, target, weight=self.weight, reduction=self.reduction,
+            pos_weight=self.pos_weight)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Log-softmax + NLL over class logits (class indices or probabilities as targets)."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
-        super().__init__(reduction)
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean", label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be in [0, 1], received "
+                             f"{label_smoothing}")
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        return ops.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction,
-                                 self.label_smoothing)
+        return _loss.cross_entropy(input, target, weight=self.weight,
+                                   ignore_index=self.ignore_index, reduction=self.reduction,
+                                   label_smoothing=self.label_smoothing)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of log-probabilities."""
 
-    def __init__(self, weight=None, ignore_index=-100, reduction="mean"):
-        super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return ops.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return _loss.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                              reduction=self.reduction)
+
+
+class NLLLoss2d(NLLLoss):
+    """Deprecated alias of :class:`NLLLoss` (PyTorch warns with a FutureWarning; so does this)."""
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                 reduction="mean"):
+        warnings.warn("`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a "
+                      "drop-in replacement.", FutureWarning, stacklevel=2)
+        super().__init__(weight, size_average, ignore_index, reduce, reduction)
 
 
 class KLDivLoss(_Loss):
     """KL(target || exp(input)), input given as log-probabilities."""
 
-    def __init__(self, reduction="mean", log_target=False):
-        super().__init__(reduction)
+    _reductions = _REDUCTIONS + ("batchmean",)
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input, target):
-        return ops.kl_div(input, target, self.reduction, self.log_target)
+        return _loss.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
+
+
+# ----------------------------------------------------------------- distributional NLLs
+class PoissonNLLLoss(_Loss):
+    """Poisson NLL: e^x - y x (``log_input``) or x - y log(x + eps); ``full`` adds Stirling's
+    term."""
+
+    def __init__(self, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.log_input, self.full, self.eps = log_input, full, eps
+
+    def forward(self, log_input, target):
+        return _prob.poisson_nll_loss(log_input, target, log_input=self.log_input,
+                                      full=self.full, eps=self.eps, reduction=self.reduction)
+
+
+class GaussianNLLLoss(_Loss):
+    """Gaussian NLL: (log max(var, eps) + (x - y)^2 / max(var, eps)) / 2 (+ log(2 pi)/2)."""
+
+    def __init__(self, *, full=False, eps=1e-6, reduction="mean"):
+        super().__init__(reduction=reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return _prob.gaussian_nll_loss(input, target, var, full=self.full, eps=self.eps,
+                                       reduction=self.reduction)
+
+
+class MultiLabelSoftMarginLoss(_WeightedLoss):
+    """One-vs-all logistic loss averaged over the C labels."""
+
+    def forward(self, input, target):
+        return _prob.multilabel_soft_margin_loss(input, target, weight=self.weight,
+                                                 reduction=self.reduction)
+
+
+# ----------------------------------------------------------------- margin and ranking
+class MarginRankingLoss(_Loss):
+    """max(0, -y (x1 - x2) + margin)."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return _margin.margin_ranking_loss(input1, input2, target, margin=self.margin,
+                                           reduction=self.reduction)
+
+
+class HingeEmbeddingLoss(_Loss):
+    """x where y = 1, max(0, margin - x) where y = -1."""
+
+    def __init__(self, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return _margin.hinge_embedding_loss(input, target, margin=self.margin,
+                                            reduction=self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """log(1 + e^{-y x})."""
+
+    def forward(self, input, target):
+        return _margin.soft_margin_loss(input, target, reduction=self.reduction)
+
+
+class CosineEmbeddingLoss(_Loss):
+    """1 - cos(x1, x2) where y = 1, max(0, cos(x1, x2) - margin) where y = -1."""
+
+    def __init__(self, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return _margin.cosine_embedding_loss(input1, input2, target, margin=self.margin,
+                                             reduction=self.reduction)
+
+
+class MultiMarginLoss(_WeightedLoss):
+    """Multi-class hinge: sum_{i != y} w_y max(0, margin - x_y + x_i)^p / C (p = 1 or 2)."""
+
+    def __init__(self, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        if p not in (1, 2):
+            raise ValueError(f"MultiMarginLoss: only p == 1 and p == 2 are supported, received "
+                             f"p={p}")
+        if weight is not None and self.weight.ndim != 1:
+            raise ValueError(f"MultiMarginLoss: weight must be one-dimensional, received shape "
+                             f"{tuple(self.weight.shape)}")
+        self.p, self.margin = p, margin
+
+    def forward(self, input, target):
+        return _margin.multi_margin_loss(input, target, p=self.p, margin=self.margin,
+                                         weight=self.weight, reduction=self.reduction)
+
+
+class MultiLabelMarginLoss(_Loss):
+    """Multi-label hinge over the classes listed in the target (ended by -1)."""
+
+    def forward(self, input, target):
+        return _margin.multilabel_margin_loss(input, target, reduction=self.reduction)
+
+
+class TripletMarginLoss(_Loss):
+    """max(0, margin + ||a - p||_p - ||a - n||_p) (``swap``: Balntas et al.'s distance swap)."""
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, size_average=None, reduce=None,
+                 reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginLoss: margin must be greater than 0, received "
+                             f"{margin}")
+        self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
+
+    def forward(self, anchor, positive, negative):
+        return _margin.triplet_margin_loss(anchor, positive, negative, margin=self.margin,
+                                           p=self.p, eps=self.eps, swap=self.swap,
+                                           reduction=self.reduction)
+
+
+class TripletMarginWithDistanceLoss(_Loss):
+    """max(0, margin + d(a, p) - d(a, n)) for any ``distance_function`` (default: the
+    Euclidean :func:`pairwise_distance`)."""
+
+    def __init__(self, *, distance_function=None, margin=1.0, swap=False, reduction="mean"):
+        super().__init__(reduction=reduction)
+        if margin <= 0:
+            raise ValueError(f"TripletMarginWithDistanceLoss: margin must be greater than 0, "
+                             f"received {margin}")
+        if distance_function is not None and not callable(distance_function):
+            raise TypeError(f"TripletMarginWithDistanceLoss: distance_function must be callable, "
+                            f"received {type(distance_function).__name__}")
+        self.distance_function, self.margin, self.swap = distance_function, margin, swap
+
+    def forward(self, anchor, positive, negative):
+        return _margin.triplet_margin_with_distance_loss(
+            anchor, positive, negative, distance_function=self.distance_function,
+            margin=self.margin, swap=self.swap, reduction=self.reduction)
+
+
+# ----------------------------------------------------------------- sequences
+class CTCLoss(_Loss):
+    """Connectionist temporal classification: -log p(target | log_probs), summed over all
+    alignments (forward-backward in log space)."""
+
+    def __init__(self, blank=0, reduction="mean", zero_infinity=False):
+        super().__init__(reduction=reduction)
+        if not isinstance(blank, int) or blank < 0:
+            raise ValueError(f"CTCLoss: blank must be a non-negative int, received {blank!r}")
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs, targets, input_lengths, target_lengths):
+        return _ctc.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=self.blank,
+                             reduction=self.reduction, zero_infinity=self.zero_infinity)

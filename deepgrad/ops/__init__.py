@@ -35,3 +35,21 @@ from deepgrad.ops.pool_extra import (
     fractional_max_pool3d_with_indices)
 from deepgrad.ops.fold import fold, unfold
 from deepgrad.ops.shuffle import pixel_shuffle, pixel_unshuffle, channel_shuffle
+from deepgrad.ops.activation import (
+    relu_, leaky_relu_, elu_, selu, selu_, celu, celu_, mish, logsigmoid, softsign, tanhshrink,
+    glu, softmin, gumbel_softmax)
+from deepgrad.ops.activation_piecewise import (
+    threshold, threshold_, hardtanh, hardtanh_, relu6, hardsigmoid, hardswish, hardshrink,
+    softshrink, prelu, rrelu, rrelu_)
+from deepgrad.ops.dropout import (
+    dropout_, dropout1d, dropout2d, dropout3d, alpha_dropout, alpha_dropout_, feature_dropout,
+    feature_dropout_, feature_alpha_dropout, feature_alpha_dropout_)
+from deepgrad.ops.distance import pairwise_distance, pdist, cosine_similarity, normalize
+from deepgrad.ops.bilinear import bilinear
+from deepgrad.ops.loss_margin import (
+    margin_ranking_loss, hinge_embedding_loss, soft_margin_loss, cosine_embedding_loss,
+    multi_margin_loss, multilabel_margin_loss, triplet_margin_loss,
+    triplet_margin_with_distance_loss)
+from deepgrad.ops.loss_prob import (
+    poisson_nll_loss, gaussian_nll_loss, multilabel_soft_margin_loss)
+from deepgrad.ops.ctc import ctc_loss

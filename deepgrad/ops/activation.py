@@ -6,13 +6,24 @@ sigmoid, tanh, ReLU and softmax are the seeds' activations (seed 000, section 3)
     tanh(x)    = (e^x - e^-x)/(e^x + e^-x)   d/dx = 1 - tanh^2
     relu(x)    = max(0, x)                   d/dx = [x > 0]
     softmax(x)_i = e^{x_i} / sum_j e^{x_j}   J = diag(s) - s s^T
+
+and their smooth relatives (ELU/SELU/CELU, GELU, softplus, SiLU, Mish, log-sigmoid,
+softsign, tanhshrink, GLU, softmin, Gumbel-softmax). The piecewise-linear ones (hardtanh,
+ReLU6, hard sigmoid/swish/shrink, threshold, PReLU, RReLU) are in ``activation_piecewise``.
+The in-place forms (``relu_``, ``inplace=True``) follow :mod:`deepgrad.ops._inplace`.
 """
 import math
+import warnings
 
 import numpy as np
 
+from deepgrad import backend
+from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.ops import _inplace
 from deepgrad.ops._util import normalize_axis
+from deepgrad.ops.elementwise import abs as _abs, cast
+from deepgrad.ops.shape import split
 
 
 class ReLU(Function):
@@ -35,15 +46,28 @@ class LeakyReLU(Function):
 
 
 class ELU(Function):
-    def forward(self, x, alpha=1.0):
+    """The ELU family: y = scale x (x > 0), scale alpha (e^{input_scale x} - 1) (x <= 0).
+
+    ELU is (alpha, 1, 1), SELU (1.6733, 1.0507, 1), CELU (alpha, 1, 1/alpha).
+    """
+
+    def forward(self, x, alpha=1.0, scale=1.0, input_scale=1.0):
         self.mask = x > 0
-        self.neg = np.asarray(alpha, x.dtype) * np.expm1(np.minimum(x, 0))
-        self.alpha = alpha
-        return np.where(self.mask, x, self.neg)
+        neg = np.minimum(x, 0)
+        if input_scale != 1.0:
+            neg = neg * np.asarray(input_scale, x.dtype)
+        self.neg = np.asarray(alpha, x.dtype) * np.expm1(neg)
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
+        out = np.where(self.mask, x, self.neg)
+        return out if scale == 1.0 else out * np.asarray(scale, x.dtype)
 
     def backward(self, g):
-        # d/dx alpha (e^x - 1) = alpha e^x = neg + alpha
-        return np.where(self.mask, g, g * (self.neg + np.asarray(self.alpha, g.dtype)))
+        # d/dx alpha (e^{s x} - 1) = s alpha e^{s x} = s (neg + alpha)
+        dneg = self.neg + np.asarray(self.alpha, g.dtype)
+        if self.input_scale != 1.0:
+            dneg = dneg * np.asarray(self.input_scale, g.dtype)
+        gx = np.where(self.mask, g, g * dneg)
+        return gx if self.scale == 1.0 else gx * np.asarray(self.scale, g.dtype)
 
 
 def _erf(x):
@@ -149,22 +173,114 @@ class LogSoftmax(Function):
         return g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
 
 
-def relu(x):
-    """ReLU(x) = max(0, x).   d/dx = 1 where x > 0, else 0."""
-    return ReLU.apply(to_tensor(x))
+class Mish(Function):
+    """y = x tanh(softplus(x)).   dy/dx = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x))."""
+
+    def forward(self, x):
+        self.x = x
+        self.t = np.tanh(np.logaddexp(np.zeros((), x.dtype), x))
+        return x * self.t
+
+    def backward(self, g):
+        t = self.t
+        return g * (t + self.x * (1 - t * t) * _sigmoid(self.x))
 
 
-def leaky_relu(x, negative_slope=0.01):
+class LogSigmoid(Function):
+    """y = log sigmoid(x) = min(x, 0) - log(1 + e^{-|x|}).   dy/dx = sigmoid(-x)."""
+
+    def forward(self, x):
+        self.x = x
+        return np.minimum(x, 0) - np.log1p(np.exp(-np.abs(x)))
+
+    def backward(self, g):
+        return g * _sigmoid(-self.x)
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _floating(name, x):
+    """``x`` as a tensor, refusing integer and bool inputs (the formula needs floats)."""
+    x = to_tensor(x)
+    if x.array.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point input, received dtype {x.dtype}")
+    return x
+
+
+def _maybe_inplace(name, input, inplace, fn):
+    """``fn(input)``, or its in-place form when ``inplace`` (rule: :mod:`deepgrad.ops._inplace`)."""
+    return _inplace.run(name, input, fn, explicit=False) if inplace else fn(input)
+
+
+def relu(input, inplace=False):
+    """ReLU(x) = max(0, x).   d/dx = 1 where x > 0, else 0.
+
+    ``inplace=True`` overwrites ``input`` (see :mod:`deepgrad.ops._inplace` for a recorded
+    input).
+    """
+    if inplace:
+        return _inplace.run("relu", input, relu, explicit=False)
+    return ReLU.apply(to_tensor(input))
+
+
+def relu_(input):
+    """In-place :func:`relu` (refuses a tensor that is being recorded, before any change)."""
+    return _inplace.run("relu_", input, relu, explicit=True)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
     """x if x > 0 else negative_slope * x.   d/dx = 1 or negative_slope."""
-    return LeakyReLU.apply(to_tensor(x), slope=negative_slope)
+    fn = lambda x: LeakyReLU.apply(_floating("leaky_relu", x), slope=negative_slope)
+    return _maybe_inplace("leaky_relu", input, inplace, fn)
 
 
-def elu(x, alpha=1.0):
+def leaky_relu_(input, negative_slope=0.01):
+    """In-place :func:`leaky_relu`."""
+    return _inplace.run("leaky_relu_", input, lambda x: leaky_relu(x, negative_slope), True)
+
+
+def elu(input, alpha=1.0, inplace=False):
     """x if x > 0 else alpha (e^x - 1).   d/dx = 1 or alpha e^x."""
-    return ELU.apply(to_tensor(x), alpha=alpha)
+    fn = lambda x: ELU.apply(_floating("elu", x), alpha=alpha)
+    return _maybe_inplace("elu", input, inplace, fn)
 
 
-def gelu(x, approximate="none"):
+def elu_(input, alpha=1.0):
+    """In-place :func:`elu`."""
+    return _inplace.run("elu_", input, lambda x: elu(x, alpha), True)
+
+
+def selu(input, inplace=False):
+    """SELU(x) = scale (max(0, x) + min(0, alpha (e^x - 1))), the self-normalising constants
+    alpha = 1.6732632423543772, scale = 1.0507009873554805.
+
+    d/dx = scale (x > 0), scale alpha e^x (x <= 0).
+    """
+    fn = lambda x: ELU.apply(_floating("selu", x), alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+    return _maybe_inplace("selu", input, inplace, fn)
+
+
+def selu_(input):
+    """In-place :func:`selu`."""
+    return _inplace.run("selu_", input, selu, True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """CELU(x) = max(0, x) + min(0, alpha (e^{x/alpha} - 1)).   d/dx = 1 or e^{x/alpha}."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (the formula divides by it), received alpha=0")
+    fn = lambda x: ELU.apply(_floating("celu", x), alpha=alpha, input_scale=1.0 / alpha)
+    return _maybe_inplace("celu", input, inplace, fn)
+
+
+def celu_(input, alpha=1.0):
+    """In-place :func:`celu`."""
+    return _inplace.run("celu_", input, lambda x: celu(x, alpha), True)
+
+
+def gelu(input, approximate="none"):
     """GELU(x) = x Phi(x), Phi the standard normal CDF = (1 + erf(x/sqrt 2)) / 2.
 
     d/dx = Phi(x) + x phi(x). ``approximate='tanh'``: Phi(x) ~ (1 + tanh(sqrt(2/pi)
@@ -172,48 +288,143 @@ def gelu(x, approximate="none"):
     """
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', received {approximate!r}")
-    return GELU.apply(to_tensor(x), approximate=approximate)
+    return GELU.apply(to_tensor(input), approximate=approximate)
 
 
-def sigmoid(x):
+def sigmoid(input):
     """sigmoid(x) = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 (no overflow).
 
     d/dx = s (1 - s), from the saved output s.
     """
-    return Sigmoid.apply(to_tensor(x))
+    return Sigmoid.apply(to_tensor(input))
 
 
-def tanh(x):
+def tanh(input):
     """tanh(x) = (e^x - e^-x) / (e^x + e^-x).   d/dx = 1 - tanh(x)^2."""
-    return Tanh.apply(to_tensor(x))
+    return Tanh.apply(to_tensor(input))
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+def softplus(input, beta=1.0, threshold=20.0):
     """softplus(x) = ln(1 + e^{beta x}) / beta, linear where beta x > threshold.
 
     d/dx = sigmoid(beta x).
     """
-    return Softplus.apply(to_tensor(x), beta=beta, threshold=threshold)
+    return Softplus.apply(to_tensor(input), beta=beta, threshold=threshold)
 
 
-def silu(x):
+def silu(input, inplace=False):
     """SiLU(x) = x sigmoid(x) (swish).   d/dx = s (1 + x (1 - s))."""
-    return SiLU.apply(to_tensor(x))
+    return _maybe_inplace("silu", input, inplace, lambda x: SiLU.apply(_floating("silu", x)))
 
 
-def softmax(x, dim=-1, axis=None):
+def mish(input, inplace=False):
+    """Mish(x) = x tanh(softplus(x)).   d/dx = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x))."""
+    return _maybe_inplace("mish", input, inplace, lambda x: Mish.apply(_floating("mish", x)))
+
+
+def logsigmoid(input):
+    """log sigmoid(x) = -softplus(-x), computed as min(x, 0) - log(1 + e^{-|x|}).
+
+    d/dx = sigmoid(-x) = 1 - sigmoid(x).
+    """
+    return LogSigmoid.apply(_floating("logsigmoid", input))
+
+
+def softsign(input):
+    """softsign(x) = x / (1 + |x|).   d/dx = 1 / (1 + |x|)^2 (a composition)."""
+    x = _floating("softsign", input)
+    return x / (_abs(x) + 1)
+
+
+def tanhshrink(input):
+    """tanhshrink(x) = x - tanh(x).   d/dx = tanh(x)^2 (a composition)."""
+    x = _floating("tanhshrink", input)
+    return x - tanh(x)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit: split ``input`` in halves a, b along ``dim``; GLU = a * sigmoid(b).
+
+    d/da = sigmoid(b), d/db = a s (1 - s) (a composition of split, sigmoid and mul).
+    """
+    x = _floating("glu", input)
+    if x.ndim == 0:
+        raise RuntimeError("glu: does not support scalars because halving size must be even")
+    d = normalize_axis(dim, x.ndim)
+    if x.shape[d] % 2:
+        raise RuntimeError(f"glu: halving dimension must be even, but dimension {dim} is size "
+                           f"{x.shape[d]}")
+    h = x.shape[d] // 2
+    a, b = split(x, [h, h], d)
+    return a * sigmoid(b)
+
+
+def _softmax_dim(name, ndim, stacklevel):
+    """PyTorch's implicit dim for softmax-like calls without ``dim`` (deprecated there too)."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
+                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def _softmax_input(name, input, dim, axis, stacklevel, dtype):
+    x = to_tensor(input)
+    if dtype is not None:
+        x = cast(x, dtype)
+    if dim is None:
+        dim = axis if axis is not None else _softmax_dim(name, x.ndim, stacklevel + 1)
+    return x, normalize_axis(dim, x.ndim)
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
     """softmax(x)_i = e^{x_i - m} / sum_j e^{x_j - m}, m = max_j x_j (shift for stability).
 
-    Backward: J^T g = s * (g - sum_j g_j s_j).
+    Backward: J^T g = s * (g - sum_j g_j s_j). ``dtype`` casts the input first; without
+    ``dim`` the axis is PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-d inputs,
+    else 1), with its warning. ``axis`` is NumPy's/Keras's name for ``dim``.
     """
-    x = to_tensor(x)
-    return Softmax.apply(x, axis=normalize_axis(dim if axis is None else axis, x.ndim))
+    x, d = _softmax_input("softmax", input, dim, axis, _stacklevel, dtype)
+    return Softmax.apply(x, axis=d)
 
 
-def log_softmax(x, dim=-1, axis=None):
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
     """log_softmax(x)_i = x_i - m - ln sum_j e^{x_j - m}.
 
-    Backward: g - softmax(x) * sum_j g_j.
+    Backward: g - softmax(x) * sum_j g_j. ``dim``/``dtype``/``axis`` as :func:`softmax`.
     """
-    x = to_tensor(x)
-    return LogSoftmax.apply(x, axis=normalize_axis(dim if axis is None else axis, x.ndim))
+    x, d = _softmax_input("log_softmax", input, dim, axis, _stacklevel, dtype)
+    return LogSoftmax.apply(x, axis=d)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmin(x) = softmax(-x) along ``dim``.   Backward: that of softmax, negated."""
+    x, d = _softmax_input("softmin", input, dim, None, _stacklevel, dtype)
+    return Softmax.apply(-x, axis=d)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """Sample from the Gumbel-softmax distribution: y = softmax((logits + G) / tau, dim),
+    G_i = -log E_i, E_i ~ Exponential(1).
+
+    ``hard=True`` returns the one-hot of argmax y in the forward pass and the gradient of
+    the soft sample y in the backward pass (straight-through: y_hard - stop_grad(y) + y).
+    ``eps`` has no effect (deprecated in PyTorch, which warns likewise).
+    """
+    if eps != 1e-10:
+        warnings.warn("gumbel_softmax: `eps` parameter is deprecated and has no effect.",
+                      UserWarning, stacklevel=2)
+    x = _floating("gumbel_softmax", logits)
+    if tau <= 0:
+        raise ValueError(f"gumbel_softmax: tau must be positive, received {tau}")
+    d = normalize_axis(dim, x.ndim)
+    e = backend.rng().standard_exponential(x.shape).astype(x.dtype, copy=False)
+    gumbels = _fn._Tensor._wrap(-np.log(e))
+    y_soft = softmax((x + gumbels) / tau, d)
+    if not hard:
+        return y_soft
+    index = np.expand_dims(np.argmax(y_soft.array, axis=d), d) if x.ndim else None
+    y_hard = np.zeros_like(y_soft.array)
+    if x.ndim:
+        np.put_along_axis(y_hard, index, 1, axis=d)
+    else:
+        y_hard[...] = 1
+    return _fn._Tensor._wrap(y_hard) - y_soft.detach() + y_soft

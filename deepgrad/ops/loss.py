@@ -6,6 +6,8 @@
 
 Reductions follow PyTorch: 'mean' (default), 'sum' or 'none'.
 """
+import warnings
+
 import numpy as np
 
 from deepgrad.autograd import function as _fn
@@ -21,6 +23,23 @@ _REDUCTIONS = ("mean", "sum", "none")
 def _check_reduction(name, reduction):
     if reduction not in _REDUCTIONS:
         raise ValueError(f"{name}: reduction must be one of {_REDUCTIONS}, received {reduction!r}")
+
+
+def legacy_reduction(size_average, reduce, reduction="mean"):
+    """The reduction string for PyTorch's deprecated ``size_average``/``reduce`` pair.
+
+    Both None: ``reduction`` unchanged. Otherwise (each None counting as True, with
+    PyTorch's deprecation warning): reduce and size_average -> 'mean', reduce only ->
+    'sum', not reduce -> 'none'.
+    """
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    out = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(f"size_average and reduce args will be deprecated, please use "
+                  f"reduction='{out}' instead.", UserWarning, stacklevel=3)
+    return out
 
 
 def _reduce(name, loss, reduction):
