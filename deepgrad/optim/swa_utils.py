@@ -21,7 +21,7 @@ from deepgrad.autograd import Tensor, no_grad
 from deepgrad.nn.module import Module
 from deepgrad.nn.normalization import _BatchNorm
 from deepgrad.optim.optimizer import lerp_
-from deepgrad.optim.schedulers.base import LRScheduler, format_param
+from deepgrad.optim.schedulers.base import LRScheduler, check_optimizer, format_param
 
 
 def _check_decay(decay):
@@ -247,6 +247,7 @@ class SWALR(LRScheduler):
 
     def __init__(self, optimizer, swa_lr, anneal_epochs=10, anneal_strategy="cos",
                  last_epoch=-1):
+        check_optimizer(optimizer)
         swa_lrs = format_param("swa_lr", optimizer, swa_lr)
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"anneal_strategy must be one of 'cos' or 'linear', instead got "
