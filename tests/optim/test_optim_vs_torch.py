@@ -192,3 +192,30 @@ def test_state_dict_layout_matches_torch(name):
     _, _, topt = run(torch, name, {}, np.float64, steps=2)
     ours, theirs = opt.state_dict(), topt.state_dict()
     assert ours["param_groups"] == theirs["param_groups"]
+
+
+def _signature(fn):
+    import inspect
+    return [(p.name, p.kind, p.default) for p in inspect.signature(fn).parameters.values()]
+
+
+@pytest.mark.parametrize("name", [n for n in torch.optim.__all__
+                                  if n not in ("lr_scheduler", "swa_utils")])
+def test_optim_signatures_match_torch(name):
+    """Argument names, order, kinds (positional / keyword-only) and defaults."""
+    ours, theirs = getattr(optim, name), getattr(torch.optim, name)
+    if isinstance(theirs, type):
+        ours, theirs = ours.__init__, theirs.__init__
+    assert _signature(ours) == _signature(theirs)
+
+
+@pytest.mark.parametrize("module, names", [
+    ("lr_scheduler", torch.optim.lr_scheduler.__all__),
+    ("swa_utils", torch.optim.swa_utils.__all__)])
+def test_scheduler_and_swa_signatures_match_torch(module, names):
+    for name in names:
+        ours = getattr(getattr(optim, module), name)
+        theirs = getattr(getattr(torch.optim, module), name)
+        if isinstance(theirs, type):
+            ours, theirs = ours.__init__, theirs.__init__
+        assert _signature(ours) == _signature(theirs), name
