@@ -52,6 +52,8 @@ from deepgrad.ops.torch_forms import (  # noqa: E402
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,
     max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d, adaptive_avg_pool1d,
     adaptive_max_pool1d, pixel_shuffle, pixel_unshuffle, channel_shuffle)
+from deepgrad.ops.torch_forms import (  # noqa: E402
+    batch_norm, layer_norm, group_norm, instance_norm, rms_norm)
 
 float32 = _np.float32
 float64 = _np.float64

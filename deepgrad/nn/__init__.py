@@ -19,9 +19,11 @@ from deepgrad.nn.pooling import (
 from deepgrad.nn.normalization import (
     BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, GroupNorm)
 from deepgrad.nn.embedding import Embedding
-from deepgrad.nn.upsampling import (
-    Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, ConstantPad1d, ConstantPad2d,
-    ZeroPad1d, ZeroPad2d, ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d)
+from deepgrad.nn.upsampling import Upsample, UpsamplingNearest2d, UpsamplingBilinear2d
+from deepgrad.nn.padding import (
+    ConstantPad1d, ConstantPad2d, ConstantPad3d, ZeroPad1d, ZeroPad2d, ZeroPad3d,
+    ReflectionPad1d, ReflectionPad2d, ReflectionPad3d, ReplicationPad1d, ReplicationPad2d,
+    ReplicationPad3d, CircularPad1d, CircularPad2d, CircularPad3d)
 from deepgrad.nn.recurrent import (
     RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell)
 from deepgrad.nn.conv import Conv3d, ConvTranspose3d
@@ -31,6 +33,8 @@ from deepgrad.nn.pooling import (
     FractionalMaxPool3d)
 from deepgrad.nn.fold import Fold, Unfold
 from deepgrad.nn.pixelshuffle import PixelShuffle, PixelUnshuffle, ChannelShuffle
+from deepgrad.nn.normalization import (
+    InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, RMSNorm, LocalResponseNorm, CrossMapLRN2d)
 from deepgrad.nn.activation import (
     PReLU, RReLU, ReLU6, Hardtanh, Hardswish, Hardsigmoid, Hardshrink, Softshrink, Mish, SELU,
     CELU, GLU, LogSigmoid, Softmin, Softsign, Tanhshrink, Threshold, Softmax2d)

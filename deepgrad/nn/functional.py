@@ -19,6 +19,8 @@ from deepgrad.ops import (  # noqa: F401,E402
     max_unpool2d, max_unpool3d, fractional_max_pool2d, fractional_max_pool3d,
     fractional_max_pool2d_with_indices, fractional_max_pool3d_with_indices, fold, unfold,
     pixel_shuffle, pixel_unshuffle, channel_shuffle)
+from deepgrad.ops import instance_norm, rms_norm, local_response_norm  # noqa: F401,E402
+from deepgrad.ops.padding import upsample, upsample_nearest, upsample_bilinear  # noqa: F401,E402
 
 
 from deepgrad.ops import (  # noqa: F401  activations, dropouts, distances, margin/NLL/CTC losses

@@ -1,5 +1,8 @@
-"""Normalisation layers: BatchNorm1d/2d/3d, LayerNorm, GroupNorm (PyTorch's arguments,
-defaults, parameter and buffer names). The math lives in :mod:`deepgrad.ops.normalization`."""
+"""Normalisation layers: BatchNorm1d/2d/3d, InstanceNorm1d/2d/3d, LayerNorm, GroupNorm,
+RMSNorm, LocalResponseNorm, CrossMapLRN2d (PyTorch's arguments, defaults, parameter and
+buffer names). The math lives in :mod:`deepgrad.ops.normalization`."""
+import warnings
+
 import numpy as np
 
 from deepgrad import backend
@@ -7,7 +10,9 @@ from deepgrad.autograd.tensor import Tensor
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
-from deepgrad.ops.normalization import batch_norm, group_norm, layer_norm
+from deepgrad.ops.normalization import (
+    batch_norm, cross_map_lrn2d, group_norm, instance_norm, layer_norm, local_response_norm,
+    rms_norm)
 
 
 def _dtype(dtype):
@@ -25,6 +30,7 @@ class _BatchNorm(Module):
         affine (bool): learn weight (gamma, init 1) and bias (beta, init 0).
         track_running_stats (bool): keep running_mean (init 0), running_var (init 1)
             and num_batches_tracked (int64); without them eval mode uses batch statistics.
+        bias (bool, keyword): with ``affine``, learn the bias too.
     Training normalises with batch statistics and updates the running ones; eval mode
     normalises with the running statistics.
     """
@@ -33,14 +39,17 @@ class _BatchNorm(Module):
     _layout = ""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
-                 track_running_stats=True, device=None, dtype=None):
+                 track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = _dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype))
-            self.bias = Parameter(np.zeros(num_features, dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -62,7 +71,8 @@ class _BatchNorm(Module):
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def _check_input(self, x):
         name = type(self).__name__
@@ -89,7 +99,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.bias is not None}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -161,7 +172,7 @@ class LayerNorm(Module):
 
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
 
 
 class GroupNorm(Module):
@@ -173,9 +184,11 @@ class GroupNorm(Module):
         num_channels (int): C of input (N, C, *).
         eps (float): added to the variance.
         affine (bool): learn per-channel weight (init 1) and bias (init 0).
+        bias (bool, keyword): with ``affine``, learn the bias too.
     """
 
-    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None):
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None,
+                 *, bias=True):
         super().__init__()
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups, received "
@@ -185,15 +198,18 @@ class GroupNorm(Module):
         dtype = _dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_channels, dtype))
-            self.bias = Parameter(np.zeros(num_channels, dtype))
         else:
             self.register_parameter("weight", None)
+        if affine and bias:
+            self.bias = Parameter(np.zeros(num_channels, dtype))
+        else:
             self.register_parameter("bias", None)
 
     def reset_parameters(self):
         if self.affine:
             init.ones_(self.weight)
-            init.zeros_(self.bias)
+            if self.bias is not None:
+                init.zeros_(self.bias)
 
     def forward(self, x):
         if x.ndim < 2 or x.shape[1] != self.num_channels:
@@ -202,4 +218,124 @@ class GroupNorm(Module):
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+                f"bias={self.bias is not None}")
+
+
+class _InstanceNorm(_BatchNorm):
+    """Shared by InstanceNorm1d/2d/3d: each (n, c) normalised over its own positions.
+
+    Args as :class:`_BatchNorm`, with PyTorch's instance-norm defaults affine=False and
+    track_running_stats=False. Training (or no running statistics) uses each instance's
+    statistics and updates the running ones if tracked; eval with tracked statistics
+    uses them. Input (N, C, *) or unbatched (C, *); a channel count other than
+    ``num_features`` is an error with ``affine`` and a warning without (as PyTorch).
+    """
+
+    _no_batch = 2
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False,
+                 track_running_stats=False, device=None, dtype=None, *, bias=True):
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device,
+                         dtype, bias=bias)
+
+    def forward(self, x):
+        name = type(self).__name__
+        if x.ndim not in self._ranks:
+            ranks = " or ".join(f"{r}D" for r in self._ranks)
+            raise ValueError(f"{name}: expected {ranks} input {self._layout}, received "
+                             f"{x.ndim}D input of shape {tuple(x.shape)}")
+        axis = 0 if x.ndim == self._no_batch else 1
+        if x.shape[axis] != self.num_features:
+            if self.affine:
+                raise ValueError(f"{name}: expected input's size at dim={axis} to match "
+                                 f"num_features ({self.num_features}), received shape "
+                                 f"{tuple(x.shape)}")
+            warnings.warn(f"{name}: input's size at dim={axis} does not match num_features "
+                          f"({self.num_features}); it is not used because affine=False",
+                          stacklevel=2)
+        unbatched = x.ndim == self._no_batch
+        if unbatched:
+            x = x.unsqueeze(0)
+        y = instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                          self.training or not self.track_running_stats,
+                          0.0 if self.momentum is None else self.momentum, self.eps)
+        return y.squeeze(0) if unbatched else y
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance normalisation of (N, C, L) or (C, L) over L, per sample and channel."""
+
+    _ranks, _layout, _no_batch = (2, 3), "(C, L) or (N, C, L)", 2
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance normalisation of (N, C, H, W) or (C, H, W) over H and W."""
+
+    _ranks, _layout, _no_batch = (3, 4), "(C, H, W) or (N, C, H, W)", 3
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance normalisation of (N, C, D, H, W) or (C, D, H, W) over D, H and W."""
+
+    _ranks, _layout, _no_batch = (4, 5), "(C, D, H, W) or (N, C, D, H, W)", 4
+
+
+class RMSNorm(Module):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes:
+    y = x / sqrt(mean(x^2) + eps) * weight (see :func:`deepgrad.ops.rms_norm`).
+
+    Args:
+        normalized_shape (int or tuple): the trailing shape normalised over.
+        eps (float or None): None uses the machine epsilon of the input's dtype.
+        elementwise_affine (bool): learn weight (init 1) of shape ``normalized_shape``.
+    """
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
+                 dtype=None):
+        super().__init__()
+        self.normalized_shape = ((int(normalized_shape),) if np.ndim(normalized_shape) == 0
+                                 else tuple(int(n) for n in normalized_shape))
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(self.normalized_shape, _dtype(dtype)))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self):
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x):
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}")
+
+
+class LocalResponseNorm(Module):
+    """Normalise each channel by its neighbours' energy (AlexNet); see
+    :func:`deepgrad.ops.local_response_norm`. Input (N, C, *), at least 3-D."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class CrossMapLRN2d(LocalResponseNorm):
+    """PyTorch's legacy cross-channel LRN of (N, C, H, W) input, with its window; see
+    :func:`deepgrad.ops.normalization.cross_map_lrn2d`."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1):
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, x):
+        return cross_map_lrn2d(x, self.size, self.alpha, self.beta, self.k)
+

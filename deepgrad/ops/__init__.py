@@ -35,6 +35,7 @@ from deepgrad.ops.pool_extra import (
     fractional_max_pool3d_with_indices)
 from deepgrad.ops.fold import fold, unfold
 from deepgrad.ops.shuffle import pixel_shuffle, pixel_unshuffle, channel_shuffle
+from deepgrad.ops.normalization import instance_norm, rms_norm, local_response_norm
 from deepgrad.ops.activation import (
     relu_, leaky_relu_, elu_, selu, selu_, celu, celu_, mish, logsigmoid, softsign, tanhshrink,
     glu, softmin, gumbel_softmax)

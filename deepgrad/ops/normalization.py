@@ -12,10 +12,16 @@ inv_std = 1 / sqrt(sigma^2 + eps) and g = dL/dy:
     dx     = (1/n) gamma inv_std (n g - sum_S g - xhat sum_S (g xhat))
     dgamma = sum (g xhat)        dbeta = sum g
 
-    batch_norm   S = every axis but the channel axis 1 of (N, C, *). In eval mode mu and
-                 sigma^2 are the running estimates, constants, so dx = gamma inv_std g.
-    layer_norm   S = the trailing axes named by normalized_shape.
-    group_norm   S = one group of C / G channels with all their positions, per sample.
+    batch_norm     S = every axis but the channel axis 1 of (N, C, *). In eval mode mu and
+                   sigma^2 are the running estimates, constants, so dx = gamma inv_std g.
+    layer_norm     S = the trailing axes named by normalized_shape.
+    group_norm     S = one group of C / G channels with all their positions, per sample.
+    instance_norm  S = the spatial axes of one (n, c).
+
+RMS normalisation (rms_norm) scales without centring: xhat = x / sqrt(mean_S x^2 + eps),
+dx = (1 / sqrt(mean_S x^2 + eps)) (g - xhat mean_S(g xhat)). Local response
+normalisation divides by a power of a sum of squares over neighbouring channels (a
+composition of existing ops).
 """
 import numpy as np
 
@@ -217,3 +223,163 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     if w is not None:
         y = y * w.reshape(per_channel)
     return y + b.reshape(per_channel) if b is not None else y
+
+
+# ----------------------------------------------------------------- instance normalisation
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None,
+                  use_input_stats=True, momentum=0.1, eps=1e-5):
+    """Instance normalisation: each (n, c) normalised over its own spatial positions.
+
+    y[n, c] = (x[n, c] - mu[n, c]) / sqrt(sigma^2[n, c] + eps) * weight[c] + bias[c], the
+    statistics over the axes 2.. (the fused backward of the module docstring, S = those
+    axes). With ``use_input_stats`` and running statistics given, they are updated in place
+    with the batch average of the per-instance statistics (PyTorch's rule):
+
+        running_mean = (1 - momentum) running_mean + momentum mean_n mu[n, :]
+        running_var  = (1 - momentum) running_var  + momentum mean_n sigma^2[n, :] L / (L - 1)
+
+    (L positions per instance). ``use_input_stats=False`` normalises with the running
+    statistics, as batch_norm in eval mode.
+
+    Args:
+        input: (N, C, *) float tensor.
+        running_mean, running_var: (C,) tensors or None.
+        weight, bias: (C,) or None.
+        use_input_stats (bool): normalise with each instance's own statistics.
+        momentum (float), eps (float): as batch_norm.
+    Returns:
+        Tensor of the input's shape and dtype.
+    """
+    x = to_tensor(input)
+    _check_float("instance_norm", x)
+    if x.ndim < 2:
+        raise ValueError(f"instance_norm: expected input of shape (N, C, *) with at least 2 "
+                         f"dimensions, received shape {tuple(x.shape)}")
+    C = x.shape[1]
+    rm = _stat_array("instance_norm", "running_mean", running_mean, C)
+    rv = _stat_array("instance_norm", "running_var", running_var, C)
+    w = _affine_param("instance_norm", "weight", weight, (C,), x)
+    b = _affine_param("instance_norm", "bias", bias, (C,), x)
+    if not use_input_stats:
+        return batch_norm(x, running_mean, running_var, w, b, False, momentum, eps)
+    L = int(np.prod(x.shape[2:], dtype=np.int64))
+    if L <= 1:
+        raise ValueError(f"instance_norm: expected more than 1 spatial element when using "
+                         f"input statistics, received input of shape {tuple(x.shape)}")
+    axes = tuple(range(2, x.ndim))
+    if rm is not None or rv is not None:
+        a = x.array
+        if rm is not None:
+            rm[...] = (1 - momentum) * rm + momentum * a.mean(axis=axes).mean(axis=0)
+        if rv is not None:
+            rv[...] = (1 - momentum) * rv + momentum * a.var(axis=axes, ddof=1).mean(axis=0)
+    y = Normalize.apply(x, axes=axes, eps=eps)
+    per_channel = (C,) + (1,) * (x.ndim - 2)
+    if w is not None:
+        y = y * w.reshape(per_channel)
+    return y + b.reshape(per_channel) if b is not None else y
+
+
+# ----------------------------------------------------------------- RMS normalisation
+class RMSNormalize(Function):
+    """xhat = x r over ``axes``, r = 1 / sqrt(mean_S x^2 + eps).
+
+    dx = r (g - xhat mean_S(g xhat)).
+    """
+
+    def forward(self, x, axes=(-1,), eps=1e-6):
+        self.r = 1 / np.sqrt((x * x).mean(axis=axes, keepdims=True) + eps)
+        self.xhat, self.axes = x * self.r, axes
+        return self.xhat
+
+    def backward(self, g):
+        return self.r * (g - self.xhat * (g * self.xhat).mean(axis=self.axes, keepdims=True))
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """Root-mean-square normalisation over the trailing ``normalized_shape`` axes.
+
+    y = x / sqrt(mean_S x^2 + eps) * weight, S the last len(normalized_shape) axes (no
+    centring, no bias). Backward of the normalisation: dx = r (g - xhat mean_S(g xhat)),
+    r = 1 / sqrt(mean_S x^2 + eps), xhat = x r; weight takes the product rule.
+
+    Args:
+        input: (*, *normalized_shape) float tensor.
+        normalized_shape: int or tuple.
+        weight: tensor of shape ``normalized_shape`` or None.
+        eps (float or None): None uses the machine epsilon of the input's dtype (PyTorch).
+    Returns:
+        Tensor of the input's shape and dtype.
+    """
+    x = to_tensor(input)
+    _check_float("rms_norm", x)
+    ns = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 else tuple(
+        int(n) for n in normalized_shape)
+    k = len(ns)
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != ns:
+        raise ValueError(f"rms_norm: expected input of shape (*, {', '.join(map(str, ns))}) "
+                         f"for normalized_shape {ns}, received {tuple(x.shape)}")
+    w = _affine_param("rms_norm", "weight", weight, ns, x)
+    eps = float(np.finfo(x.dtype).eps) if eps is None else eps
+    y = RMSNormalize.apply(x, axes=tuple(range(x.ndim - k, x.ndim)), eps=eps)
+    return y * w if w is not None else y
+
+
+# ----------------------------------------------------------------- local response normalisation
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Local response normalisation across channels (AlexNet):
+
+        y[n, c] = x[n, c] / (k + alpha / size * sum_{c' = c - size//2}^{c + (size-1)//2}
+                             x[n, c']^2)^beta
+
+    (channels outside [0, C) count as zeros). A composition of mul, pad, slicing, add and
+    pow, so the gradient is the chain rule's.
+
+    Args:
+        input: (N, C, *) float tensor, at least 3-D.
+        size (int): the number of neighbouring channels summed over.
+        alpha, beta, k (float): as the formula.
+    Returns:
+        Tensor of the input's shape and dtype.
+    """
+    x = to_tensor(input)
+    _check_float("local_response_norm", x)
+    if x.ndim < 3:
+        raise ValueError(f"local_response_norm: expected a 3-D or higher input (N, C, *), "
+                         f"received shape {tuple(x.shape)}")
+    if not isinstance(size, (int, np.integer)) or size < 1:
+        raise ValueError(f"local_response_norm: size must be a positive integer, received {size!r}")
+    if x.array.size == 0:
+        return x
+    from deepgrad.ops.padding import pad
+    C = x.shape[1]
+    sq = pad(x * x, (0, 0) * (x.ndim - 2) + (size // 2, (size - 1) // 2))
+    total = sq[:, 0:C]
+    for t in range(1, size):
+        total = total + sq[:, t:t + C]
+    return x / (total * (alpha / size) + k) ** beta
+
+
+def cross_map_lrn2d(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """PyTorch's legacy ``CrossMapLRN2d`` on (N, C, H, W): y = x (k + alpha/size S)^-beta with
+    S[c] the sum of x[c']^2 over the channels c' its running-sum loop covers: channel 0
+    (which the loop never subtracts) and [max(1, c - p + 1), min(C - 1, c + p - 1)], with
+    p = int((size - 1) / 2 + 1). The forward matches PyTorch's
+    values; the gradient here is the exact derivative of that forward (a composition:
+    the window sums are one matrix product), where PyTorch's hand-written backward uses a
+    symmetric window of ``size`` channels instead.
+    """
+    x = to_tensor(input)
+    _check_float("CrossMapLRN2d", x)
+    if x.ndim != 4:
+        raise ValueError(f"CrossMapLRN2d: expected a 4-D input (N, C, H, W), received shape "
+                         f"{tuple(x.shape)}")
+    N, C, H, W = x.shape
+    p = int((size - 1) / 2 + 1)
+    window = np.zeros((C, C), x.dtype)
+    for c in range(C):
+        window[c, 0] = 1
+        window[c, max(1, c - p + 1):min(C - 1, c + p - 1) + 1] = 1
+    from deepgrad.ops.linalg import matmul
+    S = matmul(_fn._Tensor._wrap(window), (x * x).reshape(N, C, H * W)).reshape(x.shape)
+    return x * (S * (alpha / size) + k) ** (-beta)

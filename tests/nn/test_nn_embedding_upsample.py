@@ -4,7 +4,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad.nn.embedding import Embedding
-from deepgrad.nn import upsampling as up
+from deepgrad import nn as up
 
 
 # ----------------------------------------------------------------- Embedding
@@ -85,7 +85,7 @@ def test_upsampling_aliases_and_errors():
     x = dg.randn(1, 1, 2, 3)
     assert up.UpsamplingNearest2d(scale_factor=2)(x).shape == (1, 1, 4, 6)
     assert up.UpsamplingBilinear2d(size=(3, 3)).align_corners is True
-    with pytest.raises(ValueError, match=r"Upsample: expected 3D \(N, C, L\) or 4D \(N, C, H, W\) input, received shape \(2, 3\)"):
+    with pytest.raises(ValueError, match=r"Upsample: expected 3D \(N, C, L\), 4D \(N, C, H, W\) or 5D \(N, C, D, H, W\) input, received shape \(2, 3\)"):
         up.Upsample(scale_factor=2)(dg.randn(2, 3))
 
 

@@ -179,4 +179,4 @@ def test_interpolate_errors():
     with pytest.raises(ValueError, match=r"interpolate: size \(5, 6, 7\) must have 2 entries"):
         ops.interpolate(x, (5, 6, 7))
     with pytest.raises(ValueError, match="interpolate: mode must be one of"):
-        ops.interpolate(x, 5, mode="bicubic")
+        ops.interpolate(x, 5, mode="cubic")

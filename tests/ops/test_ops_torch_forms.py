@@ -64,3 +64,38 @@ def test_top_level_shuffles():
                                   x.numpy())
     np.testing.assert_array_equal(dg.channel_shuffle(x, 4).numpy(),
                                   ops.channel_shuffle(x, 4).numpy())
+
+
+def test_top_level_normalization_signatures():
+    rng = np.random.default_rng(3)
+    x = dg.tensor(rng.standard_normal((4, 3, 5)))
+    w, b = dg.tensor(rng.uniform(0.5, 1.5, 3)), dg.tensor(rng.standard_normal(3))
+    rm, rv = dg.zeros(3, dtype=dg.float64), dg.ones(3, dtype=dg.float64)
+    y = dg.batch_norm(x, w, b, rm, rv, True, 0.1, 1e-5, False)
+    rm2, rv2 = dg.zeros(3, dtype=dg.float64), dg.ones(3, dtype=dg.float64)
+    np.testing.assert_array_equal(y.numpy(), ops.batch_norm(x, rm2, rv2, w, b, True).numpy())
+    np.testing.assert_array_equal(rm.numpy(), rm2.numpy())
+    np.testing.assert_array_equal(dg.layer_norm(x, (5,), None, None, 1e-5, True).numpy(),
+                                  ops.layer_norm(x, 5).numpy())
+    np.testing.assert_array_equal(dg.group_norm(x, 3, w, b).numpy(),
+                                  ops.group_norm(x, 3, w, b).numpy())
+    np.testing.assert_array_equal(dg.instance_norm(x, w, b, None, None, True, 0.1, 1e-5,
+                                                   False).numpy(),
+                                  ops.instance_norm(x, weight=w, bias=b).numpy())
+    np.testing.assert_array_equal(dg.rms_norm(x, (3, 5)).numpy(), ops.rms_norm(x, (3, 5)).numpy())
+    torch = pytest.importorskip("torch")
+    tx, tw, tb = (torch.tensor(a.numpy()) for a in (x, w, b))
+    trm, trv = torch.zeros(3, dtype=torch.float64), torch.ones(3, dtype=torch.float64)
+    np.testing.assert_allclose(y.numpy(), torch.batch_norm(tx, tw, tb, trm, trv, True, 0.1, 1e-5,
+                                                           False).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(rv.numpy(), trv.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(dg.instance_norm(x, w, b, None, None, True, 0.1, 1e-5,
+                                                False).numpy(),
+                               torch.instance_norm(tx, tw, tb, None, None, True, 0.1, 1e-5,
+                                                   False).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(dg.rms_norm(x, (3, 5), None, 1e-3).numpy(),
+                               torch.rms_norm(tx, (3, 5), None, 1e-3).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(dg.group_norm(x, 1, w, b).numpy(),
+                               torch.group_norm(tx, 1, tw, tb).numpy(), rtol=1e-10)
+    np.testing.assert_allclose(dg.layer_norm(x, (3, 5)).numpy(),
+                               torch.layer_norm(tx, (3, 5)).numpy(), rtol=1e-10)
