@@ -61,8 +61,7 @@ OUT_OF_SCOPE = (
      r"^embedding_renorm_$|^norm_except_dim$|^segment_reduce$|^unsafe_|^rnn_relu|^rnn_tanh|"
      r"^lstm$|^gru$|^output_nr$|^reinforce$|^volatile$|^grad_dtype$|^map2?_$|^apply_$|"
      r"^is_same_size$|^frobenius_norm$|^get_device_module$|^enforce_grad_layout_policy$|"
-     r"^NestedIOFunction$|^set_multithreading_enabled$|^LinearCrossEntropyOptions$|"
-     r"^swap_in_optimizer_params_and_state$"),
+     r"^NestedIOFunction$|^set_multithreading_enabled$|^LinearCrossEntropyOptions$"),
     ("distributed",
      "collectives and SyncBatchNorm belong to deepgrad.distributed (a separate package, on "
      "MPI)",
