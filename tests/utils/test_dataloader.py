@@ -57,7 +57,7 @@ def test_tensor_dataset_rejects_bad_arguments():
 def test_dataset_base_is_abstract():
     with pytest.raises(NotImplementedError, match="__getitem__"):
         Dataset()[0]
-    with pytest.raises(NotImplementedError, match="__len__"):
+    with pytest.raises(TypeError, match="has no len"):      # as PyTorch: no __len__ at all
         len(Dataset())
 
 
@@ -174,15 +174,16 @@ def test_requires_grad_tensors_keep_the_graph():
 
 
 def test_bad_batch_size():
-    with pytest.raises(ValueError, match="positive int, received 0"):
+    with pytest.raises(ValueError, match="positive integer value, but got batch_size=0"):
         DataLoader(labelled(), batch_size=0)
-    with pytest.raises(ValueError, match="received 2.5"):
+    with pytest.raises(ValueError, match="batch_size=2.5"):
         DataLoader(labelled(), batch_size=2.5)
 
 
 def test_pytorch_compat_arguments_accepted():
-    loader = DataLoader(labelled(4), batch_size=2, num_workers=2, pin_memory=True)
-    assert len(list(loader)) == 2
+    loader = DataLoader(labelled(4), batch_size=2, pin_memory=True)
+    with pytest.warns(UserWarning, match="no accelerator"):
+        assert len(list(loader)) == 2
 
 
 # ----------------------------------------------------------------------------- collate
@@ -210,15 +211,16 @@ def test_collate_lists_transpose():
 
 
 def test_collate_errors():
-    with pytest.raises(ValueError, match=r"sample 0 has shape \(2,\), sample 1 has shape \(3,\)"):
+    with pytest.raises(RuntimeError, match=r"equal size, but got \[2\] at entry 0 and \[3\] "
+                                           r"at entry 1"):
         default_collate([np.zeros(2), np.zeros(3)])
-    with pytest.raises(ValueError, match="sample 0 has 2, sample 1 has 3"):
+    with pytest.raises(RuntimeError, match="sample 0 has 2 fields, sample 1 has 3"):
         default_collate([(1, 2), (1, 2, 3)])
-    with pytest.raises(ValueError, match="lacks key 'b'"):
+    with pytest.raises(KeyError, match="lacks key 'b'"):
         default_collate([{"a": 1, "b": 2}, {"a": 1}])
-    with pytest.raises(TypeError, match="received NoneType"):
+    with pytest.raises(TypeError, match="found <class 'NoneType'>"):
         default_collate([None, None])
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(ValueError, match="non-empty sequence"):
         default_collate([])
 
 
@@ -240,7 +242,8 @@ def test_random_split_reproducible_and_checked():
     first = list(random_split(labelled(10), [5, 5])[0].indices)
     deepgrad.manual_seed(8)
     assert list(random_split(labelled(10), [5, 5])[0].indices) == first
-    with pytest.raises(ValueError, match=r"summing to the dataset size 10.*received \[5, 4\]"):
+    with pytest.raises(ValueError, match=r"Sum of input lengths does not equal the length .* "
+                                         r"\(lengths \[5, 4\] sum to 9"):
         random_split(labelled(10), [5, 4])
 
 

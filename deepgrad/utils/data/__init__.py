@@ -1,11 +1,34 @@
-"""``torch.utils.data`` for deepgrad: datasets, batching and splitting.
+"""``torch.utils.data`` for deepgrad: datasets, samplers, collation and the DataLoader.
 
-``Dataset`` / ``TensorDataset`` / ``Subset`` / ``random_split`` hold samples;
-``DataLoader`` turns them into (shuffled) batches of Tensors via ``default_collate``.
+* datasets: ``Dataset``, ``IterableDataset``, ``TensorDataset``, ``StackDataset``,
+  ``ConcatDataset``, ``ChainDataset``, ``Subset``, ``random_split``;
+* samplers: ``Sampler``, ``SequentialSampler``, ``RandomSampler``, ``SubsetRandomSampler``,
+  ``WeightedRandomSampler``, ``BatchSampler``, ``DistributedSampler``;
+* ``default_collate`` / ``default_convert``, and ``DataLoader`` (worker processes with
+  ``num_workers > 0``, where ``get_worker_info`` tells a worker who it is).
 """
-from deepgrad.utils.data.dataset import Dataset, TensorDataset, Subset, random_split
-from deepgrad.utils.data.collate import default_collate
+from deepgrad.utils.data.dataset import (
+    Dataset, IterableDataset, TensorDataset, StackDataset, ConcatDataset, ChainDataset, Subset,
+    random_split)
+from deepgrad.utils.data.sampler import (
+    Sampler, SequentialSampler, RandomSampler, SubsetRandomSampler, WeightedRandomSampler,
+    BatchSampler)
+from deepgrad.utils.data.distributed import DistributedSampler
+from deepgrad.utils.data.collate import default_collate, default_convert
+from deepgrad.utils.data.worker import get_worker_info
 from deepgrad.utils.data.dataloader import DataLoader
 
-__all__ = ["Dataset", "TensorDataset", "Subset", "random_split", "default_collate",
+__all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "ConcatDataset",
+           "ChainDataset", "Subset", "random_split", "Sampler", "SequentialSampler",
+           "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler", "BatchSampler",
+           "DistributedSampler", "default_collate", "default_convert", "get_worker_info",
            "DataLoader"]
+
+
+def __getattr__(name):
+    """A name deepgrad lacks raises an AttributeError saying so (or that its family is
+    out of scope), instead of Python's bare "has no attribute"."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'deepgrad.utils.data' has no attribute {name!r}")
+    from deepgrad._scope import missing_attribute
+    raise missing_attribute("deepgrad.utils.data", name)

@@ -1,9 +1,15 @@
-"""Map-style datasets: ``Dataset``, ``TensorDataset``, ``Subset`` and ``random_split``.
+"""Datasets, as ``torch.utils.data``: map-style and iterable-style, and ways to combine them.
 
-A map-style dataset is anything with ``__getitem__(i)`` and ``__len__()``, as in
-``torch.utils.data``; :class:`~deepgrad.utils.data.DataLoader` turns one into batches.
+* map-style: anything with ``__getitem__(i)`` (and usually ``__len__()``): :class:`Dataset`,
+  :class:`TensorDataset`, :class:`StackDataset`, :class:`ConcatDataset`, :class:`Subset`;
+* iterable-style: anything with ``__iter__``: :class:`IterableDataset`, :class:`ChainDataset`.
+
+:class:`~deepgrad.utils.data.DataLoader` turns either kind into batches; ``random_split``
+cuts a map-style dataset into random non-overlapping :class:`Subset` s.
 """
+import bisect
 import math
+import warnings
 
 import numpy as np
 
@@ -12,7 +18,11 @@ from deepgrad.autograd import Tensor
 
 
 class Dataset:
-    """Base class of map-style datasets: subclasses define ``__getitem__`` and ``__len__``.
+    """Base class of map-style datasets: subclasses define ``__getitem__`` (and ``__len__``,
+    which samplers and ``len(DataLoader)`` use). ``a + b`` is ``ConcatDataset([a, b])``.
+
+    An optional ``__getitems__(indices)`` returning the list of samples lets the
+    DataLoader fetch a whole batch in one call.
 
     Example:
         >>> class Squares(Dataset):
@@ -23,10 +33,35 @@ class Dataset:
     """
 
     def __getitem__(self, index):
-        raise NotImplementedError(f"{type(self).__name__} must define __getitem__(index)")
+        raise NotImplementedError("Subclasses of Dataset should implement __getitem__.")
 
-    def __len__(self):
-        raise NotImplementedError(f"{type(self).__name__} must define __len__()")
+    def __add__(self, other):
+        return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """Base class of iterable-style datasets: subclasses define ``__iter__``.
+
+    With ``num_workers > 0`` every worker process iterates its own copy of the dataset;
+    split the work inside ``__iter__`` with :func:`~deepgrad.utils.data.get_worker_info`
+    (else each sample comes once per worker). ``a + b`` is ``ChainDataset([a, b])``.
+
+    Example:
+        >>> class Range(IterableDataset):
+        ...     def __init__(self, n):
+        ...         self.n = n
+        ...     def __iter__(self):
+        ...         info = get_worker_info()
+        ...         if info is None:                      # main process: everything
+        ...             return iter(range(self.n))
+        ...         return iter(range(info.id, self.n, info.num_workers))
+    """
+
+    def __iter__(self):
+        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
+
+    def __add__(self, other):
+        return ChainDataset([self, other])
 
 
 class TensorDataset(Dataset):
@@ -75,6 +110,128 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
 
+class StackDataset(Dataset):
+    """Datasets of one length side by side: sample ``i`` gathers sample ``i`` of each.
+
+    ``StackDataset(images, texts)[i] == (images[i], texts[i])``;
+    ``StackDataset(image=images, text=texts)[i] == {"image": images[i], "text": texts[i]}``.
+
+    Args:
+        *args: datasets, for tuple samples; or
+        **kwargs: named datasets, for dict samples (not both).
+    """
+
+    def __init__(self, *args, **kwargs):
+        if args and kwargs:
+            raise ValueError("Supported either ``tuple``- (via ``args``) or ``dict``- (via "
+                             "``kwargs``) like input/output, but both types are given.")
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        datasets = args if args else kwargs
+        items = datasets if args else datasets.values()
+        lengths = [len(d) for d in items]
+        if len(set(lengths)) != 1:
+            raise ValueError(f"Size mismatch between datasets: received lengths {lengths}; "
+                             f"every dataset must have the same length")
+        self._length = lengths[0]
+        self.datasets = datasets
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __getitems__(self, indices):
+        """A batch of samples; datasets with their own ``__getitems__`` fetch theirs at once."""
+        named = isinstance(self.datasets, dict)
+        columns = {}
+        for key, d in (self.datasets.items() if named else enumerate(self.datasets)):
+            if callable(getattr(d, "__getitems__", None)):
+                col = d.__getitems__(indices)
+                if len(col) != len(indices):
+                    raise ValueError(f"Nested dataset's output size mismatch. Expected "
+                                     f"{len(indices)}, got {len(col)}")
+            else:
+                col = [d[i] for i in indices]
+            columns[key] = col
+        if named:
+            return [{k: columns[k][j] for k in columns} for j in range(len(indices))]
+        return [tuple(columns[k][j] for k in columns) for j in range(len(indices))]
+
+    def __len__(self):
+        return self._length
+
+
+class ConcatDataset(Dataset):
+    """Map-style datasets one after another: index ``i`` runs through all of them in turn.
+
+    Args:
+        datasets (iterable of Dataset): at least one; no :class:`IterableDataset`.
+
+    Attributes:
+        cumulative_sizes (list of int): running totals of the lengths.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset; use "
+                                "ChainDataset to chain iterable-style datasets")
+        self.cumulative_sizes = list(np.cumsum([len(d) for d in self.datasets]).tolist())
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, idx):
+        n = len(self)
+        if idx < 0:
+            if -idx > n:
+                raise ValueError(f"absolute value of index should not exceed dataset length; "
+                                 f"received index {idx} for length {n}")
+            idx = n + idx
+        if idx >= n:
+            raise IndexError(f"ConcatDataset: index {idx} is out of range for length {n}")
+        k = bisect.bisect_right(self.cumulative_sizes, idx)
+        start = self.cumulative_sizes[k - 1] if k > 0 else 0
+        return self.datasets[k][idx - start]
+
+    @property
+    def cummulative_sizes(self):
+        warnings.warn("cummulative_sizes attribute is renamed to cumulative_sizes",
+                      DeprecationWarning, stacklevel=2)
+        return self.cumulative_sizes
+
+
+class ChainDataset(IterableDataset):
+    """Iterable-style datasets one after another (chained lazily, on the fly).
+
+    Args:
+        datasets (iterable of IterableDataset): the datasets to chain.
+    """
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, received "
+                                f"{type(d).__name__}")
+            yield from d
+
+    def __len__(self):
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError(f"ChainDataset only supports IterableDataset, received "
+                                f"{type(d).__name__}")
+            total += len(d)
+        return total
+
+
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order.
 
@@ -87,10 +244,15 @@ class Subset(Dataset):
         self.dataset = dataset
         self.indices = indices
 
-    def __getitem__(self, index):
-        if isinstance(index, (list, np.ndarray)):
-            return self.dataset[[self.indices[i] for i in index]]
-        return self.dataset[int(self.indices[index])]
+    def __getitem__(self, idx):
+        if isinstance(idx, list):
+            return self.dataset[[self.indices[i] for i in idx]]
+        return self.dataset[self.indices[idx]]
+
+    def __getitems__(self, indices):
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def __len__(self):
         return len(self.indices)
@@ -104,27 +266,38 @@ def random_split(dataset, lengths, generator=None):
         lengths (sequence of int or float): sizes summing to ``len(dataset)``, or fractions
             summing to 1; each fraction gets ``floor(f * N)`` samples and the remainder is
             handed out one by one, round-robin, as ``torch.utils.data.random_split`` does.
-        generator (np.random.Generator, optional): defaults to deepgrad's global generator
-            (seeded by ``deepgrad.manual_seed``).
+        generator (deepgrad.Generator, optional): source of the permutation; default
+            deepgrad's default generator (seeded by ``deepgrad.manual_seed``).
     Returns:
-        list[Subset]: one per length.
+        list[Subset]: one per length; each ``indices`` is a list of ints.
 
     Example:
-        >>> train, val = random_split(ds, [0.8, 0.2])
+        >>> train, val = random_split(ds, [0.8, 0.2], generator=deepgrad.Generator().manual_seed(0))
     """
     n = len(dataset)
     lengths = list(lengths)
     if lengths and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
-        if any(not 0 <= f <= 1 for f in lengths):
-            raise ValueError(f"random_split: fractions must lie in [0, 1], received {lengths}")
-        sizes = [int(math.floor(f * n)) for f in lengths]
+        for i, frac in enumerate(lengths):
+            if not 0 <= frac <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1 (received "
+                                 f"{frac})")
+        sizes = [int(math.floor(n * frac)) for frac in lengths]
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
+        for i, size in enumerate(sizes):
+            if size == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an "
+                              f"empty dataset.", stacklevel=2)
         lengths = sizes
-    if sum(lengths) != n or any(int(k) != k or k < 0 for k in lengths):
-        raise ValueError(f"random_split: lengths must be non-negative ints summing to the "
-                         f"dataset size {n} (or fractions summing to 1); received {lengths}")
-    perm = (generator or backend.rng()).permutation(n)
+    for k in lengths:
+        if isinstance(k, bool) or int(k) != k or k < 0:
+            raise ValueError(f"random_split: lengths must be non-negative ints (or fractions "
+                             f"summing to 1), received {lengths}")
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths does not equal the length of the input "
+                         f"dataset! (lengths {lengths} sum to {sum(lengths)}, the dataset has "
+                         f"{n} samples)")
+    perm = backend.rng(generator).permutation(n).tolist()
     out, start = [], 0
     for k in lengths:
         out.append(Subset(dataset, perm[start:start + int(k)]))
