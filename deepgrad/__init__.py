@@ -18,6 +18,14 @@ from deepgrad.dtypes import (
     channels_last, channels_last_3d, FloatTensor, DoubleTensor, HalfTensor, LongTensor,
     IntTensor, ShortTensor, CharTensor, ByteTensor, BoolTensor, int16, int8, uint16, uint32,
     uint64)
+from deepgrad.device import get_device
+from deepgrad import cuda, backends, accelerator  # noqa: F401  (CPU-only answers, H3)
+from deepgrad.runtime import (
+    set_num_threads, get_num_threads, set_num_interop_threads, get_num_interop_threads,
+    use_deterministic_algorithms, are_deterministic_algorithms_enabled,
+    is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
+    get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision,
+    set_flush_denormal, set_warn_always, is_warn_always_enabled, set_printoptions)
 from deepgrad.autograd import (
     Tensor, Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, gradcheck,
     GradcheckError, is_tensor)
@@ -91,12 +99,23 @@ def numel(t):
     return t.numel()
 
 
+_LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serialization"}
+_LAZY_NAMES = {"save": "deepgrad.serialization", "load": "deepgrad.serialization"}
+
+
 def __getattr__(name):
-    """``deepgrad.keras`` loads on first use (``import deepgrad as tf; tf.keras...``)."""
-    if name == "keras":
-        import importlib
-        return importlib.import_module("deepgrad.keras")
-    raise AttributeError(f"module 'deepgrad' has no attribute {name!r}")
+    """Load ``deepgrad.keras`` and ``deepgrad.save``/``load`` (zipfile, pickle) on first use,
+    so ``import deepgrad`` stays fast; any other missing name raises an AttributeError that
+    says deepgrad does not implement it, or that its family is out of scope."""
+    import importlib
+    if name in _LAZY_MODULES:
+        return importlib.import_module(_LAZY_MODULES[name])
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
+    if name.startswith("__"):
+        raise AttributeError(f"module 'deepgrad' has no attribute {name!r}")
+    from deepgrad._scope import missing_attribute
+    raise missing_attribute("deepgrad", name)
 
 
 def to_tensor_for_method(x):

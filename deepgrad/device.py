@@ -147,3 +147,10 @@ def check_device(dev, where):
         raise no_such_device(device(dev), where)
     raise TypeError(f"{where}: device must be a string, a deepgrad.device or an int, "
                     f"received {builtin_type(dev).__name__}")
+
+
+def get_device(input):
+    """``torch.get_device``: the device ordinal of a tensor, -1 for the CPU (always)."""
+    if not hasattr(input, "get_device"):
+        raise TypeError(f"get_device: expected a Tensor, received {builtin_type(input).__name__}")
+    return input.get_device()

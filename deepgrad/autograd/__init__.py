@@ -18,3 +18,12 @@ from deepgrad.autograd.gradients import grad, backward
 from deepgrad.autograd.gradcheck import gradcheck, GradcheckError
 from deepgrad.autograd.variable import Variable
 from deepgrad.autograd import functional, function, grad_mode, variable  # noqa: F401
+
+
+def __getattr__(name):
+    """A name deepgrad lacks raises an AttributeError saying so (or that its family is
+    out of scope), instead of Python's bare "has no attribute"."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'deepgrad.autograd' has no attribute {name!r}")
+    from deepgrad._scope import missing_attribute
+    raise missing_attribute("deepgrad.autograd", name)

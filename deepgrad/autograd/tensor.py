@@ -220,9 +220,10 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
     __hash__ = object.__hash__          # identity, as PyTorch (``==`` is elementwise)
 
     def __repr__(self):
-        body = np.array2string(self.array, separator=", ", prefix="tensor(")
+        from deepgrad.runtime import array_to_string     # deepgrad.set_printoptions
+        body = array_to_string(self.array, "tensor(")
         extra = ""
-        if self.array.dtype not in (np.float32, np.int64, np.bool_):
+        if self.array.dtype not in (backend.default_float, np.int64, np.bool_):
             extra += f", dtype={self.array.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn=<{self._ctx.name()}>"

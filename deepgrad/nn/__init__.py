@@ -46,3 +46,14 @@ from deepgrad.nn.loss import (
     SoftMarginLoss, CosineEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss)
 from deepgrad.nn import functional, init, utils
+from deepgrad.nn import parallel  # noqa: E402  (torch.nn.parallel, H3)
+from deepgrad.nn.parallel import DataParallel  # noqa: E402
+
+
+def __getattr__(name):
+    """A name deepgrad lacks raises an AttributeError saying so (or that its family is
+    out of scope), instead of Python's bare "has no attribute"."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'deepgrad.nn' has no attribute {name!r}")
+    from deepgrad._scope import missing_attribute
+    raise missing_attribute("deepgrad.nn", name)

@@ -44,3 +44,12 @@ def one_hot(tensor, num_classes=-1):
         raise RuntimeError(f"one_hot: class values must be in [0, {n - 1}], received "
                            f"[{idx.min()}, {idx.max()}]")
     return Tensor((idx[..., None] == np.arange(n)).astype(np.int64))
+
+
+def __getattr__(name):
+    """A name deepgrad lacks raises an AttributeError saying so (or that its family is
+    out of scope), instead of Python's bare "has no attribute"."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'deepgrad.nn.functional' has no attribute {name!r}")
+    from deepgrad._scope import missing_attribute
+    raise missing_attribute("deepgrad.nn.functional", name)

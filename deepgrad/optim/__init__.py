@@ -27,3 +27,12 @@ from deepgrad.optim import lr_scheduler, swa_utils
 __all__ = ["Adafactor", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "ASGD", "LBFGS",
            "lr_scheduler", "Muon", "NAdam", "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD",
            "SparseAdam", "swap_in_optimizer_params_and_state", "swa_utils"]
+
+
+def __getattr__(name):
+    """A name deepgrad lacks raises an AttributeError saying so (or that its family is
+    out of scope), instead of Python's bare "has no attribute"."""
+    if name.startswith("__"):
+        raise AttributeError(f"module 'deepgrad.optim' has no attribute {name!r}")
+    from deepgrad._scope import missing_attribute
+    raise missing_attribute("deepgrad.optim", name)
