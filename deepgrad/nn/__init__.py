@@ -4,6 +4,10 @@ from deepgrad.nn.module import Module
 from deepgrad.nn.containers import Sequential, ModuleList, ModuleDict
 from deepgrad.nn.parameter import Buffer, UninitializedParameter, UninitializedBuffer
 from deepgrad.nn.containers import Container, ParameterList, ParameterDict
+from deepgrad.nn.attention import MultiheadAttention
+from deepgrad.nn.transformer import (
+    Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer,
+    TransformerDecoderLayer)
 from deepgrad.nn.linear import Linear, Identity
 from deepgrad.nn.flatten import Flatten, Unflatten
 from deepgrad.nn.dropout import Dropout

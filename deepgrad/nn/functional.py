@@ -11,6 +11,8 @@ from deepgrad.ops import (  # noqa: F401
     avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d,
     batch_norm, layer_norm, group_norm, embedding, pad, interpolate,
     rnn_layer, lstm_layer, gru_layer, rnn_cell, lstm_cell, gru_cell)
+from deepgrad.ops.attention import (  # noqa: F401,E402
+    scaled_dot_product_attention, multi_head_attention_forward)
 from deepgrad.ops import (  # noqa: F401,E402
     conv3d, conv_transpose3d, max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool1d,
     adaptive_max_pool3d, max_pool1d_with_indices, max_pool2d_with_indices,
