@@ -191,7 +191,7 @@ class _SingleProcessIter:
         self._fetcher = create_fetcher(loader._iterable, loader.dataset,
                                        loader._auto_collation, loader.collate_fn,
                                        loader.drop_last)
-        self._loader = loader
+        self._index_sampler = loader._index_sampler
 
     def __iter__(self):
         return self
@@ -201,7 +201,7 @@ class _SingleProcessIter:
         return self._fetcher.fetch(index)       # so does an exhausted iterable dataset
 
     def __len__(self):
-        return len(self._loader)
+        return len(self._index_sampler)
 
 
 def _check_options(num_workers, timeout, prefetch_factor, persistent_workers,

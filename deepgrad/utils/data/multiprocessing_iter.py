@@ -47,7 +47,7 @@ class MultiProcessIter:
     def __init__(self, loader):
         from deepgrad.utils.data.dataloader import default_context
         n = loader.num_workers
-        self._loader = loader
+        self._index_sampler = loader._index_sampler     # not the loader: no reference cycle
         self._num_workers, self._prefetch = n, loader.prefetch_factor
         self._timeout, self._in_order = loader.timeout, loader.in_order
         self._persistent = loader.persistent_workers
@@ -78,12 +78,12 @@ class MultiProcessIter:
 
     def reset(self, loader):
         """A new epoch on the same (persistent) workers."""
-        self._loader = loader
+        self._index_sampler = loader._index_sampler
         self._epoch += 1
         self._start_epoch(resume=True)
 
     def _start_epoch(self, resume):
-        self._sampler_iter = iter(self._loader._index_sampler)
+        self._sampler_iter = iter(self._index_sampler)
         self._send_idx = self._rcvd_idx = 0
         self._task_info = {}            # task index -> (worker id,) or (worker id, batch)
         self._active = [True] * self._num_workers
@@ -120,7 +120,7 @@ class MultiProcessIter:
         return self
 
     def __len__(self):
-        return len(self._loader)
+        return len(self._index_sampler)
 
     def __next__(self):
         while True:
