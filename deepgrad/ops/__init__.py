@@ -23,7 +23,6 @@ from deepgrad.ops.normalization import batch_norm, layer_norm, group_norm
 from deepgrad.ops.embedding import embedding
 from deepgrad.ops.padding import pad, interpolate
 from deepgrad.ops.rnn import rnn_layer, lstm_layer, gru_layer, rnn_cell, lstm_cell, gru_cell
-from deepgrad.ops.attention import scaled_dot_product_attention, multi_head_attention_forward
 from deepgrad.ops.conv import conv3d, conv_transpose3d
 from deepgrad.ops.pool import (
     max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d,
@@ -37,6 +36,40 @@ from deepgrad.ops.pool_extra import (
 from deepgrad.ops.fold import fold, unfold
 from deepgrad.ops.shuffle import pixel_shuffle, pixel_unshuffle, channel_shuffle
 from deepgrad.ops.normalization import instance_norm, rms_norm, local_response_norm
+# pointwise math, special functions, logical ops, reductions, scans, sorting (H1)
+from deepgrad.ops.elementwise import multiply, subtract, negative, positive, absolute
+from deepgrad.ops.trig import (
+    sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, atan2, deg2rad, rad2deg,
+    arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh)
+from deepgrad.ops.pointwise import (
+    exp2, expm1, log2, log10, log1p, reciprocal, rsqrt, square, floor, ceil, trunc, fix, round,
+    frac, sign, sgn, signbit, nan_to_num, clamp_min, clamp_max, hypot, logaddexp, logaddexp2,
+    lerp, copysign, nextafter, heaviside, ldexp, frexp, float_power, fmax, fmin, addcmul,
+    addcdiv)
+from deepgrad.ops.special import (
+    erf, erfc, erfinv, lgamma, digamma, polygamma, mvlgamma, i0, igamma, igammac, sinc, logit,
+    xlogy)
+from deepgrad.ops.division import (
+    divide, true_divide, floor_divide, fmod, remainder, gcd, lcm)
+from deepgrad.ops.logical import (
+    greater, greater_equal, less, less_equal, not_equal, logical_and, logical_or, logical_xor,
+    logical_not, bitwise_and, bitwise_or, bitwise_xor, bitwise_not, bitwise_left_shift,
+    bitwise_right_shift, isclose, allclose, equal, isnan, isinf, isfinite, isposinf, isneginf,
+    isreal, isin)
+from deepgrad.ops.reduce import (
+    prod, nansum, nanmean, all, any, count_nonzero, aminmax, std_mean, var_mean)
+from deepgrad.ops.scan import (
+    cumsum, cumprod, cummax, cummin, logcumsumexp, diff, trapezoid, trapz, cumulative_trapezoid)
+from deepgrad.ops.sorting import (
+    sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile, nanquantile)
+from deepgrad.ops.search import (
+    unique, unique_consecutive, searchsorted, bucketize, histc, histogram, bincount)
+from deepgrad.ops.pointwise_inplace import (
+    sin_, cos_, tan_, asin_, acos_, atan_, sinh_, cosh_, asinh_, acosh_, atanh_, arcsin_,
+    arccos_, arctan_, arcsinh_, arccosh_, arctanh_, deg2rad_, rad2deg_, exp_, log_, sqrt_, abs_,
+    neg_, negative_, clamp_, clip_, sigmoid_, tanh_, exp2_, expm1_, log2_, log10_, log1p_,
+    reciprocal_, rsqrt_, square_, floor_, ceil_, trunc_, fix_, round_, frac_, nan_to_num_,
+    clamp_min_, clamp_max_, ldexp_, erf_, erfc_, i0_, sinc_, logit_, xlogy_, gcd_, lcm_)
 from deepgrad.ops.activation import (
     relu_, leaky_relu_, elu_, selu, selu_, celu, celu_, mish, logsigmoid, softsign, tanhshrink,
     glu, softmin, gumbel_softmax)

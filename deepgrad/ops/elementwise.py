@@ -5,6 +5,7 @@ and the engine's :func:`~deepgrad.autograd.function.unbroadcast` sums them back.
 """
 import numpy as np
 
+from deepgrad import backend
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.autograd import function as _fn
 from deepgrad.ops._util import operands
@@ -126,6 +127,32 @@ class Clip(Function):
         return g * self.mask
 
 
+class ClampTensor(Function):
+    """clamp with tensor bounds: min(max(x, lo), hi); ``which`` names a single bound."""
+
+    def forward(self, x, a, b=None, which=None):
+        if which is None:
+            lo, hi = a, b
+            out = np.minimum(np.maximum(x, lo), hi)
+            self.gx = (x >= lo) & (x <= hi)
+            self.glo = (x < lo) & (lo < hi)
+            self.ghi = (x > hi) | (hi < lo)
+        elif which == "min":
+            out = np.maximum(x, a)
+            self.gx, self.glo = x >= a, x < a
+        else:
+            out = np.minimum(x, a)
+            self.gx, self.glo = x <= a, x > a
+        return out
+
+    def backward(self, g):
+        zero = np.zeros((), g.dtype)
+        grads = [np.where(self.gx, g, zero), np.where(self.glo, g, zero)]
+        if len(self.needs_grad) == 3:
+            grads.append(np.where(self.ghi, g, zero))
+        return tuple(gi if need else None for gi, need in zip(grads, self.needs_grad))
+
+
 class Maximum(Function):
     """max(a, b); where a == b the gradient is split in half (as PyTorch does)."""
 
@@ -168,14 +195,27 @@ class Clone(Function):
         return g
 
 
-def add(a, b):
-    """a + b.   d/da = 1, d/db = 1 (summed over broadcast axes)."""
+def add(a, b, *, alpha=1):
+    """a + alpha b.   d/da = 1, d/db = alpha (summed over broadcast axes)."""
+    if alpha != 1:
+        b = _scaled("add", a, b, alpha)
     return Add.apply(*operands("add", a, b))
 
 
-def sub(a, b):
-    """a - b.   d/da = 1, d/db = -1."""
+def sub(a, b, *, alpha=1):
+    """a - alpha b.   d/da = 1, d/db = -alpha."""
+    if alpha != 1:
+        b = _scaled("sub", a, b, alpha)
     return Sub.apply(*operands("sub", a, b))
+
+
+def _scaled(name, a, b, alpha):
+    """alpha * b for ``add``/``sub``; a float alpha with integer tensors is refused."""
+    a, b = operands(name, a, b)
+    if isinstance(alpha, float) and a.array.dtype.kind in "biu":
+        raise TypeError(f"{name}: for integral input tensors, argument alpha must not be a "
+                        f"floating point number, received alpha={alpha}")
+    return mul(b, alpha)
 
 
 def mul(a, b):
@@ -185,7 +225,14 @@ def mul(a, b):
 
 def div(a, b):
     """a / b.   d/da = 1/b, d/db = -a/b^2 = -(a/b)/b."""
-    return Div.apply(*operands("div", a, b))
+    a, b = operands("div", a, b)
+    if a.array.dtype.kind in "biu":         # true division of integers is floating
+        a, b = _to_default_float(a), _to_default_float(b)
+    return Div.apply(a, b)
+
+
+def _to_default_float(x):
+    return _fn._Tensor._wrap(x.array.astype(backend.default_float))
 
 
 def neg(x):
@@ -220,13 +267,33 @@ def abs(x):
 
 
 def clip(x, min=None, max=None):
-    """Clamp to [min, max].   d/dx = 1 inside the interval (bounds included), else 0."""
+    """Clamp to [min, max]: min(max(x, min), max) (so ``max`` wins where min > max).
+
+    Bounds are numbers or tensors (broadcast against ``x``). An integer tensor with a float
+    bound gives a float result, as PyTorch. d/dx = 1 inside the interval (bounds included),
+    else 0; a tensor bound takes the gradient where it is the value chosen.
+    """
     x = to_tensor(x)
-    lo = min.item() if isinstance(min, _fn._Tensor) else min
-    hi = max.item() if isinstance(max, _fn._Tensor) else max
-    if lo is None and hi is None:
-        raise ValueError("clip: at least one of min and max must be given")
-    return Clip.apply(x, lo=lo, hi=hi)
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given, received both None")
+    if isinstance(min, _fn._Tensor) or isinstance(max, _fn._Tensor):
+        return _clamp_tensor(x, min, max)
+    if x.array.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        x = _to_default_float(x)
+    return Clip.apply(x, lo=min, hi=max)
+
+
+def _clamp_tensor(x, lo, hi):
+    """Clamp with tensor bounds: one node, gradients to x and to each bound."""
+    bounds = [b for b in (lo, hi) if b is not None]
+    if len(bounds) == 2:
+        lo_t, hi_t = operands("clamp", *bounds)
+        x, lo_t = operands("clamp", x, lo_t)
+        x, hi_t = operands("clamp", x, hi_t)
+        lo_t, hi_t = operands("clamp", lo_t, hi_t)
+        return ClampTensor.apply(x, lo_t, hi_t)
+    x, b = operands("clamp", x, bounds[0])
+    return ClampTensor.apply(x, b, which="min" if lo is not None else "max")
 
 
 clamp = clip
@@ -283,3 +350,33 @@ lt = _compare(np.less)
 le = _compare(np.less_equal)
 gt = _compare(np.greater)
 ge = _compare(np.greater_equal)
+
+
+# PyTorch's longer spellings
+multiply = mul
+subtract = sub
+
+
+def negative(input):
+    """-x (bool tensors refused, as PyTorch: use ``logical_not``)."""
+    x = to_tensor(input)
+    if x.array.dtype.kind == "b":
+        raise TypeError("negative: negation of a bool tensor is not supported; use "
+                        "logical_not() or ~ to invert a mask")
+    return neg(x)
+
+
+def positive(input):
+    """+x: the input itself (bool tensors refused, as PyTorch)."""
+    x = to_tensor(input)
+    if x.array.dtype.kind == "b":
+        raise TypeError("positive: the + operator on a bool tensor is not supported")
+    return x
+
+
+def absolute(input):
+    """|x| (``abs``); bool tensors refused, as PyTorch."""
+    x = to_tensor(input)
+    if x.array.dtype.kind == "b":
+        raise TypeError("absolute: abs of a bool tensor is not supported")
+    return abs(x)

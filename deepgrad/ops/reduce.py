@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, max/min, var/std, logsumexp, argmax/argmin, norm.
+"""Reductions: sum, mean, prod, max/min, var/std, logsumexp, argmax/argmin, norms,
+the NaN-ignoring sums, all/any/count_nonzero, and the paired aminmax/std_mean/var_mean.
 
 ``axis`` is an int, a tuple of ints or None (all axes); ``keepdims`` keeps reduced
 axes as size 1. Each backward expands the incoming gradient back over the reduced axes.
@@ -9,10 +10,11 @@ import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
-from deepgrad.ops._util import expand_reduced, reduced_count, reduction_axis
-from deepgrad.ops.elementwise import sqrt, pow as _pow
+from deepgrad.ops._util import expand_reduced, normalize_axis, reduced_count, reduction_axis
+from deepgrad.ops.elementwise import cast, sqrt, where
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
 
 
 class Sum(Function):
@@ -178,13 +180,230 @@ def argmin(x, dim=None, keepdim=False):
     return _fn._Tensor._wrap(np.asarray(np.argmin(x.array, axis=axis, keepdims=keepdim), np.int64))
 
 
-def norm(x, p=2, dim=None, keepdim=False):
-    """p-norm (sum |x|^p)^(1/p); p=2 is the Euclidean norm, p=inf the largest |x|."""
+
+
+class Prod(Function):
+    """prod over ``axis``.   d/dx_i = prod_{j != i} x_j, the product of the others
+    (exclusive cumulative products from both sides: right with zeros, no division)."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.x, self.axis, self.keepdims = x, axis, keepdims
+        return np.asarray(np.prod(x, axis=axis, keepdims=keepdims))
+
+    def backward(self, g):
+        x = self.x
+        flat = x.reshape(1, -1) if self.axis is None else np.moveaxis(x, self.axis, -1)
+        ones = np.ones(flat.shape[:-1] + (1,), flat.dtype)
+        left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
+        right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
+        others = left * right
+        others = others.reshape(x.shape) if self.axis is None else np.moveaxis(others, -1, self.axis)
+        return expand_reduced(g, x.shape, self.axis, self.keepdims) * others
+
+
+class VectorNorm(Function):
+    """(sum |x|^p)^(1/p) over ``axis``; p may be 0, +-inf or any real (PyTorch's
+    ``linalg.vector_norm``), with PyTorch's gradients:
+
+    p = 2: x / n;  p = 1: sign(x);  p = +-inf: sign(x) where |x| = n, shared at ties;
+    p = 0: 0;  other p: sign(x) |x|^(p-1) / n^(p-1) (0 where n = 0, and at x = 0 for p < 1).
+    """
+
+    def forward(self, x, p=2.0, axis=None, keepdims=False):
+        ax = np.abs(x)
+        if p == 2:
+            n = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+        elif p == 1:
+            n = np.sum(ax, axis=axis, keepdims=True)
+        elif p == np.inf:
+            n = np.max(ax, axis=axis, keepdims=True)
+        elif p == -np.inf:
+            n = np.min(ax, axis=axis, keepdims=True)
+        elif p == 0:
+            n = np.sum(x != 0, axis=axis, keepdims=True).astype(x.dtype)
+        else:
+            with np.errstate(divide="ignore"):
+                n = np.sum(ax ** p, axis=axis, keepdims=True) ** (1 / p)
+        self.x, self.n, self.p, self.axis, self.keepdims = x, n, p, axis, keepdims
+        return n if keepdims else np.asarray(np.squeeze(n, axis=axis))
+
+    def backward(self, g):
+        x, n, p = self.x, self.n, self.p
+        g = expand_reduced(g, x.shape, self.axis, self.keepdims)
+        zero = np.zeros((), g.dtype)
+        if p == 0:
+            return np.zeros(x.shape, g.dtype)
+        if p == 1:
+            return np.sign(x) * g
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if p == 2:
+                return x * np.where(n == 0, zero, g / n)
+            if np.isinf(p):
+                at = (np.abs(x) == n) | (np.isnan(x) & np.isnan(n))
+                count = np.sum(at, axis=self.axis, keepdims=True).astype(g.dtype)
+                return np.sign(x) * at * (g / count)
+            scaled = np.sign(x) * np.abs(x) ** (p - 1)
+            if p < 1:
+                return np.where(x == 0, zero, scaled) * g * n ** (1 - p)
+            return scaled * np.where(n == 0, zero, g / n ** (p - 1))
+
+
+class NuclearNorm(Function):
+    """Sum of the singular values of the matrices in the last two axes.
+
+    d/dA = U V^T (A = U diag(s) V^T, the reduced SVD).
+    """
+
+    def forward(self, x, keepdims=False):
+        u, s, vh = np.linalg.svd(x, full_matrices=False)
+        self.uvh, self.keepdims = u @ vh, keepdims
+        out = s.sum(-1)
+        return out[..., None, None] if keepdims else out
+
+    def backward(self, g):
+        if not self.keepdims:
+            g = g[..., None, None]
+        return g * self.uvh
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    """Product of the elements (over one ``dim`` when given); integers and bools give
+    int64, as PyTorch; ``dtype`` casts the input first.
+
+    d/dx_i = prod_{j != i} x_j (correct with zeros in the input).
+    """
+    x = _cast_for_reduction(input, dtype)
+    if dim is not None and not isinstance(dim, (int, np.integer)):
+        raise TypeError(f"prod: dim must be a single int, received {dim!r}")
+    axis = reduction_axis(dim, x.ndim)
+    if x.array.dtype.kind in "bi" and x.array.dtype != np.int64:
+        x = _fn._Tensor._wrap(x.array.astype(np.int64))
+    return Prod.apply(x, axis=axis, keepdims=keepdim)
+
+
+def _cast_for_reduction(x, dtype):
     x = to_tensor(x)
-    if p == float("inf"):
-        return amax(abs(x), dim, keepdim)
-    if p == 2:
-        return sqrt(sum(x * x, dim, keepdim))
-    if p == 1:
-        return sum(abs(x), dim, keepdim)
-    return _pow(sum(_pow(abs(x), p), dim, keepdim), 1.0 / p)
+    return x if dtype is None else cast(x, dtype)
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """Sum treating NaN as 0.   d/dx_i = 1 where x_i is not NaN, else 0."""
+    x = _cast_for_reduction(input, dtype)
+    if x.array.dtype.kind == "f":
+        x = where(_fn._Tensor._wrap(np.isnan(x.array)), 0.0, x)
+    return sum(x, dim, keepdim)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """Mean of the non-NaN elements: nansum / (count of non-NaN); NaN where all are NaN."""
+    x = _cast_for_reduction(input, dtype)
+    if x.array.dtype.kind != "f":
+        raise TypeError(f"nanmean: expected input to have a floating point dtype, received {x.dtype}")
+    axis = reduction_axis(dim, x.ndim)
+    count = np.sum(~np.isnan(x.array), axis=axis, keepdims=keepdim).astype(x.array.dtype)
+    with np.errstate(invalid="ignore"):         # all-NaN slices: 0 / 0 = NaN, as PyTorch
+        return nansum(x, dim, keepdim) / _fn._Tensor._wrap(np.asarray(count))
+
+
+def all(input, dim=None, keepdim=False):
+    """True where every element (over ``dim``: an int, a tuple or None) is nonzero.
+
+    bool result (uint8 for a uint8 input, as PyTorch); not differentiable.
+    """
+    return _logical_reduce(np.all, input, dim, keepdim)
+
+
+def any(input, dim=None, keepdim=False):
+    """True where some element (over ``dim``) is nonzero."""
+    return _logical_reduce(np.any, input, dim, keepdim)
+
+
+def _logical_reduce(fn, input, dim, keepdim):
+    x = to_tensor(input)
+    axis = reduction_axis(dim, x.ndim)
+    out = np.asarray(fn(x.array, axis=axis, keepdims=keepdim))
+    if x.array.dtype == np.uint8:
+        out = out.astype(np.uint8)
+    return _fn._Tensor._wrap(out)
+
+
+def count_nonzero(input, dim=None):
+    """How many elements are nonzero, over ``dim`` (int, tuple or None); int64."""
+    x = to_tensor(input)
+    axis = reduction_axis(dim, x.ndim)
+    return _fn._Tensor._wrap(np.asarray(np.count_nonzero(x.array, axis=axis), dtype=np.int64))
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """(min, max) over ``dim`` (all elements by default) as a named tuple; each is
+    differentiable as ``amin``/``amax`` (ties share the gradient)."""
+    x = to_tensor(input)
+    _check_nonempty("aminmax", x)
+    return AminmaxResult(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def _moment_args(name, dim, unbiased, correction):
+    if isinstance(dim, bool):                  # std_mean(x, True): the old unbiased slot
+        dim, unbiased = None, dim
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}: give either unbiased or correction, not both")
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(var, mean) over ``dim``; var divides by n - correction (default 1)."""
+    dim, correction = _moment_args("var_mean", dim, unbiased, correction)
+    x = to_tensor(input)
+    return var(x, dim, correction, keepdim), mean(x, dim, keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    """(std, mean) over ``dim``; std = sqrt(var) with n - correction (default 1)."""
+    dim, correction = _moment_args("std_mean", dim, unbiased, correction)
+    x = to_tensor(input)
+    return std(x, dim, correction, keepdim), mean(x, dim, keepdim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
+    """``torch.norm``: a vector norm (sum |x|^p)^(1/p) over ``dim`` (all elements when
+    None), the Frobenius norm (``'fro'``, the 2-norm of the entries) or the nuclear norm
+    (``'nuc'``, the sum of singular values of the matrices in ``dim``, default the last
+    two axes of a 2-D input). ``p`` may be 0 (count of nonzeros), +-inf (max/min |x|),
+    or any other number. Gradients as :class:`VectorNorm` and :class:`NuclearNorm`.
+    """
+    if out is not None:
+        raise TypeError("norm: out= is not supported by deepgrad; use the returned tensor")
+    x = _cast_for_reduction(input, dtype)
+    if x.array.dtype.kind != "f":
+        raise TypeError(f"norm: expected a floating point tensor, received dtype {x.dtype}")
+    if isinstance(dim, list):
+        dim = tuple(dim)
+    if p == "nuc":
+        return _nuclear_norm(x, dim, keepdim)
+    if p == "fro":
+        p = 2
+    elif isinstance(p, str) or p is None:
+        raise ValueError(f"norm: p must be a number, 'fro' or 'nuc', received {p!r}")
+    axis = reduction_axis(dim, x.ndim)
+    if np.isinf(p) and x.array.size == 0:
+        raise RuntimeError(f"norm: the inf-norm of an empty tensor is undefined (shape {x.shape})")
+    return VectorNorm.apply(x, p=float(p), axis=axis, keepdims=keepdim)
+
+
+def _nuclear_norm(x, dim, keepdim):
+    if dim is None:
+        if x.ndim != 2:
+            raise RuntimeError(f"norm: 'nuc' without dim needs a 2-D input, received shape {x.shape}")
+        dim = (0, 1)
+    axes = normalize_axis(dim, x.ndim)
+    if not isinstance(axes, tuple) or len(axes) != 2 or axes[0] == axes[1]:
+        raise RuntimeError(f"norm: 'nuc' needs dim to be two distinct dims, received {dim!r}")
+    rest = [a for a in range(x.ndim) if a not in axes]
+    moved = x.permute(*rest, *axes)
+    out = NuclearNorm.apply(moved, keepdims=False)
+    if keepdim:
+        for a in sorted(axes):
+            out = out.unsqueeze(a)
+    return out
