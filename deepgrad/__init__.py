@@ -25,7 +25,9 @@ from deepgrad.runtime import (
     use_deterministic_algorithms, are_deterministic_algorithms_enabled,
     is_deterministic_algorithms_warn_only_enabled, set_deterministic_debug_mode,
     get_deterministic_debug_mode, set_float32_matmul_precision, get_float32_matmul_precision,
-    set_flush_denormal, set_warn_always, is_warn_always_enabled, set_printoptions)
+    set_flush_denormal, set_warn_always, is_warn_always_enabled, set_printoptions,
+    init_num_threads)
+from deepgrad.dtypes import is_inference
 from deepgrad.autograd import (
     Tensor, Function, no_grad, enable_grad, set_grad_enabled, is_grad_enabled, gradcheck,
     GradcheckError, is_tensor)
@@ -136,6 +138,9 @@ def __getattr__(name):
         return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     if name.startswith("__"):
         raise AttributeError(f"module 'deepgrad' has no attribute {name!r}")
+    from deepgrad.dtypes import NO_NUMPY_DTYPE
+    if name in NO_NUMPY_DTYPE:
+        raise AttributeError(f"deepgrad has no attribute {name!r}: {NO_NUMPY_DTYPE[name]}")
     from deepgrad._scope import missing_attribute
     raise missing_attribute("deepgrad", name)
 

@@ -473,7 +473,7 @@ def from_dlpack(ext_tensor):
 def to_dlpack(tensor):
     """A DLPack capsule sharing ``tensor``'s memory (read by ``torch.from_dlpack`` etc.)."""
     _check_tensor(tensor, "to_dlpack")
-    return tensor.array.__dlpack__()
+    return tensor.__dlpack__()
 
 
 __all__ = ["tensor", "as_tensor", "asarray", "from_numpy", "scalar_tensor", "zeros", "ones",

@@ -38,6 +38,12 @@ ALIASES = {"float": float32, "double": float64, "half": float16, "long": int64, 
 _KIND_RANK = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
+#: dtypes PyTorch has and NumPy (so deepgrad) lacks, with what to use instead.
+NO_NUMPY_DTYPE = {"bfloat16": "NumPy has no bfloat16; use float16 (.half()) or float32",
+                  "float8_e4m3fn": "NumPy has no float8; use float16 or float32",
+                  "float8_e5m2": "NumPy has no float8; use float16 or float32"}
+
+
 def as_dtype(d, where):
     """``d`` as a NumPy dtype, or a ``TypeError`` naming ``where`` and what was received."""
     if isinstance(d, np.dtype):
@@ -183,6 +189,13 @@ def is_signed(input):
     if not isinstance(arr, np.ndarray):
         raise TypeError(f"is_signed: expected a Tensor, received {type(input).__name__}")
     return arr.dtype.kind in "fi"
+
+
+def is_inference(input):
+    """True when ``input`` was made inside ``inference_mode`` (``Tensor.is_inference``)."""
+    if not hasattr(input, "is_inference"):
+        raise TypeError(f"is_inference: expected a Tensor, received {type(input).__name__}")
+    return input.is_inference()
 
 
 def is_nonzero(input):

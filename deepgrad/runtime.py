@@ -15,6 +15,7 @@ import warnings
 # ------------------------------------------------------------------------------ threads
 _blas = None            # (name, get, set) once found; False when none is known
 _threads_fallback = None
+_requested = None       # the last set_num_threads value
 _interop_threads = 1
 
 
@@ -104,8 +105,9 @@ def set_num_threads(int):
     Args:
         int (int): the number of threads, >= 1 (PyTorch's argument name).
     """
-    global _threads_fallback
+    global _threads_fallback, _requested
     n = _positive_int(int, "set_num_threads")
+    _requested = n
     blas_library()
     if _blas:
         _blas[2](n)
@@ -114,6 +116,14 @@ def set_num_threads(int):
     warn_once("set_num_threads: no known BLAS library (OpenBLAS, MKL, BLIS) was found among "
               "the loaded libraries, so NumPy's BLAS threads cannot be changed from inside "
               "the process; set OMP_NUM_THREADS before starting Python")
+
+
+def init_num_threads():
+    """Apply the thread count last given to :func:`set_num_threads` to the BLAS library
+    again (PyTorch calls this when a thread starts; BLAS thread counts are process-wide,
+    so this matters only if something else changed them since)."""
+    if _requested is not None and blas_library() is not None:
+        _blas[2](_requested)
 
 
 def get_num_threads():

@@ -354,10 +354,26 @@ class TensorAttributes:
                             f"{len(args)} arguments")
         return self.new_tensor(args[0], device=device)
 
+    # ------------------------------------------------------------------ DLPack
+    def __dlpack__(self, *, stream=None, **kwargs):
+        """A DLPack capsule sharing this tensor's memory (``torch.from_dlpack(t)``,
+        ``numpy.from_dlpack(t)``). Refused for a tensor that requires grad, as PyTorch."""
+        if self.requires_grad:
+            raise RuntimeError("__dlpack__: can't export a tensor that requires grad; use "
+                               "tensor.detach()")
+        return self.array.__dlpack__(stream=stream, **kwargs)
+
+    def __dlpack_device__(self):
+        """(device type, index) in DLPack's terms: (1, 0), the CPU."""
+        return self.array.__dlpack_device__()
+
     # ------------------------------------------------------------------ missing names
     def __getattr__(self, name):
         """Only called when normal lookup fails: say that deepgrad lacks ``name``."""
         if name in _TENSOR_SLOTS:
             raise AttributeError(f"'Tensor' object has no attribute {name!r} (not set yet)")
+        if name in dtypes.NO_NUMPY_DTYPE:
+            raise AttributeError(f"deepgrad.Tensor has no attribute {name!r}: "
+                                 f"{dtypes.NO_NUMPY_DTYPE[name]}")
         raise missing_attribute("deepgrad.Tensor", name)
 

@@ -198,11 +198,15 @@ def test_dlpack_round_trip_shares_memory():
     assert np.shares_memory(dg.from_dlpack(a).array, a)
     with pytest.raises(TypeError, match="__dlpack__"):
         dg.from_dlpack([1, 2])
+    assert np.shares_memory(np.from_dlpack(x), x.array)          # Tensor.__dlpack__
+    with pytest.raises(RuntimeError, match="requires grad"):
+        dg.to_dlpack(dg.ones(2, requires_grad=True))
     torch = pytest.importorskip("torch")
     t = torch.arange(3.0)
     d = dg.from_dlpack(t)
     t[0] = 7.0
     assert d.array[0] == 7.0
     back = torch.from_dlpack(dg.to_dlpack(x))
+    direct = torch.from_dlpack(x)
     x.array[1] = 5.0
-    assert back[1].item() == 5.0
+    assert back[1].item() == 5.0 and direct[1].item() == 5.0

@@ -128,6 +128,37 @@ def test_module_to_and_cuda():
     assert m.to(dg.float64) is m and m.weight.dtype == np.float64
     with pytest.raises(RuntimeError, match="devices that exist"):
         m.to("cuda")
+    with pytest.raises(RuntimeError, match="devices that exist"):
+        m.cuda()
+    with pytest.raises(TypeError, match="floating point"):
+        m.to(dg.int64)
+    with pytest.raises(RuntimeError, match="copy"):
+        m.to(dg.float32, copy=True)
+    assert m.to(dg.zeros(1, dtype=dg.float32)).weight.dtype == np.float32
+    assert m.half().weight.dtype == np.float16 and m.float().weight.dtype == np.float32
+    bn = dg.nn.BatchNorm2d(3)
+    bn.double()
+    assert bn.weight.dtype == np.float64 and bn.num_batches_tracked.dtype == np.int64
+    bn.type(dg.float32)                      # type() casts every tensor, as torch's
+    assert bn.num_batches_tracked.dtype == np.float32
+    conv = dg.nn.Conv2d(2, 4, 3).to(memory_format=dg.channels_last)
+    assert conv.weight.is_contiguous(memory_format=dg.channels_last)
+    x = dg.randn(1, 2, 5, 5)
+    ref = dg.nn.Conv2d(2, 4, 3)
+    ref.load_state_dict(conv.state_dict())
+    np.testing.assert_allclose(conv(x).array, ref(x).array, rtol=1e-6)
+
+
+def test_set_default_tensor_type():
+    try:
+        dg.set_default_tensor_type("torch.DoubleTensor")
+        assert dg.get_default_dtype() is dg.float64 and dg.tensor([1.0]).dtype == np.float64
+        dg.set_default_tensor_type(dg.FloatTensor)
+        assert dg.get_default_dtype() is dg.float32
+        with pytest.raises(TypeError, match="floating-point"):
+            dg.set_default_tensor_type("torch.LongTensor")
+    finally:
+        dg.set_default_dtype(dg.float32)
 
 
 def test_against_torch_device_semantics():

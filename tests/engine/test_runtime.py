@@ -257,3 +257,32 @@ def test_lazy_names_and_submodules():
     from deepgrad import load, save                   # noqa: F401
     import deepgrad.nn.parallel                       # noqa: F401
     assert callable(dg.save) and callable(dg.load) and dg.serialization.save is dg.save
+
+
+def test_dtypes_numpy_lacks_say_so():
+    with pytest.raises(AttributeError, match="NumPy has no bfloat16"):
+        dg.bfloat16
+    with pytest.raises(AttributeError, match="NumPy has no bfloat16"):
+        dg.zeros(1).bfloat16()
+
+
+def test_init_num_threads_reapplies_the_last_setting():
+    before = dg.get_num_threads()
+    try:
+        dg.set_num_threads(1)
+        if runtime.blas_library() is not None:
+            runtime._blas[2](2)                  # something else changed the BLAS threads
+            dg.init_num_threads()
+            assert dg.get_num_threads() == 1
+    finally:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            dg.set_num_threads(before)
+
+
+def test_is_inference():
+    assert dg.is_inference(dg.zeros(1)) is False
+    with dg.inference_mode():
+        assert dg.is_inference(dg.zeros(1) + 1)
+    with pytest.raises(TypeError, match="Tensor"):
+        dg.is_inference(1)
