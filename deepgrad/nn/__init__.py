@@ -49,6 +49,8 @@ from deepgrad.nn.loss import (
     NLLLoss2d, PoissonNLLLoss, GaussianNLLLoss, MarginRankingLoss, HingeEmbeddingLoss,
     SoftMarginLoss, CosineEmbeddingLoss, MultiMarginLoss, MultiLabelMarginLoss,
     MultiLabelSoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss, CTCLoss)
+from deepgrad.nn.loss import LinearCrossEntropyLoss
+from deepgrad.nn.adaptive import AdaptiveLogSoftmaxWithLoss
 from deepgrad.nn import functional, init, utils
 from deepgrad.nn import parallel  # noqa: E402  (torch.nn.parallel, H3)
 from deepgrad.nn.parallel import DataParallel  # noqa: E402

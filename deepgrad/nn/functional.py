@@ -34,6 +34,7 @@ from deepgrad.ops import (  # noqa: F401  activations, dropouts, distances, marg
     soft_margin_loss, cosine_embedding_loss, multi_margin_loss, multilabel_margin_loss,
     triplet_margin_loss, triplet_margin_with_distance_loss, poisson_nll_loss,
     gaussian_nll_loss, multilabel_soft_margin_loss, ctc_loss)
+from deepgrad.ops import linear_cross_entropy  # noqa: F401
 
 
 def one_hot(tensor, num_classes=-1):

@@ -6,9 +6,11 @@ Signatures are PyTorch's, including the deprecated ``size_average``/``reduce`` p
 PyTorch still accepts it; a class weight given to a weighted loss is a buffer (in
 ``state_dict`` as ``weight``), as PyTorch.
 """
+import math
 import warnings
 
 from deepgrad.autograd.function import to_tensor
+from deepgrad.nn.linear import Linear
 from deepgrad.nn.module import Module
 from deepgrad.ops import ctc as _ctc, loss as _loss, loss_margin as _margin, loss_prob as _prob
 
@@ -129,6 +131,46 @@ class NLLLoss(_WeightedLoss):
     def forward(self, input, target):
         return _loss.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
                               reduction=self.reduction)
+
+
+class LinearCrossEntropyLoss(_WeightedLoss):
+    """Cross-entropy of a learned linear projection of the input: the module owns ``linear``
+    (in_features -> num_classes * prod(out_features)) and calls
+    :func:`deepgrad.ops.loss.linear_cross_entropy` (state_dict: ``linear.weight``
+    [``linear.bias``], plus the ``weight`` buffer when given), as PyTorch."""
+
+    def __init__(self, in_features, num_classes, *, out_features=(), bias=False, device=None,
+                 dtype=None, reduction="mean", weight=None, ignore_index=None,
+                 label_smoothing=0.0, options=None):
+        if weight is not None and tuple(to_tensor(weight).shape) != (num_classes,):
+            raise RuntimeError(f"LinearCrossEntropyLoss: expected weight shape to be "
+                               f"{(num_classes,)}, got {tuple(to_tensor(weight).shape)}")
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise RuntimeError(f"LinearCrossEntropyLoss: expected label_smoothing to be in "
+                               f"range [0, 1], got {label_smoothing}")
+        if options is not None:
+            raise ValueError("LinearCrossEntropyLoss: deepgrad computes the reference path only; "
+                             "pass options=None")
+        super().__init__(weight, None, None, reduction)
+        self.num_classes, self.out_features = num_classes, tuple(out_features)
+        self.ignore_index, self.label_smoothing, self.options = ignore_index, label_smoothing, None
+        self.linear = Linear(in_features, math.prod(self.out_features, start=num_classes),
+                             bias=bias, device=device, dtype=dtype)
+
+    def forward(self, input, target):
+        w = self.linear.weight.reshape(self.num_classes, *self.out_features,
+                                       self.linear.in_features)
+        b = self.linear.bias
+        b = None if b is None else b.reshape(self.num_classes, *self.out_features)
+        return _loss.linear_cross_entropy(input, w, target, linear_bias=b, weight=self.weight,
+                                          reduction=self.reduction, ignore_index=self.ignore_index,
+                                          label_smoothing=self.label_smoothing)
+
+    def extra_repr(self):
+        return (f"in_features={self.linear.in_features}, num_classes={self.num_classes}, "
+                f"out_features={self.out_features}, bias={self.linear.bias is not None}, "
+                f"reduction={self.reduction}, ignore_index={self.ignore_index}, "
+                f"label_smoothing={self.label_smoothing}, options={self.options}")
 
 
 class NLLLoss2d(NLLLoss):

@@ -89,3 +89,4 @@ from deepgrad.ops.loss_margin import (
 from deepgrad.ops.loss_prob import (
     poisson_nll_loss, gaussian_nll_loss, multilabel_soft_margin_loss)
 from deepgrad.ops.ctc import ctc_loss
+from deepgrad.ops.loss import linear_cross_entropy

@@ -15,6 +15,7 @@ from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops._util import operands
 from deepgrad.ops.activation import _sigmoid
 from deepgrad.ops.elementwise import abs as _abs, where
+from deepgrad.ops.linalg import linear as _linear
 from deepgrad.ops.reduce import mean, sum as _sum
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -34,6 +35,10 @@ def legacy_reduction(size_average, reduce, reduction="mean"):
     """
     if size_average is None and reduce is None:
         return reduction
+    for name, v in (("size_average", size_average), ("reduce", reduce)):
+        if not isinstance(v, (bool, np.bool_, type(None))):
+            raise TypeError(f"{name} must be a bool or None (a deprecated PyTorch argument), "
+                            f"received {v!r}; pass the reduction by keyword: reduction={v!r}")
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
     out = ("mean" if size_average else "sum") if reduce else "none"
@@ -173,8 +178,8 @@ def _row_weights(w, t, keep, dtype):
     return wt
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean",
-                  label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100,
+                  reduce=None, reduction="mean", label_smoothing=0.0):
     """Cross-entropy between logits and targets: log-softmax and NLL in one stable op.
 
     Args:
@@ -189,6 +194,8 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
 
     Formula: l_i = -sum_c w_c q_ic log softmax(z_i)_c; backward p_i sum_c w_c q_ic - w q_i.
     """
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("cross_entropy", reduction)
     tgt = target.array if isinstance(target, _fn._Tensor) else np.asarray(target)
     in_shape = to_tensor(input).shape
@@ -241,11 +248,13 @@ def _none_shape(in_shape):
     return (in_shape[0],) + tuple(in_shape[2:])
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+             reduction="mean"):
     """Negative log-likelihood of log-probabilities: l_i = -w_{t_i} input[i, t_i].
 
     'mean' divides by sum of w_{t_i} over non-ignored rows.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("nll_loss", reduction)
     tgt = target.array if isinstance(target, _fn._Tensor) else np.asarray(target)
     if tgt.dtype.kind not in "iu":
@@ -281,12 +290,18 @@ class MSE(Function):
         return gx, (-gx if self.needs_grad[1] else None)
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (x - y)^2, reduced. Seed 000 writes J = (1/2n) sum (y - yhat)^2;
-    like PyTorch and Keras, deepgrad omits the 1/2."""
+    like PyTorch and Keras, deepgrad omits the 1/2. ``weight`` (the input's shape) weighs
+    each term; 'mean' is then sum(w l) / sum(w), as PyTorch."""
+    if size_average is not None or reduce is not None:
+        reduction = legacy_reduction(size_average, reduce, reduction)
     _check_reduction("mse_loss", reduction)
     x, y = operands("mse_loss", input, target)
     _check_same_shape("mse_loss", x, y)
+    if weight is not None:
+        d = x - y
+        return _weighted("mse_loss", d * d, x, weight, reduction, by_weight=True)
     if reduction == "none":
         d = x - y
         return d * d
@@ -294,33 +309,61 @@ def mse_loss(input, target, reduction="mean"):
     return MSE.apply(x, y, n=n)
 
 
-def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error |x - y|, reduced. d/dx = sign(x - y)."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error |x - y|, reduced. d/dx = sign(x - y). ``weight`` as in
+    :func:`mse_loss` ('mean' = sum(w l) / sum(w))."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
     x, y = operands("l1_loss", input, target)
     _check_same_shape("l1_loss", x, y)
+    if weight is not None:
+        return _weighted("l1_loss", _abs(x - y), x, weight, reduction, by_weight=True)
     return _reduce("l1_loss", _abs(x - y), reduction)
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta  (d = x - y)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be >= 0, received {beta}")
     x, y = operands("smooth_l1_loss", input, target)
     _check_same_shape("smooth_l1_loss", x, y)
     if beta == 0:
-        return l1_loss(x, y, reduction)
+        return l1_loss(x, y, reduction=reduction)
     d = x - y
     ad = _abs(d)
     return _reduce("smooth_l1_loss", where(ad.array < beta, d * d * (0.5 / beta), ad - 0.5 * beta),
                    reduction)
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0):
-    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)  (= delta * smooth_l1)."""
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)  (= delta * smooth_l1).
+
+    ``weight`` (the input's shape) weighs each term; 'mean' then stays the plain mean of
+    the weighted terms, as PyTorch's huber_loss (unlike mse/l1, which divide by sum(w)).
+    """
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, received {delta}")
     x, y = operands("huber_loss", input, target)
     _check_same_shape("huber_loss", x, y)
     d = x - y
     ad = _abs(d)
-    return _reduce("huber_loss", where(ad.array <= delta, d * d * 0.5, (ad - 0.5 * delta) * delta),
-                   reduction)
+    loss = where(ad.array <= delta, d * d * 0.5, (ad - 0.5 * delta) * delta)
+    if weight is not None:
+        return _weighted("huber_loss", loss, x, weight, reduction, by_weight=False)
+    return _reduce("huber_loss", loss, reduction)
+
+
+def _weighted(name, loss, x, weight, reduction, by_weight):
+    """Per-element weights of the input's shape; 'mean' divides by sum(w) if ``by_weight``."""
+    _check_reduction(name, reduction)
+    w = operands(name, x, weight)[1]
+    if w.shape != x.shape:
+        raise ValueError(f"{name}: weights and input must have the same size, received weight "
+                         f"{tuple(w.shape)} and input {tuple(x.shape)}")
+    loss = loss * w
+    if reduction == "mean" and by_weight:
+        return _sum(loss) / _sum(w)
+    return _reduce(name, loss, reduction)
 
 
 # ----------------------------------------------------------------- binary cross-entropy
@@ -382,8 +425,11 @@ def _const(name, value, like, what):
     return v if v.dtype == like.dtype else _fn._Tensor._wrap(v.array.astype(like.dtype))
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None,
+                         reduction="mean"):
     """Binary cross-entropy of probabilities p in [0, 1] against targets y in [0, 1]."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("binary_cross_entropy", reduction)
     p, y = operands("binary_cross_entropy", input, target)
     _check_same_shape("binary_cross_entropy", p, y)
     if p.array.size and (p.array.min() < 0 or p.array.max() > 1):
@@ -394,9 +440,11 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce("binary_cross_entropy", BCE.apply(p, y, w), reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean",
-                                     pos_weight=None):
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
     """Sigmoid + binary cross-entropy in one stable op (no overflow for |x| up to inf)."""
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    _check_reduction("binary_cross_entropy_with_logits", reduction)
     x, y = operands("binary_cross_entropy_with_logits", input, target)
     _check_same_shape("binary_cross_entropy_with_logits", x, y)
     w = _const("binary_cross_entropy_with_logits", weight, x, "weight")
@@ -425,15 +473,71 @@ class KLDiv(Function):
         return -g * t, gt
 
 
-def kl_div(input, target, reduction="mean", log_target=False):
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
     """KL(target || q) with ``input`` = log q: sum t (log t - input).
 
     reduction 'batchmean' divides the sum by the batch size (the true KL divergence);
     'mean' divides by the number of elements, as PyTorch.
     """
+    reduction = legacy_reduction(size_average, reduce, reduction)
+    if reduction != "batchmean":
+        _check_reduction("kl_div", reduction)
     x, t = operands("kl_div", input, target)
     _check_same_shape("kl_div", x, t)
     loss = KLDiv.apply(x, t, log_target=log_target)
     if reduction == "batchmean":
         return _sum(loss) * (1.0 / (x.shape[0] if x.ndim else 1))
     return _reduce("kl_div", loss, reduction)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         reduction="mean", ignore_index=None, label_smoothing=0.0, options=None):
+    """Cross-entropy of linearly projected inputs: ``cross_entropy(linear(input, W, b),
+    target, ...)`` (PyTorch's reference path; formulas in :func:`cross_entropy`).
+
+    Args:
+        input: (N, in_features) or (in_features,).
+        linear_weight: W, (C, in_features), or (C, d_1, .., d_K, in_features) for a
+            K-dimensional loss over logits (N, C, d_1, .., d_K) (batched input only).
+        target: class indices (N,) / (N, d_1, ..) / (), or class probabilities of the
+            logits' shape.
+        linear_bias: (C,) or (C, d_1, .., d_K).
+        ignore_index: None means -100 for class-index targets; it must stay None for
+            probability targets.
+        options: PyTorch's ``LinearCrossEntropyOptions`` selects a batch-chunked kernel that
+            only saves memory; deepgrad computes the reference path and refuses ``options``
+            rather than accept and ignore it.
+    """
+    if options is not None:
+        raise ValueError("linear_cross_entropy: deepgrad computes the reference path only; pass "
+                         "options=None (PyTorch's chunked path, LinearCrossEntropyOptions, "
+                         "changes memory use, not results)")
+    x, W = to_tensor(input), to_tensor(linear_weight)
+    if not 1 <= x.ndim <= 2:
+        raise RuntimeError(f"linear_cross_entropy: expected input with dimensionality 1 or 2, "
+                           f"received shape {tuple(x.shape)}")
+    if W.ndim < 2:
+        raise RuntimeError(f"linear_cross_entropy: expected linear_weight with dimensionality "
+                           f"at least 2, received shape {tuple(W.shape)}")
+    if x.shape[-1] != W.shape[-1]:
+        raise RuntimeError(f"linear_cross_entropy: expected equal input and linear_weight last "
+                           f"dimensions (in_features), got {x.shape[-1]} and {W.shape[-1]}")
+    C, out_features = W.shape[0], tuple(W.shape[1:-1])
+    if linear_bias is not None and tuple(to_tensor(linear_bias).shape) != (C,) + out_features:
+        raise RuntimeError(f"linear_cross_entropy: expected linear_bias shape "
+                           f"{(C,) + out_features}, got {tuple(to_tensor(linear_bias).shape)}")
+    if out_features and x.ndim == 1:
+        raise RuntimeError(f"linear_cross_entropy: K-dimensional loss defined by linear_weight "
+                           f"shape {tuple(W.shape)} requires batched input (N, {x.shape[-1]}), "
+                           f"got unbatched input with shape {tuple(x.shape)}")
+    logits_shape = tuple(x.shape[:-1]) + (C,) + out_features
+    tgt_shape = tuple(target.shape) if hasattr(target, "shape") else np.shape(target)
+    if tgt_shape == logits_shape and ignore_index is not None:
+        raise RuntimeError("linear_cross_entropy: ignore_index cannot be specified when target "
+                           "contains probabilities")
+    rows = int(np.prod((C,) + out_features))
+    b = None if linear_bias is None else to_tensor(linear_bias).reshape(rows)
+    logits = _linear(x, W.reshape(rows, W.shape[-1]), b).reshape(logits_shape)
+    return cross_entropy(logits, target, weight=weight, reduction=reduction,
+                         ignore_index=-100 if ignore_index is None else ignore_index,
+                         label_smoothing=label_smoothing)

@@ -151,8 +151,8 @@ def test_cross_entropy_ignore_index(ignore_index, weight, reduction):
     target = np.array([0, ignore_index, 3, 1, ignore_index, 2])
     t = dg.tensor(target)
     for smoothing in (0.0, 0.1):
-        check_op(lambda x: ops.cross_entropy(x, t, _w(weight, x), ignore_index, reduction,
-                                             smoothing),
+        check_op(lambda x: ops.cross_entropy(x, t, _w(weight, x), ignore_index=ignore_index,
+                                             reduction=reduction, label_smoothing=smoothing),
                  lambda x: np_cross_entropy(x, target, weight, ignore_index, reduction,
                                             smoothing), [(6, C)])
     x = dg.randn(6, C, requires_grad=True)
@@ -189,7 +189,7 @@ def test_nll_loss(case, weight, reduction):
 def test_nll_loss_ignore_index_and_log_softmax_composition(reduction):
     target = np.array([2, -1, 0, -1])
     t = dg.tensor(target)
-    check_op(lambda x: ops.nll_loss(x, t, _w(WEIGHT, x), -1, reduction),
+    check_op(lambda x: ops.nll_loss(x, t, _w(WEIGHT, x), ignore_index=-1, reduction=reduction),
              lambda x: np_nll_loss(x, target, WEIGHT, -1, reduction), [(4, C)])
     # nll_loss(log_softmax(x)) == cross_entropy(x)
     check_op(lambda x: ops.nll_loss(ops.log_softmax(x, 1), t, ignore_index=-1,
@@ -207,12 +207,12 @@ PAIRS = [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((2, 1, 3), (2, 1, 3))]
     ("mse", ops.mse_loss, lambda x, y: (x - y) ** 2),
     ("l1", ops.l1_loss, lambda x, y: np.abs(x - y)),
     ("smooth_l1", ops.smooth_l1_loss, lambda x, y: np_smooth_l1(x, y, 1.0)),
-    ("smooth_l1_beta0.5", lambda x, y, reduction: ops.smooth_l1_loss(x, y, reduction, beta=0.5),
+    ("smooth_l1_beta0.5", lambda x, y, reduction: ops.smooth_l1_loss(x, y, reduction=reduction, beta=0.5),
      lambda x, y: np_smooth_l1(x, y, 0.5)),
-    ("smooth_l1_beta0", lambda x, y, reduction: ops.smooth_l1_loss(x, y, reduction, beta=0.0),
+    ("smooth_l1_beta0", lambda x, y, reduction: ops.smooth_l1_loss(x, y, reduction=reduction, beta=0.0),
      lambda x, y: np.abs(x - y)),
     ("huber", ops.huber_loss, lambda x, y: np_huber(x, y, 1.0)),
-    ("huber_delta0.3", lambda x, y, reduction: ops.huber_loss(x, y, reduction, delta=0.3),
+    ("huber_delta0.3", lambda x, y, reduction: ops.huber_loss(x, y, reduction=reduction, delta=0.3),
      lambda x, y: np_huber(x, y, 0.3)),
 ], ids=lambda v: v if isinstance(v, str) else "")
 def test_regression_losses(name, fn, ref, reduction):
@@ -245,7 +245,7 @@ def test_binary_cross_entropy(weighted, reduction):
     w = np.array([0.5, 1.0, 2.0])
     weight = (lambda x: dg.tensor(w, dtype=x.dtype)) if weighted else (lambda x: None)
     wr = w if weighted else 1.0
-    check_op(lambda p, y: ops.binary_cross_entropy(p, y, weight(p), reduction),
+    check_op(lambda p, y: ops.binary_cross_entropy(p, y, weight(p), reduction=reduction),
              lambda p, y: reduce(np_bce(p, y, wr), reduction),
              [((3,), (3,)), ((2, 3), (2, 3)), ((4, 1, 3), (4, 1, 3))], make=PROB)
     check_op(lambda p, y: ops.binary_cross_entropy(p, y, reduction=reduction),
@@ -274,8 +274,9 @@ def test_binary_cross_entropy_with_logits(pos_weighted, weighted, reduction):
     weight = (lambda x: dg.tensor(w, dtype=x.dtype)) if weighted else (lambda x: None)
     pos = (lambda x: dg.tensor(pw, dtype=x.dtype)) if pos_weighted else (lambda x: None)
     wr, pwr = (w if weighted else 1.0), (pw if pos_weighted else 1.0)
-    check_op(lambda x, y: ops.binary_cross_entropy_with_logits(x, y, weight(x), reduction,
-                                                               pos(x)),
+    check_op(lambda x, y: ops.binary_cross_entropy_with_logits(x, y, weight(x),
+                                                               reduction=reduction,
+                                                               pos_weight=pos(x)),
              lambda x, y: reduce(np_bce_logits(x, y, wr, pwr), reduction),
              [((3,), (3,)), ((2, 3), (2, 3)), ((4, 1, 3), (4, 1, 3))],
              make=[uniform(-3, 3), PROB])
@@ -299,7 +300,7 @@ def test_kl_div(log_target, reduction):
             return np.asarray(loss.sum() / (x.shape[0] if x.ndim else 1))
         return reduce(loss, reduction)
     target = uniform(-3.0, -0.1) if log_target else uniform(0.05, 1.0)
-    check_op(lambda x, t: ops.kl_div(x, t, reduction, log_target), ref,
+    check_op(lambda x, t: ops.kl_div(x, t, reduction=reduction, log_target=log_target), ref,
              [((), ()), ((4,), (4,)), ((3, 4), (3, 4)), ((2, 1, 3), (2, 1, 3))],
              make=[uniform(-3.0, -0.1), target])
 
@@ -441,27 +442,30 @@ def test_other_losses_match_torch():
              None, [(2, C, 3)], grad=False,
              torch_fn=lambda x: F.nll_loss(x, torch.tensor(t), torch.tensor(WEIGHT)))
     for r in REDUCTIONS:
-        check_op(lambda x, y: ops.mse_loss(x, y, r), None, two, grad=False,
+        check_op(lambda x, y: ops.mse_loss(x, y, reduction=r), None, two, grad=False,
                  torch_fn=lambda x, y: F.mse_loss(x, y, reduction=r))
-        check_op(lambda x, y: ops.l1_loss(x, y, r), None, two, grad=False,
+        check_op(lambda x, y: ops.l1_loss(x, y, reduction=r), None, two, grad=False,
                  torch_fn=lambda x, y: F.l1_loss(x, y, reduction=r))
-        check_op(lambda x, y: ops.smooth_l1_loss(x, y, r, beta=0.7), None, two, grad=False,
+        check_op(lambda x, y: ops.smooth_l1_loss(x, y, reduction=r, beta=0.7), None, two, grad=False,
                  torch_fn=lambda x, y: F.smooth_l1_loss(x, y, reduction=r, beta=0.7))
-        check_op(lambda x, y: ops.huber_loss(x, y, r, delta=0.4), None, two, grad=False,
+        check_op(lambda x, y: ops.huber_loss(x, y, reduction=r, delta=0.4), None, two, grad=False,
                  torch_fn=lambda x, y: F.huber_loss(x, y, reduction=r, delta=0.4))
         w = np.array([0.5, 1.0, 2.0])
-        check_op(lambda p, y: ops.binary_cross_entropy(p, y, dg.tensor(w, dtype=np.float64), r),
+        check_op(lambda p, y: ops.binary_cross_entropy(p, y, dg.tensor(w, dtype=np.float64),
+                                                          reduction=r),
                  None, two, grad=False, make=PROB,
                  torch_fn=lambda p, y: F.binary_cross_entropy(p, y, torch.tensor(w), reduction=r))
         pw = np.array([3.0, 0.5, 1.0])
         check_op(lambda x, y: ops.binary_cross_entropy_with_logits(
-                     x, y, dg.tensor(w, dtype=np.float64), r, dg.tensor(pw, dtype=np.float64)),
+                     x, y, dg.tensor(w, dtype=np.float64), reduction=r,
+                     pos_weight=dg.tensor(pw, dtype=np.float64)),
                  None, two, grad=False, make=[uniform(-3, 3), PROB],
                  torch_fn=lambda x, y: F.binary_cross_entropy_with_logits(
                      x, y, torch.tensor(w), reduction=r, pos_weight=torch.tensor(pw)))
     for r in REDUCTIONS + ["batchmean"]:
         for log_target in (False, True):
             target = uniform(-3.0, -0.1) if log_target else uniform(0.05, 1.0)
-            check_op(lambda x, y: ops.kl_div(x, y, r, log_target), None, [((3, 4), (3, 4))],
+            check_op(lambda x, y: ops.kl_div(x, y, reduction=r, log_target=log_target), None,
+                     [((3, 4), (3, 4))],
                      grad=False, make=[uniform(-3.0, -0.1), target],
                      torch_fn=lambda x, y: F.kl_div(x, y, reduction=r, log_target=log_target))

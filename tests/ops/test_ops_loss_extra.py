@@ -270,3 +270,116 @@ def test_torch_level_functions_take_int_reductions():
             rtol=1e-10)
     with pytest.raises(TypeError, match="int enum"):
         dg.kl_div(dg.tensor(x), dg.tensor(t), "mean")
+
+
+# ----------------------------------------------------------------- linear cross-entropy
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_linear_cross_entropy_is_linear_then_cross_entropy(reduction):
+    t = dg.tensor(CLASSES)
+    check_op(lambda x, w, b: ops.linear_cross_entropy(x, w, t, linear_bias=b, reduction=reduction),
+             None, [((N, 3), (C, 3), (C,))])
+    check_op(lambda x, w, b: ops.linear_cross_entropy(x, w, t, linear_bias=b, reduction=reduction,
+                                                      ignore_index=1, label_smoothing=0.2),
+             None, [((N, 3), (C, 3), (C,))])
+    rng = np.random.default_rng(7)
+    x, w, b = rng.standard_normal((N, 3)), rng.standard_normal((C, 3)), rng.standard_normal(C)
+    z = x @ w.T + b
+    logp = z - z.max(1, keepdims=True)
+    logp -= np.log(np.exp(logp).sum(1, keepdims=True))
+    expect = red(-logp[np.arange(N), CLASSES], reduction)
+    got = ops.linear_cross_entropy(dg.tensor(x), dg.tensor(w), t, linear_bias=dg.tensor(b),
+                                   reduction=reduction)
+    np.testing.assert_allclose(got.numpy(), expect, rtol=1e-12)
+
+
+def test_linear_cross_entropy_shapes_probabilities_and_errors():
+    rng = np.random.default_rng(8)
+    x, w = dg.tensor(rng.standard_normal((N, 3))), dg.tensor(rng.standard_normal((C, 2, 3)))
+    k = ops.linear_cross_entropy(x, w, dg.tensor(rng.integers(0, C, (N, 2))), reduction="none")
+    assert k.shape == (N, 2)
+    q = dg.tensor(rng.random((N, C)))
+    assert ops.linear_cross_entropy(x, w[:, 0], q).shape == ()
+    assert ops.linear_cross_entropy(x[0], w[:, 0], dg.tensor(2)).shape == ()
+    with pytest.raises(RuntimeError, match="ignore_index cannot be specified"):
+        ops.linear_cross_entropy(x, w[:, 0], q, ignore_index=1)
+    with pytest.raises(RuntimeError, match="equal input and linear_weight last dimensions"):
+        ops.linear_cross_entropy(x, dg.ones(C, 4), dg.tensor(CLASSES))
+    with pytest.raises(RuntimeError, match="expected linear_bias shape"):
+        ops.linear_cross_entropy(x, w[:, 0], dg.tensor(CLASSES), linear_bias=dg.ones(3))
+    with pytest.raises(RuntimeError, match="requires batched input"):
+        ops.linear_cross_entropy(x[0], w, dg.tensor(1))
+    with pytest.raises(ValueError, match="options=None"):
+        ops.linear_cross_entropy(x, w[:, 0], dg.tensor(CLASSES), options=object())
+
+
+def test_linear_cross_entropy_matches_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    t = CLASSES
+    check_op(lambda x, w, b: ops.linear_cross_entropy(x, w, dg.tensor(t), linear_bias=b,
+                                                      label_smoothing=0.1),
+             None, [((N, 3), (C, 3), (C,))],
+             torch_fn=lambda x, w, b: F.linear_cross_entropy(x, w, torch.tensor(t), linear_bias=b,
+                                                             label_smoothing=0.1))
+    tk = np.random.default_rng(9).integers(0, C, (N, 2))
+    check_op(lambda x, w: ops.linear_cross_entropy(x, w, dg.tensor(tk), reduction="none"),
+             None, [((N, 3), (C, 2, 3))],
+             torch_fn=lambda x, w: F.linear_cross_entropy(x, w, torch.tensor(tk), reduction="none"))
+
+
+# ----------------------------------------------------------------- the older losses' options
+def test_weighted_regression_losses_as_pytorch():
+    rng = np.random.default_rng(10)
+    wt = rng.random((N, C)) + 0.1
+    for name, fn, ref, mean_by_weight in (
+            ("mse", ops.mse_loss, lambda x, y: (x - y) ** 2, True),
+            ("l1", ops.l1_loss, lambda x, y: np.abs(x - y), True),
+            ("huber", ops.huber_loss, lambda x, y: np.where(np.abs(x - y) <= 1, 0.5 * (x - y) ** 2,
+                                                            np.abs(x - y) - 0.5), False)):
+        for r in REDUCTIONS:
+            def expect(x, y):
+                l = ref(x, y) * wt
+                if r == "mean":
+                    return l.sum() / wt.sum() if mean_by_weight else l.mean()
+                return red(l, r)
+            check_op(lambda x, y: fn(x, y, reduction=r, weight=dg.tensor(wt, dtype=x.dtype)),
+                     expect, [((N, C), (N, C))], make=away_from([0.0], -2, 2))
+        with pytest.raises(ValueError, match="weights and input must have the same size"):
+            fn(dg.ones(N, C), dg.ones(N, C), weight=dg.ones(C))
+
+
+def test_weighted_regression_losses_match_torch():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    wt = np.random.default_rng(11).random((N, C)) + 0.1
+    for ours, theirs in ((ops.mse_loss, F.mse_loss), (ops.l1_loss, F.l1_loss),
+                         (ops.huber_loss, F.huber_loss)):
+        for r in REDUCTIONS:
+            check_op(lambda x, y: ours(x, y, reduction=r, weight=dg.tensor(wt, dtype=x.dtype)), None,
+                     [((N, C), (N, C))], make=away_from([0.0]),
+                     torch_fn=lambda x, y: theirs(x, y, reduction=r, weight=torch.tensor(wt)))
+
+
+def test_older_losses_take_pytorch_positions_and_legacy_flags():
+    x = dg.log_softmax(dg.randn(N, C, dtype=dg.float64), 1)
+    t = dg.tensor(CLASSES)
+    per = ops.nll_loss(x, t, reduction="none").numpy()
+    # F.nll_loss(input, target, weight, size_average, ignore_index, reduce, reduction)
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        np.testing.assert_allclose(ops.nll_loss(x, t, None, False, -100).numpy(), per.sum())
+    np.testing.assert_allclose(ops.nll_loss(x, t, None, None, 3).numpy(),
+                               per[CLASSES != 3].mean())
+    with pytest.warns(UserWarning, match="reduction='none'"):
+        assert ops.cross_entropy(x, t, None, None, -100, False).shape == (N,)
+    y = dg.randn(N, C, dtype=dg.float64)
+    with pytest.warns(UserWarning, match="reduction='sum'"):
+        np.testing.assert_allclose(ops.mse_loss(x, y, False).numpy(),
+                                   ((x.numpy() - y.numpy()) ** 2).sum())
+    with pytest.warns(UserWarning):
+        assert ops.kl_div(x, y.exp(), None, False).shape == (N, C)
+    with pytest.raises(TypeError, match="pass the reduction by keyword"):
+        ops.l1_loss(x, y, "sum")
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        ops.smooth_l1_loss(x, y, beta=-1.0)
+    with pytest.raises(ValueError, match="delta must be positive"):
+        ops.huber_loss(x, y, delta=0.0)
