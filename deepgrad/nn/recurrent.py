@@ -20,6 +20,8 @@ from deepgrad.autograd.tensor import Tensor
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
+from deepgrad.nn.utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
+from deepgrad.autograd.function import to_tensor
 from deepgrad.ops import rnn as F
 
 
@@ -51,6 +53,29 @@ def _reset(module):
     bound = 1.0 / math.sqrt(module.hidden_size) if module.hidden_size > 0 else 0.0
     for p in module.parameters():
         init.uniform_(p, -bound, bound)
+
+
+def _segments(batch_sizes):
+    """[(t0, t1, n)]: the runs of time steps during which the same n sequences run."""
+    starts = [0] + list(np.flatnonzero(np.diff(batch_sizes)) + 1)
+    ends = starts[1:] + [len(batch_sizes)]
+    return [(int(t0), int(t1), int(batch_sizes[t0])) for t0, t1 in zip(starts, ends)]
+
+
+def _rows(s, start, stop):
+    return ops.getitem(s, slice(start, stop))
+
+
+def _steps(x, t0, t1, n):
+    return ops.getitem(x, (slice(t0, t1), slice(0, n)))
+
+
+def _pad_rows(out, batch):
+    """(T, n, H) -> (T, batch, H) with zero rows for the sequences that have stopped."""
+    T, n, H = out.shape
+    if n == batch:
+        return out
+    return ops.cat([out, Tensor(np.zeros((T, batch - n, H), out.dtype))], dim=1)
 
 
 def _check_dtype(cls, x, like):
@@ -159,8 +184,23 @@ class RNNBase(Module):
         raise NotImplementedError
 
     def forward(self, input, hx=None):
+        """Run the stack over ``input`` (a tensor, or a PackedSequence of variable-length
+        sequences: then the output is a PackedSequence and each final state is taken at
+        its sequence's own last step, in the original batch order)."""
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx)
         x, batched = self._check_input(input)
         init_states = self._check_hidden(hx, x.shape[1], batched)
+        x, h_n = self._run_layers(x, init_states, self._layer)
+        if not batched:
+            x, h_n = ops.squeeze(x, 1), tuple(ops.squeeze(h, 1) for h in h_n)
+        elif self.batch_first:
+            x = ops.transpose(x, 0, 1)
+        return x, (h_n[0] if len(h_n) == 1 else h_n)
+
+    def _run_layers(self, x, init_states, run):
+        """x (T, B, I) through every layer and direction with ``run`` (the layer op);
+        returns (output (T, B, D*H), final states stacked (L*D, B, H) per state name)."""
         directions = 2 if self.bidirectional else 1
         finals = [[] for _ in init_states]
         for layer in range(self.num_layers):
@@ -169,19 +209,74 @@ class RNNBase(Module):
                 k = layer * directions + d
                 states = tuple(None if s is None else s[k] for s in init_states)
                 weights = [getattr(self, n) for n in self._weight_names[k]]
-                out, last = self._layer(x, states, weights, reverse=d == 1)
+                out, last = run(x, states, weights, reverse=d == 1)
                 outs.append(out)
                 for acc, s in zip(finals, last):
                     acc.append(s)
             x = outs[0] if directions == 1 else ops.cat(outs, dim=2)
             if self.dropout > 0 and self.training and layer < self.num_layers - 1:
                 x = ops.dropout(x, self.dropout)
-        h_n = tuple(ops.stack(f, 0) for f in finals)
-        if not batched:
-            x, h_n = ops.squeeze(x, 1), tuple(ops.squeeze(h, 1) for h in h_n)
-        elif self.batch_first:
-            x = ops.transpose(x, 0, 1)
-        return x, (h_n[0] if len(h_n) == 1 else h_n)
+        return x, tuple(ops.stack(f, 0) for f in finals)
+
+    # ------------------------------------------------------------------ packed input
+    def _forward_packed(self, packed, hx):
+        cls = type(self).__name__
+        data = to_tensor(packed.data)
+        if data.ndim != 2 or data.shape[-1] != self.input_size:
+            raise RuntimeError(f"{cls}: expected PackedSequence data of shape (sum of lengths, "
+                               f"{self.input_size}), received {_shape(data)}")
+        _check_dtype(cls, data, self.weight_ih_l0)
+        batch_sizes = to_tensor(packed.batch_sizes).array
+        x, _ = pad_packed_sequence(PackedSequence(data, packed.batch_sizes))   # sorted order
+        init_states = self._check_hidden(hx, x.shape[1], True)
+        if packed.sorted_indices is not None:
+            order = to_tensor(packed.sorted_indices).array
+            init_states = tuple(None if s is None else ops.getitem(s, (slice(None), order))
+                                for s in init_states)
+        segments = _segments(batch_sizes)
+
+        def run(x, states, weights, reverse):
+            fn = self._packed_backward if reverse else self._packed_forward
+            return fn(x, states, weights, segments)
+        x, h_n = self._run_layers(x, init_states, run)
+        lengths = (batch_sizes[None, :] > np.arange(x.shape[1])[:, None]).sum(axis=1)
+        out = pack_padded_sequence(x, lengths).data
+        if packed.unsorted_indices is not None:
+            order = to_tensor(packed.unsorted_indices).array
+            h_n = tuple(ops.getitem(h, (slice(None), order)) for h in h_n)
+        return (PackedSequence(out, packed.batch_sizes, packed.sorted_indices,
+                               packed.unsorted_indices), h_n[0] if len(h_n) == 1 else h_n)
+
+    def _packed_forward(self, x, states, weights, segments):
+        """One layer forward in time over a sorted padded batch: each run of steps with the
+        same n running sequences is one fused op on those n rows; a sequence's final state
+        is its state when it stops."""
+        B, outs, done, state = x.shape[1], [], [], states
+        for j, (t0, t1, n) in enumerate(segments):
+            st = tuple(None if s is None else _rows(s, 0, n) for s in state)
+            out, state = self._layer(_steps(x, t0, t1, n), st, weights, reverse=False)
+            outs.append(_pad_rows(out, B))
+            n_next = segments[j + 1][2] if j + 1 < len(segments) else 0
+            done.append(tuple(_rows(s, n_next, n) for s in state))     # rows that stop here
+        finals = tuple(ops.cat([d[i] for d in reversed(done)]) for i in range(len(states)))
+        return ops.cat(outs), finals
+
+    def _packed_backward(self, x, states, weights, segments):
+        """One layer backward in time: a sequence starts (from its initial state) at its own
+        last step, joining the rows already running."""
+        B, H, outs, state = x.shape[1], self.hidden_size, [None] * len(segments), None
+        for j in reversed(range(len(segments))):
+            t0, t1, n = segments[j]
+            if state is None:
+                st = tuple(None if s is None else _rows(s, 0, n) for s in states)
+            else:
+                m = segments[j + 1][2]
+                st = tuple(ops.cat([p, _rows(s, m, n) if s is not None else
+                                    Tensor(np.zeros((n - m, H), x.dtype))])
+                           for p, s in zip(state, states))
+            out, state = self._layer(_steps(x, t0, t1, n), st, weights, reverse=True)
+            outs[j] = _pad_rows(out, B)
+        return ops.cat(outs), state
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
