@@ -51,7 +51,8 @@ from deepgrad.ops import (
     concatenate, stack, split, chunk, eq, ne, lt, le, gt, ge)
 # pointwise math, special functions, logical ops, reductions, scans, sorting (H1)
 from deepgrad.ops import (
-    multiply, subtract, negative, positive, absolute, sin, cos, tan, asin, acos, atan, sinh,
+    multiply, subtract, rsub, negative, positive, absolute, sin, cos, tan, asin, acos, atan,
+    sinh,
     cosh, asinh, acosh, atanh, atan2, deg2rad, rad2deg, arcsin, arccos, arctan, arctan2,
     arcsinh, arccosh, arctanh, exp2, expm1, log2, log10, log1p, reciprocal, rsqrt, square,
     floor, ceil, trunc, fix, round, frac, sign, sgn, signbit, nan_to_num, clamp_min, clamp_max,
@@ -62,10 +63,12 @@ from deepgrad.ops import (
     logical_or, logical_xor, logical_not, bitwise_and, bitwise_or, bitwise_xor, bitwise_not,
     bitwise_left_shift, bitwise_right_shift, isclose, allclose, equal, isnan, isinf, isfinite,
     isposinf, isneginf, isreal, isin, prod, nansum, nanmean, all, any, count_nonzero, aminmax,
-    std_mean, var_mean, norm, cumsum, cumprod, cummax, cummin, logcumsumexp, diff, trapezoid,
+    std_mean, var_mean, norm, cumsum, cumprod, cummax, cummin, logcumsumexp, diff, gradient,
+    trapezoid,
     trapz, cumulative_trapezoid, sort, argsort, msort, topk, kthvalue, median, nanmedian, mode,
     quantile, nanquantile, unique, unique_consecutive, searchsorted, bucketize, histc,
-    histogram, bincount, sin_, cos_, tan_, asin_, acos_, atan_, sinh_, cosh_, asinh_, acosh_,
+    histogram, histogramdd, bincount, sin_, cos_, tan_, asin_, acos_, atan_, sinh_, cosh_,
+    asinh_, acosh_,
     atanh_, arcsin_, arccos_, arctan_, arcsinh_, arccosh_, arctanh_, deg2rad_, rad2deg_, exp_,
     log_, sqrt_, abs_, neg_, negative_, clamp_, clip_, sigmoid_, tanh_, exp2_, expm1_, log2_,
     log10_, log1p_, reciprocal_, rsqrt_, square_, floor_, ceil_, trunc_, fix_, round_, frac_,

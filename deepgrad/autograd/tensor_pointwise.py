@@ -109,13 +109,15 @@ class TensorPointwise:
     histc, histogram, bincount = _se.histc, _se.histogram, _se.bincount
 
     # in place --------------------------------------------------------------------------------
-    sin_, cos_, tan_, asin_, acos_, atan_ = _ip.sin_, _ip.cos_, _ip.tan_, _ip.asin_, _ip.acos_, _ip.atan_
+    sin_, cos_, tan_ = _ip.sin_, _ip.cos_, _ip.tan_
+    asin_, acos_, atan_ = _ip.asin_, _ip.acos_, _ip.atan_
     sinh_, cosh_, asinh_, acosh_, atanh_ = _ip.sinh_, _ip.cosh_, _ip.asinh_, _ip.acosh_, _ip.atanh_
     arcsin_, arccos_, arctan_ = _ip.asin_, _ip.acos_, _ip.atan_
     arcsinh_, arccosh_, arctanh_ = _ip.asinh_, _ip.acosh_, _ip.atanh_
     atan2_ = arctan2_ = _ip.atan2_
     deg2rad_, rad2deg_ = _ip.deg2rad_, _ip.rad2deg_
-    exp_, log_, sqrt_, abs_, neg_, pow_ = _ip.exp_, _ip.log_, _ip.sqrt_, _ip.abs_, _ip.neg_, _ip.pow_
+    exp_, log_, sqrt_ = _ip.exp_, _ip.log_, _ip.sqrt_
+    abs_, neg_, pow_ = _ip.abs_, _ip.neg_, _ip.pow_
     absolute_, negative_, clip_ = _ip.absolute_, _ip.negative_, _ip.clip_
     multiply_, subtract_ = _ip.multiply_, _ip.subtract_
     sigmoid_, tanh_ = _ip.sigmoid_, _ip.tanh_

@@ -38,7 +38,7 @@ from deepgrad.ops.fold import fold, unfold
 from deepgrad.ops.shuffle import pixel_shuffle, pixel_unshuffle, channel_shuffle
 from deepgrad.ops.normalization import instance_norm, rms_norm, local_response_norm
 # pointwise math, special functions, logical ops, reductions, scans, sorting (H1)
-from deepgrad.ops.elementwise import multiply, subtract, negative, positive, absolute
+from deepgrad.ops.elementwise import multiply, subtract, rsub, negative, positive, absolute
 from deepgrad.ops.trig import (
     sin, cos, tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh, atan2, deg2rad, rad2deg,
     arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh)
@@ -60,11 +60,13 @@ from deepgrad.ops.logical import (
 from deepgrad.ops.reduce import (
     prod, nansum, nanmean, all, any, count_nonzero, aminmax, std_mean, var_mean)
 from deepgrad.ops.scan import (
-    cumsum, cumprod, cummax, cummin, logcumsumexp, diff, trapezoid, trapz, cumulative_trapezoid)
+    cumsum, cumprod, cummax, cummin, logcumsumexp, diff, gradient, trapezoid, trapz,
+    cumulative_trapezoid)
 from deepgrad.ops.sorting import (
     sort, argsort, msort, topk, kthvalue, median, nanmedian, mode, quantile, nanquantile)
 from deepgrad.ops.search import (
-    unique, unique_consecutive, searchsorted, bucketize, histc, histogram, bincount)
+    unique, unique_consecutive, searchsorted, bucketize, histc, histogram, histogramdd,
+    bincount)
 from deepgrad.ops.pointwise_inplace import (
     sin_, cos_, tan_, asin_, acos_, atan_, sinh_, cosh_, asinh_, acosh_, atanh_, arcsin_,
     arccos_, arctan_, arcsinh_, arccosh_, arctanh_, deg2rad_, rad2deg_, exp_, log_, sqrt_, abs_,

@@ -61,7 +61,8 @@ class Remainder(Function):
         gb = None
         if self.needs_grad[1]:
             with np.errstate(divide="ignore", invalid="ignore"):
-                q = _trunc_div(self.a, self.b) if self.mode == "trunc" else np.floor_divide(self.a, self.b)
+                q = (_trunc_div(self.a, self.b) if self.mode == "trunc"
+                     else np.floor_divide(self.a, self.b))
             gb = -g * q
         return g, gb
 

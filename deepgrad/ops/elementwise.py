@@ -357,6 +357,11 @@ multiply = mul
 subtract = sub
 
 
+def rsub(input, other, *, alpha=1):
+    """other - alpha input (subtraction with the operands swapped).   d/dinput = -alpha."""
+    return sub(other, input, alpha=alpha)
+
+
 def negative(input):
     """-x (bool tensors refused, as PyTorch: use ``logical_not``)."""
     x = to_tensor(input)

@@ -390,7 +390,8 @@ def lerp(input, end, weight):
                         f"{a.dtype} and {b.dtype}")
     w = weight if isinstance(weight, _fn._Tensor) else _fn.lift(weight, a)
     if w.dtype != a.dtype:
-        raise TypeError(f"lerp: expected weight of dtype {a.dtype} (the input's), received {w.dtype}")
+        raise TypeError(f"lerp: expected weight of dtype {a.dtype} (the input's), "
+                        f"received {w.dtype}")
     return Lerp.apply(a, b, w)
 
 
@@ -436,7 +437,8 @@ def frexp(input):
     """
     x = to_tensor(input)
     if x.array.dtype.kind != "f":
-        raise TypeError(f"frexp: only floating point tensors are supported, received dtype {x.dtype}")
+        raise TypeError(f"frexp: only floating point tensors are supported, received "
+                        f"dtype {x.dtype}")
     mantissa = Frexp.apply(x)
     m, e = np.frexp(x.array)
     return FrexpResult(mantissa, _fn._Tensor._wrap(e.astype(np.int32)))

@@ -197,7 +197,8 @@ class Prod(Function):
         left = np.cumprod(np.concatenate([ones, flat[..., :-1]], -1), -1)
         right = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], -1), -1)[..., ::-1]
         others = left * right
-        others = others.reshape(x.shape) if self.axis is None else np.moveaxis(others, -1, self.axis)
+        others = (others.reshape(x.shape) if self.axis is None
+                  else np.moveaxis(others, -1, self.axis))
         return expand_reduced(g, x.shape, self.axis, self.keepdims) * others
 
 
@@ -298,7 +299,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of the non-NaN elements: nansum / (count of non-NaN); NaN where all are NaN."""
     x = _cast_for_reduction(input, dtype)
     if x.array.dtype.kind != "f":
-        raise TypeError(f"nanmean: expected input to have a floating point dtype, received {x.dtype}")
+        raise TypeError(f"nanmean: expected input to have a floating point dtype, received "
+                        f"{x.dtype}")
     axis = reduction_axis(dim, x.ndim)
     count = np.sum(~np.isnan(x.array), axis=axis, keepdims=keepdim).astype(x.array.dtype)
     with np.errstate(invalid="ignore"):         # all-NaN slices: 0 / 0 = NaN, as PyTorch
@@ -395,7 +397,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
 def _nuclear_norm(x, dim, keepdim):
     if dim is None:
         if x.ndim != 2:
-            raise RuntimeError(f"norm: 'nuc' without dim needs a 2-D input, received shape {x.shape}")
+            raise RuntimeError(f"norm: 'nuc' without dim needs a 2-D input, received shape "
+                               f"{x.shape}")
         dim = (0, 1)
     axes = normalize_axis(dim, x.ndim)
     if not isinstance(axes, tuple) or len(axes) != 2 or axes[0] == axes[1]:

@@ -1,5 +1,5 @@
-"""Scans along one dim (cumsum, cumprod, cummax/cummin, logcumsumexp), differences and
-trapezoid integration.
+"""Scans along one dim (cumsum, cumprod, cummax/cummin, logcumsumexp), differences
+(diff, gradient) and trapezoid integration.
 
 A scan's output at position i depends on the inputs at positions <= i, so each backward
 is a reversed scan of the incoming gradient.
@@ -204,7 +204,8 @@ def _trapezoid_parts(name, y, x, dx, dim):
     if y.array.dtype.kind in "biu":
         y = _fn._Tensor._wrap(y.array.astype(backend.default_float))
     if y.ndim == 0:
-        raise RuntimeError(f"{name}: expected y to have at least 1 dimension, received a 0-d tensor")
+        raise RuntimeError(f"{name}: expected y to have at least 1 dimension, received a "
+                           f"0-d tensor")
     axis = normalize_axis(dim, y.ndim)
     head = (slice(None),) * axis
     left, right = getitem(y, head + (slice(None, -1),)), getitem(y, head + (slice(1, None),))
@@ -246,3 +247,82 @@ def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
         raise TypeError("cumulative_trapezoid: give either x or dx, not both")
     areas, axis = _trapezoid_parts("cumulative_trapezoid", y, x, 1.0 if dx is None else dx, dim)
     return cumsum(areas, axis)
+
+
+def gradient(input, *, spacing=1, dim=None, edge_order=1):
+    """Estimate the derivatives of a sampled function along each of ``dim`` (all dims by
+    default), as ``numpy.gradient``: second-order central differences inside,
+    first- or second-order (``edge_order``) one-sided differences at the ends.
+
+    ``spacing`` is one number (the step in every dim), a list of numbers (one per dim),
+    or a list of 1-D coordinate tensors. With steps h_{i-1} (left) and h_i (right):
+    g_i = (h_{i-1}^2 f_{i+1} + (h_i^2 - h_{i-1}^2) f_i - h_i^2 f_{i-1})
+          / (h_{i-1} h_i (h_{i-1} + h_i)).
+    Returns a tuple with one tensor per dim; built from slicing and arithmetic, so it is
+    differentiable (also in the coordinates).
+    """
+    x = to_tensor(input)
+    if x.array.dtype.kind in "biu":
+        x = _fn._Tensor._wrap(x.array.astype(backend.default_float))
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order must be 1 or 2, received {edge_order}")
+    if x.ndim == 0:
+        raise RuntimeError("gradient: expected a tensor with at least 1 dimension, received 0-d")
+    if dim is None:
+        axes = list(range(x.ndim))
+    else:
+        dims = dim if isinstance(dim, (list, tuple)) else [dim]
+        axes = [normalize_axis(d, x.ndim) for d in dims]
+    if isinstance(spacing, (list, tuple)):
+        if len(spacing) != len(axes):
+            raise ValueError(f"gradient: expected {len(axes)} spacings (one per dim), "
+                             f"received {len(spacing)}")
+        steps = list(spacing)
+    else:
+        steps = [spacing] * len(axes)
+    out = []
+    for axis, step in zip(axes, steps):
+        if x.shape[axis] < edge_order + 1:
+            raise RuntimeError(f"gradient: expected each dimension size to be at least "
+                               f"edge_order+1 = {edge_order + 1}, dim {axis} has {x.shape[axis]}")
+        out.append(_gradient_along(x, axis, step, edge_order))
+    return tuple(out)
+
+
+def _gradient_along(x, axis, step, edge_order):
+    head = (slice(None),) * axis
+
+    def f(start, stop=None):
+        return getitem(x, head + (slice(start, stop),))
+    if isinstance(step, _fn._Tensor):
+        n = x.shape[axis]
+        if step.ndim != 1 or step.shape[0] != n:
+            raise ValueError(f"gradient: coordinates along dim {axis} must be a 1-D tensor of "
+                             f"{n} values, received shape {step.shape}")
+        c = step if step.dtype == x.dtype else cast(step, x.dtype)
+        c = c.reshape([n if i == axis else 1 for i in range(x.ndim)])
+        h = diff(c, dim=axis)
+        hd, hs = getitem(h, head + (slice(None, -1),)), getitem(h, head + (slice(1, None),))
+    else:
+        h = hd = hs = step
+    if isinstance(step, _fn._Tensor):
+        inner = (hd * hd * f(2) + (hs * hs - hd * hd) * f(1, -1) - hs * hs * f(None, -2)) \
+            / (hd * hs * (hd + hs))
+        h0, h1 = getitem(h, head + (slice(0, 1),)), getitem(h, head + (slice(-1, None),))
+    else:
+        inner = (f(2) - f(None, -2)) / (2 * h)
+        h0 = h1 = h
+    if edge_order == 1:
+        left = (f(1, 2) - f(0, 1)) / h0
+        right = (f(-1) - f(-2, -1)) / h1
+    elif isinstance(step, _fn._Tensor):
+        a, b = h0, getitem(h, head + (slice(1, 2),))
+        left = (-(2 * a + b) / (a * (a + b)) * f(0, 1) + (a + b) / (a * b) * f(1, 2)
+                - a / (b * (a + b)) * f(2, 3))
+        a, b = getitem(h, head + (slice(-2, -1),)), h1
+        right = (b / (a * (a + b)) * f(-3, -2) - (a + b) / (a * b) * f(-2, -1)
+                 + (2 * b + a) / (b * (a + b)) * f(-1))
+    else:
+        left = (-1.5 * f(0, 1) + 2 * f(1, 2) - 0.5 * f(2, 3)) / h
+        right = (0.5 * f(-3, -2) - 2 * f(-2, -1) + 1.5 * f(-1)) / h
+    return cat([left, inner, right], axis)

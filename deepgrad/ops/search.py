@@ -1,5 +1,5 @@
 """Searching and counting: unique, unique_consecutive, searchsorted, bucketize, histc,
-histogram, bincount.
+histogram, histogramdd, bincount.
 
 None of these is differentiable (their results are indices, counts or values picked by
 equality); each returns tensors outside the graph.
@@ -14,6 +14,8 @@ from deepgrad.ops._promote import check_float, check_kind, wrap
 from deepgrad.ops._util import normalize_axis
 
 HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
+HistogramddResult = namedtuple("histogramdd", ["hist", "bin_edges"])
+builtins_range = range          # ``range`` is an argument name of the histogram functions
 
 
 def _unique_outputs(values, inverse, counts, return_inverse, return_counts):
@@ -153,6 +155,45 @@ def histc(input, bins=100, min=0, max=0):
     return wrap(counts.astype(dt))
 
 
+def _edges(name, column, bins, span, dt):
+    """Bin edges for one dimension: the given 1-D tensor, or ``bins`` equal bins over
+    ``span`` (default the data's min and max, widened by 0.5 each side when equal)."""
+    if isinstance(bins, _fn._Tensor):
+        edges = bins.array.astype(dt)
+        if edges.ndim != 1 or edges.size < 2:
+            raise ValueError(f"{name}: bin edges must be a 1-D tensor of at least 2 values, "
+                             f"received shape {bins.shape}")
+        if np.any(np.diff(edges) < 0):
+            raise ValueError(f"{name}: bin edges must be non-decreasing")
+        return edges
+    if int(bins) <= 0:
+        raise ValueError(f"{name}: bins must be > 0, received {bins}")
+    if span is not None:
+        lo, hi = float(span[0]), float(span[1])
+    else:
+        lo, hi = (float(column.min()), float(column.max())) if column.size else (0.0, 0.0)
+    if hi < lo:
+        raise ValueError(f"{name}: range must have min <= max, received ({lo}, {hi})")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return np.linspace(lo, hi, int(bins) + 1, dtype=dt)
+
+
+def _weights(name, weight, shape):
+    if weight is None:
+        return None
+    w = to_tensor(weight).array
+    if w.shape != shape:
+        raise ValueError(f"{name}: weight must have shape {shape}, received {w.shape}")
+    return w
+
+
+def _density(hist, widths):
+    """hist / (total * bin volume)."""
+    total = hist.sum()
+    return hist / (total * widths) if total else hist
+
+
 def histogram(input, bins, *, range=None, weight=None, density=False):
     """Histogram of ``input``: ``bins`` equal bins over ``range`` (default the data's
     min and max, widened by 0.5 each side when equal), or the edges given by a 1-D
@@ -163,43 +204,54 @@ def histogram(input, bins, *, range=None, weight=None, density=False):
     """
     x = to_tensor(input)
     check_float("histogram", x)
-    a = x.array.reshape(-1)
-    dt = x.array.dtype
-    if isinstance(bins, _fn._Tensor):
-        edges = bins.array.astype(dt)
-        if edges.ndim != 1 or edges.size < 2:
-            raise ValueError(f"histogram: bin edges must be a 1-D tensor of at least 2 "
-                             f"values, received shape {bins.shape}")
-        if np.any(np.diff(edges) < 0):
-            raise ValueError("histogram: bin edges must be non-decreasing")
-    else:
-        if int(bins) <= 0:
-            raise ValueError(f"histogram: bins must be > 0, received {bins}")
-        if range is not None:
-            lo, hi = float(range[0]), float(range[1])
-        else:
-            lo, hi = (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
-        if hi < lo:
-            raise ValueError(f"histogram: range must have min <= max, received {range}")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = np.linspace(lo, hi, int(bins) + 1, dtype=dt)
-    w = None
-    if weight is not None:
-        w = to_tensor(weight).array
-        if w.shape != x.shape:
-            raise ValueError(f"histogram: weight must have the input's shape {x.shape}, "
-                             f"received {w.shape}")
-        w = w.reshape(-1)
+    a, dt = x.array.reshape(-1), x.array.dtype
+    edges = _edges("histogram", a, bins, range, dt)
+    w = _weights("histogram", weight, x.shape)
     idx = _bin_index(a, edges)
     keep = idx >= 0
-    nbins = edges.size - 1
-    hist = np.bincount(idx[keep], weights=None if w is None else w[keep], minlength=nbins)
-    hist = hist.astype(dt)
+    hist = np.bincount(idx[keep], weights=None if w is None else w.reshape(-1)[keep],
+                       minlength=edges.size - 1).astype(dt)
     if density:
-        total = hist.sum()
-        hist = hist / (total * np.diff(edges)) if total else hist
+        hist = _density(hist, np.diff(edges))
     return HistogramResult(wrap(hist.astype(dt)), wrap(edges))
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):
+    """D-dimensional histogram of the points in the last dim of ``input`` (shape (..., D)).
+
+    ``bins``: one int for every dim, a list of D ints, or a list of D 1-D edge tensors;
+    ``range``: a flat list (min_0, max_0, ..., min_{D-1}, max_{D-1}). Bins follow
+    :func:`histogram` in each dim. Returns (hist, bin_edges) with hist of shape
+    (bins_0, ..., bins_{D-1}) and bin_edges a tuple of D tensors.
+    """
+    x = to_tensor(input)
+    check_float("histogramdd", x)
+    if x.ndim < 1:
+        raise ValueError("histogramdd: input must have at least 1 dimension (the points' "
+                         "coordinates)")
+    d, dt = x.shape[-1], x.array.dtype
+    pts = x.array.reshape(-1, d)
+    per_dim = list(bins) if isinstance(bins, (list, tuple)) else [bins] * d
+    if len(per_dim) != d:
+        raise ValueError(f"histogramdd: expected {d} bin specifications (one per dim), "
+                         f"received {len(per_dim)}")
+    if range is not None and len(range) != 2 * d:
+        raise ValueError(f"histogramdd: range must hold 2 * {d} numbers, received {len(range)}")
+    spans = [None if range is None else range[2 * k:2 * k + 2] for k in builtins_range(d)]
+    edges = [_edges("histogramdd", pts[:, k], per_dim[k], spans[k], dt) for k in builtins_range(d)]
+    w = _weights("histogramdd", weight, x.shape[:-1])
+    idx = np.stack([_bin_index(pts[:, k], edges[k]) for k in builtins_range(d)], axis=-1)
+    keep = np.all(idx >= 0, axis=-1)
+    shape = tuple(e.size - 1 for e in edges)
+    flat = np.ravel_multi_index(tuple(idx[keep].T), shape) if d else np.zeros(0, np.int64)
+    hist = np.bincount(flat, weights=None if w is None else w.reshape(-1)[keep],
+                       minlength=int(np.prod(shape))).reshape(shape).astype(dt)
+    if density:
+        volume = np.ones(shape, dt)
+        for k, e in enumerate(edges):
+            volume = volume * np.diff(e).reshape([-1 if i == k else 1 for i in builtins_range(d)])
+        hist = _density(hist, volume)
+    return HistogramddResult(wrap(hist.astype(dt)), tuple(wrap(e) for e in edges))
 
 
 def bincount(input, weights=None, minlength=0):

@@ -270,7 +270,8 @@ def _one_quantile(srt, axis, qv, count, nans, interpolation, ignore_nan):
         if interpolation == "higher":
             out = hi
         else:
-            w = np.full(rank.shape, 0.5, dt) if interpolation == "midpoint" else rank - np.floor(rank)
+            w = (np.full(rank.shape, 0.5, dt) if interpolation == "midpoint"
+                 else rank - np.floor(rank))
             out = lerp(lo, hi, _fn._Tensor._wrap(np.asarray(w, dt)))
     if not ignore_nan and np.any(nans):        # a NaN anywhere in the slice: the result is NaN
         out = where(_fn._Tensor._wrap(np.broadcast_to(nans > 0, out.shape)), np.nan, out)

@@ -141,7 +141,8 @@ def test_isreal_is_true_everywhere():
 def test_isin():
     e, t = dg.tensor([[1, 2], [3, 4]]), dg.tensor([2, 4, 9])
     np.testing.assert_array_equal(ops.isin(e, t).numpy(), [[False, True], [False, True]])
-    np.testing.assert_array_equal(ops.isin(e, t, invert=True).numpy(), [[True, False], [True, False]])
+    np.testing.assert_array_equal(ops.isin(e, t, invert=True).numpy(),
+                                  [[True, False], [True, False]])
     np.testing.assert_array_equal(ops.isin(dg.tensor([1, 2, 3]), 2).numpy(), [False, True, False])
     out = ops.isin(2, dg.tensor([1, 2, 3]))
     assert out.shape == () and bool(out)

@@ -297,3 +297,9 @@ def test_true_division_of_integers_is_float32():
     out = ops.div(dg.tensor([1, 2]), dg.tensor([2, 2]))
     assert out.dtype == np.float32
     np.testing.assert_array_equal(out.numpy(), [0.5, 1.0])
+
+
+def test_rsub():
+    check_op(lambda a, b: ops.rsub(a, b, alpha=2), lambda a, b: b - 2 * a, BINARY,
+             torch_fn=lambda a, b: __import__("torch").rsub(a, b, alpha=2))
+    np.testing.assert_array_equal(ops.rsub(dg.tensor([1.0, 2.0]), 5).numpy(), [4.0, 3.0])

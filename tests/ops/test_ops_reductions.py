@@ -125,8 +125,9 @@ def test_std_mean_var_mean(kw):
         a, m = fn(dg.tensor(x), **kw)
         np.testing.assert_allclose(a.numpy(), ref(x, axis=dim, ddof=corr, keepdims=keep), rtol=1e-6)
         np.testing.assert_allclose(m.numpy(), x.mean(axis=dim, keepdims=keep), rtol=1e-6)
-    check_op(lambda t: ops.std_mean(t, **kw), lambda t: (np.std(t, axis=dim, ddof=corr, keepdims=keep),
-                                                         t.mean(axis=dim, keepdims=keep)),
+    check_op(lambda t: ops.std_mean(t, **kw),
+             lambda t: (np.std(t, axis=dim, ddof=corr, keepdims=keep),
+                        t.mean(axis=dim, keepdims=keep)),
              [(3, 4)], torch_fn=lambda t: __import__("torch").std_mean(t, **kw))
 
 

@@ -160,3 +160,45 @@ def test_trapezoid_family():
         ops.trapezoid(dg.tensor(y), 2.0)
     with pytest.raises(RuntimeError, match="points"):
         ops.trapezoid(dg.tensor(y), dg.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_uniform_spacing(edge_order):
+    check_op(lambda x: ops.gradient(x, edge_order=edge_order),
+             lambda x: tuple(np.atleast_1d(np.gradient(x, edge_order=edge_order))) if x.ndim > 1
+             else np.gradient(x, edge_order=edge_order), [(5,), (3, 4), (3, 4, 5)],
+             torch_fn=lambda x: tuple(__import__("torch").gradient(x, edge_order=edge_order)))
+    check_op(lambda x: ops.gradient(x, spacing=[2.0, 0.5], dim=(1, 0), edge_order=edge_order),
+             lambda x: (np.gradient(x, 2.0, axis=1, edge_order=edge_order),
+                        np.gradient(x, 0.5, axis=0, edge_order=edge_order)), [(4, 5)],
+             torch_fn=lambda x: tuple(__import__("torch").gradient(
+                 x, spacing=[2.0, 0.5], dim=(1, 0), edge_order=edge_order)))
+
+
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient_with_coordinates_is_differentiable_in_them(edge_order):
+    def coords(rng, shape):
+        return np.cumsum(rng.uniform(0.5, 1.5, shape))
+    check_op(lambda f, c: ops.gradient(f, spacing=(c,), edge_order=edge_order)[0],
+             lambda f, c: np.gradient(f, c, edge_order=edge_order), [((6,), (6,))],
+             make=[uniform(), coords],
+             torch_fn=lambda f, c: __import__("torch").gradient(f, spacing=(c,),
+                                                                 edge_order=edge_order)[0])
+    check_op(lambda f, c: ops.gradient(f, spacing=[c], dim=0, edge_order=edge_order)[0],
+             lambda f, c: np.gradient(f, c, axis=0, edge_order=edge_order), [((5, 3), (5,))],
+             make=[uniform(), coords])
+
+
+def test_gradient_values_dtypes_and_errors():
+    out, = ops.gradient(dg.tensor([1.0, 4.0, 9.0, 16.0]))
+    np.testing.assert_array_equal(out.numpy(), [3.0, 4.0, 6.0, 7.0])
+    out, = ops.gradient(dg.tensor([1, 4, 9]))
+    assert out.dtype == np.float32
+    with pytest.raises(RuntimeError, match="edge_order"):
+        ops.gradient(dg.tensor([1.0, 2.0]), edge_order=2)
+    with pytest.raises(ValueError, match="edge_order"):
+        ops.gradient(dg.tensor([1.0, 2.0, 3.0]), edge_order=3)
+    with pytest.raises(ValueError, match="spacings"):
+        ops.gradient(dg.ones(3, 3), spacing=[1.0])
+    with pytest.raises(ValueError, match="coordinates"):
+        ops.gradient(dg.ones(3), spacing=(dg.tensor([0.0, 1.0]),))

@@ -140,7 +140,8 @@ def test_median_against_torch_with_nans():
         tv, ti = getattr(torch, name)(torch.tensor(x), 1)
         np.testing.assert_array_equal(v.numpy(), tv.numpy())
         np.testing.assert_array_equal(i.numpy(), ti.numpy())
-        np.testing.assert_array_equal(fn(dg.tensor(x)).numpy(), getattr(torch, name)(torch.tensor(x)).numpy())
+        np.testing.assert_array_equal(fn(dg.tensor(x)).numpy(),
+                                      getattr(torch, name)(torch.tensor(x)).numpy())
 
 
 def test_mode():
