@@ -162,3 +162,17 @@ def test_distributed_sampler_shuffle_is_shared_across_ranks_and_changes_with_epo
 def test_distributed_sampler_bad_input(kwargs, exc, match):
     with pytest.raises(exc, match=match):
         DistributedSampler(range(5), **kwargs)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: SequentialSampler(range(10)),
+    lambda: RandomSampler(range(10), generator=gen(3)),
+    lambda: RandomSampler(range(4), num_samples=10, generator=gen(3)),
+    lambda: RandomSampler(range(4), replacement=True, num_samples=9, generator=gen(3)),
+])
+@pytest.mark.parametrize("drop_last", [False, True])
+def test_array_batches_are_the_same_batches_as_iteration(make, drop_last):
+    lists = list(BatchSampler(make(), 3, drop_last))
+    arrays = [list(np.asarray(b).tolist()) for b in BatchSampler(make(), 3,
+                                                                 drop_last)._array_batches()]
+    assert arrays == lists

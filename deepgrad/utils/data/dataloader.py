@@ -187,10 +187,12 @@ class _SingleProcessIter:
     """Batches made in the calling process, one at a time."""
 
     def __init__(self, loader):
-        self._sampler_iter = iter(loader._index_sampler)
         self._fetcher = create_fetcher(loader._iterable, loader.dataset,
                                        loader._auto_collation, loader.collate_fn,
                                        loader.drop_last)
+        sampler = loader._index_sampler
+        fast = getattr(self._fetcher, "fast", None) is not None and type(sampler) is BatchSampler
+        self._sampler_iter = sampler._array_batches() if fast else iter(sampler)
         self._index_sampler = loader._index_sampler
 
     def __iter__(self):

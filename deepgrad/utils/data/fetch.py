@@ -28,7 +28,9 @@ class MapDatasetFetcher:
     def fetch(self, index):
         if self.fast is not None:
             arrays, base = self.fast
-            rows = index if base is None else base[index]
+            rows = np.asarray(index, dtype=np.intp)     # once, not once per tensor
+            if base is not None:
+                rows = base[rows]
             return [Tensor(a[rows]) for a in arrays]
         if self.auto_collation:
             getitems = getattr(self.dataset, "__getitems__", None)

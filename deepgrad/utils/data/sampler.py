@@ -50,6 +50,10 @@ class SequentialSampler(Sampler):
     def __len__(self):
         return len(self.data_source)
 
+    def _epoch_array(self):
+        """The epoch's indices as one array (see ``BatchSampler._array_batches``)."""
+        return np.arange(len(self.data_source))
+
 
 class RandomSampler(Sampler):
     """Indices in random order: a fresh permutation each epoch, or draws with replacement.
@@ -79,20 +83,31 @@ class RandomSampler(Sampler):
     def num_samples(self):
         return len(self.data_source) if self._num_samples is None else self._num_samples
 
+    def _rng(self):
+        if self.generator is None:              # one seed per epoch from the default stream
+            return np.random.default_rng(int(backend.rng().integers(0, 2 ** 63)))
+        return backend.rng(self.generator)
+
+    def _permutations(self, rng):
+        """Without replacement: whole permutations of ``0..n-1``, then part of one."""
+        n, total = len(self.data_source), self.num_samples
+        parts = [rng.permutation(n) for _ in range(total // n)]
+        parts.append(rng.permutation(n)[:total % n])
+        return np.concatenate(parts)
+
     def __iter__(self):
         n, total = len(self.data_source), self.num_samples
-        if self.generator is None:              # one seed per epoch from the default stream
-            rng = np.random.default_rng(int(backend.rng().integers(0, 2 ** 63)))
-        else:
-            rng = backend.rng(self.generator)
+        rng = self._rng()
         if self.replacement:
             for _ in range(total // 32):
                 yield from rng.integers(0, n, 32).tolist()
             yield from rng.integers(0, n, total % 32).tolist()
         else:
-            for _ in range(total // n):
-                yield from rng.permutation(n).tolist()
-            yield from rng.permutation(n).tolist()[:total % n]
+            yield from self._permutations(rng).tolist()
+
+    def _epoch_array(self):
+        """The epoch's indices as one array, or None with replacement (drawn lazily)."""
+        return None if self.replacement else self._permutations(self._rng())
 
     def __len__(self):
         return self.num_samples
@@ -190,7 +205,25 @@ class BatchSampler(Sampler):
                 return
             yield batch
 
+    def _array_batches(self):
+        """The same batches as iterating, as slices of one index array when the sampler
+        can give a whole epoch at once (``_epoch_array``); the DataLoader's array fast path
+        uses this to skip per-index Python work."""
+        epoch = getattr(self.sampler, "_epoch_array", None)
+        indices = epoch() if epoch is not None and type(self.sampler) in _ARRAY_SAMPLERS \
+            else None
+        if indices is None:
+            yield from self
+            return
+        n, bs = len(indices), self.batch_size
+        stop = n - n % bs if self.drop_last else n
+        for start in range(0, stop, bs):
+            yield indices[start:start + bs]
+
     def __len__(self):
         if self.drop_last:
             return len(self.sampler) // self.batch_size
         return -(-len(self.sampler) // self.batch_size)
+
+
+_ARRAY_SAMPLERS = (SequentialSampler, RandomSampler)   # exact types (a subclass may override)
