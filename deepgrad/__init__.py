@@ -89,6 +89,7 @@ from deepgrad.ops.torch_forms import (  # noqa: E402
     adaptive_max_pool1d, pixel_shuffle, pixel_unshuffle, channel_shuffle)
 from deepgrad.ops.torch_forms import (  # noqa: E402
     batch_norm, layer_norm, group_norm, instance_norm, rms_norm)
+from deepgrad.ops.torch_forms import embedding, embedding_bag  # noqa: E402
 
 float32 = _np.float32
 float64 = _np.float64

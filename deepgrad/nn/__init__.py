@@ -39,6 +39,7 @@ from deepgrad.nn.fold import Fold, Unfold
 from deepgrad.nn.pixelshuffle import PixelShuffle, PixelUnshuffle, ChannelShuffle
 from deepgrad.nn.normalization import (
     InstanceNorm1d, InstanceNorm2d, InstanceNorm3d, RMSNorm, LocalResponseNorm, CrossMapLRN2d)
+from deepgrad.nn.embedding import EmbeddingBag
 from deepgrad.nn.activation import (
     PReLU, RReLU, ReLU6, Hardtanh, Hardswish, Hardsigmoid, Hardshrink, Softshrink, Mish, SELU,
     CELU, GLU, LogSigmoid, Softmin, Softsign, Tanhshrink, Threshold, Softmax2d)

@@ -23,6 +23,7 @@ from deepgrad.ops import (  # noqa: F401,E402
     pixel_shuffle, pixel_unshuffle, channel_shuffle)
 from deepgrad.ops import instance_norm, rms_norm, local_response_norm  # noqa: F401,E402
 from deepgrad.ops.padding import upsample, upsample_nearest, upsample_bilinear  # noqa: F401,E402
+from deepgrad.ops import embedding_bag, grid_sample, affine_grid  # noqa: F401,E402
 
 
 from deepgrad.ops import (  # noqa: F401  activations, dropouts, distances, margin/NLL/CTC losses
