@@ -34,7 +34,7 @@ from deepgrad.autograd import (
 # grad modes and anomaly detection at torch level (H8)
 from deepgrad.autograd import (
     inference_mode, is_inference_mode_enabled, is_anomaly_enabled,
-    is_anomaly_check_nan_enabled, set_anomaly_enabled)
+    is_anomaly_check_nan_enabled, set_anomaly_enabled, is_inference)
 from deepgrad.creation import (
     tensor, as_tensor, asarray, from_numpy, scalar_tensor, zeros, ones, full, empty,
     zeros_like, ones_like, empty_like, full_like, arange, range, linspace, logspace, eye,

@@ -10,7 +10,7 @@ from deepgrad.autograd.tensor import Tensor, is_tensor
 from deepgrad.autograd.function import Function, unbroadcast
 from deepgrad.autograd.grad_mode import (
     no_grad, enable_grad, set_grad_enabled, is_grad_enabled, inference_mode,
-    is_inference_mode_enabled)
+    is_inference_mode_enabled, is_inference)
 from deepgrad.autograd.anomaly_mode import (
     detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled,
     set_anomaly_enabled)

@@ -37,6 +37,13 @@ def is_inference_mode_enabled():
     return state.inference
 
 
+def is_inference(input):
+    """``torch.is_inference``: whether ``input`` was made inside ``inference_mode()``."""
+    if not hasattr(input, "is_inference"):
+        raise TypeError(f"is_inference: expected a Tensor, received {type(input).__name__}")
+    return input.is_inference()
+
+
 def _wrap_generator(make_context, gen_func):
     """Run each step of the generator made by ``gen_func`` under a fresh ``make_context()``."""
     @functools.wraps(gen_func)

@@ -300,6 +300,9 @@ def test_inference_mode_context_decorator_and_nesting():
             assert not dg.is_inference_mode_enabled() and dg.is_grad_enabled()
             assert not (x * 2).is_inference() and not dg.Tensor(np.ones(1)).is_inference()
     assert not dg.is_inference_mode_enabled() and not x.is_inference()
+    assert dg.is_inference(y) and not dg.is_inference(x)
+    with pytest.raises(TypeError, match="expected a Tensor"):
+        dg.is_inference(3)
     with dg.no_grad():
         with dg.inference_mode(False):
             assert dg.is_grad_enabled()           # as PyTorch

@@ -61,6 +61,9 @@ class DataLoader:
         timeout (float): with workers, seconds to wait for a batch before raising (0: wait
             as long as the workers are alive).
         worker_init_fn (callable): ``fn(worker_id)``, run in each worker after seeding.
+            Worker ``k`` seeds Python's ``random`` and deepgrad's default generator with
+            ``base_seed + k`` and NumPy's global generator with a state derived from
+            ``(k, base_seed)``; ``base_seed`` is drawn from ``generator`` each epoch.
         multiprocessing_context (str or context): "fork", "spawn" or "forkserver" (or a
             ``multiprocessing`` context); default fork where the platform has it, else
             spawn. Only with ``num_workers > 0``.
