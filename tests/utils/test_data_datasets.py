@@ -260,6 +260,8 @@ def test_len_matches_torch(n, kwargs, want):
     (dict(num_workers=-1), ValueError, "num_workers option should be non-negative"),
     (dict(timeout=-1), ValueError, "timeout option should be non-negative"),
     (dict(prefetch_factor=2), ValueError, "prefetch_factor option could only be specified"),
+    (dict(num_workers=1, prefetch_factor=0), ValueError, "prefetch_factor option should be a "
+                                                         "positive int"),
     (dict(persistent_workers=True), ValueError, "persistent_workers option needs"),
     (dict(multiprocessing_context="fork"), ValueError, "only be used with multi-process"),
     (dict(num_workers=1, multiprocessing_context="bogus"), ValueError, "valid start method"),

@@ -224,9 +224,10 @@ def _check_options(num_workers, timeout, prefetch_factor, persistent_workers,
                          "otherwise set prefetch_factor to None.")
     if prefetch_factor is not None:
         if isinstance(prefetch_factor, bool) or not isinstance(prefetch_factor, int) \
-                or prefetch_factor < 0:
-            raise ValueError(f"prefetch_factor option should be non-negative, received "
-                             f"{prefetch_factor!r}")
+                or prefetch_factor < 1:
+            # PyTorch accepts 0 and then loads nothing at all; refused here
+            raise ValueError(f"prefetch_factor option should be a positive int (batches in "
+                             f"flight per worker), received {prefetch_factor!r}")
     if persistent_workers and num_workers == 0:
         raise ValueError("persistent_workers option needs num_workers > 0")
     if pin_memory_device not in ("", "cpu"):
