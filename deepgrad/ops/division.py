@@ -120,14 +120,14 @@ def remainder(input, other):
 def gcd(input, other):
     """Greatest common divisor of integer tensors (non-negative; gcd(0, 0) = 0)."""
     a, b = operands("gcd", input, other)
-    check_kind("gcd", a, "iu", "an integer tensor")
-    check_kind("gcd", b, "iu", "an integer tensor")
+    check_kind("gcd", a, "biu", "an integer tensor")
+    check_kind("gcd", b, "biu", "an integer tensor")
     return _fn._Tensor._wrap(np.gcd(a.array, b.array))
 
 
 def lcm(input, other):
     """Least common multiple of integer tensors (non-negative; 0 if either is 0)."""
     a, b = operands("lcm", input, other)
-    check_kind("lcm", a, "iu", "an integer tensor")
-    check_kind("lcm", b, "iu", "an integer tensor")
+    check_kind("lcm", a, "biu", "an integer tensor")
+    check_kind("lcm", b, "biu", "an integer tensor")
     return _fn._Tensor._wrap(np.lcm(a.array, b.array))

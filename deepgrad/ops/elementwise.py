@@ -247,18 +247,27 @@ def pow(a, b):
 
 
 def exp(x):
-    """e^x.   d/dx = e^x (the saved output)."""
-    return Exp.apply(to_tensor(x))
+    """e^x (integers and bools give the default float dtype).   d/dx = e^x (the saved output)."""
+    x = to_tensor(x)
+    if x.array.dtype.kind in "biu":
+        x = _to_default_float(x)
+    return Exp.apply(x)
 
 
 def log(x):
-    """ln x.   d/dx = 1/x."""
-    return Log.apply(to_tensor(x))
+    """ln x (integers and bools give the default float dtype).   d/dx = 1/x."""
+    x = to_tensor(x)
+    if x.array.dtype.kind in "biu":
+        x = _to_default_float(x)
+    return Log.apply(x)
 
 
 def sqrt(x):
-    """sqrt(x).   d/dx = 1 / (2 sqrt(x))."""
-    return Sqrt.apply(to_tensor(x))
+    """sqrt(x) (integers and bools give the default float dtype).   d/dx = 1 / (2 sqrt(x))."""
+    x = to_tensor(x)
+    if x.array.dtype.kind in "biu":
+        x = _to_default_float(x)
+    return Sqrt.apply(x)
 
 
 def abs(x):

@@ -5,6 +5,7 @@ comparisons, logical ops and tests; the operands' integer dtype for bitwise ops)
 """
 import numpy as np
 
+from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import to_tensor
 from deepgrad.ops._promote import check_kind, wrap
 from deepgrad.ops._util import operands
@@ -73,15 +74,21 @@ def bitwise_not(input):
 
 
 def _shift_operands(name, input, other):
-    a, b = _arrays(name, input, other)
-    if a.dtype.kind == "b":                     # bool << n shifts an int64 (as PyTorch)
-        a = a.astype(np.int64)
-        b = b.astype(np.int64) if b.dtype.kind == "b" else b
+    """Both operands in one integer dtype, PyTorch's promotion (int32 << int64 is int64;
+    a bool shifted by an integer is an int64)."""
+    x = to_tensor(input)
+    if x.array.dtype.kind == "b" and not isinstance(other, (bool, np.bool_, _fn._Tensor)):
+        x = wrap(x.array.astype(np.int64))     # bool << 1: a Python int makes it int64
+    a, b = _arrays(name, x, other)
+    if a.dtype.kind == "b" and b.dtype.kind == "b":
+        raise TypeError(f"{name}: shifting a bool tensor by a bool tensor is not supported")
     for arr in (a, b):
-        if arr.dtype.kind not in "iu":
+        if arr.dtype.kind not in "biu":
             raise TypeError(f"{name}: expected integer tensors, received dtype {arr.dtype}")
-    b = b.astype(a.dtype, copy=False)
-    return a, b
+    dtype = np.promote_types(a.dtype, b.dtype)
+    if dtype.kind == "b" or (a.dtype.kind == "b" and dtype.itemsize < 8):
+        dtype = np.dtype(np.int64)
+    return a.astype(dtype, copy=False), b.astype(dtype, copy=False)
 
 
 def bitwise_left_shift(input, other):

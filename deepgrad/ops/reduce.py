@@ -8,6 +8,7 @@ from collections import namedtuple
 
 import numpy as np
 
+from deepgrad import backend
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops._util import expand_reduced, normalize_axis, reduced_count, reduction_axis
@@ -38,11 +39,13 @@ class Mean(Function):
 
 
 class Amax(Function):
-    """max over ``axis``; at ties the gradient is shared equally (PyTorch's amax)."""
+    """max (or, with ``minimum``, min) over ``axis``; at ties the gradient is shared
+    equally (PyTorch's amax/amin)."""
 
-    def forward(self, x, axis=None, keepdims=False):
+    def forward(self, x, axis=None, keepdims=False, minimum=False):
         self.x, self.axis, self.keepdims = x, axis, keepdims
-        self.out = np.asarray(x.max(axis=axis, keepdims=keepdims))
+        reduce = x.min if minimum else x.max
+        self.out = np.asarray(reduce(axis=axis, keepdims=keepdims))
         return self.out
 
     def backward(self, g):
@@ -85,8 +88,10 @@ class LogSumExp(Function):
 
 
 def sum(x, dim=None, keepdim=False):
-    """Sum over ``dim``.   d/dx_i = 1 for every summed element."""
+    """Sum over ``dim`` (unsigned integers sum in int64, as PyTorch).   d/dx_i = 1."""
     x = to_tensor(x)
+    if x.array.dtype.kind == "u":
+        x = _fn._Tensor._wrap(x.array.astype(np.int64))
     return Sum.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
 
 
@@ -106,8 +111,10 @@ def amax(x, dim=None, keepdim=False):
 
 
 def amin(x, dim=None, keepdim=False):
-    """Minimum over ``dim`` = -amax(-x)."""
-    return -amax(-to_tensor(x), dim, keepdim)
+    """Minimum over ``dim`` (all axes by default); ties share the gradient."""
+    x = to_tensor(x)
+    _check_nonempty("amin", x)
+    return Amax.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim, minimum=True)
 
 
 def _check_nonempty(name, x):
@@ -158,9 +165,11 @@ def std(x, dim=None, correction=1, keepdim=False):
 def logsumexp(x, dim=None, keepdim=False):
     """ln sum_i e^{x_i}, computed as m + ln sum_i e^{x_i - m} (m = max, no overflow).
 
-    d/dx_i = softmax(x)_i.
+    d/dx_i = softmax(x)_i. Integer and bool inputs give the default float dtype.
     """
     x = to_tensor(x)
+    if x.array.dtype.kind in "biu":
+        x = _fn._Tensor._wrap(x.array.astype(backend.default_float))
     return LogSumExp.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
 
 
@@ -277,7 +286,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dim is not None and not isinstance(dim, (int, np.integer)):
         raise TypeError(f"prod: dim must be a single int, received {dim!r}")
     axis = reduction_axis(dim, x.ndim)
-    if x.array.dtype.kind in "bi" and x.array.dtype != np.int64:
+    if x.array.dtype.kind in "biu" and x.array.dtype != np.int64:
         x = _fn._Tensor._wrap(x.array.astype(np.int64))
     return Prod.apply(x, axis=axis, keepdims=keepdim)
 

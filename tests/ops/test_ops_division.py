@@ -108,6 +108,8 @@ def test_gcd_lcm():
     np.testing.assert_array_equal(ops.lcm(a, b).numpy(), [36, 8, 0, 0])
     np.testing.assert_array_equal(ops.gcd(dg.tensor([[12], [9]]), dg.tensor([6, 4])).numpy(),
                                   [[6, 4], [3, 1]])
+    np.testing.assert_array_equal(ops.gcd(dg.tensor([True, False]), dg.tensor([4, 4])).numpy(),
+                                  [1, 4])
     for fn in (ops.gcd, ops.lcm):
         with pytest.raises(TypeError, match="integer"):
             fn(dg.tensor([12.0]), dg.tensor([18.0]))

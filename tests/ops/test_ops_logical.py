@@ -78,6 +78,11 @@ def test_shifts_follow_torch_for_every_amount():
     out = ops.bitwise_left_shift(i32, 31)
     assert out.dtype == np.int32 and out.numpy()[0] == -2 ** 31
     np.testing.assert_array_equal(ops.bitwise_left_shift(dg.tensor([True]), 1).numpy(), [2])
+    mixed = ops.bitwise_left_shift(i32, dg.tensor([2]))          # int32 << int64 is int64
+    assert mixed.dtype == np.int64 and mixed.numpy()[0] == 12
+    assert ops.bitwise_right_shift(u, dg.tensor(np.array([1], np.uint8))).dtype == np.uint8
+    with pytest.raises(TypeError, match="bool"):
+        ops.bitwise_left_shift(dg.tensor([True]), dg.tensor([True]))
     with pytest.raises(TypeError, match="integer"):
         ops.bitwise_left_shift(dg.tensor([1.0]), 1)
 

@@ -58,6 +58,8 @@ def test_dtypes_of_integer_inputs():
     assert ops.square(i).dtype == np.int64 and ops.square(dg.tensor([True])).dtype == np.int64
     assert ops.floor(i).dtype == np.int64 and ops.sign(i).dtype == np.int64
     assert ops.sign(dg.tensor([True, False])).dtype == np.bool_
+    for fn in (ops.exp, ops.log, ops.sqrt):          # never float64 (NumPy) or float16 (bool)
+        assert fn(i).dtype == np.float32 and fn(dg.tensor([True])).dtype == np.float32
 
 
 # ------------------------------------------------------------------ rounding and signs

@@ -196,3 +196,19 @@ def test_norm_errors_and_dtype():
         ops.norm(dg.zeros(0), float("inf"))
     with pytest.raises(TypeError, match="out="):
         ops.norm(dg.ones(2), out=dg.ones(()))
+
+
+def test_integer_and_bool_reductions_follow_torch_dtypes():
+    u8 = dg.tensor(np.array([[200, 100, 0], [7, 3, 1]], np.uint8))
+    assert ops.sum(u8).dtype == np.int64 and ops.sum(u8).item() == 311
+    assert ops.prod(u8, 1).dtype == np.int64 and ops.nansum(u8).dtype == np.int64
+    mn, mx = ops.aminmax(u8, dim=1)                  # no wrap-around through negation
+    np.testing.assert_array_equal(mn.numpy(), [0, 1])
+    np.testing.assert_array_equal(mx.numpy(), [200, 7])
+    mn, mx = ops.aminmax(dg.tensor([True, False]))
+    assert mn.item() is False and mx.item() is True
+    assert ops.amin(dg.tensor([True, True])).dtype == np.bool_
+    assert ops.logsumexp(dg.tensor([1, 2]), 0).dtype == np.float32
+    x = dg.tensor([1.0, 3.0, 1.0], requires_grad=True)
+    ops.amin(x).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, 0.0, 0.5])        # ties share
