@@ -273,11 +273,7 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
         np.clip(self.array, min, max, out=self.array)
         return self
 
-    def __setitem__(self, index, value):
-        self._check_inplace("__setitem__")
-        if isinstance(index, Tensor):
-            index = index.array
-        self.array[index] = value.array if isinstance(value, Tensor) else value
+    # __setitem__ lives in TensorIndexing (tensor_indexing.py), with the indexing ops
 
 
 function._Tensor = Tensor

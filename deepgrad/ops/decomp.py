@@ -45,11 +45,21 @@ Tall (m > n): L = [L_1; L_2] with L_2 = A_2 U^-1, so A_2 gets G_L2 U^-T and U's 
 becomes G_U - L_2^T G_L2 U^-T. Wide (m < n): U = [U_1 | U_2] with U_2 = L^-1 P^T A_2, so
 A_2 gets P L^-T G_U2 and L's gradient becomes G_L - L^-T G_U2 U_2^T.
 """
+import collections
+
 import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.autograd.grad_mode import state as _grad_state
+
+
+QRResult = collections.namedtuple("qr", ["Q", "R"])
+SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
+EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+LUFactorResult = collections.namedtuple("lu_factor", ["LU", "pivots"])
+LUFactorExResult = collections.namedtuple("lu_factor_ex", ["LU", "pivots", "info"])
+LUResult = collections.namedtuple("lu", ["P", "L", "U"])
 
 
 class LinAlgError(RuntimeError):
@@ -409,8 +419,8 @@ def qr(A, mode="reduced"):
         raise ValueError(f"linalg.qr: mode must be 'reduced', 'complete' or 'r', received {mode!r}")
     if mode == "r":
         r = np.linalg.qr(a.array, mode="r")
-        return (_fn._Tensor._wrap(np.zeros((0,), dtype=a.dtype)), _fn._Tensor._wrap(r))
-    return outputs(QR, a, mode=mode)
+        return QRResult(_fn._Tensor._wrap(np.zeros((0,), dtype=a.dtype)), _fn._Tensor._wrap(r))
+    return QRResult(*outputs(QR, a, mode=mode))
 
 
 def svd(A, full_matrices=True):
@@ -418,7 +428,7 @@ def svd(A, full_matrices=True):
     else U (m, k) and Vh (k, n). Gradient: module docstring."""
     a = to_tensor(A)
     matrix_check("linalg.svd", a)
-    return outputs(SVD, a, full_matrices=bool(full_matrices))
+    return SVDResult(*outputs(SVD, a, full_matrices=bool(full_matrices)))
 
 
 def svdvals(A):
@@ -436,7 +446,7 @@ def eigh(A, UPLO="L"):
     square_check("linalg.eigh", a)
     if UPLO not in ("L", "U"):
         raise ValueError(f"linalg.eigh: UPLO must be 'L' or 'U', received {UPLO!r}")
-    return outputs(Eigh, a, UPLO=UPLO)
+    return EighResult(*outputs(Eigh, a, UPLO=UPLO))
 
 
 def eigvalsh(A, UPLO="L"):
@@ -463,13 +473,13 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):
         raise LinAlgError(f"linalg.lu_factor: U[{int(info.max())}, {int(info.max())}] is "
                           f"zero, the factorization could not be completed (singular input)")
     T = _fn._Tensor
-    return LUFactor.apply(a, lu=lu, pivots=piv), T._wrap(piv), T._wrap(info)
+    return LUFactorExResult(LUFactor.apply(a, lu=lu, pivots=piv), T._wrap(piv), T._wrap(info))
 
 
 def lu_factor(A, *, pivot=True):
     """(LU, pivots) of A = P L U; singular input is factored too (U has a zero pivot)."""
     lu, piv, _ = lu_factor_ex(A, pivot=pivot)
-    return lu, piv
+    return LUFactorResult(lu, piv)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
@@ -486,11 +496,11 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
     empty = T._wrap(np.zeros((0,), dtype=lu.dtype))
     P = T._wrap(permutation_from_pivots(piv, m, lu.dtype)) if unpack_pivots else empty
     if not unpack_data:
-        return P, empty, empty
+        return LUResult(P, empty, empty)
     eye = T._wrap(np.eye(m, k, dtype=lu.dtype))
     L = add(tril(getitem(lu, (Ellipsis, slice(None), slice(0, k))), -1), eye)
     U = triu(getitem(lu, (Ellipsis, slice(0, k), slice(None))))
-    return P, L, U
+    return LUResult(P, L, U)
 
 
 def lu(A, *, pivot=True):

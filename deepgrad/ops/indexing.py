@@ -9,6 +9,9 @@ Writing rests on two primitives over a NumPy index tuple ``ix``:
 - ``ScatterReduce``: out[p] = reduce({x[p]} (if include_self) U {v[i] : ix_i = p}) for
   reduce in sum, prod, mean, amax, amin (see its docstring for the derivatives).
 
+(``nonzero``, ``argwhere``, ``where(condition)`` and ``unravel_index``, which find positions
+rather than use them, are in :mod:`deepgrad.ops.positions`.)
+
 ``scatter``/``gather`` name positions along one ``dim`` (index[i][j][k] replaces the index
 at ``dim``); ``index_*`` name whole slices along ``dim``; ``masked_*`` name them by a bool
 mask; ``take``/``put`` by positions in the flattened tensor.
@@ -191,7 +194,13 @@ def _same_dtype(name, x, src, what="src"):
 
 def _gather_shapes(name, x, dim, idx, src=None):
     """PyTorch's rules: same number of dimensions, index no larger than input outside
-    ``dim`` (and no larger than src anywhere), index values in [0, size of dim)."""
+    ``dim`` (and no larger than src anywhere), index values in [0, size of dim). A 0-d
+    input acts as one element (a 0-d or 1-d index of zeros)."""
+    if x.ndim == 0:
+        if idx.ndim > 1 or (idx != 0).any():
+            raise IndexError(f"{name}: a 0-d input takes a 0-d or 1-d index of zeros, "
+                             f"received {idx.tolist()}")
+        return
     if idx.ndim != x.ndim:
         raise RuntimeError(f"{name}: index has {idx.ndim} dimensions but the input has "
                            f"{x.ndim} (shapes {tuple(idx.shape)} and {tuple(x.shape)})")
@@ -204,10 +213,7 @@ def _gather_shapes(name, x, dim, idx, src=None):
                                f"than src {tuple(src.shape)}")
     if src is not None and src.ndim != x.ndim:
         raise RuntimeError(f"{name}: src has {src.ndim} dimensions, the input {x.ndim}")
-    if x.ndim:
-        _check_bounds(name, idx, x.shape[dim], dim)
-    elif idx.size and idx.item() != 0:
-        raise IndexError(f"{name}: index {idx.item()} is out of bounds for a 0-d tensor")
+    _check_bounds(name, idx, x.shape[dim], dim)
 
 
 def _scatter_setup(name, input, dim, index, src=None):
@@ -432,11 +438,12 @@ def index_put_positions(name, x, index, values, accumulate=False):
         v = values
     else:
         v = _fn._Tensor._wrap(np.asarray(values, dtype=x.dtype))
-    if v.dtype != x.dtype:
-        if v.requires_grad:
-            raise TypeError(f"{name}: values have dtype {v.dtype}, the tensor {x.dtype}; "
-                            f"cast one of them explicitly")
-        v = _fn._Tensor._wrap(v.array.astype(x.dtype))
+    if v.dtype != x.dtype:               # values take the tensor's dtype, as PyTorch
+        if v.requires_grad and x.dtype.kind == "f":
+            from deepgrad.ops.elementwise import cast
+            v = cast(v, x.dtype)
+        else:
+            v = _fn._Tensor._wrap(v.array.astype(x.dtype))
     try:
         target = np.broadcast_to(np.empty((), dtype=np.bool_), x.shape)[index].shape
     except IndexError as e:
@@ -554,47 +561,3 @@ def put(input, index, source, accumulate=False):
     flat = IndexPut.apply(reshape(x, (-1,)), reshape(source, (-1,)), index=(idx.reshape(-1),),
                           accumulate=bool(accumulate))
     return reshape(flat, x.shape)
-
-
-# --------------------------------------------------------------------------- nonzero
-def nonzero(input, *, as_tuple=False):
-    """Indices of the non-zero elements: an (n, ndim) int64 tensor, one row per element in
-    row-major order, or with ``as_tuple`` one 1-D tensor per dimension (a 0-d input acts as
-    1-D). Not differentiable."""
-    x = to_tensor(input)
-    T = _fn._Tensor
-    if as_tuple:
-        return tuple(T._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(x.array)))
-    return T._wrap(np.argwhere(x.array).astype(np.int64))
-
-
-def argwhere(input):
-    """``nonzero(input)``: the (n, ndim) indices of the non-zero elements."""
-    return nonzero(input)
-
-
-def where(condition, input=None, other=None):
-    """``torch.where``: with one argument ``nonzero(condition, as_tuple=True)``; with three,
-    ``input`` where condition else ``other`` (elementwise, differentiable)."""
-    if input is None and other is None:
-        return nonzero(condition, as_tuple=True)
-    if input is None or other is None:
-        raise TypeError("where: expected where(condition) or where(condition, input, other)")
-    return _elementwise.where(condition, input, other)
-
-
-def unravel_index(indices, shape):
-    """The coordinates in a tensor of ``shape`` of flat (row-major) ``indices``: a tuple of
-    int64 tensors shaped like ``indices``, one per dimension. As PyTorch, indices are taken
-    modulo the size (so -1 is the last element)."""
-    idx = _index_array("unravel_index", indices, "indices").astype(np.int64)
-    shape = (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(int(s) for s in shape)
-    if any(s < 0 for s in shape):
-        raise ValueError(f"unravel_index: shape must not contain negative sizes, received {shape}")
-    if int(np.prod(shape, dtype=np.int64)) == 0 and idx.size:
-        raise ValueError(f"unravel_index: cannot unravel indices into the empty shape {shape}")
-    coords = []
-    for n in reversed(shape):
-        coords.append(idx % n)
-        idx = idx // n
-    return tuple(_fn._Tensor._wrap(c) for c in reversed(coords))

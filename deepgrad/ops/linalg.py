@@ -323,12 +323,16 @@ def trace(input):
 
 def cross(input, other, dim=None):
     """Cross product of 3-vectors along ``dim`` (after broadcasting):
-    c = (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0). ``dim=None`` takes the first
+    c = (a1 b2 - a2 b1, a2 b0 - a0 b2, a0 b1 - a1 b0); both inputs have the same number of
+    dimensions (sizes broadcast), as PyTorch. ``dim=None`` takes the first
     dimension of size 3 (``torch.cross``'s old default; ``linalg.cross`` uses -1)."""
     from deepgrad.ops.elementwise import mul, sub
     from deepgrad.ops.join import broadcast_tensors
     from deepgrad.ops.shape import stack, unbind
     a, b = operands("cross", input, other)
+    if a.ndim != b.ndim:
+        raise RuntimeError(f"cross: inputs must have the same number of dimensions, received "
+                           f"shapes {tuple(a.shape)} and {tuple(b.shape)}")
     a, b = broadcast_tensors(a, b)
     if dim is None:
         sizes = [k for k, n in enumerate(a.shape) if n == 3]

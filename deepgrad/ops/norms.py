@@ -48,7 +48,8 @@ class VectorNorm(Function):
             return np.zeros_like(x)
         if p in (np.inf, -np.inf):
             hit = np.abs(x) == out
-            return np.sign(x) * hit * (g / hit.sum(axis=self.axis, keepdims=True))
+            ties = hit.sum(axis=self.axis, keepdims=True).astype(g.dtype)
+            return np.sign(x) * hit * (g / ties)
         if p == 1:
             return np.sign(x) * g
         safe = np.where(out == 0, 1, out)
@@ -312,3 +313,18 @@ def corrcoef(input):
     std = sqrt(diagonal(c))
     c = div(div(c, reshape(std, (-1, 1))), reshape(std, (1, -1)))
     return clamp(c, -1.0, 1.0)
+
+
+def nuclear_norm(input, dim=None, keepdim=False):
+    """``torch.nuclear_norm``: the sum of the singular values of the matrices in the plane
+    ``dim`` (the last two axes of a 2-D input when None); ``nuclear_norm(x, True)`` is
+    keepdim, as PyTorch's overload."""
+    if isinstance(dim, bool):
+        dim, keepdim = None, dim
+    x = to_tensor(input)
+    if dim is None:
+        if x.ndim != 2:
+            raise RuntimeError(f"nuclear_norm: expected a 2-D tensor when dim is None, "
+                               f"received shape {tuple(x.shape)}")
+        dim = (0, 1)
+    return matrix_norm(x, "nuc", tuple(dim), keepdim)

@@ -445,3 +445,16 @@ def sum_to_size(x, *size):
                                       if s == 1 and x.shape[lead + i] != 1)
     out = _sum(x, axes, keepdim=True) if axes else x
     return reshape(out, size)
+
+
+concat = cat
+
+
+def detach(input):
+    """``torch.detach``: a tensor sharing ``input``'s array, cut from the graph."""
+    return to_tensor(input).detach()
+
+
+def detach_(input):
+    """``torch.detach_``: cut ``input`` itself from the graph (``Tensor.detach_``)."""
+    return input.detach_()

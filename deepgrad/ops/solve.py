@@ -242,6 +242,9 @@ def inv(A):
     return Inv.apply(_float_matrix("linalg.inv", A))
 
 
+inverse = inv
+
+
 def inv_ex(A, *, check_errors=False):
     """(inverse, info): info is 0, or per matrix the 1-based index of the first zero pivot
     of its LU factorisation (the inverse is then NaN and not meaningful)."""
