@@ -82,6 +82,26 @@ from deepgrad.ops import (  # activations, dropouts and distances of the torch n
 from deepgrad.ops.torch_fronts import (  # ATen's signatures (int reduction, generator)
     rrelu, binary_cross_entropy_with_logits, kl_div, poisson_nll_loss, margin_ranking_loss,
     hinge_embedding_loss, cosine_embedding_loss, triplet_margin_loss, ctc_loss)
+# indexing, shape, triangles/diagonals, linear algebra; torch.where(condition) (H2)
+from deepgrad.ops import (
+    gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_copy,
+    index_fill, index_put, index_reduce, masked_fill, masked_select, masked_scatter, take,
+    take_along_dim, put, nonzero, nonzero_static, argwhere, unravel_index, movedim, moveaxis,
+    swapaxes,
+    swapdims, t, ravel, unflatten, narrow, select, unbind, tensor_split, split_with_sizes,
+    hsplit, vsplit, dsplit, concat, detach, detach_, clone, flip, fliplr, flipud, roll, rot90,
+    repeat_interleave, tile, broadcast_to, broadcast_shapes, broadcast_tensors, atleast_1d,
+    atleast_2d, atleast_3d, hstack, vstack, row_stack, dstack, column_stack, meshgrid,
+    cartesian_prod, combinations, block_diag, vander, tril, triu, diagonal, diagonal_scatter,
+    diag_embed, diag, diagflat, select_scatter, slice_scatter, tril_indices, triu_indices, bmm,
+    mv, dot, vdot, outer, ger, tensordot, inner, kron, addmm, addmv, addr, baddbmm, addbmm,
+    trace, cross, matrix_power, chain_matmul, einsum, svd, qr, cholesky, lu, lu_solve,
+    lu_unpack, adjoint, det, logdet, slogdet, inverse, pinverse, matrix_exp, cholesky_solve,
+    cholesky_inverse, triangular_solve, cdist, dist, renorm, cov, corrcoef, geqrf, orgqr,
+    ormqr, nuclear_norm, svd_lowrank, pca_lowrank)
+from deepgrad.ops.positions import where  # noqa: F811  (also where(condition) alone)
+from deepgrad.autograd.tensor_indexing import addmv_, index_put_
+from deepgrad import linalg  # noqa: E402
 from deepgrad import nn, optim, utils, datasets  # noqa: E402
 from deepgrad.ops.torch_forms import (  # noqa: E402
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,

@@ -94,3 +94,33 @@ from deepgrad.ops.loss_prob import (
     poisson_nll_loss, gaussian_nll_loss, multilabel_soft_margin_loss)
 from deepgrad.ops.ctc import ctc_loss
 from deepgrad.ops.loss import linear_cross_entropy
+# indexing, shape, triangles/diagonals, products, einsum, factorisations, solves, norms (H2)
+from deepgrad.ops.indexing import (
+    gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_copy,
+    index_fill, index_put, index_reduce, masked_fill, masked_select, masked_scatter, take,
+    take_along_dim, put)
+from deepgrad.ops.positions import nonzero, nonzero_static, argwhere, unravel_index
+from deepgrad.ops.shape import (
+    movedim, moveaxis, swapaxes, swapdims, t, ravel, unflatten, narrow, select, unbind,
+    tensor_split, split_with_sizes, hsplit, vsplit, dsplit, sum_to_size, concat, detach,
+    detach_)
+from deepgrad.ops.rearrange import flip, fliplr, flipud, roll, rot90, repeat_interleave, tile
+from deepgrad.ops.join import (
+    broadcast_shapes, broadcast_tensors, atleast_1d, atleast_2d, atleast_3d, hstack, vstack,
+    row_stack, dstack, column_stack, meshgrid, cartesian_prod, combinations, block_diag, vander)
+from deepgrad.ops.triangular import (
+    tril, triu, diagonal, diagonal_scatter, diag_embed, diag, diagflat, select_scatter,
+    slice_scatter, tril_indices, triu_indices)
+from deepgrad.ops.linalg import (
+    bmm, mv, dot, vdot, outer, ger, tensordot, inner, kron, addmm, addmv, addr, baddbmm,
+    addbmm, trace, cross, matrix_power, multi_dot, chain_matmul)
+from deepgrad.ops.einsum import einsum
+from deepgrad.ops.decomp import svdvals, eigh, eigvalsh, lu_factor, lu_factor_ex, lu_unpack
+from deepgrad.ops.linalg_torch import svd, qr, cholesky, lu, lu_solve, adjoint
+from deepgrad.ops.solve import (
+    det, logdet, slogdet, inverse, pinverse, matrix_exp, cholesky_solve, cholesky_inverse,
+    triangular_solve)
+from deepgrad.ops.norms import (
+    vector_norm, matrix_norm, nuclear_norm, cdist, dist, renorm, cov, corrcoef)
+from deepgrad.ops.lowrank import svd_lowrank, pca_lowrank
+from deepgrad.ops.householder import geqrf, orgqr, ormqr
