@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from deepgrad import backend
+from deepgrad.device import check_device
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
@@ -38,6 +39,7 @@ class _ConvNd(Module):
                  device=None, dtype=None):
         super().__init__()
         name = type(self).__name__
+        check_device(device, name)
         if not isinstance(groups, (int, np.integer)) or groups <= 0:
             raise ValueError(f"{name}: groups must be a positive integer, received {groups!r}")
         if in_channels % groups or out_channels % groups:

@@ -6,6 +6,7 @@ The lookup, the bag reductions and their scatter-add backward live in
 import numpy as np
 
 from deepgrad import backend
+from deepgrad.device import check_device
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
@@ -87,6 +88,7 @@ class Embedding(_Table):
                  norm_type=2.0, scale_grad_by_freq=False, sparse=False, _weight=None,
                  _freeze=False, device=None, dtype=None):
         super().__init__()
+        check_device(device, "Embedding")
         _check_sparse("Embedding", sparse)
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
@@ -130,6 +132,7 @@ class EmbeddingBag(_Table):
                  scale_grad_by_freq=False, mode="mean", sparse=False, _weight=None,
                  include_last_offset=False, padding_idx=None, device=None, dtype=None):
         super().__init__()
+        check_device(device, "EmbeddingBag")
         _check_sparse("EmbeddingBag", sparse)
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be one of ('sum', 'mean', 'max'), "

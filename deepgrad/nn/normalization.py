@@ -7,6 +7,7 @@ import numpy as np
 
 from deepgrad import backend
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.device import check_device
 from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
@@ -41,6 +42,7 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True,
                  track_running_stats=True, device=None, dtype=None, *, bias=True):
         super().__init__()
+        check_device(device, type(self).__name__)
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = _dtype(dtype)
@@ -144,6 +146,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True,
                  device=None, dtype=None):
         super().__init__()
+        check_device(device, "LayerNorm")
         self.normalized_shape = ((int(normalized_shape),) if np.ndim(normalized_shape) == 0
                                  else tuple(int(n) for n in normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine
@@ -190,6 +193,7 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None,
                  *, bias=True):
         super().__init__()
+        check_device(device, "GroupNorm")
         if num_groups <= 0 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels must be divisible by num_groups, received "
                              f"num_channels={num_channels}, num_groups={num_groups}")
@@ -294,6 +298,7 @@ class RMSNorm(Module):
     def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None,
                  dtype=None):
         super().__init__()
+        check_device(device, "RMSNorm")
         self.normalized_shape = ((int(normalized_shape),) if np.ndim(normalized_shape) == 0
                                  else tuple(int(n) for n in normalized_shape))
         self.eps, self.elementwise_affine = eps, elementwise_affine

@@ -125,3 +125,17 @@ def test_bias_keyword_of_the_norm_layers(name, args):
     assert d.bias is None and list(d.state_dict()) == list(t.state_dict())
     assert repr(d) == repr(t) and repr(getattr(nn, name)(*args)) == repr(getattr(torch.nn, name)(*args))
     _compare(d, t, np.random.default_rng(3).standard_normal((2, 3, 4, 4)))
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: nn.Conv3d(2, 2, 3, device=d), lambda d: nn.ConvTranspose1d(2, 2, 3, device=d),
+    lambda d: nn.InstanceNorm2d(3, device=d), lambda d: nn.BatchNorm1d(3, device=d),
+    lambda d: nn.LayerNorm(3, device=d), lambda d: nn.GroupNorm(1, 3, device=d),
+    lambda d: nn.RMSNorm(3, device=d), lambda d: nn.Embedding(4, 2, device=d),
+    lambda d: nn.EmbeddingBag(4, 2, device=d),
+])
+def test_layers_take_the_cpu_device_and_refuse_others(make):
+    assert make("cpu") is not None and make(dg.device("cpu")) is not None
+    with pytest.raises(RuntimeError, match="deepgrad has no device 'cuda'.*the devices that "
+                                           "exist are: 'cpu'"):
+        make("cuda")
