@@ -14,7 +14,7 @@ import numpy as np
 from deepgrad import backend
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import to_tensor
-from deepgrad.autograd.grad_mode import no_grad
+from deepgrad.autograd.grad_mode import no_grad, state as grad_state
 from deepgrad.ops._util import operands
 
 
@@ -54,21 +54,39 @@ def write_inplace(name, target, fn, *args, **kwargs):
     and must cast to ``target``'s dtype under the same-kind rule (an int tensor cannot
     hold ``sin``); a tensor that requires grad is refused while a graph is recorded
     (:meth:`Tensor._check_inplace`). Every check runs before anything is written.
+
+    When ``target`` is a constant but an argument requires grad (``buf.add_(w)``), the
+    op is recorded as PyTorch records it: ``target`` takes the op's node as its
+    ``grad_fn`` (its old values, copied, are the node's constant input), so gradients
+    reach the arguments.
     """
-    if not isinstance(target, _fn._Tensor):
+    T = _fn._Tensor
+    if not isinstance(target, T):
         raise TypeError(f"{name}: expected a Tensor to modify in place, received "
                         f"{type(target).__name__}")
     target._check_inplace(name)
-    with no_grad():
-        out = fn(target, *args, **kwargs)
-    result = out.array if isinstance(out, _fn._Tensor) else np.asarray(out)
+    record = grad_state.enabled and any(
+        isinstance(a, T) and a.requires_grad for a in args + tuple(kwargs.values()))
+    if record:
+        out = fn(T._wrap(target.array.copy()), *args, **kwargs)
+    else:
+        with no_grad():
+            out = fn(target, *args, **kwargs)
+    result = out.array if isinstance(out, T) else np.asarray(out)
     if result.shape != target.array.shape:
         raise RuntimeError(f"{name}: output with shape {tuple(target.shape)} doesn't match "
                            f"the broadcast shape {tuple(result.shape)}")
     if not np.can_cast(result.dtype, target.array.dtype, casting="same_kind"):
         raise RuntimeError(f"{name}: result type {result.dtype} can't be cast to the desired "
                            f"output type {target.dtype}")
+    recorded = record and isinstance(out, T) and out.requires_grad
+    if recorded and result.dtype != target.array.dtype:
+        raise RuntimeError(f"{name}: the result (dtype {result.dtype}) needs a gradient but "
+                           f"cannot be recorded into a {target.dtype} tensor; use the "
+                           f"out-of-place op")
     target.array[...] = result
+    if recorded:
+        target._ctx, target.requires_grad = out._ctx, True
     return target
 
 

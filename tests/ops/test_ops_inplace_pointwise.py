@@ -176,3 +176,44 @@ def test_operator_inplace_forms():
     c = dg.tensor([7.0, -7.0])
     c //= 2.0
     np.testing.assert_array_equal(c.numpy(), [3.0, -4.0])
+
+
+def test_inplace_on_a_constant_records_gradients_to_its_arguments():
+    w = dg.tensor([1.0, 2.0, 3.0], dtype=dg.float64, requires_grad=True)
+    buf = dg.tensor([1.0, 2.0, 0.5], dtype=dg.float64)
+    before = buf.array
+    out = buf.hypot_(w)
+    assert out is buf and buf.array is before and buf.requires_grad and buf.grad_fn is not None
+    (buf * dg.tensor([1.0, 2.0, 3.0], dtype=dg.float64)).sum().backward()
+    h = np.hypot([1.0, 2.0, 0.5], [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(w.grad.numpy(), np.array([1.0, 2.0, 3.0]) / h * [1, 2, 3])
+    # the node keeps a copy of the old values: d(buf * w)/dw is the old buf, not the new one
+    w.grad = None
+    b2 = dg.tensor([2.0, 5.0, 7.0], dtype=dg.float64)
+    b2.multiply_(w).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), [2.0, 5.0, 7.0])
+    with pytest.raises(RuntimeError, match="in-place"):
+        b2.sin_()                                  # now part of the graph: refused
+    ints = dg.tensor([1, 2])                       # a float result into an int tensor: refused
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        ints.hypot_(dg.tensor([1.0, 2.0], requires_grad=True))
+    np.testing.assert_array_equal(ints.numpy(), [1, 2])
+
+
+def test_recorded_inplace_against_torch():
+    torch = pytest.importorskip("torch")
+    for name, args in (("hypot_", ([1.0, 2.0, 3.0],)), ("lerp_", ([3.0, -1.0, 0.5], 0.25)),
+                       ("addcmul_", ([1.0, 2.0, 3.0], [0.5, 0.5, 2.0])),
+                       ("atan2_", ([1.0, -2.0, 3.0],))):
+        ours = [dg.tensor(a, dtype=dg.float64, requires_grad=True) if isinstance(a, list) else a
+                for a in args]
+        theirs = [torch.tensor(a, dtype=torch.float64, requires_grad=True)
+                  if isinstance(a, list) else a for a in args]
+        x = dg.tensor([0.3, -0.7, 1.4], dtype=dg.float64)
+        t = torch.tensor([0.3, -0.7, 1.4], dtype=torch.float64)
+        getattr(x, name)(*ours).sum().backward()
+        getattr(t, name)(*theirs).sum().backward()
+        np.testing.assert_allclose(x.numpy(), t.detach().numpy(), err_msg=name)
+        for o, th in zip(ours, theirs):
+            if isinstance(o, dg.Tensor):
+                np.testing.assert_allclose(o.grad.numpy(), th.grad.numpy(), err_msg=name)
