@@ -89,6 +89,8 @@ class Module(ModuleStateDict):
         d = self.__dict__
         params = d.get("_parameters")
         if params is None:
+            if name == "__dict__":                 # e.g. copying a module's state wholesale
+                return object.__setattr__(self, name, value)
             raise AttributeError(f"cannot assign {name!r} before Module.__init__() call "
                                  f"(call super().__init__() first in {type(self).__name__})")
         if isinstance(value, Parameter):
@@ -117,7 +119,7 @@ class Module(ModuleStateDict):
                           else name not in d["_non_persistent_buffers_set"])
             self.register_buffer(name, value, persistent)
         else:
-            d[name] = value
+            object.__setattr__(self, name, value)      # honours properties with setters
 
     def _forget(self, name, *registries):
         """Drop ``name`` from the instance dict and the given registries."""
