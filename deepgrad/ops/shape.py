@@ -90,11 +90,19 @@ def _is_basic(index):
 
 
 def _convert_index(index):
+    """A PyTorch index as NumPy's: tensors become arrays (a uint8 tensor is a mask, as
+    PyTorch's legacy rule), and a list holding tensors, sequences, slices, None or Ellipsis
+    indexes several dimensions, as a tuple (PyTorch's legacy rule for such lists)."""
     if isinstance(index, _fn._Tensor):
-        return index.array
+        index = index.array
+    if isinstance(index, np.ndarray):
+        return index.astype(np.bool_) if index.dtype == np.uint8 else index
     if isinstance(index, tuple):
         return tuple(_convert_index(i) for i in index)
     if isinstance(index, list):
+        if any(isinstance(i, (_fn._Tensor, np.ndarray, list, tuple, slice, type(None),
+                              type(Ellipsis))) for i in index):
+            return tuple(_convert_index(i) for i in index)
         return np.asarray(index)
     return index
 

@@ -477,3 +477,19 @@ def test_setitem_against_torch():
         (tbuf * torch.tensor(g)).sum().backward()
         np.testing.assert_allclose(buf.detach().array, tbuf.detach().numpy())
         np.testing.assert_allclose(x.grad.array, tx.grad.numpy())
+
+
+def test_getitem_follows_pytorch_rules():
+    shape = [(2, 3, 4)]
+    check_op(lambda x: x[[T([0, 1]), T([1, 2])]], lambda a: a[[0, 1], [1, 2]], shape)
+    check_op(lambda x: x[[[0, 1], [1, 2]]], lambda a: a[[0, 1], [1, 2]], shape)   # legacy tuple
+    check_op(lambda x: x[[slice(None), 1]], lambda a: a[:, 1], shape)
+    check_op(lambda x: x[[1, 0, 1]], lambda a: a[[1, 0, 1]], shape)
+    check_op(lambda x: x[T(np.array([1, 0], dtype=np.uint8))], lambda a: a[[True, False]], shape)
+    check_op(lambda x: x[[True, False]], lambda a: a[[True, False]], shape)
+    check_op(lambda x: x[:, T(1):T(3)], lambda a: a[:, 1:3], shape)
+    check_op(lambda x: x[T(1), :, T(0)], lambda a: a[1, :, 0], shape)
+    check_op(lambda x: x[..., None, T([-1, 0])], lambda a: a[..., None, [-1, 0]], shape)
+    check_op(lambda x: x[T(np.array([1, 0], dtype=np.int32))], lambda a: a[[1, 0]], shape)
+    with pytest.raises(IndexError, match="integer"):
+        dg.zeros(2, 3)[dg.ones(1)]
