@@ -15,9 +15,10 @@ What round-trips, and how:
   whole buffer, as PyTorch saves a view's whole storage: ``clone()`` first to save less);
 * ``nn.Parameter`` stays a Parameter; deepgrad dtypes and devices are written as
   ``torch.float32``/``torch.device`` and read back as deepgrad's;
-* NumPy arrays are written as tensors and **load back as deepgrad Tensors** (PyTorch's
-  format has no ndarray; a weights-only load in PyTorch could not read one); NumPy scalars
-  are written as Python numbers;
+* NumPy arrays are written as tensors marked as arrays: deepgrad loads them back as NumPy
+  arrays (even with ``weights_only=True``: no NumPy code is unpickled), PyTorch as tensors
+  (``torch.save`` pickles arrays through NumPy, which its weights-only loader refuses);
+  NumPy scalars are written as Python numbers;
 * bfloat16 tensors of a PyTorch file load as float32 (NumPy has no bfloat16; every
   bfloat16 value is exactly a float32), with a warning. Complex, quantized and sparse
   tensors are out of deepgrad's scope and are refused with a clear error.
@@ -225,8 +226,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         **pickle_load_args: ``encoding=`` for checkpoints pickled by Python 2.
 
     Returns:
-        the object, with tensors as deepgrad Tensors (and ndarrays saved by deepgrad as
-        Tensors too).
+        the object, with tensors as deepgrad Tensors (ndarrays saved by deepgrad come back
+        as ndarrays).
 
     Raises:
         pickle.UnpicklingError: a weights-only load met a global that is not allowed.

@@ -149,13 +149,29 @@ def view_of(storage, offset, size, stride, dtype=None):
                                            strides=tuple(s * itemsize for s in stride))
 
 
+#: the tensor-metadata key deepgrad writes for a NumPy array saved as a tensor. PyTorch's
+#: ``_rebuild_tensor_v2`` passes metadata to ``set_tensor_metadata``, which reads only its
+#: own keys ("conj", "neg"), so PyTorch loads such an array as a plain tensor.
+NDARRAY_KEY = "deepgrad.ndarray"
+
+
 def _check_hooks(backward_hooks, metadata=None):
+    """Refuse saved hooks and PyTorch's conjugate/negative bits; True for a NumPy array
+    that deepgrad saved as a tensor (metadata ``{NDARRAY_KEY: True}``)."""
     if backward_hooks and len(backward_hooks):
         raise CheckpointError("checkpoint: tensors with saved backward hooks cannot be loaded "
                               "(hooks are code; PyTorch does not save them either)")
-    if metadata:
-        raise CheckpointError(f"checkpoint: tensor metadata {metadata!r} (conjugate/negative "
+    if not metadata:
+        return False
+    if not isinstance(metadata, dict) or not all(isinstance(k, str) for k in metadata):
+        raise CheckpointError(f"checkpoint: malformed tensor metadata {metadata!r}")
+    bits = {k: v for k, v in metadata.items() if v}
+    if bits == {NDARRAY_KEY: True}:
+        return True
+    if bits:
+        raise CheckpointError(f"checkpoint: tensor metadata {bits!r} (conjugate/negative "
                               f"bits) is not supported by deepgrad")
+    return False
 
 
 def _tensor(arr, requires_grad):
@@ -168,20 +184,24 @@ def _tensor(arr, requires_grad):
 
 def rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                       metadata=None):
-    """``torch._utils._rebuild_tensor_v2``: a tensor viewing ``storage``."""
-    _check_hooks(backward_hooks, metadata)
-    return _tensor(view_of(storage, storage_offset, size, stride), requires_grad)
+    """``torch._utils._rebuild_tensor_v2``: a tensor viewing ``storage`` (an ndarray when
+    deepgrad saved one)."""
+    view = view_of(storage, storage_offset, size, stride)
+    if _check_hooks(backward_hooks, metadata):
+        return view
+    return _tensor(view, requires_grad)
 
 
 def rebuild_tensor_v3(storage, storage_offset, size, stride, requires_grad, backward_hooks,
                       dtype, metadata=None):
     """``torch._utils._rebuild_tensor_v3``: an untyped storage viewed as ``dtype``."""
-    _check_hooks(backward_hooks, metadata)
+    ndarray = _check_hooks(backward_hooks, metadata)
     if isinstance(dtype, UnsupportedDtype) or not (isinstance(dtype, type) and
                                                    issubclass(dtype, np.generic)):
         raise CheckpointError(f"checkpoint: a tensor of dtype {dtype!r}, which deepgrad "
                               f"(NumPy) does not have")
-    return _tensor(view_of(storage, storage_offset, size, stride, dtype), requires_grad)
+    view = view_of(storage, storage_offset, size, stride, dtype)
+    return view if ndarray else _tensor(view, requires_grad)
 
 
 def rebuild_tensor(storage, storage_offset, size, stride):
@@ -193,6 +213,8 @@ def rebuild_parameter(data, requires_grad, backward_hooks):
     """``torch._utils._rebuild_parameter``: a deepgrad ``nn.Parameter``."""
     from deepgrad.nn.parameter import Parameter
     _check_hooks(backward_hooks)
+    if isinstance(data, np.ndarray):
+        data = _tensor(data, False)
     _check_is_tensor(data, "_rebuild_parameter")
     return Parameter(data, requires_grad=bool(requires_grad) and data.dtype.kind == "f")
 
@@ -218,6 +240,8 @@ def rebuild_from_type_v2(func, new_type, args, state):
     if not isinstance(args, tuple):
         raise CheckpointError("checkpoint: _rebuild_from_type_v2 arguments must be a tuple")
     t = func(*args)
+    if isinstance(t, np.ndarray):
+        t = _tensor(t, False)
     if any(state) if isinstance(state, tuple) else state:
         raise CheckpointError("checkpoint: tensors with Python attributes cannot be rebuilt "
                               "by deepgrad")

@@ -1,8 +1,10 @@
 """Writing checkpoints in PyTorch's zip format, atomically.
 
-The object is pickled first (protocol 2, as ``torch.save``): a tensor (or an ndarray)
-becomes ``torch._utils._rebuild_tensor_v2(<storage id>, offset, size, stride,
-requires_grad, OrderedDict())``, a Parameter ``torch._utils._rebuild_parameter(...)``,
+The object is pickled first (protocol 2, as ``torch.save``): a tensor becomes
+``torch._utils._rebuild_tensor_v2(<storage id>, offset, size, stride, requires_grad,
+OrderedDict())``, an ndarray the same call with the metadata ``{"deepgrad.ndarray": True}``
+(PyTorch reads a tensor, deepgrad an ndarray), a Parameter
+``torch._utils._rebuild_parameter(...)``,
 deepgrad's dtypes ``torch.float32`` etc. and devices ``torch.device('cpu')``; NumPy
 scalars become Python numbers. Tensors that view one NumPy buffer share one storage, as
 views of one storage do in PyTorch. Only then is anything written, so an object that
@@ -147,14 +149,16 @@ class Pickler(pickle._Pickler):
         if isinstance(obj, (Tensor, _TensorData)):
             return self._tensor(obj.array, getattr(obj, "requires_grad", False))
         if isinstance(obj, np.ndarray):
-            return self._tensor(obj, False)
+            return self._tensor(obj, False, ndarray=True)
         if isinstance(obj, device):
             return (_Global("torch", "device"), (str(obj),))
         if obj is strided:
             return (_Global("torch.serialization", "_get_layout"), ("torch.strided",))
         return NotImplemented
 
-    def _tensor(self, arr, requires_grad):
+    def _tensor(self, arr, requires_grad, ndarray=False):
+        """The rebuild call of one tensor; an ndarray carries the metadata that makes
+        deepgrad load it as an ndarray again (PyTorch reads it as a tensor)."""
         if arr.dtype.kind not in "biuf" or arr.dtype.byteorder == (
                 ">" if sys.byteorder == "little" else "<"):
             raise pickle.PicklingError(
@@ -162,10 +166,11 @@ class Pickler(pickle._Pickler):
                 f"holds native-order bool, integer and float tensors)")
         ref, offset, stride = self.storages.add(arr)
         args = (ref, offset, tuple(arr.shape), stride, bool(requires_grad), F.OrderedDict())
+        metadata = ({F.NDARRAY_KEY: True},) if ndarray else ()
         if ref.type_name is None:
             return (_Global("torch._utils", "_rebuild_tensor_v3"),
-                    args + (_Global("torch", arr.dtype.name),))
-        return (_Global("torch._utils", "_rebuild_tensor_v2"), args)
+                    args + (_Global("torch", arr.dtype.name),) + metadata)
+        return (_Global("torch._utils", "_rebuild_tensor_v2"), args + metadata)
 
 
 def pickle_object(obj, protocol=2):

@@ -174,10 +174,31 @@ def test_model_and_optimizer_state_round_trip_in_deepgrad(tmp_path):
         for name, v in s.items():
             got = ck["optim"]["state"][i][name]
             if isinstance(v, (np.ndarray, dg.Tensor)):
-                assert isinstance(got, dg.Tensor)                 # ndarrays load as Tensors
+                assert type(got) is type(v)                      # ndarrays stay ndarrays
                 _assert_bit_exact(v, got, name)
             else:
                 assert got == v
+
+
+def test_ndarrays_load_back_as_ndarrays_and_as_tensors_in_torch(tmp_path):
+    path = tmp_path / "arrays.pt"
+    a = np.arange(12.0).reshape(3, 4)
+    obj = {"a": a, "view": a[:, 1], "u16": np.arange(3, dtype=np.uint16),
+           "t": dg.tensor(a)}
+    dg.save(obj, path)
+    for weights_only in (True, False):
+        back = dg.load(path, weights_only=weights_only)
+        assert type(back["a"]) is np.ndarray and type(back["view"]) is np.ndarray
+        assert type(back["u16"]) is np.ndarray and isinstance(back["t"], dg.Tensor)
+        for k in obj:
+            _assert_bit_exact(obj[k], back[k], k)
+        assert np.shares_memory(back["a"], back["view"])
+        assert dg.from_numpy(back["a"]).shape == (3, 4)
+    torch = pytest.importorskip("torch")
+    t = torch.load(path, weights_only=True)
+    assert isinstance(t["a"], torch.Tensor) and not t["a"].is_neg() and not t["a"].is_conj()
+    _assert_bit_exact(a, t["a"])
+    _assert_bit_exact(obj["u16"], t["u16"])
 
 
 def test_bytes_io_and_file_objects():
