@@ -33,13 +33,14 @@ OUT_OF_SCOPE = (
      r"^chalf$|^cfloat$|^cdouble$|^mH$|^H$"),
     ("compilers",
      "torch.compile/TorchScript/FX/export, symbolic shapes and functional transforms "
-     "(vmap, control-flow operators) compile or trace PyTorch programs; deepgrad runs "
+     "(vmap, control-flow operators, functorch's first-class dims `Tensor.index`) compile or "
+     "trace PyTorch programs; deepgrad runs "
      "eagerly and has no compiler",
      r"^compile$|jit|^sym_|parse_ir|import_ir_module|^cond$|^while_loop$|^fork$|^wait$|"
      r"type_comment|parse_schema|unify_type_list|compiled_with_cxx11_abi|^vmap$|"
      r"^classproperty$|^get_file_path$|prepare_multiprocessing_environment|profiler_allow|"
      r"^slice_inverse$|^hash_tensor$|^(?!index_)\w+_copy$|^module_load$|^as_subclass$|^dim_order$|"
-     r"^thread_safe_generator$"),
+     r"^thread_safe_generator$|^index$"),
     ("autocast",
      "automatic mixed precision: deepgrad never changes dtypes behind the user's back "
      "(float32 by default, float64 on request)",
