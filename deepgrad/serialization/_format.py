@@ -144,9 +144,10 @@ def view_of(storage, offset, size, stride, dtype=None):
         raise CheckpointError(f"checkpoint: storage offset {offset} past the storage's "
                               f"{arr.size} elements")
     itemsize = arr.dtype.itemsize
-    base = arr[offset:] if offset < arr.size else arr[arr.size:]
-    return np.lib.stride_tricks.as_strided(base, shape=size,
-                                           strides=tuple(s * itemsize for s in stride))
+    # np.ndarray over the storage (not as_strided): the view's .base is the storage, so
+    # saving it again finds the shared buffer; NumPy re-checks the bounds as well.
+    return np.ndarray(size, arr.dtype, buffer=arr, offset=offset * itemsize,
+                      strides=tuple(s * itemsize for s in stride))
 
 
 #: the tensor-metadata key deepgrad writes for a NumPy array saved as a tensor. PyTorch's

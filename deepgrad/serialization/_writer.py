@@ -54,6 +54,21 @@ class _StorageRef:
         self.key, self.type_name, self.numel = key, type_name, numel
 
 
+def _root(arr):
+    """The ndarray that owns ``arr``'s memory, following ``.base`` (also through the
+    wrapper objects ``np.lib.stride_tricks.as_strided`` leaves as a base)."""
+    root = arr
+    while True:
+        base = root.base
+        if isinstance(base, np.ndarray):
+            root = base
+        elif isinstance(getattr(base, "base", None), np.ndarray) and \
+                hasattr(base, "__array_interface__"):
+            root = base.base
+        else:
+            return root
+
+
 def _address(arr):
     return arr.__array_interface__["data"][0]
 
@@ -69,9 +84,7 @@ class Storages:
         """(storage ref, offset, stride), all in elements, for ``arr``."""
         dtype = arr.dtype
         size = dtype.itemsize
-        root = arr
-        while isinstance(root.base, np.ndarray):
-            root = root.base
+        root = _root(arr)
         offset = _address(arr) - _address(root)
         shared = (root.flags.c_contiguous and root.nbytes % size == 0 and offset >= 0 and
                   offset % size == 0 and all(s >= 0 and s % size == 0 for s in arr.strides))

@@ -85,6 +85,14 @@ def test_round_trip_deepgrad_to_torch_to_deepgrad_is_bit_exact(tmp_path):
         _assert_bit_exact(sd[k], back[k], k)
         assert back[k].stride() == sd[k].stride(), k
     assert np.shares_memory(back["base"].array, back["transposed"].array)
+    third = tmp_path / "again.pt"                     # loaded views still share on re-save
+    dg.save(back, third)
+    with zipfile.ZipFile(first) as a, zipfile.ZipFile(third) as b:
+        count = [sum("/data/" in n for n in z.namelist()) for z in (a, b)]
+    assert count[0] == count[1] == len(sd) - 3        # base and its 3 views: one storage
+    again = torch.load(third, weights_only=True)
+    for k in sd:
+        _assert_bit_exact(sd[k], again[k], k)
 
 
 def test_file_saved_by_torch_loads_without_torch():
@@ -509,3 +517,18 @@ def test_bfloat16_from_torch_loads_as_float32(tmp_path):
         w = dg.load(path)["w"]
     assert w.dtype == np.float32
     np.testing.assert_array_equal(w.array, t.float().numpy())
+
+
+def test_views_made_by_as_strided_share_their_buffer(tmp_path):
+    base = np.arange(10.0)
+    windows = np.lib.stride_tricks.sliding_window_view(base, 3)      # as_strided inside
+    path = tmp_path / "windows.pt"
+    dg.save({"base": dg.tensor(base), "w": dg.Tensor._wrap(windows)}, path)
+    with zipfile.ZipFile(path) as zf:
+        assert sum("/data/" in n for n in zf.namelist()) == 2   # tensor() copied base
+    dg.save({"base": dg.from_numpy(base), "w": dg.Tensor._wrap(windows)}, path)
+    with zipfile.ZipFile(path) as zf:
+        assert sum("/data/" in n for n in zf.namelist()) == 1
+    back = dg.load(path)
+    _assert_bit_exact(back["w"], windows)
+    assert back["w"].stride() == (1, 1)
