@@ -5,6 +5,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import nn
+from deepgrad.nn import functional as F
 
 
 def _pair(name, args, kwargs, dtype=np.float64):
@@ -205,3 +206,74 @@ def test_fold_unfold_shuffle_layers_match_torch():
         torch.nn.Fold((4, 6), 2, stride=(1, 2), dilation=(2, 1))
     _run_both(d, t, cols)
     assert repr(d) == repr(t)
+
+
+def _same(layer, fn, shape, seed=0):
+    x = dg.tensor(np.random.default_rng(seed).permutation(int(np.prod(shape))).reshape(shape)
+                  / 10.0 + 0.05)
+    got, want = layer(x), fn(x)
+    got, want = (got if isinstance(got, tuple) else (got,)), (want if isinstance(want, tuple)
+                                                              else (want,))
+    for a, b in zip(got, want):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("layer,fn,shape", [
+    (nn.MaxPool3d(2, 1, return_indices=True), lambda x: F.max_pool3d(x, 2, 1, return_indices=True),
+     (1, 2, 3, 4, 3)),
+    (nn.AvgPool3d(3, 2, 1, ceil_mode=True), lambda x: F.avg_pool3d(x, 3, 2, 1, True), (1, 2, 5, 4, 5)),
+    (nn.AvgPool1d(3, 2, 1), lambda x: F.avg_pool1d(x, 3, 2, 1), (2, 3, 7)),
+    (nn.AdaptiveAvgPool3d((2, None, 1)), lambda x: F.adaptive_avg_pool3d(x, (2, None, 1)),
+     (1, 2, 4, 3, 5)),
+    (nn.AdaptiveMaxPool1d(3, True), lambda x: F.adaptive_max_pool1d(x, 3, True), (2, 3, 7)),
+    (nn.AdaptiveMaxPool3d(2), lambda x: F.adaptive_max_pool3d(x, 2), (1, 2, 4, 3, 5)),
+    (nn.LPPool1d(2, 3, 2), lambda x: F.lp_pool1d(x, 2.0, 3, 2), (2, 3, 7)),
+    (nn.LPPool2d(3, 2), lambda x: F.lp_pool2d(x, 3.0, 2), (2, 3, 4, 6)),
+    (nn.LPPool3d(2, 2), lambda x: F.lp_pool3d(x, 2.0, 2), (1, 2, 4, 4, 4)),
+    (nn.Unfold(2, padding=1), lambda x: F.unfold(x, 2, padding=1), (2, 3, 4, 4)),
+    (nn.Fold(3, 2), lambda x: F.fold(x, 3, 2), (2, 8, 4)),
+    (nn.PixelShuffle(2), lambda x: F.pixel_shuffle(x, 2), (1, 8, 2, 3)),
+    (nn.PixelUnshuffle(2), lambda x: F.pixel_unshuffle(x, 2), (1, 2, 4, 6)),
+    (nn.ChannelShuffle(2), lambda x: F.channel_shuffle(x, 2), (1, 6, 2)),
+])
+def test_layers_run_their_functional_form(layer, fn, shape):
+    _same(layer, fn, shape)
+
+
+def test_conv_padding_modes_pad_first_then_convolve():
+    """padding_mode='reflect'/... equals F.pad in that mode and a convolution without
+    padding, with the F.pad order (last axis first) of the layer's padding."""
+    for mode in ("reflect", "replicate", "circular"):
+        c = nn.Conv3d(2, 3, (3, 2, 3), padding=(1, 0, 2), padding_mode=mode).double()
+        x = dg.randn(1, 2, 4, 3, 5, dtype=dg.float64, requires_grad=True)
+        want = F.conv3d(F.pad(x, (2, 2, 0, 0, 1, 1), mode=mode), c.weight, c.bias)
+        np.testing.assert_allclose(c(x).numpy(), want.numpy(), rtol=1e-12)
+        assert dg.gradcheck(lambda t: c(t), (x,))
+        c1 = nn.Conv1d(2, 2, 4, padding="same", padding_mode=mode).double()
+        x1 = dg.randn(2, 2, 6, dtype=dg.float64)
+        np.testing.assert_allclose(c1(x1).numpy(),
+                                   F.conv1d(F.pad(x1, (1, 2), mode=mode), c1.weight,
+                                            c1.bias).numpy(), rtol=1e-12)
+
+
+def test_conv_transpose3d_layer_and_unpool_layers_without_torch():
+    ct = nn.ConvTranspose3d(2, 4, 3, stride=2, padding=1, output_padding=1, groups=2).double()
+    x = dg.randn(1, 2, 2, 3, 2, dtype=dg.float64, requires_grad=True)
+    y = ct(x)
+    assert y.shape == (1, 4, 4, 6, 4)
+    np.testing.assert_allclose(y.numpy(), F.conv_transpose3d(x, ct.weight, ct.bias, 2, 1, 1,
+                                                             2).numpy(), rtol=1e-12)
+    assert ct(x, output_size=(3, 5, 3)).shape == (1, 4, 3, 5, 3)
+    assert dg.gradcheck(lambda t: ct(t), (x,))
+    pool, unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+    v = dg.randn(1, 2, 4, 6)
+    y, idx = pool(v)
+    np.testing.assert_array_equal(unpool(y, idx).numpy(), F.max_unpool2d(y, idx, 2).numpy())
+    samples = dg.rand(1, 2, 2)
+    fp = nn.FractionalMaxPool2d(2, output_size=(3, 3), _random_samples=samples)
+    np.testing.assert_array_equal(fp(v).numpy(),
+                                  F.fractional_max_pool2d(v, 2, (3, 3),
+                                                          _random_samples=samples).numpy())
+    assert repr(unpool) == "MaxUnpool2d(kernel_size=(2, 2), stride=(2, 2), padding=(0, 0))"
+    assert repr(nn.MaxPool3d(2)) == ("MaxPool3d(kernel_size=2, stride=2, padding=0, dilation=1, "
+                                     "ceil_mode=False)")

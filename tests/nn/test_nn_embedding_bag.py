@@ -5,6 +5,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import nn
+from deepgrad.nn import functional as F
 
 
 def test_embedding_bag_init_and_state_dict():
@@ -79,3 +80,16 @@ def test_embedding_bag_layer_bad_arguments():
         nn.Embedding(5, 3, sparse=True)
     with pytest.raises(ValueError, match=r"EmbeddingBag: padding_idx must be within \[-5, 4\]"):
         nn.EmbeddingBag(5, 3, padding_idx=5)
+
+
+def test_embedding_bag_layer_without_torch():
+    bag = nn.EmbeddingBag(6, 3, mode="max", padding_idx=0).double()
+    idx, off = dg.tensor([1, 0, 4, 5, 2]), dg.tensor([0, 2])
+    w = bag.weight.numpy()
+    np.testing.assert_array_equal(bag(idx, off).numpy(),
+                                  np.stack([w[1], np.maximum.reduce(w[[4, 5, 2]])]))
+    assert repr(bag) == "EmbeddingBag(6, 3, mode='max', padding_idx=0)"
+    s = nn.EmbeddingBag(6, 3, mode="sum").double()
+    a = dg.tensor(np.arange(5.0), requires_grad=True)
+    assert dg.gradcheck(lambda ww, aa: F.embedding_bag(idx, ww, off, mode="sum",
+                                                       per_sample_weights=aa), (s.weight, a))

@@ -8,6 +8,7 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import nn
+from deepgrad.nn import functional as F
 
 
 def _compare(d, t, x, steps=1):
@@ -139,3 +140,24 @@ def test_layers_take_the_cpu_device_and_refuse_others(make):
     with pytest.raises(RuntimeError, match="deepgrad has no device 'cuda'.*the devices that "
                                            "exist are: 'cpu'"):
         make("cuda")
+
+
+def test_norm_layers_without_torch():
+    x = dg.randn(2, 3, 4, 5, dtype=dg.float64)
+    m = nn.InstanceNorm2d(3, affine=True, track_running_stats=True).double()
+    np.testing.assert_allclose(m(x).numpy(), F.instance_norm(x, weight=m.weight,
+                                                             bias=m.bias).numpy(), rtol=1e-12)
+    assert not np.allclose(m.running_mean.numpy(), 0)          # tracked in training
+    m.eval()
+    np.testing.assert_allclose(
+        m(x).numpy(), F.instance_norm(x, m.running_mean, m.running_var, m.weight, m.bias,
+                                      use_input_stats=False).numpy(), rtol=1e-12)
+    r = nn.RMSNorm(5, eps=1e-3).double()
+    np.testing.assert_allclose(r(x).numpy(), F.rms_norm(x, (5,), r.weight, 1e-3).numpy(),
+                               rtol=1e-12)
+    lrn = nn.LocalResponseNorm(2, 0.1, 0.5, 2.0)
+    np.testing.assert_allclose(lrn(x).numpy(), F.local_response_norm(x, 2, 0.1, 0.5, 2.0).numpy(),
+                               rtol=1e-12)
+    assert repr(nn.InstanceNorm1d(3)) == ("InstanceNorm1d(3, eps=1e-05, momentum=0.1, "
+                                          "affine=False, bias=False, track_running_stats=False)")
+    assert repr(nn.RMSNorm(4)) == "RMSNorm((4,), eps=None, elementwise_affine=True)"

@@ -7,11 +7,8 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from op_harness import check_op
-
-
-def _F():
-    return pytest.importorskip("torch").nn.functional
+from lazy_torch import F
+from torch_last import check_op
 
 
 def conv_nd_ref(x, w, b, stride, pad, dil, groups):
@@ -52,7 +49,6 @@ def test_conv3d(xs, ws, stride, padding, dilation, groups):
 
 @pytest.mark.parametrize("xs,ws,stride,padding,dilation,groups", CONV3D_CASES)
 def test_conv3d_matches_torch(xs, ws, stride, padding, dilation, groups):
-    F = _F()
     check_op(lambda x, w, b: ops.conv3d(x, w, b, stride, padding, dilation, groups), None,
              [(xs, ws, (ws[0],))],
              torch_fn=lambda x, w, b: F.conv3d(x, w, b, stride, padding, dilation, groups))
@@ -60,7 +56,6 @@ def test_conv3d_matches_torch(xs, ws, stride, padding, dilation, groups):
 
 @pytest.mark.parametrize("k", [2, 3])
 def test_conv3d_same_and_valid_padding(k):
-    F = _F()
     for padding in ("same", "valid"):
         check_op(lambda x, w: ops.conv3d(x, w, padding=padding), None,
                  [((1, 2, 4, 3, 4), (2, 2, k, k, k))],
@@ -75,7 +70,6 @@ def test_conv3d_same_and_valid_padding(k):
     ((1, 2, 2, 3, 2), (2, 2, 3, 2, 2), (2, 1, 3), (1, 0, 0), (1, 0, 2), 1, 1),
 ])
 def test_conv_transpose3d(xs, ws, stride, padding, out_pad, groups, dilation):
-    F = _F()
     check_op(lambda x, w, b: ops.conv_transpose3d(x, w, b, stride, padding, out_pad, groups,
                                                   dilation),
              None, [(xs, ws, (ws[1] * groups,))],

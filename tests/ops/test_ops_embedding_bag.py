@@ -7,7 +7,9 @@ import pytest
 import deepgrad as dg
 from deepgrad import ops
 from deepgrad.ops.embedding import embedding, embedding_bag
-from op_harness import check_op, compare_with_torch
+from lazy_torch import F, TORCH
+from op_harness import compare_with_torch
+from torch_last import check_op
 
 IDX = np.array([1, 2, 4, 5, 4, 3, 2, 0, 5])
 OFF = np.array([0, 2, 2, 5])          # bags [0, 2), [2, 2) (empty), [2, 5), [5, 9)
@@ -59,12 +61,11 @@ def test_embedding_bag_per_sample_weights_and_last_offset():
     ("sum", dict(padding_idx=2)), ("sum", dict(include_last_offset=True)),
 ])
 def test_embedding_bag_matches_torch(mode, kwargs):
-    torch = pytest.importorskip("torch")
     off = np.append(OFF, len(IDX)) if kwargs.get("include_last_offset") else OFF
     check_op(lambda w: ops.embedding_bag(IDX, w, off, mode=mode, **kwargs), None, [(6, 3)],
              make=distinct,
-             torch_fn=lambda w: torch.nn.functional.embedding_bag(
-                 torch.tensor(IDX), w, torch.tensor(off), mode=mode, **kwargs))
+             torch_fn=lambda w: F.embedding_bag(TORCH.tensor(IDX), w, TORCH.tensor(off),
+                                                mode=mode, **kwargs))
 
 
 def test_embedding_bag_per_sample_weights_match_torch():

@@ -7,7 +7,9 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from op_harness import check_op, uniform
+from lazy_torch import F
+from op_harness import uniform
+from torch_last import check_op
 
 
 def bilinear_ref(x, grid, align_corners):
@@ -49,7 +51,6 @@ CASES = [(mode, pm, ac) for mode in ("bilinear", "nearest", "bicubic")
 
 @pytest.mark.parametrize("mode,padding_mode,align_corners", CASES)
 def test_grid_sample_2d_matches_torch(mode, padding_mode, align_corners):
-    F = pytest.importorskip("torch").nn.functional
     kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
     check_op(lambda x, g: ops.grid_sample(x, g, **kw), None, [((2, 2, 4, 5), (2, 3, 2, 2))],
              make=[uniform(), grid_maker(-1.6, 1.6)], grad=False,
@@ -59,7 +60,6 @@ def test_grid_sample_2d_matches_torch(mode, padding_mode, align_corners):
 @pytest.mark.parametrize("mode,padding_mode,align_corners",
                          [c for c in CASES if c[0] != "bicubic"])
 def test_grid_sample_3d_matches_torch(mode, padding_mode, align_corners):
-    F = pytest.importorskip("torch").nn.functional
     kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
     check_op(lambda x, g: ops.grid_sample(x, g, **kw), None,
              [((2, 2, 3, 4, 3), (2, 2, 2, 3, 3))], make=[uniform(), grid_maker(-1.6, 1.6)],
@@ -97,7 +97,6 @@ def test_affine_grid_identity_and_torch():
                                    x.numpy(), rtol=1e-12, atol=1e-12)
     check_op(lambda t: ops.affine_grid(t, (2, 3, 4, 5), False), None, [(2, 2, 3)])
     check_op(lambda t: ops.affine_grid(t, (2, 3, 2, 4, 3), align_corners=True), None, [(2, 3, 4)])
-    F = pytest.importorskip("torch").nn.functional
     for size, shape in (((2, 3, 4, 5), (2, 2, 3)), ((2, 1, 2, 4, 3), (2, 3, 4)),
                         ((1, 1, 1, 3), (1, 2, 3))):
         for ac in (False, True):

@@ -7,12 +7,9 @@ import pytest
 import deepgrad as dg
 from deepgrad import ops
 from deepgrad.ops import padding
-from deepgrad.nn import functional as F
-from op_harness import check_op
-
-
-def _torch():
-    return pytest.importorskip("torch")
+from deepgrad.nn import functional as DF
+from lazy_torch import F
+from torch_last import check_op
 
 
 def cubic_ref(x, out, align_corners):
@@ -107,9 +104,9 @@ CASES = [
 
 @pytest.mark.parametrize("mode,shape,kwargs", CASES)
 def test_interpolate_modes_match_torch(mode, shape, kwargs):
-    torch = _torch()
     check_op(lambda x: ops.interpolate(x, mode=mode, **kwargs), None, [shape],
-             torch_fn=lambda x: torch.nn.functional.interpolate(x, mode=mode, **kwargs))
+             torch_fn=lambda x: F.interpolate(x, mode=mode, **kwargs))
+    torch = pytest.importorskip("torch")
     x = np.random.default_rng(1).standard_normal(shape).astype(np.float32)
     got = ops.interpolate(dg.tensor(x), mode=mode, **kwargs)
     want = torch.nn.functional.interpolate(torch.tensor(x), mode=mode, **kwargs)
@@ -128,7 +125,7 @@ def test_special_sizes_forward_like_torch_gradient_exact(shape, kwargs):
     forward (gradcheck), where PyTorch's nearest 1-D/3-D and bicubic backward switch to a
     copy (or j // 2) index map and so differ from their own forward."""
     check_op(lambda x: ops.interpolate(x, **kwargs), None, [shape])
-    torch = _torch()
+    torch = pytest.importorskip("torch")
     x = np.random.default_rng(2).standard_normal(shape)
     np.testing.assert_allclose(
         ops.interpolate(dg.tensor(x), **kwargs).numpy(),
@@ -150,20 +147,20 @@ def test_antialias_weights_sum_to_one_and_average_when_downsampling():
 def test_upsample_aliases():
     x = dg.randn(1, 2, 3, 4, dtype=dg.float64)
     with pytest.warns(UserWarning, match="`nn.functional.upsample_nearest` is deprecated"):
-        F.upsample_nearest(x, scale_factor=2)
-    np.testing.assert_array_equal(F.upsample(x, scale_factor=2, mode="bilinear").numpy(),
+        DF.upsample_nearest(x, scale_factor=2)
+    np.testing.assert_array_equal(DF.upsample(x, scale_factor=2, mode="bilinear").numpy(),
                                   ops.interpolate(x, scale_factor=2, mode="bilinear").numpy())
-    np.testing.assert_array_equal(F.upsample_nearest(x, size=(5, 7)).numpy(),
+    np.testing.assert_array_equal(DF.upsample_nearest(x, size=(5, 7)).numpy(),
                                   ops.interpolate(x, size=(5, 7)).numpy())
     np.testing.assert_array_equal(
-        F.upsample_bilinear(x, scale_factor=2).numpy(),
+        DF.upsample_bilinear(x, scale_factor=2).numpy(),
         ops.interpolate(x, scale_factor=2, mode="bilinear", align_corners=True).numpy())
-    torch = _torch()
+    torch = pytest.importorskip("torch")
     t = torch.tensor(x.numpy())
-    np.testing.assert_allclose(F.upsample_bilinear(x, size=(5, 6)).numpy(),
+    np.testing.assert_allclose(DF.upsample_bilinear(x, size=(5, 6)).numpy(),
                                torch.nn.functional.upsample_bilinear(t, size=(5, 6)).numpy(),
                                rtol=1e-12)
-    np.testing.assert_allclose(F.upsample(x, scale_factor=1.5, mode="bicubic").numpy(),
+    np.testing.assert_allclose(DF.upsample(x, scale_factor=1.5, mode="bicubic").numpy(),
                                torch.nn.functional.upsample(t, scale_factor=1.5,
                                                             mode="bicubic").numpy(), rtol=1e-12)
 

@@ -7,11 +7,9 @@ import pytest
 import deepgrad as dg
 from deepgrad import ops
 from deepgrad.ops.normalization import cross_map_lrn2d
-from op_harness import check_op, uniform
-
-
-def _F():
-    return pytest.importorskip("torch").nn.functional
+from lazy_torch import F
+from op_harness import uniform
+from torch_last import check_op
 
 
 def instance_ref(x, w=None, b=None, eps=1e-5):
@@ -52,7 +50,6 @@ def test_instance_norm_updates_running_stats_like_torch():
 
 @pytest.mark.parametrize("shape", [(2, 3, 5), (2, 2, 3, 4)])
 def test_instance_norm_matches_torch(shape):
-    F = _F()
     check_op(lambda x, w, b: ops.instance_norm(x, weight=w, bias=b), None,
              [(shape, shape[1:2], shape[1:2])],
              torch_fn=lambda x, w, b: F.instance_norm(x, weight=w, bias=b))
@@ -85,7 +82,6 @@ def test_rms_norm_default_eps_is_the_dtypes_machine_epsilon():
 
 
 def test_rms_norm_matches_torch():
-    F = _F()
     check_op(lambda x, w: ops.rms_norm(x, (3, 4), w), None, [((2, 3, 4), (3, 4))],
              torch_fn=lambda x, w: F.rms_norm(x, (3, 4), w))
     check_op(lambda x: ops.rms_norm(x, 4, eps=0.1), None, [(3, 4)],
@@ -108,7 +104,6 @@ def test_local_response_norm(size, shape):
     kw = dict(alpha=0.5, beta=0.75, k=1.5)
     check_op(lambda x: ops.local_response_norm(x, size, **kw),
              lambda x: lrn_ref(x, size, **kw), [shape])
-    F = _F()
     check_op(lambda x: ops.local_response_norm(x, size, **kw), None, [shape],
              torch_fn=lambda x: F.local_response_norm(x, size, **kw))
 

@@ -7,11 +7,9 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from op_harness import check_op, compare_with_torch, uniform
-
-
-def _F():
-    return pytest.importorskip("torch").nn.functional
+from lazy_torch import F
+from op_harness import compare_with_torch, uniform
+from torch_last import check_op
 
 
 def distinct(rng, shape):
@@ -46,7 +44,6 @@ def test_lp_pool_matches_definition(p):
     (3, 2.0, dict(kernel_size=2, stride=1)), (2, float("inf"), dict(kernel_size=2)),
 ])
 def test_lp_pool_matches_torch(n, p, kwargs):
-    F = _F()
     shape = {1: (2, 3, 9), 2: (2, 2, 5, 7), 3: (1, 2, 4, 5, 4)}[n]
     make = distinct if p == float("inf") else uniform(-2.0, 2.0)
     if p in (2.0,) or p == float("inf"):

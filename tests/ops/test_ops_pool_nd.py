@@ -7,11 +7,8 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import ops
-from op_harness import check_op
-
-
-def _F():
-    return pytest.importorskip("torch").nn.functional
+from lazy_torch import F
+from torch_last import check_op
 
 
 def distinct(rng, shape):
@@ -54,12 +51,11 @@ def test_pool3d_match_definition(k, s):
     dict(kernel_size=2, stride=1, dilation=(1, 2, 1)),
 ])
 def test_max_pool3d_options_and_indices_match_torch(kwargs):
-    F = _F()
     check_op(lambda x: ops.max_pool3d(x, **kwargs), None, [(2, 2, 5, 6, 5)], make=distinct,
              torch_fn=lambda x: F.max_pool3d(x, **kwargs))
     x = distinct(np.random.default_rng(0), (2, 2, 5, 6, 5))
     _, idx = ops.max_pool3d(dg.tensor(x), return_indices=True, **kwargs)
-    import torch
+    torch = pytest.importorskip("torch")
     _, tidx = F.max_pool3d(torch.tensor(x), return_indices=True, **kwargs)
     assert idx.dtype == np.int64
     np.testing.assert_array_equal(idx.numpy(), tidx.numpy())
@@ -73,7 +69,6 @@ def test_max_pool3d_options_and_indices_match_torch(kwargs):
     dict(kernel_size=2, divisor_override=3),
 ])
 def test_avg_pool3d_options_match_torch(kwargs):
-    F = _F()
     check_op(lambda x: ops.avg_pool3d(x, **kwargs), None, [(2, 2, 5, 6, 5)],
              torch_fn=lambda x: F.avg_pool3d(x, **kwargs))
 
@@ -124,12 +119,11 @@ def test_adaptive_pool3d(out):
 @pytest.mark.parametrize("n,shape,out", [(1, (2, 3, 7), 3), (1, (2, 3, 5), 5), (2, (2, 2, 7, 5), (3, 4)),
                                          (3, (1, 2, 4, 5, 3), (2, 3, 2))])
 def test_adaptive_max_pool_indices_match_torch(n, shape, out):
-    F = _F()
     check_op(lambda x: getattr(ops, f"adaptive_max_pool{n}d")(x, out), None, [shape],
              make=distinct, torch_fn=lambda x: getattr(F, f"adaptive_max_pool{n}d")(x, out))
     check_op(lambda x: getattr(ops, f"adaptive_avg_pool{n}d")(x, out), None, [shape],
              torch_fn=lambda x: getattr(F, f"adaptive_avg_pool{n}d")(x, out))
-    import torch
+    torch = pytest.importorskip("torch")
     x = distinct(np.random.default_rng(4), shape)
     _, idx = getattr(ops, f"adaptive_max_pool{n}d_with_indices")(dg.tensor(x), out)
     _, tidx = getattr(F, f"adaptive_max_pool{n}d")(torch.tensor(x), out, return_indices=True)
