@@ -63,7 +63,9 @@ def get_default_device():
 
 # ---------------------------------------------------------------------- random generators
 _UINT64 = 2 ** 64
-_STATE_BYTES = 48       # PCG64 state (16) + increment (16) + has_uint32 (4) + uinteger (4) + seed (8)
+#: bytes of Generator.get_state(): PCG64 state (16) + increment (16) + has_uint32 (4) +
+#: uinteger (4) + seed (8).
+_STATE_BYTES = 48
 
 
 def _seed_value(seed, where):
@@ -127,18 +129,20 @@ class Generator:
         """The generator's state as a uint8 tensor (for :meth:`set_state`)."""
         from deepgrad.autograd.tensor import Tensor
         s = self._rng.bit_generator.state
-        raw = (s["state"]["state"].to_bytes(16, "little") + s["state"]["inc"].to_bytes(16, "little")
-               + int(s["has_uint32"]).to_bytes(4, "little") + int(s["uinteger"]).to_bytes(4, "little")
-               + self._seed.to_bytes(8, "little"))
+        raw = b"".join([s["state"]["state"].to_bytes(16, "little"),
+                        s["state"]["inc"].to_bytes(16, "little"),
+                        int(s["has_uint32"]).to_bytes(4, "little"),
+                        int(s["uinteger"]).to_bytes(4, "little"),
+                        self._seed.to_bytes(8, "little")])
         return Tensor(np.frombuffer(raw, dtype=np.uint8).copy())
 
     def set_state(self, new_state):
         """Restore a state returned by :meth:`get_state`; returns ``self``."""
         arr = getattr(new_state, "array", new_state)
         if not isinstance(arr, np.ndarray) or arr.dtype != np.uint8:
+            what = f" of dtype {arr.dtype}" if isinstance(arr, np.ndarray) else ""
             raise TypeError(f"Generator.set_state: RNG state must be a uint8 (Byte) tensor, "
-                            f"received {type(new_state).__name__}"
-                            f"{' of dtype ' + str(arr.dtype) if isinstance(arr, np.ndarray) else ''}")
+                            f"received {type(new_state).__name__}{what}")
         if arr.shape != (_STATE_BYTES,):
             raise ValueError(f"Generator.set_state: expected a state of shape ({_STATE_BYTES},) "
                              f"as returned by get_state(), received shape {arr.shape}")

@@ -102,7 +102,8 @@ class iinfo:
             raise TypeError(f"iinfo: requires an integer dtype, received {d}; use "
                             f"deepgrad.finfo for floating dtypes")
         info = np.iinfo(d)
-        self.bits, self.min, self.max, self.dtype = int(info.bits), int(info.min), int(info.max), d.name
+        self.bits, self.dtype = int(info.bits), d.name
+        self.min, self.max = int(info.min), int(info.max)
 
     def __repr__(self):
         return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"

@@ -101,7 +101,8 @@ class TensorRandom:
         ``random_()`` is [0, 2^mantissa] for floats (2^24 for float32, 2^53 for float64)
         and [0, max] for integer dtypes."""
         if len(args) > 2:
-            raise TypeError(f"random_: expected at most 2 positional arguments, received {len(args)}")
+            raise TypeError(f"random_: expected at most 2 positional arguments, received "
+                            f"{len(args)}")
         frm, to = args if len(args) == 2 else (0, args[0] if args else None)
         frm, to = kwargs.pop("from", frm), kwargs.pop("to", to)
         _no_extra(kwargs, "random_")

@@ -131,7 +131,8 @@ def binomial(count, prob, generator=None):
     if p.array.size and not (np.all(p.array >= 0) and np.all(p.array <= 1)):
         raise RuntimeError("binomial: prob must lie in [0, 1]")
     rng = backend.rng(generator)
-    draw = lambda c, q: rng.binomial(c.astype(np.int64), q).astype(np.result_type(c, q))  # noqa: E731
+    def draw(c, q):
+        return rng.binomial(c.astype(np.int64), q).astype(np.result_type(c, q))
     return Sample.apply(n, p, draw=draw)
 
 

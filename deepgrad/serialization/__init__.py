@@ -37,7 +37,6 @@ builds the archive in memory and writes it with one ``write``.
 """
 import contextlib
 import pickle
-import warnings
 
 from deepgrad.serialization import _format, _reader, _writer
 from deepgrad.serialization._format import CheckpointError
@@ -261,8 +260,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         try:
             result = unpickler.load()
         except (EOFError, ValueError, IndexError, KeyError, TypeError) as e:
-            if isinstance(e, CheckpointError):
-                raise
+            # a malformed pickle stream (or rebuild arguments of the wrong kind)
             raise CheckpointError(f"deepgrad.load: the checkpoint's data.pkl is corrupted "
                                   f"({type(e).__name__}: {e})") from None
     finally:
@@ -271,5 +269,3 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
         _format.warn_bfloat16()
     return result
 
-
-del warnings
