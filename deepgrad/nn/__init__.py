@@ -8,6 +8,10 @@ from deepgrad.nn.attention import MultiheadAttention
 from deepgrad.nn.transformer import (
     Transformer, TransformerEncoder, TransformerDecoder, TransformerEncoderLayer,
     TransformerDecoderLayer)
+from deepgrad.nn.lazy import (
+    LazyLinear, LazyConv1d, LazyConv2d, LazyConv3d, LazyConvTranspose1d, LazyConvTranspose2d,
+    LazyConvTranspose3d, LazyBatchNorm1d, LazyBatchNorm2d, LazyBatchNorm3d, LazyInstanceNorm1d,
+    LazyInstanceNorm2d, LazyInstanceNorm3d)
 from deepgrad.nn.linear import Linear, Identity
 from deepgrad.nn.flatten import Flatten, Unflatten
 from deepgrad.nn.dropout import Dropout

@@ -14,7 +14,7 @@ import numpy as np
 
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.nn.hooks import add_hook
-from deepgrad.nn.parameter import Parameter
+from deepgrad.nn.parameter import Parameter, is_lazy
 
 EXTRA_STATE_KEY_SUFFIX = "_extra_state"
 
@@ -250,10 +250,17 @@ def stage_entries(module, state_dict, prefix, local, assign, strict, missing_key
             if strict:
                 missing_keys.append(key)
             continue
+        if is_lazy(param) and is_lazy(state_dict[key]):
+            continue                    # uninitialized into uninitialized: nothing to copy
         value = _to_array(state_dict[key])
         if value is None:
             error_msgs.append(f'While copying the parameter named "{key}", expected a Tensor '
                               f'or array from checkpoint but received {type(state_dict[key])}')
+            continue
+        if is_lazy(param) or is_lazy(state_dict[key]):
+            error_msgs.append(f"While copying the parameter named \"{key}\": one of the model's "
+                              f"and the checkpoint's tensors is uninitialized (run a forward "
+                              f"through the lazy module first)")
             continue
         if param.ndim == 0 and value.shape == (1,):         # PyTorch 0.3 checkpoints
             value = value.reshape(())
