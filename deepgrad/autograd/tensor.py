@@ -45,6 +45,20 @@ def infer_array(data, dtype=None):
                     f"(NumPy made dtype {arr.dtype}); expected numbers, lists of numbers or arrays")
 
 
+def _legacy_sizes(data, dtype, requires_grad, more):
+    """(zeros of the sizes, None, requires_grad) for ``Tensor(2, 3, ...)``/``Tensor()``."""
+    sizes = () if data is None else (data, dtype)
+    if type(requires_grad) is int:
+        sizes, requires_grad = sizes + (requires_grad,) + more, False
+    elif more:
+        raise TypeError(f"Tensor: sizes must all be ints, received "
+                        f"{(data, dtype, requires_grad) + more}")
+    if not all(type(s) is int and s >= 0 for s in sizes):
+        raise TypeError(f"Tensor: expected data, or sizes as non-negative ints, received "
+                        f"{sizes}")
+    return np.zeros(sizes if sizes else (0,), backend.default_float), None, requires_grad
+
+
 class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, TensorIndexing,
              TensorAutograd):
     """An n-dimensional array that records the ops applied to it, for ``backward``.
@@ -53,6 +67,10 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
         data: array-like (list, scalar, ndarray or Tensor).
         dtype: NumPy/deepgrad dtype; default float32 for floats, int64 for ints.
         requires_grad (bool): track operations for gradient computation.
+
+    PyTorch's legacy size form also works: ``Tensor(2, 3)`` (two or more ints) is a
+    2x3 tensor of the default float dtype -- zeros, where PyTorch leaves it uninitialised
+    -- and ``Tensor()`` an empty one; a single int is data (a 0-d tensor), as always.
 
     Example:
         >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -65,7 +83,9 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
                  "_meta", "_inference")     # the last two are set only when used
     __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's reflected op
 
-    def __init__(self, data, dtype=None, requires_grad=False):
+    def __init__(self, data=None, dtype=None, requires_grad=False, *more_sizes):
+        if type(dtype) is int or data is None:      # PyTorch's legacy Tensor(2, 3), Tensor()
+            data, dtype, requires_grad = _legacy_sizes(data, dtype, requires_grad, more_sizes)
         self.array = infer_array(data, dtype)
         self.grad = None
         self._ctx = None

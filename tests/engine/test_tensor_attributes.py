@@ -196,3 +196,16 @@ def test_missing_tensor_attribute_says_so():
         x.to_sparse()
     with pytest.raises(AttributeError, match="out of deepgrad's scope"):
         x.q_scale()
+
+
+def test_legacy_tensor_size_constructor():
+    assert dg.Tensor(2, 3).shape == (2, 3) and dg.Tensor(2, 3).dtype == np.float32
+    assert dg.Tensor(2, 3, 4, 5).shape == (2, 3, 4, 5)
+    assert dg.Tensor().shape == (0,)
+    assert dg.Tensor(3).shape == () and dg.Tensor(3).item() == 3       # one int is data
+    w = dg.nn.Parameter(dg.Tensor(4, 2))                            # old custom layers
+    assert w.shape == (4, 2) and w.requires_grad
+    with pytest.raises(TypeError, match="non-negative ints"):
+        dg.Tensor(2, -3)
+    torch = pytest.importorskip("torch")
+    assert tuple(torch.Tensor(2, 3, 4).shape) == dg.Tensor(2, 3, 4).shape
