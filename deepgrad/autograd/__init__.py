@@ -3,8 +3,8 @@
 PyTorch's ``torch.autograd`` names: ``Function`` (both deepgrad's array-level ops and
 PyTorch-style custom functions with ``ctx``), ``grad``, ``backward``, the grad modes
 (``no_grad``, ``enable_grad``, ``set_grad_enabled``, ``inference_mode``), anomaly
-detection, ``gradcheck``, ``Variable`` and the ``functional`` submodule (``jacobian``,
-``vjp``, ``jvp``).
+detection, ``gradcheck``/``gradgradcheck``, ``Variable`` and the ``functional``
+submodule (``jacobian``, ``hessian``, ``vjp``, ``jvp``, ``vhp``, ``hvp``).
 """
 from deepgrad.autograd.tensor import Tensor, is_tensor
 from deepgrad.autograd.function import Function, unbroadcast
@@ -15,7 +15,7 @@ from deepgrad.autograd.anomaly_mode import (
     detect_anomaly, set_detect_anomaly, is_anomaly_enabled, is_anomaly_check_nan_enabled,
     set_anomaly_enabled)
 from deepgrad.autograd.gradients import grad, backward
-from deepgrad.autograd.gradcheck import gradcheck, GradcheckError
+from deepgrad.autograd.gradcheck import gradcheck, gradgradcheck, GradcheckError
 from deepgrad.autograd.variable import Variable
 from deepgrad.autograd import functional, function, grad_mode, variable  # noqa: F401
 

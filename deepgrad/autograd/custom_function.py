@@ -116,24 +116,40 @@ class BackwardCFunction(Function, FunctionCtx):
         self._freed = True
 
     def backward(self, g):
+        grads = [None if gk is None else function._Tensor._wrap(gk)
+                 for gk in self._grad_outputs(g, np.zeros)]
+        with no_grad():
+            result = self._forward_cls.backward(self, *grads)
+        return tuple(None if r is None else r.array.astype(x.dtype, copy=True)
+                     for r, x in zip(self._check(result, False), self.inputs))  # no alias
+
+    def graph_backward(self, g):
+        """``backward`` with tensors and grad mode on (``create_graph=True``): the result
+        carries a graph (see :mod:`deepgrad.autograd.higher_order`)."""
+        from deepgrad import ops
+        zeros = lambda shape, dtype: function._Tensor._wrap(np.zeros(shape, dtype))  # noqa: E731
+        result = self._forward_cls.backward(self, *self._grad_outputs(g, zeros))
+        return tuple(r if r is None or r.dtype == x.dtype else ops.cast(r, x.dtype)
+                     for r, x in zip(self._check(result, True), self.inputs))
+
+    def _grad_outputs(self, g, zeros):
+        """One gradient per forward output (zeros, or None, where none arrived)."""
         n_out, direct = self._n_out, self._direct
         if direct is not None:
             pending = [None] * n_out
             pending[direct] = g
         else:
             pending, self._pending = self._pending, [None] * n_out
-        grads = []
         for k, gk in enumerate(pending):
             if gk is None and self.materialize_grads and self._out_specs[k] is not None:
-                shape, dtype = self._out_specs[k]
-                gk = np.zeros(shape, dtype)
-            grads.append(None if gk is None else function._Tensor._wrap(gk))
-        with no_grad():
-            result = self._forward_cls.backward(self, *grads)
-        return self._check(result)
+                pending[k] = zeros(*self._out_specs[k])
+        return pending
 
-    def _check(self, result):
-        """One array (or None) per tensor input, from backward's result per argument."""
+    def _check(self, result, graph):
+        """One tensor (or None) per tensor input, from backward's result per argument:
+        PyTorch's checks, and gradients summed back to a broadcast input's shape (with
+        differentiable ops when ``graph``)."""
+        from deepgrad.autograd.higher_order import sum_to
         name, n_args = self.name(), len(self._arg_is_tensor)
         if not isinstance(result, tuple):
             result = (result,)
@@ -148,24 +164,22 @@ class BackwardCFunction(Function, FunctionCtx):
                                        f"None at position {pos + 1}, but the corresponding "
                                        f"forward input was not a Tensor")
                 continue
-            if r is None:
-                out.append(None)
-                continue
-            if not isinstance(r, function._Tensor):
+            if r is not None and not isinstance(r, function._Tensor):
                 raise TypeError(f"function {name} returned a {type(r).__name__} as the "
                                 f"gradient at position {pos + 1}; expected a Tensor or None")
-            x = self.inputs[len(out)].array
-            arr = r.array
-            if arr.shape != x.shape:
+            x = self.inputs[len(out)]
+            if r is not None and r.shape != x.shape:
                 try:
-                    arr = unbroadcast(arr, x.shape)
+                    unbroadcast(np.empty(r.shape, np.bool_), x.shape)   # checks only
                 except RuntimeError:
                     raise RuntimeError(
                         f"Function {name} returned an invalid gradient at index {len(out)} - "
                         f"got {list(r.shape)} but expected shape compatible with "
                         f"{list(x.shape)}") from None
-            out.append(arr.astype(x.dtype, copy=True))    # never alias a user's array
-        return tuple(out)
+                r = sum_to(r, x.shape) if graph else \
+                    function._Tensor._wrap(unbroadcast(r.array, x.shape))
+            out.append(r)
+        return out
 
 
 class _OutputSlot(Function):
@@ -188,14 +202,33 @@ _PLACEHOLDER = np.empty(0)
 def once_differentiable(fn):
     """Decorate a custom ``backward`` that is not itself differentiable.
 
-    deepgrad never records a graph inside backward (``create_graph`` is not supported),
-    so this only runs ``fn`` under ``no_grad``, as PyTorch does.
+    ``fn`` runs under ``no_grad``. Under ``create_graph=True`` its results are passed
+    through a node that raises if anything tries to differentiate them, as in PyTorch.
     """
     @functools.wraps(fn)
     def wrapper(ctx, *args):
         with no_grad():
-            return fn(ctx, *args)
+            outputs = fn(ctx, *args)
+        Tensor = function._Tensor
+        needing = [a for a in args if isinstance(a, Tensor) and a.requires_grad]
+        if not _grad_state.enabled or not needing:
+            return outputs
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(_DelayedError.apply(o, *needing) if isinstance(o, Tensor) else o
+                        for o in ((outputs,) if single else outputs))
+        return wrapped[0] if single else wrapped
     return wrapper
+
+
+class _DelayedError(Function):
+    """Identity on its first input; differentiating it raises (``once_differentiable``)."""
+
+    def forward(self, x, *others):
+        return x
+
+    def backward(self, g):
+        raise RuntimeError("trying to differentiate twice a function that was marked with "
+                           "@once_differentiable")
 
 
 def make_ctx_style(cls):

@@ -14,9 +14,11 @@ Two loops share this module:
 * :func:`backward` is ``loss.backward()`` of a training loop: one root, every leaf that
   requires grad accumulates into ``.grad``; nothing else is looked at.
 * :func:`run_backward` is the general walk behind ``autograd.grad``,
-  ``autograd.backward``, ``backward(inputs=...)``, tensor hooks, ``retain_grad`` and
-  anomaly detection. :func:`backward` hands over to it as soon as any hook has been
-  registered in the process or anomaly detection is on.
+  ``autograd.backward``, ``backward(inputs=...)``, tensor hooks, ``retain_grad``, anomaly
+  detection and ``create_graph``. :func:`backward` hands over to it as soon as any hook
+  has been registered in the process or anomaly detection is on. Its arithmetic is a
+  small strategy object: :class:`ArrayMath` (ndarrays, first order) or, with
+  ``create_graph``, ``higher_order.GraphMath`` (tensors whose backward is recorded).
 """
 import numpy as np
 
@@ -149,25 +151,71 @@ def _check_nan(fn, results):
                                f"output.")
 
 
-def run_backward(roots, seeds, retain_graph=False, inputs=None, capture=False):
+class ArrayMath:
+    """First-order gradients: ndarrays, each node's own ``backward``, in-place accumulation."""
+
+    def __init__(self):
+        self.handed = set()        # ids of arrays the graph or the caller may still hold
+
+    def seed(self, g):
+        self.handed.add(id(g))
+        return g
+
+    def node_backward(self, fn, g):
+        out = fn.backward(g)
+        return out if isinstance(out, tuple) else (out,)
+
+    def fit(self, gi, shape):
+        if type(gi) is not np.ndarray:
+            gi = np.asarray(gi)     # NumPy hands back 0-d results as scalars
+        return gi if gi.shape == shape else unbroadcast(gi, shape)
+
+    def keep(self, gi):
+        self.handed.add(id(gi) if gi.base is None else id(gi.base))
+
+    def own(self, g):
+        return _owned(g, self.handed)
+
+    def accumulate(self, t, g):
+        _accumulate_leaf(t, g, self.handed)
+
+    @staticmethod
+    def values(g):
+        return g
+
+
+def run_backward(roots, seeds, retain_graph=False, inputs=None, capture=False,
+                 create_graph=False):
     """The general backward walk: many roots, tensor hooks, targets, captured gradients.
 
     Args:
         roots (sequence of Tensor): tensors to differentiate (each requires grad).
-        seeds (sequence of ndarray): dL/d(root), one per root, of the root's shape.
+        seeds (sequence): dL/d(root), one per root, of the root's shape (ndarrays; Tensors
+            with ``create_graph``).
         retain_graph (bool): keep the saved arrays so backward can run again.
         inputs (sequence of Tensor, optional): when given, only the graph leading to these
             tensors is walked, and only they receive gradients.
         capture (bool): False: gradients accumulate into ``.grad`` (of every leaf when
             ``inputs`` is None, else of the ``inputs``, leaves or not). True (needs
             ``inputs``): nothing accumulates; the gradients are returned.
+        create_graph (bool): record the backward pass itself, so that the gradients can be
+            differentiated again (see :mod:`deepgrad.autograd.higher_order`).
     Returns:
-        with ``capture``: a list, per input, of its gradient (ndarray) or None if unreached.
+        with ``capture``: a list, per input, of its gradient (ndarray, or Tensor with
+        ``create_graph``) or None if unreached.
     """
-    handed = set()
+    if create_graph:
+        from deepgrad.autograd import higher_order
+        from deepgrad.autograd.grad_mode import enable_grad
+        with enable_grad():
+            return _walk(roots, seeds, retain_graph, inputs, capture, higher_order.GraphMath())
+    return _walk(roots, seeds, retain_graph, inputs, capture, ArrayMath())
+
+
+def _walk(roots, seeds, retain_graph, inputs, capture, math):
     grads, leaf_grads, root_fns = {}, {}, []
     for t, g in zip(roots, seeds):
-        handed.add(id(g))
+        g = math.seed(g)
         if t._ctx is None:
             if inputs is None or any(t is x for x in inputs):
                 _add(leaf_grads, id(t), t, g)
@@ -193,38 +241,33 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, capture=False):
             continue
         i = None if targets is None else targets.get(key)
         if capture and i is not None:
-            results[i] = _owned(g, handed)        # before the tensor's hooks, as PyTorch
+            results[i] = math.own(g)              # before the tensor's hooks, as PyTorch
         meta = fn._meta
         if meta is not None:
             g = meta.run_hooks(g)
-            meta.retain(g, handed)
+            meta.retain(g, math.accumulate)
         if reach is not None and key not in reach:
             if not retain_graph:
                 fn.release()
             continue
-        out = fn.backward(g)
-        if not isinstance(out, tuple):
-            out = (out,)
+        out = math.node_backward(fn, g)
         if check_nan:
-            _check_nan(fn, out)
+            _check_nan(fn, [None if gi is None else math.values(gi) for gi in out])
         for t, gi, need in zip(fn.inputs, out, fn.needs_grad):
             if not need or gi is None:
                 continue
-            if type(gi) is not np.ndarray:
-                gi = np.asarray(gi)
-            if gi.shape != t.array.shape:
-                gi = unbroadcast(gi, t.array.shape)
+            gi = math.fit(gi, t.array.shape)
             parent = t._ctx
             if parent is None:
                 if targets is None and getattr(t, "_meta", None) is None:
-                    _accumulate_leaf(t, gi, handed)
+                    math.accumulate(t, gi)
                 elif targets is None or id(t) in targets:
                     _add(leaf_grads, id(t), t, gi)
             elif reach is None or id(parent) in reach or id(parent) in targets:
                 pk = id(parent)
                 prev = grads.get(pk)
                 if prev is None:
-                    handed.add(id(gi) if gi.base is None else id(gi.base))
+                    math.keep(gi)
                     grads[pk] = gi
                 else:
                     grads[pk] = prev + gi
@@ -235,9 +278,9 @@ def run_backward(roots, seeds, retain_graph=False, inputs=None, capture=False):
         if meta is not None:
             g = meta.run_hooks(g)
         if capture:
-            results[targets[id(t)]] = _owned(g, handed)
+            results[targets[id(t)]] = math.own(g)
         else:
-            _accumulate_leaf(t, g, handed)
+            math.accumulate(t, g)
             if meta is not None:
                 meta.run_post_accumulate(t)
     return results

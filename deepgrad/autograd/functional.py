@@ -1,24 +1,28 @@
-"""``torch.autograd.functional``'s first-order tools: ``jacobian``, ``vjp`` and ``jvp``.
+"""``torch.autograd.functional``: ``jacobian``, ``vjp``, ``jvp``, ``hessian``, ``vhp``, ``hvp``.
 
-For ``y = f(x)`` with Jacobian ``J[j, i] = dy_j / dx_i``:
+For ``y = f(x)`` with Jacobian ``J[j, i] = dy_j / dx_i`` and, for a scalar ``f``, Hessian
+``H[i, k] = d^2 f / dx_i dx_k``:
 
-    vjp(f, x, v)  = v^T J      one backward pass
-    jacobian(f, x) = J          one backward pass per output element (row j: seed e_j)
-    jvp(f, x, v)  = J v        row by row, J[j, :] . v (deepgrad has no forward-mode AD)
+    vjp(f, x, v)   = v^T J     one backward pass
+    jacobian(f, x) = J         one backward pass per output element (row j: seed e_j)
+    jvp(f, x, v)   = J v       row by row, J[j, :] . v (deepgrad has no forward-mode AD)
+    vhp(f, x, v)   = v^T H     the gradient of <grad f, v> (a recorded backward pass)
+    hvp(f, x, v)   = H v       = (v^T H)^T: H is symmetric for twice differentiable f
+    hessian(f, x)  = H         the Jacobian of grad f
 
 Each input is detached and made to require grad before ``f`` runs, so the results never
-carry a graph and the caller's tensors are left alone. ``hessian``, ``hvp`` and ``vhp``
-need the gradient of a gradient (``create_graph=True``), which deepgrad's engine does not
-support; they are not provided.
+carry a graph and the caller's tensors are left alone. The second-order tools need the
+ops of ``f`` to support double backward (see :mod:`deepgrad.autograd.higher_order`).
+``create_graph=True`` (keeping a graph on the results) is not supported here.
 """
 import numpy as np
 
 from deepgrad.autograd import engine
-from deepgrad.autograd.gradients import _NO_DOUBLE_BACKWARD
+from deepgrad.autograd.gradients import grad
 from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.tensor import Tensor
 
-__all__ = ["jacobian", "vjp", "jvp"]
+__all__ = ["jacobian", "hessian", "vjp", "jvp", "vhp", "hvp"]
 
 
 def _as_tuple(x, arg_name, fn_name):
@@ -47,7 +51,9 @@ def _grad_inputs(inputs):
 
 def _run(func, inputs, fn_name, create_graph):
     if create_graph:
-        raise NotImplementedError(_NO_DOUBLE_BACKWARD.format(where=fn_name))
+        raise NotImplementedError(f"{fn_name}: create_graph=True is not supported by "
+                                  f"deepgrad.autograd.functional (its results never keep a "
+                                  f"graph); use autograd.grad(..., create_graph=True)")
     is_in_tuple, inputs = _as_tuple(inputs, "inputs", fn_name)
     inputs = _grad_inputs(inputs)
     with enable_grad():
@@ -214,3 +220,122 @@ def jvp(func, inputs, v=None, create_graph=False, strict=False):
         res.append(Tensor._wrap(np.asarray(total, dtype=out.dtype).reshape(out.shape)))
     res = tuple(res)
     return _detached(is_out_tuple, outputs), res if is_out_tuple else res[0]
+
+
+def _scalar_output(outputs, fn_name):
+    is_tuple, outs = outputs
+    if is_tuple or len(outs) != 1:
+        raise RuntimeError(f"The function given to {fn_name} should return a single Tensor")
+    if outs[0].array.size != 1:
+        raise RuntimeError(f"The Tensor returned by the function given to {fn_name} should "
+                           f"contain a single element")
+    return outs[0]
+
+
+def vhp(func, inputs, v=None, create_graph=False, strict=False):
+    """The vector-Hessian product v^T H of a scalar ``func`` at ``inputs``.
+
+    Args:
+        func: takes the input tensors, returns a one-element tensor.
+        inputs (Tensor or tuple of Tensors): where to evaluate.
+        v (Tensor or tuple of Tensors, optional): shaped like the inputs; may be None only
+            for a single one-element input.
+        create_graph (bool): not supported (raises NotImplementedError).
+        strict (bool): raise if the output does not depend on an input (else zeros).
+    Returns:
+        (func_output, vhp): the output (detached) and v^T H shaped like the inputs.
+    """
+    is_in_tuple, inputs, is_out_tuple, outputs = _run(func, inputs, "vhp", create_graph)
+    out = _scalar_output((is_out_tuple, outputs), "vhp")
+    vs = _vectors(v, inputs, "inputs", "vhp")
+    _check_differentiable((out,), strict)
+    res = _second_order(out, inputs, vs, strict)
+    res = tuple(Tensor._wrap(r) for r in res)
+    return Tensor._wrap(out.array), res if is_in_tuple else res[0]
+
+
+def hvp(func, inputs, v=None, create_graph=False, strict=False):
+    """The Hessian-vector product H v of a scalar ``func`` at ``inputs``.
+
+    Computed as (v^T H)^T, which equals H v because the Hessian of a twice continuously
+    differentiable function is symmetric. Arguments and result as :func:`vhp`.
+    """
+    is_in_tuple, inputs, is_out_tuple, outputs = _run(func, inputs, "hvp", create_graph)
+    out = _scalar_output((is_out_tuple, outputs), "hvp")
+    vs = _vectors(v, inputs, "inputs", "hvp")
+    _check_differentiable((out,), strict)
+    res = tuple(Tensor._wrap(r) for r in _second_order(out, inputs, vs, strict))
+    return Tensor._wrap(out.array), res if is_in_tuple else res[0]
+
+
+def _second_order(out, inputs, vs, strict):
+    """v^T H as arrays: the gradient of <grad out, v> with respect to the inputs."""
+    if not out.requires_grad:
+        return [np.zeros(x.shape, x.dtype) for x in inputs]
+    with enable_grad():
+        first = grad(out, inputs, create_graph=True, allow_unused=True)
+    pairs = [(g, v) for g, v in zip(first, vs) if g is not None and g.requires_grad]
+    found = [None] * len(inputs)
+    if pairs:
+        found = engine.run_backward([g for g, _ in pairs], [v for _, v in pairs], False,
+                                    inputs=inputs, capture=True)
+    res = []
+    for k, (g, x) in enumerate(zip(found, inputs)):
+        if g is None:
+            if strict:
+                raise RuntimeError(f"The output of the user-provided function is independent "
+                                   f"of input {k}. This is not allowed in strict mode.")
+            g = np.zeros(x.shape, x.dtype)
+        res.append(g)
+    return res
+
+
+def hessian(func, inputs, create_graph=False, strict=False, vectorize=False,
+            outer_jacobian_strategy="reverse-mode"):
+    """The Hessian H[i, k] = d^2 func / dx_i dx_k of a scalar ``func`` at ``inputs``.
+
+    The Jacobian (:func:`jacobian`) of the gradient of ``func``; each (i, k) block has shape
+    ``inputs[i].shape + inputs[k].shape``.
+
+    Args:
+        func: takes the input tensors, returns a one-element tensor.
+        inputs (Tensor or tuple of Tensors): where to evaluate.
+        create_graph (bool): not supported (raises NotImplementedError).
+        strict (bool): raise if the gradient does not depend on an input (else zeros).
+        vectorize (bool): as for :func:`jacobian` (same result either way).
+        outer_jacobian_strategy (str): "reverse-mode" (the only one deepgrad has).
+    Returns:
+        Tensor for a single input; a tuple (per input) of tuples (per input) for a tuple.
+    """
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise ValueError(f'hessian: expected outer_jacobian_strategy to be either '
+                         f'"forward-mode" or "reverse-mode", received '
+                         f'{outer_jacobian_strategy!r}')
+    if outer_jacobian_strategy == "forward-mode":
+        raise NotImplementedError('hessian: outer_jacobian_strategy="forward-mode" needs '
+                                  'forward-mode AD, which deepgrad does not have')
+    if create_graph:
+        raise NotImplementedError("hessian: create_graph=True is not supported by "
+                                  "deepgrad.autograd.functional")
+    is_in_tuple, _ = _as_tuple(inputs, "inputs", "hessian")
+
+    def jac_func(*xs):
+        out = _scalar_output(_as_tuple(func(*xs), "outputs of the user-provided function",
+                                       "hessian"), "hessian")
+        if not out.requires_grad:
+            if strict:
+                _check_differentiable((out,), strict)
+            return tuple(Tensor._wrap(np.zeros(x.shape, x.dtype)) for x in xs)
+        gs = grad(out, xs, create_graph=True, allow_unused=True)
+        res = []
+        for k, (g, x) in enumerate(zip(gs, xs)):
+            if strict and (g is None or not g.requires_grad):
+                raise RuntimeError(f"While computing the hessian, found that the jacobian of "
+                                   f"the user-provided function with respect to input {k} is "
+                                   f"independent of the input. This is not allowed in strict "
+                                   f"mode.")
+            res.append(Tensor._wrap(np.zeros(x.shape, x.dtype)) if g is None else g)
+        return tuple(res)
+
+    res = jacobian(jac_func, inputs, strict=strict, vectorize=vectorize)
+    return res if is_in_tuple else res[0]

@@ -39,9 +39,9 @@ def _tensor_outputs(func, inputs):
 
 
 def _evaluate(func, inputs, mask):
-    """The outputs selected by ``mask``, as float64 arrays, computed without a graph."""
-    with no_grad():
-        outs = _tensor_outputs(func, inputs)
+    """The outputs selected by ``mask``, as float64 arrays (grad mode stays on: ``func``
+    may itself differentiate, as in :func:`gradgradcheck`)."""
+    outs = _tensor_outputs(func, inputs)
     return [o.array.astype(np.float64) for o, k in zip(outs, mask) if k]
 
 
@@ -110,8 +110,9 @@ def _undefined_ok(outs, diff_idx, inputs):
         if not isinstance(node, BackwardCFunction) or node.materialize_grads:
             continue
         with no_grad():
-            res = node._check(node._forward_cls.backward(node, *([None] * node._n_out)))
-        if any(g is not None and np.any(g) for g in res):
+            res = node._check(node._forward_cls.backward(node, *([None] * node._n_out)),
+                              False)
+        if any(g is not None and np.any(g.array) for g in res):
             return False
     return True
 
@@ -247,3 +248,68 @@ def _unit(rng, shape):
     v = rng.standard_normal(shape)
     n = np.linalg.norm(v)
     return v / n if n > 0 else v
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3,
+                  gen_non_contig_grad_outputs=False, raise_exception=True, nondet_tol=0.0,
+                  check_undefined_grad=True, check_grad_dtypes=False, check_batched_grad=False,
+                  check_fwd_over_rev=False, check_rev_over_rev=True, fast_mode=False,
+                  masked=False):
+    """Check second derivatives: :func:`gradcheck` of the gradient of ``func``.
+
+    The function checked is ``(inputs, v) -> autograd.grad(func(inputs), inputs, v,
+    create_graph=True)``, with ``v`` random (or ``grad_outputs``) and itself differentiated,
+    as ``torch.autograd.gradgradcheck``. ``func`` must use ops that support double backward
+    (see :mod:`deepgrad.autograd.higher_order`).
+
+    Args:
+        func, inputs, eps, atol, rtol, raise_exception, nondet_tol, check_undefined_grad,
+        check_grad_dtypes, fast_mode: as :func:`gradcheck`.
+        grad_outputs (Tensor or tuple, optional): the ``v`` above (they should require
+            grad); default random float64 values in [-1, 1).
+        gen_non_contig_grad_outputs (bool): make the random ``v`` non-contiguous.
+        check_batched_grad, check_fwd_over_rev: need vmap or forward-mode AD; True raises.
+        check_rev_over_rev (bool): must be True (the check this function makes).
+        masked (bool): sparse semantics; only False is accepted.
+    Returns:
+        True when the check passes (False instead of raising with raise_exception=False).
+    """
+    from deepgrad.autograd.gradients import grad
+    if check_batched_grad or check_fwd_over_rev:
+        raise NotImplementedError("gradgradcheck: check_batched_grad needs vmap and "
+                                  "check_fwd_over_rev forward-mode AD; deepgrad has neither")
+    if not check_rev_over_rev:
+        raise ValueError("gradgradcheck: expected check_rev_over_rev=True (reverse-over-reverse "
+                         "is the only check deepgrad can make)")
+    if masked:
+        raise NotImplementedError("gradgradcheck: masked=True concerns sparse tensors, which "
+                                  "are out of scope in deepgrad")
+    inputs = _as_tuple(inputs)
+    if grad_outputs is None:
+        rng = np.random.default_rng(0)
+        outs = [o for o in _tensor_outputs(func, inputs) if o.requires_grad]
+        grad_outputs = tuple(_random_like(rng, o, gen_non_contig_grad_outputs) for o in outs)
+    grad_outputs = _as_tuple(grad_outputs)
+    n_out = len(grad_outputs)
+
+    def new_func(*args):
+        input_args, vs = args[:-n_out], args[-n_out:]
+        outputs = [o for o in _tensor_outputs(func, input_args) if o.requires_grad]
+        diff = [x for x in input_args if isinstance(x, Tensor) and x.requires_grad]
+        grads = grad(outputs, diff, vs, create_graph=True, allow_unused=True)
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(new_func, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                     raise_exception=raise_exception, nondet_tol=nondet_tol,
+                     check_undefined_grad=check_undefined_grad,
+                     check_grad_dtypes=check_grad_dtypes, fast_mode=fast_mode)
+
+
+def _random_like(rng, t, non_contiguous):
+    values = rng.uniform(-1, 1, t.shape).astype(np.float64)
+    if non_contiguous and values.ndim:
+        wide = np.empty(values.shape[:-1] + (2 * values.shape[-1],), np.float64)
+        wide[..., ::2] = values
+        values = wide[..., ::2]             # a strided view: not contiguous
+    return Tensor(values, dtype=t.dtype if t.dtype.kind == "f" else np.float64,
+                  requires_grad=True)

@@ -5,11 +5,10 @@ without touching any ``.grad``; ``backward(tensors, grad_tensors)`` accumulates 
 leaves' ``.grad`` as ``tensor.backward()`` does, for several roots at once, optionally
 only into ``inputs``. Both walk only the part of the graph that leads to the inputs.
 
-Higher-order gradients (``create_graph=True``) are not supported: every built-in op's
-backward works on NumPy arrays, so no graph of the backward pass exists to differentiate
-again. ``create_graph=True`` raises a ``NotImplementedError`` saying so; first-order
-uses (``torch.autograd.functional.jacobian``/``vjp``/``jvp``, gradient hooks, repeated
-backward with ``retain_graph``) all work.
+With ``create_graph=True`` the backward pass is itself recorded, so the gradients can be
+differentiated again; this covers custom Functions and the ops listed in
+:mod:`deepgrad.autograd.higher_order` (any other op on the way raises
+``NotImplementedError`` naming it).
 """
 import warnings
 
@@ -18,11 +17,6 @@ import numpy as np
 from deepgrad.autograd import engine
 from deepgrad.autograd.tensor import Tensor
 
-_NO_DOUBLE_BACKWARD = (
-    "{where}: create_graph=True (higher-order gradients) is not supported by deepgrad: the "
-    "backward of every built-in op works on NumPy arrays and records no graph, so a "
-    "gradient cannot be differentiated again. Compute first-order gradients "
-    "(create_graph=False), or finite differences of them.")
 
 
 def _as_tensors(x, what, where):
@@ -35,8 +29,9 @@ def _as_tensors(x, what, where):
     raise TypeError(f"{where}: {what} must be a Tensor or a sequence of Tensors, received {got}")
 
 
-def _seeds(outputs, grad_outputs, where):
-    """dL/d(output) arrays, one per output: given, or ones for a one-element output."""
+def _seeds(outputs, grad_outputs, where, graph=False):
+    """dL/d(output), one per output: given, or ones for a one-element output. Arrays; with
+    ``graph`` tensors (a given tensor is kept, with its graph)."""
     if grad_outputs is None:
         grad_outputs = (None,) * len(outputs)
     elif isinstance(grad_outputs, Tensor):
@@ -56,13 +51,20 @@ def _seeds(outputs, grad_outputs, where):
             if out.array.size != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs; "
                                    f"output {i} has shape {tuple(out.shape)}")
-            seeds.append(np.ones(out.array.shape, out.array.dtype))
+            one = np.ones(out.array.shape, out.array.dtype)
+            seeds.append(Tensor._wrap(one) if graph else one)
             continue
-        arr = np.array(g.array if isinstance(g, Tensor) else g, dtype=out.array.dtype)
+        arr = np.asarray(g.array if isinstance(g, Tensor) else g)
         if arr.shape != out.array.shape:
             raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of "
                                f"{arr.shape} and output[{i}] has a shape of {out.array.shape}.")
-        seeds.append(arr)
+        if not graph:
+            seeds.append(np.array(arr, dtype=out.array.dtype))
+        elif isinstance(g, Tensor):
+            from deepgrad import ops
+            seeds.append(ops.cast(g, out.array.dtype))
+        else:
+            seeds.append(Tensor(arr, dtype=out.array.dtype))
     return seeds
 
 
@@ -79,7 +81,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
             None) stand for 1 and are allowed only for one-element roots.
         retain_graph (bool, optional): keep the graph for another backward; default
             ``create_graph``.
-        create_graph (bool): not supported (raises NotImplementedError, see module doc).
+        create_graph (bool): record the backward pass, so that ``.grad`` can be
+            differentiated again (see module doc).
         grad_variables: the old name of ``grad_tensors``.
         inputs (Tensor or sequence, optional): accumulate only into these tensors (leaves,
             or non-leaves, whose ``.grad`` is then retained); the rest of the graph is not
@@ -91,8 +94,6 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         warnings.warn("'grad_variables' is deprecated. Use 'grad_tensors' instead.",
                       stacklevel=2)
         grad_tensors = grad_variables
-    if create_graph:
-        raise NotImplementedError(_NO_DOUBLE_BACKWARD.format(where="backward"))
     tensors = _as_tensors(tensors, "tensors", "backward")
     if inputs is not None:
         inputs = _as_tensors(inputs, "inputs", "backward")
@@ -103,9 +104,9 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
                 t.retain_grad()
             elif not t.requires_grad:
                 raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
-    seeds = _seeds(tensors, grad_tensors, "backward")
+    seeds = _seeds(tensors, grad_tensors, "backward", graph=create_graph)
     retain = create_graph if retain_graph is None else bool(retain_graph)
-    engine.run_backward(tensors, seeds, retain, inputs=inputs)
+    engine.run_backward(tensors, seeds, retain, inputs=inputs, create_graph=create_graph)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
@@ -121,7 +122,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs (Tensor or sequence, optional): dL/d(output) per output; None (or a
             None entry) stands for 1 and is allowed only for one-element outputs.
         retain_graph (bool, optional): keep the graph; default ``create_graph``.
-        create_graph (bool): not supported (raises NotImplementedError, see module doc).
+        create_graph (bool): record the backward pass, so that the returned gradients can be
+            differentiated again (see module doc).
         only_inputs (bool): deprecated by PyTorch and ignored there too (with a warning).
         allow_unused (bool, optional): allow inputs the outputs do not depend on (their
             gradient is None). Default: ``materialize_grads``.
@@ -136,8 +138,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> deepgrad.autograd.grad((x ** 3).sum(), x)       # 3 x^2
         (tensor([ 3., 12.]),)
     """
-    if create_graph:
-        raise NotImplementedError(_NO_DOUBLE_BACKWARD.format(where="autograd.grad"))
     if is_grads_batched:
         raise NotImplementedError("autograd.grad: is_grads_batched=True needs vmap, which "
                                   "deepgrad does not have (functional transforms are out of "
@@ -159,11 +159,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not t.requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
-    seeds = _seeds(outputs, grad_outputs, "autograd.grad")
+    seeds = _seeds(outputs, grad_outputs, "autograd.grad", graph=create_graph)
     retain = create_graph if retain_graph is None else bool(retain_graph)
-    arrays = engine.run_backward(outputs, seeds, retain, inputs=inputs, capture=True)
+    found = engine.run_backward(outputs, seeds, retain, inputs=inputs, capture=True,
+                                create_graph=create_graph)
     result = []
-    for i, (t, g) in enumerate(zip(inputs, arrays)):
+    for i, (t, g) in enumerate(zip(inputs, found)):
         if g is None:
             if materialize_grads:
                 g = np.zeros(t.array.shape, t.array.dtype)
@@ -171,5 +172,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                 raise RuntimeError(f"The differentiated Tensor at index {i} appears to not "
                                    f"have been used in the graph. Set allow_unused=True if "
                                    f"this is the desired behavior.")
-        result.append(None if g is None else Tensor._wrap(g))
+        result.append(g if g is None or isinstance(g, Tensor) else Tensor._wrap(g))
     return dict(zip(keys, result)) if keys is not None else tuple(result)

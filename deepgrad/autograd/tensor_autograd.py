@@ -26,29 +26,34 @@ class GradHooks:
         self.tensor_ref = weakref.ref(tensor)
 
     def run_hooks(self, g):
-        """``g`` after every hook, in registration order (a hook may return a new one)."""
+        """``g`` after every hook, in registration order (a hook may return a new one).
+
+        ``g`` is an ndarray (returned as one) or, under ``create_graph``, a Tensor.
+        """
+        is_array = isinstance(g, np.ndarray)
+        cur = engine.function._Tensor._wrap(g) if is_array else g
         for hook in tuple(self.hooks.values()):
-            new = hook(engine.function._Tensor._wrap(g))
+            new = hook(cur)
             if new is not None:
                 arr = getattr(new, "array", None)
                 if not isinstance(arr, np.ndarray):
                     raise TypeError(f"hook {_name(hook)!r} returned a "
                                     f"{type(new).__name__}; expected a Tensor or None")
-                if arr.shape != g.shape:
+                if arr.shape != cur.array.shape:
                     raise RuntimeError(f"hook {_name(hook)!r} has changed the size of value: "
-                                       f"expected shape {g.shape}, got {arr.shape}")
-                if arr.dtype != g.dtype:
+                                       f"expected shape {cur.array.shape}, got {arr.shape}")
+                if arr.dtype != cur.array.dtype:
                     raise RuntimeError(f"hook {_name(hook)!r} has changed the type of value: "
-                                       f"expected {g.dtype}, got {arr.dtype}")
-                g = arr
-        return g
+                                       f"expected {cur.array.dtype}, got {arr.dtype}")
+                cur = new
+        return cur.array if is_array else cur
 
-    def retain(self, g, handed):
+    def retain(self, g, accumulate):
         """Accumulate ``g`` into the (non-leaf) tensor's ``.grad`` if it retains it."""
         if self.retains_grad:
             t = self.tensor_ref()
             if t is not None:
-                engine._accumulate_leaf(t, g, handed)
+                accumulate(t, g)
 
     def run_post_accumulate(self, t):
         for hook in tuple(self.post_hooks.values()):

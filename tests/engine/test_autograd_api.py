@@ -88,8 +88,6 @@ def test_grad_with_dict_inputs_returns_a_dict():
     (lambda x: autograd.grad(x * 2, [x], grad_outputs=[None, None]), RuntimeError,
      "grad_outputs has 2 entries, expected one per output"),
     (lambda x: autograd.grad([1.0], [x]), TypeError, "outputs must be a Tensor"),
-    (lambda x: autograd.grad((x * 2).sum(), [x], create_graph=True), NotImplementedError,
-     "create_graph=True"),
     (lambda x: autograd.grad((x * 2).sum(), [x], is_grads_batched=True),
      NotImplementedError, "vmap"),
 ])
@@ -144,12 +142,6 @@ def test_backward_inputs_accumulate_only_into_those():
         (a * b).sum().backward(inputs=[])
     with pytest.raises(RuntimeError, match="requires_grad=False"):
         (a * b).sum().backward(inputs=[dg.ones(2)])
-
-
-def test_backward_create_graph_is_refused_clearly():
-    x = leaf([1.0])
-    with pytest.raises(NotImplementedError, match="higher-order"):
-        (x * x).sum().backward(create_graph=True)
 
 
 def test_grad_variables_is_the_old_name_of_grad_tensors():
