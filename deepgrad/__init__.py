@@ -50,6 +50,7 @@ from deepgrad.ops import (
     amax, amin, matmul, reshape, permute, transpose, flatten, squeeze, unsqueeze, cat,
     concatenate, stack, split, chunk, eq, ne, lt, le, gt, ge)
 # pointwise math, special functions, logical ops, reductions, scans, sorting (H1)
+from deepgrad import special  # noqa: E402  (torch.special's names)
 from deepgrad.ops import (
     multiply, subtract, rsub, negative, positive, absolute, sin, cos, tan, asin, acos, atan,
     sinh,

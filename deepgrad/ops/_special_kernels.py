@@ -7,17 +7,18 @@ differentiable ops and casts back to the input's dtype. Methods:
   x T(x^2)/U(x^2) for |x| < 1; erfc(x) = e^{-x^2} P(x)/Q(x) for 1 <= x < 8 and
   e^{-x^2} R(x)/S(x) beyond, with e^{-x^2} split as e^{-h^2} e^{-(2h l + l^2)} (x = h + l,
   h on a 1/16 grid) so the square loses no digits. Relative error ~1e-16.
-* ``erfinv``: Winitzki's closed-form start (error ~2e-3), then three Halley steps on
-  erf(x) = y (|y| <= 0.5) or on erfc(x) = 1 - |y| (tails, where 1 - |y| is exact).
+* ``erfinv``/``erfcinv``: Winitzki's closed-form start (error ~2e-3), then four Halley
+  steps on erf(x) = y (|y| <= 0.5) or on erfc(x) = 1 - |y| (tails, where 1 - |y| is
+  exact); ``erfcx`` and ``log_ndtr`` reuse the erfc rationals without their e^{-x^2}.
 * ``lgamma``: ``math.lgamma`` per element (poles give +inf, as PyTorch).
 * ``digamma``: reflection psi(x) = psi(1 - x) - pi / tan(pi x) for x < 0, recurrence
   psi(x) = psi(x + 1) - 1/x up to x >= 10, then the asymptotic series
   ln x - 1/(2x) - sum_k B_2k / (2k x^2k) (7 terms).
 * ``zeta`` (Hurwitz, for polygamma): direct sum of (q + k)^-s until q + N is large,
   then Euler-Maclaurin with 12 Bernoulli terms; psi^(n)(x) = (-1)^(n+1) n! zeta(n+1, x).
-* ``bessel_i`` (I0, I1): the power series sum (x^2/4)^k / (k! (k+nu)!) (all terms
-  positive, no cancellation) for |x| <= 30, the asymptotic expansion
-  e^x / sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k beyond.
+* ``bessel_i`` (I0, I1, and e^{-|x|}-scaled): the power series
+  sum (x^2/4)^k / (k! (k+nu)!) (all terms positive, no cancellation) for |x| <= 30, the
+  asymptotic expansion e^x / sqrt(2 pi x) sum_k (-1)^k a_k(nu) / x^k beyond.
 * ``igamma``/``igammac`` (regularised incomplete gamma P and Q): the series
   P = x^a e^-x / Gamma(a+1) sum_n x^n / ((a+1)...(a+n)) for x < a + 1, else the
   continued fraction for Q (modified Lentz), as in Numerical Recipes' gser/gcf.
@@ -93,22 +94,74 @@ def erfc(x):
     return np.where(ax < 1, 1 - erf(np.where(ax < 1, x, 0)), np.where(np.isnan(x), np.nan, big))
 
 
+def _erf_inverse_pos(t, z):
+    """x >= 0 with erf(x) = t, given z = 1 - t exactly: Winitzki's start from
+    ln(1 - t^2) = ln(z (2 - z)), then Halley on erf(x) - t, or on z - erfc(x) in the
+    tail (t > 0.5), where z carries the digits that t has lost."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        ln = np.log(z * (2 - z))
+        a = 0.147
+        b = 2 / (math.pi * a) + ln / 2
+        x = np.sqrt(np.sqrt(b * b - ln / a) - b)
+        tail = z < 0.5
+        for _ in range(4):                              # the far tails need the fourth
+            f = np.where(tail, z - erfc(x), erf(x) - t)
+            r = f / (_TWO_OVER_SQRT_PI * np.exp(-x * x))      # f / f'  (f'' = -2x f')
+            x = x - r / (1 + x * r)
+    return x
+
+
 def erfinv(y):
     y = np.asarray(y, _F)
     t = np.abs(y)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ln = np.log((1 - t) * (1 + t))
-        a = 0.147
-        b = 2 / (math.pi * a) + ln / 2
-        x = np.sqrt(np.sqrt(b * b - ln / a) - b)         # Winitzki's start
-        tail = t > 0.5
-        for _ in range(3):                               # Halley on erf(x) - t, in the
-            f = np.where(tail, (1 - t) - erfc(x), erf(x) - t)   # tails as (1-t) - erfc(x)
-            r = f / (_TWO_OVER_SQRT_PI * np.exp(-x * x))       # f / f'  (f'' = -2x f')
-            x = x - r / (1 + x * r)
+    x = _erf_inverse_pos(t, 1 - t)
     x = np.where(t == 1, np.inf, x)
     x = np.where((t > 1) | np.isnan(t), np.nan, x)
     return np.copysign(x, y)
+
+
+def erfcinv(z):
+    """The inverse of erfc on (0, 2): erfcinv(z) = erfinv(1 - z), accurate for tiny z."""
+    z = np.asarray(z, _F)
+    low = np.where(z > 1, 2 - z, z)                 # erfcinv(2 - z) = -erfcinv(z)
+    x = _erf_inverse_pos(1 - low, low)
+    x = np.where(z > 1, -x, x)
+    x = np.where(z == 0, np.inf, np.where(z == 2, -np.inf, x))
+    return np.where((z < 0) | (z > 2) | np.isnan(z), np.nan, x)
+
+
+def erfcx(x):
+    """The scaled complementary error function e^{x^2} erfc(x): direct below 1 (e^{x^2}
+    from the split square), Cephes' rationals without their e^{-x^2} factor on [1, 50),
+    the asymptotic series 1/(x sqrt(pi)) (1 - 1/(2x^2) + 3/(4x^4) - ...) beyond."""
+    x = np.asarray(x, _F)
+    ax = np.abs(x)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        direct = erfc(np.minimum(x, 1)) / _exp_minus_square(np.minimum(ax, 27.0))
+        direct = np.where(x < -26.7, np.inf, direct)
+        m = np.clip(x, 1, 50)
+        mid = np.where(m < 8, _polevl(m, _ERFC_P) / _polevl(m, _ERFC_Q, True),
+                       _polevl(m, _ERFC_R) / _polevl(m, _ERFC_S, True))
+        f = np.maximum(x, 50.0)
+        inv2 = 1 / (2 * f * f)
+        series, term = np.ones_like(f), np.ones_like(f)
+        for k in range(1, 8):                       # (-1)^k (2k-1)!! / (2x^2)^k
+            term = -term * (2 * k - 1) * inv2
+            series = series + term
+        far = series / (f * math.sqrt(math.pi))
+    out = np.where(x < 1, direct, np.where(x < 50, mid, far))
+    return np.where(np.isnan(x), np.nan, out)
+
+
+def log_ndtr(x):
+    """ln Phi(x), Phi the standard normal CDF: ln(erfcx(-x/sqrt2)/2) - x^2/2 for x < -1,
+    log1p(-erfc(x/sqrt2)/2) otherwise (PyTorch's split)."""
+    x = np.asarray(x, _F)
+    z = x / math.sqrt(2)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        left = np.log(erfcx(-np.minimum(z, 0)) / 2) - x * x / 2
+        right = np.log1p(-erfc(np.maximum(z, -1)) / 2)
+    return np.where(x < -1, left, right)
 
 
 def _lgamma_scalar(v):
@@ -186,8 +239,9 @@ def polygamma(n, x):
     return sign * math.factorial(n) * zeta(n + 1.0, x)
 
 
-def bessel_i(nu, x):
-    """Modified Bessel function of the first kind I_nu(x), nu in {0, 1}."""
+def bessel_i(nu, x, scaled=False):
+    """Modified Bessel function of the first kind I_nu(x), nu in {0, 1}; with ``scaled``,
+    e^{-|x|} I_nu(x) (finite for every x)."""
     x = np.asarray(x, _F)
     ax = np.abs(x)
     near = np.minimum(ax, 30.0)
@@ -208,10 +262,13 @@ def bessel_i(nu, x):
         acc = acc + term
         if np.all(np.abs(term) <= 1e-17 * np.abs(acc)):
             break
-    with np.errstate(over="ignore"):
-        half = np.exp(far_x / 2)                    # e^x as (e^(x/2))^2: finite up to I(713)
-        far = half * (acc / np.sqrt(2 * math.pi * far_x)) * half
-    out = np.where(ax <= 30, total, far)
+    far = acc / np.sqrt(2 * math.pi * far_x)        # e^{-x} I(x) for large x
+    if scaled:
+        out = np.where(ax <= 30, total * np.exp(-near), far)
+    else:
+        with np.errstate(over="ignore", invalid="ignore"):
+            half = np.exp(far_x / 2)                # e^x as (e^(x/2))^2: finite up to I(713)
+            out = np.where(ax <= 30, total, half * far * half)
     out = np.where(np.isnan(x), np.nan, out)
     return np.copysign(out, x) if nu % 2 == 1 else out
 
