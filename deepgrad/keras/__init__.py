@@ -11,8 +11,9 @@ import importlib
 from deepgrad.keras.layers import Input
 from deepgrad.keras.models import Model, Sequential
 
-_SUBMODULES = ("activations", "backend", "callbacks", "datasets", "initializers", "layers",
-               "losses", "metrics", "models", "optimizers", "regularizers", "saving", "utils")
+_SUBMODULES = ("activations", "backend", "callbacks", "constraints", "datasets",
+               "initializers", "layers", "losses", "metrics", "models", "optimizers",
+               "regularizers", "saving", "utils")
 
 
 def __getattr__(name):

@@ -17,15 +17,19 @@ and its derivative comes from the ops' backward rules:
     hard_silu(x)    = x hard_sigmoid(x)                (alias hard_swish)
 
 ``get`` resolves an identifier (a name, a callable, or None for ``linear``) through the
-one registry dict :data:`ALL_OBJECTS_DICT`; ``serialize`` gives a built-in's name back.
+front's one registry (:mod:`deepgrad.keras.registry`), where ``@register`` puts each
+function; ``serialize`` gives a function's name back.
 """
 from deepgrad import ops
 from deepgrad.autograd.function import to_tensor
+from deepgrad.keras import registry
+from deepgrad.keras.registry import register
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@register("activations")
 def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, Keras's general form.
 
@@ -57,72 +61,86 @@ def relu(x, negative_slope=0.0, max_value=None, threshold=0.0):
     return out
 
 
+@register("activations")
 def leaky_relu(x, negative_slope=0.2):
     """``x`` if ``x > 0`` else ``negative_slope * x`` (Keras's default slope is 0.2)."""
     return ops.leaky_relu(x, negative_slope)
 
 
+@register("activations")
 def relu6(x):
     """``min(max(x, 0), 6)``."""
     return ops.clip(ops.relu(x), 0.0, 6.0)
 
 
+@register("activations")
 def sigmoid(x):
     """``1 / (1 + e^-x)``; derivative ``s (1 - s)``."""
     return ops.sigmoid(x)
 
 
+@register("activations")
 def tanh(x):
     """Hyperbolic tangent; derivative ``1 - tanh^2``."""
     return ops.tanh(x)
 
 
+@register("activations")
 def softmax(x, axis=-1):
     """``e^{x_i} / sum_j e^{x_j}`` over ``axis`` (the last by default)."""
     return ops.softmax(x, axis=axis)
 
 
+@register("activations")
 def log_softmax(x, axis=-1):
     """``x_i - log sum_j e^{x_j}`` over ``axis``, computed stably in one op."""
     return ops.log_softmax(x, axis=axis)
 
 
+@register("activations")
 def linear(x):
     """The identity: ``f(x) = x`` (what ``activation=None`` means)."""
     return x
 
 
+@register("activations")
 def elu(x, alpha=1.0):
     """``x`` if ``x > 0`` else ``alpha (e^x - 1)``."""
     return ops.elu(x, alpha)
 
 
+@register("activations")
 def selu(x):
     """Scaled ELU: ``scale * elu(x, alpha)`` with Klambauer et al.'s fixed constants."""
     return ops.elu(x, _SELU_ALPHA) * _SELU_SCALE
 
 
+@register("activations")
 def celu(x, alpha=1.0):
     """``max(0, x) + min(0, alpha (e^{x/alpha} - 1))`` = ``alpha * elu(x / alpha)``."""
     return ops.elu(x * (1.0 / alpha), 1.0) * alpha
 
 
+@register("activations")
 def softplus(x):
     """``ln(1 + e^x)``; derivative ``sigmoid(x)``."""
     return ops.softplus(x)
 
 
+@register("activations")
 def softsign(x):
     """``x / (1 + |x|)``; derivative ``1 / (1 + |x|)^2``."""
     x = to_tensor(x)
     return x / (ops.abs(x) + 1.0)
 
 
+@register("activations", "swish")
 def silu(x):
     """SiLU / swish: ``x sigmoid(x)``."""
     return ops.silu(x)
 
 
+@register("activations")
 def gelu(x, approximate=False):
     """Gaussian error linear unit ``x Phi(x)``.
 
@@ -133,11 +151,13 @@ def gelu(x, approximate=False):
     return ops.gelu(x, approximate="tanh" if approximate else "none")
 
 
+@register("activations")
 def exponential(x):
     """``e^x``."""
     return ops.exp(x)
 
 
+@register("activations")
 def hard_sigmoid(x):
     """Keras 3's piecewise-linear sigmoid: ``relu6(x + 3) / 6`` = ``clip(x/6 + 1/2, 0, 1)``.
 
@@ -146,21 +166,25 @@ def hard_sigmoid(x):
     return ops.clip(x * (1.0 / 6.0) + 0.5, 0.0, 1.0)
 
 
+@register("activations", "hard_swish")
 def hard_silu(x):
     """Hard swish: ``x * hard_sigmoid(x)``."""
     return x * hard_sigmoid(x)
 
 
+@register("activations")
 def log_sigmoid(x):
     """``log sigmoid(x) = -softplus(-x)``."""
     return -ops.softplus(-x)
 
 
+@register("activations")
 def mish(x):
     """``x tanh(softplus(x))``."""
     return x * ops.tanh(ops.softplus(x))
 
 
+@register("activations")
 def tanh_shrink(x):
     """``x - tanh(x)``."""
     return x - ops.tanh(x)
@@ -169,68 +193,38 @@ def tanh_shrink(x):
 swish = silu
 hard_swish = hard_silu
 
-#: name -> activation function: the one registry ``get`` and ``serialize`` use.
-ALL_OBJECTS_DICT = {fn.__name__: fn for fn in (
-    relu, leaky_relu, relu6, sigmoid, tanh, softmax, log_softmax, linear, elu, selu, celu,
-    softplus, softsign, silu, gelu, exponential, hard_sigmoid, hard_silu, log_sigmoid, mish,
-    tanh_shrink)}
-ALL_OBJECTS_DICT.update({"swish": silu, "hard_swish": hard_silu})
-
-_NAMES = {fn: name for name, fn in ALL_OBJECTS_DICT.items() if name == fn.__name__}
-
 
 def get(identifier):
     """Resolve an activation: None -> :func:`linear`, a name -> the function, a callable
-    -> itself, ``{"class_name": ..., "config": ...}`` -> deserialized.
+    -> itself, a config dict -> deserialized (through the one registry).
 
     Raises:
         ValueError: an unknown name (listing the valid ones) or an uncallable object.
     """
     if identifier is None:
         return linear
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        fn = ALL_OBJECTS_DICT.get(identifier)
-        if fn is None:
-            raise ValueError(f"Unknown activation function {identifier!r}; expected one of "
-                             f"{sorted(ALL_OBJECTS_DICT)} (or a callable, or None for linear)")
-        return fn
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret activation function identifier: {identifier!r} "
-                     f"(a {type(identifier).__name__}); expected a name, a callable or None")
+    return registry.get("activations", identifier)
 
 
 def serialize(activation):
-    """The registry name of a built-in activation (``serialize(relu) == 'relu'``).
-
-    Objects with ``get_config`` (activation layers) serialize as
-    ``{"class_name": ..., "config": ...}``.
+    """An activation function's name (``serialize(relu) == 'relu'``); objects with
+    ``get_config`` (activation layers) give their full config.
 
     Raises:
-        ValueError: for a function that is not a built-in (it could not be found again).
+        ValueError: a lambda or another object without a name.
     """
     if activation is None:
         return None
-    name = _NAMES.get(activation)
-    if name is not None:
-        return name
-    if hasattr(activation, "get_config"):
-        return {"class_name": type(activation).__name__, "config": activation.get_config()}
-    raise ValueError(f"Unknown activation function {activation!r} cannot be serialized: it is "
-                     f"not one of the built-ins {sorted(_NAMES.values())}")
+    try:
+        config = registry.serialize(activation, "activations")
+    except registry.SerializationError as e:
+        raise ValueError(f"Activation {activation!r} cannot be serialized: {e}") from None
+    return config["config"] if config.get("class_name") == "function" else config
 
 
-def deserialize(config):
-    """Inverse of :func:`serialize`: a name, or a dict whose ``config`` is a name."""
-    if isinstance(config, dict):
-        inner = config.get("config")
-        if isinstance(inner, str):
-            return get(inner)
-        raise ValueError(f"Could not deserialize activation {config!r}: expected a name or "
-                         f"{{'class_name': 'function', 'config': <name>}}")
-    return get(config)
+def deserialize(config, custom_objects=None):
+    """Inverse of :func:`serialize`: a name, a function entry or a layer config."""
+    return registry.deserialize(config, "activations", custom_objects)
 
 
-__all__ = sorted(ALL_OBJECTS_DICT) + ["get", "serialize", "deserialize"]
+__all__ = sorted(registry.builtins("activations")) + ["get", "serialize", "deserialize"]

@@ -1,9 +1,22 @@
-"""``keras.backend`` (minimal): the settings Keras code commonly reads or sets."""
+"""``keras.backend`` (minimal): the settings Keras code commonly reads or sets, and the
+front's global state (the fuzz factor, automatic layer names).
+
+It sits at the bottom of :mod:`deepgrad.keras` with the registry: the losses, layers
+and constraints read it, it imports none of them.
+"""
 import numpy as np
 
 from deepgrad import backend as _backend
 
 _EPSILON = 1e-7
+_NAME_COUNTS = {}
+
+
+def unique_name(prefix):
+    """'dense', 'dense_1', 'dense_2', ... (Keras's automatic layer names)."""
+    n = _NAME_COUNTS.get(prefix, 0)
+    _NAME_COUNTS[prefix] = n + 1
+    return prefix if n == 0 else f"{prefix}_{n}"
 
 
 def backend():
@@ -32,8 +45,7 @@ def epsilon():
 def set_epsilon(value):
     """Set the fuzz factor; the losses clip probabilities to [eps, 1 - eps] with it."""
     global _EPSILON
-    from deepgrad.keras import losses
-    _EPSILON = losses.EPSILON = float(value)
+    _EPSILON = float(value)
 
 
 def image_data_format():
@@ -43,7 +55,6 @@ def image_data_format():
 
 def clear_session():
     """Reset automatic layer names (Keras's ``clear_session``)."""
-    from deepgrad.keras.layers.layer import _NAME_COUNTS
     _NAME_COUNTS.clear()
 
 

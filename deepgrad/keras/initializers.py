@@ -22,7 +22,7 @@ import math
 import numpy as np
 
 from deepgrad import backend
-from deepgrad.keras.registry import Registry
+from deepgrad.keras import registry
 
 
 def compute_fans(shape, input_axes=None, output_axes=None):
@@ -48,7 +48,16 @@ def _dtype(dtype):
 
 
 class Initializer:
-    """Base class: ``__call__(shape, dtype=None)`` returns a new NumPy array."""
+    """Base class: ``__call__(shape, dtype=None)`` returns a new NumPy array.
+
+    Subclasses defined in deepgrad.keras join the registry under their class name, its
+    snake_case form and the ``aliases`` class keyword (``class Zeros(Initializer,
+    aliases=("zero",))``).
+    """
+
+    def __init_subclass__(cls, aliases=(), **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("initializers", cls, *aliases)
 
     def __call__(self, shape, dtype=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement __call__")
@@ -65,14 +74,14 @@ class Initializer:
         return f"{type(self).__name__}({args})"
 
 
-class Zeros(Initializer):
+class Zeros(Initializer, aliases=("zero",)):
     """All zeros."""
 
     def __call__(self, shape, dtype=None):
         return np.zeros(tuple(shape), _dtype(dtype))
 
 
-class Ones(Initializer):
+class Ones(Initializer, aliases=("one",)):
     """All ones."""
 
     def __call__(self, shape, dtype=None):
@@ -93,7 +102,7 @@ class Constant(Initializer):
         return {"value": value.tolist() if isinstance(value, np.ndarray) else value}
 
 
-class Identity(Initializer):
+class Identity(Initializer, aliases=("IdentityInitializer",)):
     """``gain * I`` for 2-D shapes (a rectangular identity if not square)."""
 
     def __init__(self, gain=1.0):
@@ -130,7 +139,7 @@ def _truncated_normal(rng, mean, stddev, shape):
     return out * stddev + mean
 
 
-class RandomNormal(Initializer):
+class RandomNormal(Initializer, aliases=("normal",)):
     """N(mean, stddev^2). Keras's defaults: mean 0, stddev 0.05."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
@@ -159,7 +168,7 @@ class TruncatedNormal(Initializer):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
-class RandomUniform(Initializer):
+class RandomUniform(Initializer, aliases=("uniform",)):
     """U(minval, maxval). Defaults -0.05 and 0.05."""
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
@@ -265,7 +274,7 @@ class LecunNormal(VarianceScaling):
         super().__init__(1.0, "fan_in", "truncated_normal", seed)
 
 
-class Orthogonal(Initializer):
+class Orthogonal(Initializer, aliases=("OrthogonalInitializer",)):
     """A (semi-)orthogonal matrix times ``gain``, from the QR decomposition of a normal
     matrix with the signs of R's diagonal folded in (so Q is uniformly distributed).
     Shapes of rank > 2 are flattened to (prod(shape[:-1]), shape[-1])."""
@@ -291,38 +300,21 @@ class Orthogonal(Initializer):
         return {"gain": self.gain, "seed": self.seed}
 
 
-_CLASSES = (Initializer, Zeros, Ones, Constant, Identity, RandomNormal, TruncatedNormal,
-            RandomUniform, VarianceScaling, GlorotUniform, GlorotNormal, HeUniform, HeNormal,
-            LecunUniform, LecunNormal, Orthogonal)
-
-
-def _snake(name):
-    out = "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
-    return out
-
-
-#: name -> initializer class: CamelCase and snake_case names, plus Keras's aliases.
-ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_snake(cls.__name__): cls for cls in _CLASSES})
-ALL_OBJECTS_DICT.update({"normal": RandomNormal, "uniform": RandomUniform, "zero": Zeros,
-                         "one": Ones, "IdentityInitializer": Identity,
-                         "OrthogonalInitializer": Orthogonal})
-
-_REGISTRY = Registry("initializer", Initializer, ALL_OBJECTS_DICT)
+registry.add_base("initializers", Initializer)
 
 
 def get(identifier):
     """An initializer from a name (``'glorot_uniform'``, ``'HeNormal'``) or class (a default
-    instance), a config dict, a callable (itself) or None, as :meth:`Registry.get` resolves
-    it (a ValueError lists the valid names)."""
-    return _REGISTRY.get(identifier)
+    instance), a config dict, a callable (itself) or None, through the one registry (a
+    ValueError lists the valid names)."""
+    return registry.get("initializers", identifier)
 
 
 def serialize(initializer):
-    """``{"class_name": ..., "config": ...}`` for an Initializer; None stays None."""
-    return _REGISTRY.serialize(initializer)
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``; None stays None."""
+    return registry.serialize(initializer, "initializers")
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
     """An Initializer from :func:`serialize`'s dict or from a name."""
-    return _REGISTRY.deserialize(config)
+    return get(registry.deserialize(config, "initializers", custom_objects))

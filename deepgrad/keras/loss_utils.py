@@ -11,7 +11,6 @@ outside ``[0, C)``).
 Reduction: :func:`reduce_weighted_values` weights per-sample losses by
 ``sample_weight`` (and a boolean mask) and reduces them as named in :data:`REDUCTIONS`.
 """
-import re
 import warnings
 
 import numpy as np
@@ -159,12 +158,6 @@ def _binary_or_sparse(y_true_shape, y_pred_shape):
     is_sparse = len(y_true_shape) < len(y_pred_shape) or (
         t_last == 1 and p_last is not None and p_last > 1)
     return is_binary, is_sparse
-
-
-def _snake_case(name):
-    """``'MeanSquaredError'`` -> ``'mean_squared_error'`` (Keras's ``to_snake_case``)."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 # ====================================================================== reduction

@@ -24,17 +24,22 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.ops.activation import Sigmoid, Softmax
 from deepgrad.keras.loss_utils import (  # noqa: F401  (REDUCTIONS: re-exported)
     REDUCTIONS, _as_array, _as_float, _as_float_like, _binary_or_sparse, _binary_pair,
-    _categorical_pair, _regression_pair, _snake_case, _sparse_pair, _standardize_reduction,
+    _categorical_pair, _regression_pair, _sparse_pair, _standardize_reduction,
     reduce_weighted_values, squeeze_or_expand_to_same_rank)
-from deepgrad.keras.registry import Registry
+from deepgrad.keras import backend, registry
+from deepgrad.keras.registry import register
 
-#: ``keras.backend.epsilon()``: the clip applied to probabilities before a log.
-EPSILON = 1e-7
+
+def _eps():
+    """``keras.backend.epsilon()``: the clip applied to probabilities before a log."""
+    return backend.epsilon()
 
 
 # ====================================================================== loss functions
+@register("losses", "mse", "MSE")
 def mean_squared_error(y_true, y_pred):
     """``mean((y_true - y_pred)^2, axis=-1)``.   d/dy_pred = -2 (y_true - y_pred) / n."""
     y_true, y_pred = _regression_pair("mean_squared_error", y_true, y_pred)
@@ -42,26 +47,30 @@ def mean_squared_error(y_true, y_pred):
     return ops.mean(d * d, -1)
 
 
+@register("losses", "mae", "MAE")
 def mean_absolute_error(y_true, y_pred):
     """``mean(|y_true - y_pred|, axis=-1)``."""
     y_true, y_pred = _regression_pair("mean_absolute_error", y_true, y_pred)
     return ops.mean(ops.abs(y_true - y_pred), -1)
 
 
+@register("losses", "mape", "MAPE")
 def mean_absolute_percentage_error(y_true, y_pred):
     """``100 * mean(|(y_true - y_pred) / max(|y_true|, eps)|, axis=-1)``."""
     y_true, y_pred = _regression_pair("mean_absolute_percentage_error", y_true, y_pred)
-    diff = (y_true - y_pred) / ops.maximum(ops.abs(y_true), EPSILON)
+    diff = (y_true - y_pred) / ops.maximum(ops.abs(y_true), _eps())
     return ops.mean(ops.abs(diff), -1) * 100.0
 
 
+@register("losses", "msle", "MSLE")
 def mean_squared_logarithmic_error(y_true, y_pred):
     """``mean((log(max(y_pred, eps) + 1) - log(max(y_true, eps) + 1))^2, axis=-1)``."""
     y_true, y_pred = _regression_pair("mean_squared_logarithmic_error", y_true, y_pred)
-    d = ops.log(ops.maximum(y_pred, EPSILON) + 1.0) - ops.log(ops.maximum(y_true, EPSILON) + 1.0)
+    d = ops.log(ops.maximum(y_pred, _eps()) + 1.0) - ops.log(ops.maximum(y_true, _eps()) + 1.0)
     return ops.mean(d * d, -1)
 
 
+@register("losses", "huber_loss")
 def huber(y_true, y_pred, delta=1.0):
     """With ``e = y_pred - y_true``: ``0.5 e^2`` where ``|e| <= delta``, else
     ``delta |e| - 0.5 delta^2``; averaged over the last axis."""
@@ -69,6 +78,7 @@ def huber(y_true, y_pred, delta=1.0):
     return ops.mean(ops.huber_loss(y_pred, y_true, reduction="none", delta=float(delta)), -1)
 
 
+@register("losses", "logcosh")
 def log_cosh(y_true, y_pred):
     """``mean(log(cosh(e)), axis=-1)``, ``e = y_pred - y_true``, computed stably as
     ``e + softplus(-2e) - log 2``."""
@@ -77,32 +87,37 @@ def log_cosh(y_true, y_pred):
     return ops.mean(e + ops.softplus(e * -2.0) - float(np.log(2.0)), -1)
 
 
+@register("losses", "kld", "KLD", "kullback_leibler_divergence")
 def kl_divergence(y_true, y_pred):
     """``sum(t log(t / p), axis=-1)`` with ``t, p`` clipped to ``[eps, 1]``."""
     y_true, y_pred = _regression_pair("kl_divergence", y_true, y_pred)
-    t = ops.clip(y_true, EPSILON, 1.0)
-    p = ops.clip(y_pred, EPSILON, 1.0)
+    t = ops.clip(y_true, _eps(), 1.0)
+    p = ops.clip(y_pred, _eps(), 1.0)
     return ops.sum(t * ops.log(t / p), -1)
 
 
+@register("losses")
 def poisson(y_true, y_pred):
     """``mean(y_pred - y_true log(y_pred + eps), axis=-1)``."""
     y_true, y_pred = _regression_pair("poisson", y_true, y_pred)
-    return ops.mean(y_pred - y_true * ops.log(y_pred + EPSILON), -1)
+    return ops.mean(y_pred - y_true * ops.log(y_pred + _eps()), -1)
 
 
+@register("losses")
 def cosine_similarity(y_true, y_pred, axis=-1):
     """``-sum(l2_normalize(y_true) * l2_normalize(y_pred), axis)``: -1 when aligned."""
     y_true, y_pred = _regression_pair("cosine_similarity", y_true, y_pred)
     return -ops.sum(_l2_normalize(y_true, axis) * _l2_normalize(y_pred, axis), axis)
 
 
+@register("losses")
 def hinge(y_true, y_pred):
     """``mean(max(1 - y_true y_pred, 0), axis=-1)``; 0/1 labels become -1/1 first."""
     y_true, y_pred = _regression_pair("hinge", y_true, y_pred)
     return ops.mean(ops.relu(1.0 - _signed_labels(y_true) * y_pred), -1)
 
 
+@register("losses")
 def squared_hinge(y_true, y_pred):
     """``mean(max(1 - y_true y_pred, 0)^2, axis=-1)``; 0/1 labels become -1/1 first."""
     y_true, y_pred = _regression_pair("squared_hinge", y_true, y_pred)
@@ -110,6 +125,7 @@ def squared_hinge(y_true, y_pred):
     return ops.mean(h * h, -1)
 
 
+@register("losses")
 def categorical_hinge(y_true, y_pred):
     """``max(neg - pos + 1, 0)`` with ``pos = sum(t p)``, ``neg = max((1 - t) p)``."""
     y_true, y_pred = _regression_pair("categorical_hinge", y_true, y_pred)
@@ -118,6 +134,7 @@ def categorical_hinge(y_true, y_pred):
     return ops.relu(neg - pos + 1.0)
 
 
+@register("losses", "bce", "BCE")
 def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """``mean(-[t log p + (1 - t) log(1 - p)], axis)``, p clipped to ``[eps, 1 - eps]``.
 
@@ -128,6 +145,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     return ops.mean(_bce(y_true, y_pred, from_logits, "none"), axis)
 
 
+@register("losses")
 def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     """``-sum(t log p, axis)`` for one-hot (or soft) targets ``t``.
 
@@ -144,10 +162,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     if from_logits:
         return _fused_cross_entropy(y_true.array, y_pred, axis, "none")
     p = y_pred / ops.sum(y_pred, axis, keepdim=True)
-    p = ops.clip(p, EPSILON, 1.0 - EPSILON)
+    p = ops.clip(p, _eps(), 1.0 - _eps())
     return -ops.sum(y_true * ops.log(p), axis)
 
 
+@register("losses")
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
                                     axis=-1):
     """``-log p[y]`` for integer labels ``y`` (shape (N,) or (N, 1)) and ``y_pred`` (N, C).
@@ -168,7 +187,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
 def _bce(y_true, y_pred, from_logits, reduction):
     if from_logits:
         return ops.binary_cross_entropy_with_logits(y_pred, y_true, reduction=reduction)
-    p = ops.clip(y_pred, EPSILON, 1.0 - EPSILON)
+    p = ops.clip(y_pred, _eps(), 1.0 - _eps())
     return ops.binary_cross_entropy(p, y_true, reduction=reduction)
 
 
@@ -180,7 +199,7 @@ def _sparse_rows(labels, x, from_logits, ignore_class):
     keep = None if ignore_class is None else labels != ignore_class
     safe = labels if keep is None else np.where(keep, labels, 0)
     picked = x[np.arange(x.shape[0]), safe] / ops.sum(x, 1)
-    rows = -ops.log(ops.clip(picked, EPSILON, 1.0 - EPSILON))
+    rows = -ops.log(ops.clip(picked, _eps(), 1.0 - _eps()))
     return rows if keep is None else ops.where(keep, rows, 0.0)
 
 
@@ -195,7 +214,6 @@ def _logits_of(y_pred, activation):
     outputs): one op instead of softmax, clip, log and sum, and no 1e-7 clipping error.
     Only while a graph is recorded (training); evaluation takes the probability path.
     """
-    from deepgrad.ops.activation import Sigmoid, Softmax
     fn = getattr(y_pred, "_ctx", None)
     if fn is None or fn.inputs is None:
         return None
@@ -265,7 +283,7 @@ def _fused_cross_entropy(q, logits, axis, reduction):
 
 def _l2_normalize(x, axis):
     """``x / max(||x||, eps)`` along ``axis`` (Keras's ``x * min(rsqrt(sum x^2), 1/eps)``)."""
-    return x / ops.sqrt(ops.maximum(ops.sum(x * x, axis, keepdim=True), EPSILON * EPSILON))
+    return x / ops.sqrt(ops.maximum(ops.sum(x * x, axis, keepdim=True), _eps() * _eps()))
 
 
 def _signed_labels(y_true):
@@ -287,10 +305,16 @@ class Loss:
         name (str): the loss's name (shown in logs).
         reduction (str): one of :data:`REDUCTIONS`. Default ``'sum_over_batch_size'``.
         dtype: compute dtype; None keeps ``y_pred``'s float dtype (float32 usually).
+
+    Subclasses defined in deepgrad.keras join the registry under their class name.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("losses", cls)
+
     def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or registry.snake_case(type(self).__name__)
         self.reduction = _standardize_reduction(reduction)
         self.dtype = None if dtype is None else np.dtype(dtype)
 
@@ -350,14 +374,14 @@ class LossFunctionWrapper(Loss):
     def get_config(self):
         if type(self) is not LossFunctionWrapper:
             return {**super().get_config(), **self._fn_kwargs}
-        return {**super().get_config(), "fn": serialize(self.fn), **self._fn_kwargs}
+        return {**super().get_config(), "fn": registry.serialize(self.fn, "losses"),
+                **self._fn_kwargs}
 
     @classmethod
     def from_config(cls, config):
         config = dict(config)
         if "fn" in config:
-            fn = config.pop("fn")
-            return cls(_FUNCTIONS[fn] if isinstance(fn, str) else fn, **config)
+            return cls(registry.deserialize(config.pop("fn"), "losses"), **config)
         return cls(**config)
 
     def __repr__(self):
@@ -484,78 +508,33 @@ def crossentropy_for_shapes(y_true_shape, y_pred_shape):
 
 
 # ====================================================================== registry
-_FUNCTIONS = {fn.__name__: fn for fn in (
-    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
-    mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, cosine_similarity,
-    hinge, squared_hinge, categorical_hinge, binary_crossentropy, categorical_crossentropy,
-    sparse_categorical_crossentropy)}
-_BUILTIN_FNS = frozenset(_FUNCTIONS.values())
-_CLASSES = {cls.__name__: cls for cls in (
-    Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError, Huber, LogCosh, KLDivergence, Poisson, CosineSimilarity, Hinge,
-    SquaredHinge, CategoricalHinge, BinaryCrossentropy, CategoricalCrossentropy,
-    SparseCategoricalCrossentropy)}
-_ALIASES = {"mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error,
-            "MAE": mean_absolute_error, "mape": mean_absolute_percentage_error,
-            "MAPE": mean_absolute_percentage_error, "msle": mean_squared_logarithmic_error,
-            "MSLE": mean_squared_logarithmic_error, "kld": kl_divergence, "KLD": kl_divergence,
-            "kullback_leibler_divergence": kl_divergence, "bce": binary_crossentropy,
-            "BCE": binary_crossentropy, "logcosh": log_cosh, "huber_loss": huber}
-#: name -> loss function or class: the one registry :func:`get` reads.
-ALL_OBJECTS_DICT = {**_FUNCTIONS, **_CLASSES, **_ALIASES}
-_AUTO = ("crossentropy", "ce")
-_REGISTRY = Registry("loss", Loss, _CLASSES)
+registry.add_base("losses", Loss)
+_BUILTIN_FNS = frozenset(obj for obj in registry.builtins("losses").values()
+                         if not isinstance(obj, type))
 
 
 def get(identifier):
-    """Resolve a loss to a :class:`Loss` object, as ``compile(loss=...)`` needs.
-
-    A name of a function (``'mse'``, ``'categorical_crossentropy'``) gives that function
-    wrapped in :class:`LossFunctionWrapper` named after the string (Keras's compile does
-    this wrapping; ``keras.losses.get`` alone would return the bare function); a class
-    name, a Loss class or a config dict gives an instance; a Loss passes through; any
-    other callable ``fn(y_true, y_pred)`` -> per-sample values is wrapped.
-    ``'crossentropy'`` / ``'ce'`` picks binary/sparse/categorical from the batch shapes.
+    """Keras 3's ``keras.losses.get``: a function's name (``'mse'``) gives the function, a
+    class name or class gives a default instance, a config dict is deserialized, a Loss
+    or another callable passes through (``compile`` then wraps bare functions in
+    :class:`LossFunctionWrapper`, see :mod:`deepgrad.keras.models.compile_utils`).
 
     Raises:
         ValueError: an unknown name (listing the valid ones) or an uncallable object.
     """
-    if identifier is None or isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        if identifier.lower() in _AUTO:
-            return _AutoCrossentropy(name=identifier)
-        obj = ALL_OBJECTS_DICT.get(identifier)
-        if obj is None:
-            raise ValueError(f"Unknown loss {identifier!r}; expected one of "
-                             f"{sorted(ALL_OBJECTS_DICT) + list(_AUTO)}, a Loss or a callable")
-        return obj() if isinstance(obj, type) else LossFunctionWrapper(obj, name=identifier)
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
-        return LossFunctionWrapper(identifier)
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r} "
-                     f"(a {type(identifier).__name__})")
+    return registry.get("losses", identifier)
 
 
 def serialize(loss):
-    """A built-in function -> its name; a Loss -> ``{"class_name", "config"}``."""
-    if loss is None:
-        return None
-    if isinstance(loss, Loss):
-        return {"class_name": type(loss).__name__, "config": loss.get_config()}
-    name = getattr(loss, "__name__", None)
-    if _FUNCTIONS.get(name) is loss:
-        return name
-    raise ValueError(f"Cannot serialize loss {loss!r}: it is neither a Loss object nor one of "
-                     f"the built-in functions {sorted(_FUNCTIONS)}")
+    """Keras 3's form: a Loss -> ``{"module", "class_name", "config", ...}``, a function ->
+    ``{"class_name": "function", "config": its name, ...}``; None stays None."""
+    return registry.serialize(loss, "losses")
 
 
-def deserialize(config):
-    """Inverse of :func:`serialize` (a name, or ``{"class_name", "config"}``)."""
-    return _REGISTRY.deserialize(config, by_name=get)
+def deserialize(config, custom_objects=None):
+    """Inverse of :func:`serialize` (a name, or a dict); a name gives what :func:`get` gives."""
+    return get(registry.deserialize(config, "losses", custom_objects))
 
-__all__ = sorted(ALL_OBJECTS_DICT) + ["get", "serialize", "deserialize", "Loss",
-                                      "reduce_weighted_values", "crossentropy_for_shapes"]
+
+__all__ = sorted(registry.builtins("losses")) + [
+    "get", "serialize", "deserialize", "reduce_weighted_values", "crossentropy_for_shapes"]

@@ -27,7 +27,7 @@ from deepgrad.keras.confusion_metrics import (  # noqa: F401  (confusion_counts:
 from deepgrad.keras.losses import squeeze_or_expand_to_same_rank
 from deepgrad.keras.metrics_base import (  # noqa: F401  (MetricVariable: re-exported)
     Metric, MetricVariable, _divide_no_nan, _np)
-from deepgrad.keras.registry import Registry
+from deepgrad.keras import registry
 
 # ====================================================================== means
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn=np.mean):
@@ -101,7 +101,8 @@ class MeanMetricWrapper(Metric):
         config = dict(config)
         if "fn" in config:
             fn = config.pop("fn")
-            return cls(_FUNCTIONS.get(fn, fn) if isinstance(fn, str) else fn, **config)
+            return cls(registry.deserialize(fn, "losses") if isinstance(fn, (str, dict)) else fn,
+                       **config)
         return cls(**config)
 
 
@@ -195,22 +196,22 @@ class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
         self.k = k
 
 
-class MeanSquaredError(MeanMetricWrapper):
+class MeanSquaredError(MeanMetricWrapper, aliases=("mse", "MSE")):
     def __init__(self, name="mean_squared_error", dtype=None):
         super().__init__(_losses.mean_squared_error, name, dtype)
 
 
-class MeanAbsoluteError(MeanMetricWrapper):
+class MeanAbsoluteError(MeanMetricWrapper, aliases=("mae", "MAE")):
     def __init__(self, name="mean_absolute_error", dtype=None):
         super().__init__(_losses.mean_absolute_error, name, dtype)
 
 
-class MeanAbsolutePercentageError(MeanMetricWrapper):
+class MeanAbsolutePercentageError(MeanMetricWrapper, aliases=("mape", "MAPE")):
     def __init__(self, name="mean_absolute_percentage_error", dtype=None):
         super().__init__(_losses.mean_absolute_percentage_error, name, dtype)
 
 
-class MeanSquaredLogarithmicError(MeanMetricWrapper):
+class MeanSquaredLogarithmicError(MeanMetricWrapper, aliases=("msle", "MSLE")):
     def __init__(self, name="mean_squared_logarithmic_error", dtype=None):
         super().__init__(_losses.mean_squared_logarithmic_error, name, dtype)
 
@@ -226,12 +227,12 @@ def _cosine_similarity(y_true, y_pred, axis=-1):
     return -_np(_losses.cosine_similarity(y_true, y_pred, axis=axis))
 
 
-class LogCoshError(MeanMetricWrapper):
+class LogCoshError(MeanMetricWrapper, aliases=("logcosh",)):
     def __init__(self, name="logcosh", dtype=None):
         super().__init__(_losses.log_cosh, name, dtype)
 
 
-class BinaryCrossentropy(MeanMetricWrapper):
+class BinaryCrossentropy(MeanMetricWrapper, aliases=("bce", "BCE")):
     def __init__(self, name="binary_crossentropy", dtype=None, from_logits=False,
                  label_smoothing=0.0):
         super().__init__(_losses.binary_crossentropy, name, dtype, from_logits=from_logits,
@@ -252,7 +253,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
                          from_logits=from_logits, axis=axis)
 
 
-class KLDivergence(MeanMetricWrapper):
+class KLDivergence(MeanMetricWrapper, aliases=("kld", "KLD")):
     def __init__(self, name="kl_divergence", dtype=None):
         super().__init__(_losses.kl_divergence, name, dtype)
 
@@ -277,7 +278,7 @@ class CategoricalHinge(MeanMetricWrapper):
         super().__init__(_losses.categorical_hinge, name, dtype)
 
 
-class RootMeanSquaredError(Mean):
+class RootMeanSquaredError(Mean, aliases=("rmse",)):
     """``sqrt(mean((y_pred - y_true)^2))`` over all samples seen."""
 
     def __init__(self, name="root_mean_squared_error", dtype=None):
@@ -293,64 +294,19 @@ class RootMeanSquaredError(Mean):
 
 
 # ====================================================================== registry
-_CLASSES = (Metric, Mean, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
-            SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy,
-            MeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-            MeanSquaredLogarithmicError, RootMeanSquaredError, CosineSimilarity, LogCoshError,
-            BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy,
-            KLDivergence, Poisson, Hinge, SquaredHinge, CategoricalHinge, Precision, Recall, AUC)
-_FUNCTIONS = {fn.__name__: fn for fn in (
-    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy)}
-#: name -> metric class: CamelCase and snake_case class names plus Keras's aliases.
-ALL_OBJECTS_DICT = {cls.__name__: cls for cls in _CLASSES}
-ALL_OBJECTS_DICT.update({_losses._snake_case(cls.__name__): cls for cls in _CLASSES})
-ALL_OBJECTS_DICT.update({"bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
-                         "mse": MeanSquaredError, "MSE": MeanSquaredError,
-                         "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
-                         "mape": MeanAbsolutePercentageError,
-                         "MAPE": MeanAbsolutePercentageError,
-                         "msle": MeanSquaredLogarithmicError,
-                         "MSLE": MeanSquaredLogarithmicError, "logcosh": LogCoshError,
-                         "kld": KLDivergence, "KLD": KLDivergence, "rmse": RootMeanSquaredError})
 _ACCURACY, _CROSSENTROPY = ("accuracy", "acc"), ("crossentropy", "ce")
-_REGISTRY = Registry("metric", Metric, ALL_OBJECTS_DICT)
 
 
 def get(identifier):
-    """Resolve a metric to a :class:`Metric` object.
-
-    A name gives an instance named after the string (``get('mse').name == 'mse'``, as
-    ``compile(metrics=['mse'])`` names it); a class or config dict gives an instance; a
-    Metric passes through; another callable ``fn(y_true, y_pred)`` is wrapped in
-    :class:`MeanMetricWrapper`. ``'accuracy'`` needs the data's shapes: use
-    :func:`get_metric` or :func:`resolve_accuracy`.
+    """Keras 3's ``keras.metrics.get``: a name (``'mse'``, ``'AUC'``, ``'auc'``) or class
+    gives a default instance, a config dict is deserialized, a Metric or another callable
+    passes through (``compile`` names metrics after its strings and wraps functions in
+    :class:`MeanMetricWrapper`: see :func:`get_metric`).
 
     Raises:
         ValueError: an unknown name (listing the valid ones) or an uncallable object.
     """
-    if identifier is None or isinstance(identifier, Metric):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = ALL_OBJECTS_DICT.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown metric {identifier!r}; expected one of "
-                             f"{sorted(ALL_OBJECTS_DICT) + list(_ACCURACY + _CROSSENTROPY)}, a "
-                             f"Metric or a callable")
-        if cls in (Metric, MeanMetricWrapper):
-            raise ValueError(f"Metric {identifier!r} is a base class and cannot be created "
-                             f"by name")
-        metric = cls()
-        metric.name = identifier
-        return metric
-    if isinstance(identifier, type) and issubclass(identifier, Metric):
-        return identifier()
-    if callable(identifier):
-        return MeanMetricWrapper(identifier)
-    raise ValueError(f"Could not interpret metric identifier: {identifier!r} "
-                     f"(a {type(identifier).__name__})")
+    return registry.get("metrics", identifier)
 
 
 def _is_binary_crossentropy(loss):
@@ -394,18 +350,18 @@ def get_metric(identifier, y_true_shape, y_pred_shape, loss=None):
             fn, SparseCategoricalCrossentropy)()
     else:
         metric = get(identifier)
+    if not isinstance(metric, Metric):
+        metric = MeanMetricWrapper(metric)
     if isinstance(identifier, str):
         metric.name = identifier
     return metric
 
 
 def serialize(metric):
-    """``{"class_name": ..., "config": ...}`` for a Metric."""
-    if not isinstance(metric, Metric):
-        raise ValueError(f"Cannot serialize metric {metric!r}: it is not a Metric")
-    return {"class_name": type(metric).__name__, "config": metric.get_config()}
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}`` for a Metric."""
+    return registry.serialize(metric, "metrics")
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
     """Inverse of :func:`serialize` (also accepts a plain name)."""
-    return _REGISTRY.deserialize(config, by_name=get)
+    return get(registry.deserialize(config, "metrics", custom_objects))

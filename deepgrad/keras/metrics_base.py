@@ -9,7 +9,7 @@ concrete metrics live in :mod:`deepgrad.keras.metrics` and
 import numpy as np
 
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.keras.loss_utils import _snake_case
+from deepgrad.keras import initializers, registry
 
 
 def _np(x):
@@ -77,15 +77,21 @@ class Metric:
     Args:
         name (str): shown in logs (default: the class name in snake_case).
         dtype: the dtype of the reported values (informational; state is float64).
+
+    Subclasses defined in deepgrad.keras join the registry under their class name, its
+    snake_case form and the ``aliases`` class keyword.
     """
 
+    def __init_subclass__(cls, aliases=(), **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("metrics", cls, *aliases)
+
     def __init__(self, dtype=None, name=None):
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or registry.snake_case(type(self).__name__)
         self.dtype = np.dtype(dtype or "float32")
         self._variables = []
 
     def add_variable(self, shape=(), initializer="zeros", dtype=None, name=None):
-        from deepgrad.keras import initializers
         init = initializers.get(initializer or "zeros")
         var = MetricVariable(init(tuple(shape), dtype=np.float64), name=name)
         self._variables.append(var)
@@ -123,3 +129,6 @@ class Metric:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+registry.add_base("metrics", Metric)

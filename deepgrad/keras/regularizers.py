@@ -17,7 +17,7 @@ import numpy as np
 from deepgrad import ops
 from deepgrad.autograd.function import to_tensor
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.keras.registry import Registry
+from deepgrad.keras import registry
 
 
 def _validate(value, name):
@@ -29,7 +29,14 @@ def _validate(value, name):
 
 
 class Regularizer:
-    """Base class: ``__call__(weight) -> scalar Tensor`` penalty (0 by default)."""
+    """Base class: ``__call__(weight) -> scalar Tensor`` penalty (0 by default).
+
+    Subclasses defined in deepgrad.keras join the registry (class name and snake_case).
+    """
+
+    def __init_subclass__(cls, aliases=(), **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("regularizers", cls, *aliases)
 
     def __call__(self, x):
         x = to_tensor(x)
@@ -47,7 +54,7 @@ class Regularizer:
         return f"{type(self).__name__}({args})"
 
 
-class L1L2(Regularizer):
+class L1L2(Regularizer, aliases=("l1_l2",)):
     """``l1 * sum|W| + l2 * sum W^2`` (terms with a zero factor are skipped)."""
 
     def __init__(self, l1=0.0, l2=0.0):
@@ -97,25 +104,21 @@ class L2(Regularizer):
 
 l1, l2, l1_l2 = L1, L2, L1L2
 
-#: name -> regularizer class (CamelCase and snake_case, as Keras registers them).
-ALL_OBJECTS_DICT = {"Regularizer": Regularizer, "regularizer": Regularizer, "L1": L1, "l1": L1,
-                    "L2": L2, "l2": L2, "L1L2": L1L2, "l1_l2": L1L2, "l1l2": L1L2}
-
-_REGISTRY = Registry("regularizer", Regularizer, ALL_OBJECTS_DICT)
+registry.add_base("regularizers", Regularizer)
 
 
 def get(identifier):
     """A regularizer from a name (``'l2'``) or class (a default instance), a config dict, a
-    callable (itself) or None, as :meth:`Registry.get` resolves it (a ValueError lists the
-    valid names)."""
-    return _REGISTRY.get(identifier)
+    callable (itself) or None, through the one registry (a ValueError lists the valid
+    names)."""
+    return registry.get("regularizers", identifier)
 
 
 def serialize(regularizer):
-    """``{"class_name": ..., "config": ...}`` for a Regularizer; None stays None."""
-    return _REGISTRY.serialize(regularizer)
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``; None stays None."""
+    return registry.serialize(regularizer, "regularizers")
 
 
-def deserialize(config):
+def deserialize(config, custom_objects=None):
     """A Regularizer from :func:`serialize`'s dict or from a name."""
-    return _REGISTRY.deserialize(config)
+    return get(registry.deserialize(config, "regularizers", custom_objects))

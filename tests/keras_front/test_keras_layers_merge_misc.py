@@ -128,7 +128,7 @@ def test_prelu_weights_softmax_mask_and_configs():
 
 def test_embedding():
     emb = L.Embedding(10, 4, dtype="float64")
-    assert [r.name for r in emb._weights] == ["embeddings"] and emb.count_params() == 40
+    assert [v.name for v in emb.weights] == ["embeddings"] and emb.count_params() == 40
     assert np.abs(emb.embeddings.numpy()).max() <= 0.05               # RandomUniform(-0.05, 0.05)
     ids = np.array([[1, 2, 2], [9, 0, 1]])
     np.testing.assert_allclose(emb(ids).numpy(), emb.embeddings.numpy()[ids])

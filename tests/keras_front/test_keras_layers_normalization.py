@@ -53,12 +53,12 @@ def test_batchnorm_inference_uses_moving_statistics():
 def test_batchnorm_weights_axis_and_flags():
     bn = L.BatchNormalization()
     bn.build((None, 5, 3))
-    assert [r.name for r in bn._weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
+    assert [v.name for v in bn.weights] == ["gamma", "beta", "moving_mean", "moving_variance"]
     assert bn.count_params() == 12
     assert len(bn.trainable_weights) == 2 and len(bn.non_trainable_weights) == 2
     bare = L.BatchNormalization(center=False, scale=False)
     bare.build((None, 3))
-    assert [r.name for r in bare._weights] == ["moving_mean", "moving_variance"]
+    assert [v.name for v in bare.weights] == ["moving_mean", "moving_variance"]
     x = RNG.standard_normal((3, 4, 5))
     axis1 = L.BatchNormalization(axis=1, dtype="float64")
     y = axis1(x, training=True).numpy()

@@ -212,7 +212,7 @@ def test_backward_reaches_every_weight():
 def test_weight_names_shapes_and_count(name, gates, bias):
     layer = getattr(L, name)(5)
     layer(np.zeros((2, 4, 3), "float32"))
-    assert [r.name for r, _ in layer._all_records()] == ["kernel", "recurrent_kernel", "bias"]
+    assert [v.name for v in layer.weights] == ["kernel", "recurrent_kernel", "bias"]
     assert [w.shape for w in layer.weights] == [(3, 5 * gates), (5, 5 * gates), bias]
     assert layer.count_params() == gates * 5 * (3 + 5) + int(np.prod(bias))
     no_bias = getattr(L, name)(5, use_bias=False)

@@ -9,6 +9,7 @@ import pytest
 import deepgrad
 from deepgrad import Tensor, gradcheck
 from deepgrad.keras import losses as L
+from deepgrad.keras.models.compile_utils import get_loss
 
 EPS = 1e-7
 RNG = np.random.default_rng(0)
@@ -132,7 +133,7 @@ def test_fused_path_is_one_op_and_equals_general_path():
     assert type(loss.grad_fn).__name__ == "SparseCrossEntropy"   # one fused op
     general = L.SparseCategoricalCrossentropy(from_logits=True, reduction="none")(LABELS, z)
     np.testing.assert_allclose(loss.item(), general.array.mean(), rtol=1e-6)
-    assert type(L.get("mse")(YR, Tensor(PR, requires_grad=True)).grad_fn).__name__ == "MSE"
+    assert type(get_loss("mse")(YR, Tensor(PR, requires_grad=True)).grad_fn).__name__ == "MSE"
 
 
 def test_label_smoothing_and_axis():
@@ -185,36 +186,36 @@ def test_rank_fixups_and_array_inputs():
     # (N,) targets against (N, 1) predictions, and (N, 1) labels for the sparse loss
     yp = Tensor(PB.astype(np.float32))
     assert L.binary_crossentropy(YB[:, 0], yp).shape == (N,)
-    np.testing.assert_allclose(L.get("mse")(YB[:, 0], yp).item(), ((YB - PB) ** 2).mean(),
+    np.testing.assert_allclose(get_loss("mse")(YB[:, 0], yp).item(), ((YB - PB) ** 2).mean(),
                                rtol=1e-6)
-    np.testing.assert_allclose(L.get("sparse_categorical_crossentropy")(LABELS[:, None], PROBS)
+    np.testing.assert_allclose(get_loss("sparse_categorical_crossentropy")(LABELS[:, None], PROBS)
                                .item(), REFERENCE["sparse_categorical_crossentropy"][0](
                                    LABELS, PROBS).mean(), rtol=1e-10)
     # float labels are accepted; lists and float64 targets against float32 predictions too
-    out = L.get("sparse_categorical_crossentropy")(LABELS.astype(np.float32), PROBS)
+    out = get_loss("sparse_categorical_crossentropy")(LABELS.astype(np.float32), PROBS)
     assert np.isfinite(out.item())
-    assert L.get("mse")([[1.0], [2.0]], Tensor(np.ones((2, 1), np.float32))).dtype == np.float32
+    assert get_loss("mse")([[1.0], [2.0]], Tensor(np.ones((2, 1), np.float32))).dtype == np.float32
 
 
 def test_errors_are_explicit():
     with pytest.raises(ValueError, match="sparse_categorical_crossentropy.*to_categorical"):
-        L.get("categorical_crossentropy")(LABELS, PROBS)
+        get_loss("categorical_crossentropy")(LABELS, PROBS)
     with pytest.raises(ValueError, match=r"integer class labels"):
         L.CategoricalCrossentropy(from_logits=True)(LABELS[:, None], LOGITS)
     with pytest.raises(ValueError, match=r"label 4.*4 classes.*\[0, 3\]"):
-        L.get("sparse_categorical_crossentropy")(np.array([0, 4, 1, 1, 2]), PROBS)
+        get_loss("sparse_categorical_crossentropy")(np.array([0, 4, 1, 1, 2]), PROBS)
     with pytest.raises(ValueError, match=r"label -2"):
         L.SparseCategoricalCrossentropy(from_logits=True)(np.array([0, -2, 1, 1, 2]), LOGITS)
     with pytest.raises(ValueError, match="one-hot"):
-        L.get("sparse_categorical_crossentropy")(ONEHOT, PROBS)
+        get_loss("sparse_categorical_crossentropy")(ONEHOT, PROBS)
     with pytest.raises(ValueError, match=r"\(5, 2\).*\(5, 3\)"):
-        L.get("mse")(np.ones((N, 2)), PR)
+        get_loss("mse")(np.ones((N, 2)), PR)
     with pytest.raises(ValueError, match=r"\(5, 4\).*\(5, 1\)"):
-        L.get("binary_crossentropy")(ONEHOT, PB)
+        get_loss("binary_crossentropy")(ONEHOT, PB)
     with pytest.raises(ValueError, match="non-integer"):
-        L.get("sparse_categorical_crossentropy")(np.full(N, 0.5), PROBS)
+        get_loss("sparse_categorical_crossentropy")(np.full(N, 0.5), PROBS)
     with pytest.raises(ValueError, match="sample_weight"):
-        L.get("mse")(YR, PR, sample_weight=np.ones(3))
+        get_loss("mse")(YR, PR, sample_weight=np.ones(3))
     with pytest.raises(ValueError, match="reduction"):
         L.MeanSquaredError(reduction="average")
     with pytest.warns(SyntaxWarning):
@@ -222,11 +223,15 @@ def test_errors_are_explicit():
 
 
 def test_registry_and_configs():
+    # Keras 3's get: a function's name gives the function, a class name an instance ...
+    assert L.get("mse") is L.get("MSE") is L.mean_squared_error and L.get("kld") is L.kl_divergence
+    assert isinstance(L.get("BinaryCrossentropy"), L.BinaryCrossentropy)
+    # ... and compile wraps functions in a Loss named after the string
     for name in ("mse", "mae", "categorical_crossentropy", "sparse_categorical_crossentropy",
                  "binary_crossentropy", "huber", "kl_divergence", "kld", "hinge", "MSE",
                  "BinaryCrossentropy"):
-        assert isinstance(L.get(name), L.Loss)
-    assert L.get("mse").name == "mse"
+        assert isinstance(get_loss(name), L.Loss)
+    assert get_loss("mse").name == "mse" and get_loss("mse").fn is L.mean_squared_error
     assert isinstance(L.get("Huber"), L.Huber) and L.get(L.Hinge).name == "hinge"
     loss = L.CategoricalCrossentropy(from_logits=True, label_smoothing=0.1)
     assert L.get(loss) is loss and loss.from_logits
@@ -242,17 +247,22 @@ def test_registry_and_configs():
         assert type(again) is type(obj) and again.get_config() == obj.get_config()
     assert L.Huber(delta=2.0).get_config() == {"name": "huber_loss",
                                                "reduction": "sum_over_batch_size", "delta": 2.0}
-    assert L.serialize(L.mean_squared_error) == "mean_squared_error"
+    assert L.serialize(L.mean_squared_error) == {
+        "module": "builtins", "class_name": "function", "config": "mean_squared_error",
+        "registered_name": "function"}                       # Keras 3's form
+    assert L.deserialize(L.serialize(L.mean_squared_error)) is L.mean_squared_error
+    assert L.serialize(L.Huber())["module"] == "keras.losses"
 
 
 def test_custom_function_and_crossentropy_autoselect():
     def my_loss(y_true, y_pred):
         return deepgrad.mean((y_true - y_pred) ** 2, -1)
 
-    loss = L.get(my_loss)
+    assert L.get(my_loss) is my_loss
+    loss = get_loss(my_loss)
     assert loss.name == "my_loss"
     np.testing.assert_allclose(loss(YB[:, 0], Tensor(PB)).item(), ((YB - PB) ** 2).mean())
-    ce = L.get("crossentropy")
+    ce = get_loss("crossentropy")
     for yt, yp, fn in [(YB, PB, L.binary_crossentropy), (LABELS, PROBS,
                                                          L.sparse_categorical_crossentropy),
                        (ONEHOT, PROBS, L.categorical_crossentropy)]:

@@ -148,7 +148,7 @@ class Scale(layers.Layer):
     """A custom layer: y = x * w (one weight per feature)."""
 
     def build(self, input_shape):
-        self.w = self.add_weight("w", (input_shape[-1],), initializer="random_normal")
+        self.w = self.add_weight(shape=(input_shape[-1],), initializer="random_normal", name="w")
 
     def call(self, x):
         return x * self.w
@@ -305,13 +305,13 @@ def test_load_model_damaged_or_tampered_archives(tmp_path):
         return out
 
     config = json.loads(members["config.json"])
-    config["config"]["layers"][2]["config"]["units"] = 5
+    config["config"]["layers"][3]["config"]["units"] = 5       # [InputLayer, Dense, Dropout, Dense]
     inconsistent = json.loads(members["config.json"])
-    inconsistent["config"]["layers"][0]["config"]["units"] = 7
+    inconsistent["config"]["layers"][1]["config"]["units"] = 7
     lambda_config = json.loads(members["config.json"])
-    lambda_config["config"]["layers"][1]["class_name"] = "Lambda"
+    lambda_config["config"]["layers"][2]["class_name"] = "Lambda"
     unknown = json.loads(members["config.json"])
-    unknown["config"]["layers"][1]["class_name"] = "os.system"
+    unknown["config"]["layers"][2]["class_name"] = "os.system"
     buf = io.BytesIO()
     np.savez(buf, a=np.array([print], dtype=object))
     flipped = bytearray(data)

@@ -1,4 +1,5 @@
 """``Callback`` (Keras's hook names) and ``CallbackList``, which ``fit`` drives."""
+from deepgrad.keras import registry
 
 
 class Callback:
@@ -7,8 +8,13 @@ class Callback:
     Hooks, in the order ``fit`` calls them: on_train_begin, (on_epoch_begin,
     (on_train_batch_begin, on_train_batch_end)*, [on_test_begin, (on_test_batch_begin,
     on_test_batch_end)*, on_test_end], on_epoch_end)*, on_train_end. ``evaluate`` and
-    ``predict`` call the test/predict hooks.
+    ``predict`` call the test/predict hooks. Subclasses defined in deepgrad.keras join
+    the registry under their class name.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("callbacks", cls)
 
     def __init__(self):
         self.model = None
@@ -45,6 +51,7 @@ class Callback:
 
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
+registry.add_base("callbacks", Callback)
 
 
 class CallbackList:

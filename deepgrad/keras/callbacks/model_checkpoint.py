@@ -14,9 +14,8 @@ class ModelCheckpoint(MonitorCallback):
 
     ``filepath`` is formatted with ``epoch`` (counted from 1) and the epoch logs, as
     Keras: ``"ckpt/model.{epoch:02d}-{val_loss:.2f}.keras"``. Full models are written by
-    :func:`deepgrad.keras.saving.save_model` (``.keras``), weights by
-    :func:`deepgrad.keras.saving.save_weights` (``.weights.h5`` or ``.weights.npz``, both
-    NumPy ``.npz`` content). Missing directories are created.
+    ``model.save`` (``.keras``), weights by ``model.save_weights`` (``.weights.h5`` or
+    ``.weights.npz``, both NumPy ``.npz`` content). Missing directories are created.
 
     Args:
         filepath (str or path-like): where to save; may contain format fields.
@@ -107,7 +106,6 @@ class ModelCheckpoint(MonitorCallback):
         return False
 
     def _save_model(self, epoch, batch, logs):
-        from deepgrad.keras import saving
         logs = logs or {}
         filepath = self._get_file_path(epoch, batch, logs)
         if not self._should_save(epoch, logs, filepath):
@@ -120,9 +118,9 @@ class ModelCheckpoint(MonitorCallback):
         if dirname:
             os.makedirs(dirname, exist_ok=True)
         if self.save_weights_only:
-            saving.save_weights(self.model, filepath, overwrite=True)
+            self.model.save_weights(filepath, overwrite=True)
         else:
-            saving.save_model(self.model, filepath, overwrite=True)
+            self.model.save(filepath, overwrite=True)
 
     def _get_file_path(self, epoch, batch, logs):
         """``filepath.format(epoch=epoch + 1, [batch=batch + 1,] **logs)``."""

@@ -1,6 +1,8 @@
 """``deepgrad.keras.layers``: Keras's layers, each a thin wrapper over the engine's ops."""
+from deepgrad.keras import registry
+from deepgrad.keras.layers.keras_tensor import KerasTensor
 from deepgrad.keras.layers.layer import Layer, InputSpec
-from deepgrad.keras.layers.input_layer import Input, InputLayer, KerasTensor
+from deepgrad.keras.layers.input_layer import Input, InputLayer
 from deepgrad.keras.layers.core import Dense, Activation, Dropout, Flatten
 from deepgrad.keras.layers.conv import (
     Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D)
@@ -20,3 +22,13 @@ from deepgrad.keras.layers.merge import (
 from deepgrad.keras.layers.activation_layers import ReLU, LeakyReLU, PReLU, ELU, Softmax
 from deepgrad.keras.layers.recurrent import SimpleRNN, LSTM, GRU
 from deepgrad.keras.layers.wrappers import Bidirectional, TimeDistributed
+
+
+def serialize(layer):
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"[, "build_config"]}``."""
+    return registry.serialize(layer, "layers")
+
+
+def deserialize(config, custom_objects=None):
+    """A layer (or model) from :func:`serialize`'s dict, found by name in the registry."""
+    return registry.deserialize(config, "layers", custom_objects)

@@ -16,7 +16,7 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.keras import activations, initializers, regularizers
+from deepgrad.keras import activations, constraints, initializers, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -91,7 +91,7 @@ class PReLU(Layer):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = alpha_constraint
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         else:
@@ -110,7 +110,8 @@ class PReLU(Layer):
             raise ValueError(f'Layer "{self.name}": the non-shared axes of the input shape '
                              f'{tuple(input_shape)} must be known (use shared_axes for the '
                              f'others)')
-        self.alpha = self.add_weight("alpha", tuple(param_shape), self.alpha_initializer,
+        self.alpha = self.add_weight(shape=tuple(param_shape), name="alpha",
+                                     initializer=self.alpha_initializer,
                                      regularizer=self.alpha_regularizer,
                                      constraint=self.alpha_constraint)
         axes = {i: input_shape[i] for i in range(1, len(input_shape))
@@ -128,6 +129,7 @@ class PReLU(Layer):
         return {**super().get_config(),
                 "alpha_initializer": initializers.serialize(self.alpha_initializer),
                 "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
+                "alpha_constraint": constraints.serialize(self.alpha_constraint),
                 "shared_axes": self.shared_axes}
 
 

@@ -23,7 +23,7 @@ takes symmetric padding).
 import numpy as np
 
 from deepgrad import ops
-from deepgrad.keras import activations, initializers, regularizers
+from deepgrad.keras import activations, constraints, initializers, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -174,8 +174,8 @@ def store_weight_args(layer, kernel, activation, use_bias, kernel_initializer,
     layer.bias_initializer = initializers.get(bias_initializer)
     setattr(layer, f"{kernel}_regularizer", regularizers.get(kernel_regularizer))
     layer.bias_regularizer = regularizers.get(bias_regularizer)
-    setattr(layer, f"{kernel}_constraint", kernel_constraint)
-    layer.bias_constraint = bias_constraint
+    setattr(layer, f"{kernel}_constraint", constraints.get(kernel_constraint))
+    layer.bias_constraint = constraints.get(bias_constraint)
 
 
 def weight_args_config(layer, kernel="kernel"):
@@ -188,15 +188,17 @@ def weight_args_config(layer, kernel="kernel"):
             f"{kernel}_regularizer": regularizers.serialize(
                 getattr(layer, f"{kernel}_regularizer")),
             "bias_regularizer": regularizers.serialize(layer.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(layer.activity_regularizer)}
+            "activity_regularizer": regularizers.serialize(layer.activity_regularizer),
+            f"{kernel}_constraint": constraints.serialize(getattr(layer, f"{kernel}_constraint")),
+            "bias_constraint": constraints.serialize(layer.bias_constraint)}
 
 
 def add_weight_with_args(layer, name, shape, prefix=None):
     """``layer.add_weight(name, shape)`` with the layer's ``<prefix>_initializer``,
     ``<prefix>_regularizer`` and ``<prefix>_constraint`` (``prefix`` defaults to ``name``)."""
     prefix = prefix or name
-    return layer.add_weight(name, shape, getattr(layer, f"{prefix}_initializer"),
-                            regularizer=getattr(layer, f"{prefix}_regularizer"),
+    return layer.add_weight(shape=shape, initializer=getattr(layer, f"{prefix}_initializer"),
+                            name=name, regularizer=getattr(layer, f"{prefix}_regularizer"),
                             constraint=getattr(layer, f"{prefix}_constraint"))
 
 
@@ -530,7 +532,7 @@ class SeparableConv2D(_DepthwiseBase):
         self.filters = int(filters)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = pointwise_constraint
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
 
     def build(self, input_shape):
         channels = check_input(self, input_shape, 2)
@@ -557,4 +559,5 @@ class SeparableConv2D(_DepthwiseBase):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer)}
+                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}

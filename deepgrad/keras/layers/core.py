@@ -2,7 +2,7 @@
 import numpy as np
 
 from deepgrad import ops
-from deepgrad.keras import activations, initializers, regularizers
+from deepgrad.keras import activations, constraints, initializers, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -13,7 +13,8 @@ class Dense(Layer):
         units (int): output size.
         activation: name or callable (default: linear).
         use_bias (bool), kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
-        kernel_regularizer, bias_regularizer, activity_regularizer.
+        kernel_regularizer, bias_regularizer, activity_regularizer,
+        kernel_constraint, bias_constraint (applied after each optimizer update).
     Shape:
         (batch, ..., input_dim) -> (batch, ..., units).
     """
@@ -32,16 +33,22 @@ class Dense(Layer):
         self.bias_initializer = initializers.get(bias_initializer)
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
 
     def build(self, input_shape):
         in_dim = input_shape[-1]
         if in_dim is None:
             raise ValueError(f'Dense "{self.name}": the last dimension of the inputs must be '
                              f'known, received input shape {tuple(input_shape)}')
-        self.kernel = self.add_weight("kernel", (in_dim, self.units), self.kernel_initializer,
-                                      regularizer=self.kernel_regularizer)
-        self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
-                                    regularizer=self.bias_regularizer) if self.use_bias else None
+        self.kernel = self.add_weight(shape=(in_dim, self.units), name="kernel",
+                                      initializer=self.kernel_initializer,
+                                      regularizer=self.kernel_regularizer,
+                                      constraint=self.kernel_constraint)
+        self.bias = self.add_weight(shape=(self.units,), name="bias",
+                                    initializer=self.bias_initializer,
+                                    regularizer=self.bias_regularizer,
+                                    constraint=self.bias_constraint) if self.use_bias else None
         self.input_spec = InputSpec(min_ndim=2, axes={-1: in_dim})
         self.built = True
 
@@ -57,7 +64,10 @@ class Dense(Layer):
                 "kernel_initializer": initializers.serialize(self.kernel_initializer),
                 "bias_initializer": initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-                "bias_regularizer": regularizers.serialize(self.bias_regularizer)}
+                "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+                "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint)}
 
 
 class Activation(Layer):

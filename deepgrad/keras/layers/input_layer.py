@@ -1,45 +1,31 @@
-"""Symbolic tensors for the functional API: ``Input``, ``InputLayer``, ``KerasTensor``.
+"""``Input`` and ``InputLayer``: the entry points of a functional model.
 
-``x = Input(shape=(784,))`` is a placeholder of shape (None, 784). Calling a layer on
-placeholders builds the layer from their shapes and returns new placeholders that
-remember the call (a graph node); ``Model(inputs, outputs)`` later replays those calls
-on real tensors in topological order.
+``x = Input(shape=(784,))`` is a :class:`~deepgrad.keras.layers.keras_tensor.KerasTensor`
+of shape (None, 784) made by an ``InputLayer``, which holds the input's shape and dtype
+and passes data through.
 """
-import numpy as np
-
-from deepgrad.keras.layers.layer import Layer, _flatten
-
-
-class Node:
-    """One symbolic call: ``layer(*args, **kwargs)`` whose tensor arguments are KerasTensors."""
-
-    __slots__ = ("layer", "inputs", "args", "kwargs", "outputs")
-
-    def __init__(self, layer, inputs, args, kwargs):
-        self.layer, self.inputs, self.args, self.kwargs = layer, inputs, args, kwargs
-        self.outputs = None
-
-
-class KerasTensor:
-    """A placeholder: a shape (batch axis ``None``), a dtype, and the node that made it."""
-
-    def __init__(self, shape, dtype="float32", name=None, node=None, index=0):
-        self.shape, self.dtype, self.name = tuple(shape), np.dtype(dtype).name, name
-        self.node, self.index = node, index
-
-    @property
-    def ndim(self):
-        return len(self.shape)
-
-    def __repr__(self):
-        return f"<KerasTensor shape={self.shape}, dtype={self.dtype}, name={self.name}>"
+from deepgrad.keras.layers.keras_tensor import KerasTensor, Node
+from deepgrad.keras.layers.layer import Layer
 
 
 class InputLayer(Layer):
-    """The layer behind ``Input``: it holds the input's shape and passes data through."""
+    """The layer behind ``Input``: it holds the input's shape and dtype.
+
+    Args:
+        shape (tuple): the shape of one sample (without the batch axis).
+        batch_size (int, optional): a fixed batch size.
+        dtype: the input's dtype (float32 by default); a model casts data given for this
+            input to it.
+        batch_shape (tuple): the full shape, batch axis first (instead of ``shape``).
+    """
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None,
-                 input_shape=None, batch_input_shape=None, **kwargs):
+                 input_shape=None, batch_input_shape=None, sparse=None, ragged=None,
+                 **kwargs):
+        for arg, value in (("sparse", sparse), ("ragged", ragged)):
+            if value:
+                raise ValueError(f"Input: {arg}=True is not supported by deepgrad.keras "
+                                 f"(dense NumPy arrays only)")
         shape = shape if shape is not None else input_shape
         if batch_shape is None:
             batch_shape = batch_input_shape
@@ -62,45 +48,11 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": list(self._batch_input_shape), "dtype": self.dtype,
-                "name": self.name}
+                "sparse": False, "ragged": False, "name": self.name}
 
 
-def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None):
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, sparse=None,
+          ragged=None):
     """A symbolic input of shape ``(batch_size,) + shape`` for the functional API."""
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                      batch_shape=batch_shape).output
-
-
-def _structure_shapes(x):
-    if isinstance(x, KerasTensor):
-        return x.shape
-    if isinstance(x, (list, tuple)):
-        return [_structure_shapes(t) for t in x]
-    if isinstance(x, dict):
-        return {k: _structure_shapes(v) for k, v in x.items()}
-    return x
-
-
-def symbolic_call(layer, inputs, args, kwargs):
-    """Build ``layer`` from placeholder shapes and return placeholders for its outputs."""
-    shapes = _structure_shapes(inputs)
-    layer._maybe_build(shapes)
-    if layer.input_spec is not None:
-        specs = layer.input_spec if isinstance(layer.input_spec, list) else [layer.input_spec]
-        flat = shapes if isinstance(shapes, list) else [shapes]
-        for i, (spec, shape) in enumerate(zip(specs, flat)):
-            spec.check(layer, shape, i)
-    out_shape = layer.compute_output_shape(shapes)
-    node = Node(layer, inputs, args, {k: v for k, v in kwargs.items() if v is not None})
-    dtype = _flatten(inputs)[0].dtype if layer.dtype is None else layer.dtype
-
-    def make(shape, index):
-        return KerasTensor(shape, dtype, f"{layer.name}_{index}" if index else layer.name,
-                           node, index)
-    if isinstance(out_shape, list) and out_shape and isinstance(out_shape[0], (tuple, list)):
-        outputs = [make(s, i) for i, s in enumerate(out_shape)]
-        node.outputs = outputs
-        return outputs
-    out = make(out_shape, 0)
-    node.outputs = [out]
-    return out
+                      batch_shape=batch_shape, sparse=sparse, ragged=ragged).output

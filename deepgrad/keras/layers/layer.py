@@ -4,36 +4,46 @@ A layer stores its hyperparameters in ``__init__``, creates its weights in
 ``build(input_shape)`` (called once, from the first input's shape, unless the shape is
 known in advance), and computes in ``call(inputs)``, using the engine's ops — never a
 second copy of the math. Shapes follow Keras: the batch axis first, written ``None``.
+
+Calls nest (a model calls its layers): the outermost call opens a *call context* that
+clears the losses its layers added with :meth:`Layer.add_loss` on the previous call,
+and hands its ``training`` flag to inner calls that do not pass one (Keras 3's rules).
 """
 import inspect
-import re
 
 import numpy as np
 
+from deepgrad.autograd.grad_mode import no_grad
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.nn.parameter import Parameter
+from deepgrad.keras import backend, constraints, initializers, registry, regularizers
+from deepgrad.keras.layers.keras_tensor import KerasTensor, Node, flatten, is_symbolic
+from deepgrad.keras.metrics_base import Metric
+from deepgrad.keras.variables import Variable
 
-_NAME_COUNTS = {}
-
-
-def unique_name(prefix):
-    """'dense', 'dense_1', 'dense_2', ... (Keras's automatic layer names)."""
-    n = _NAME_COUNTS.get(prefix, 0)
-    _NAME_COUNTS[prefix] = n + 1
-    return prefix if n == 0 else f"{prefix}_{n}"
+_flatten = flatten                       # the name the layer modules import
+snake_case = registry.snake_case
+unique_name = backend.unique_name
 
 
-def snake_case(name):
-    """Keras's rule: 'Conv2D' -> 'conv2d', 'MaxPooling2D' -> 'max_pooling2d'."""
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+class _CallContext:
+    """The state of the calls in progress: nesting depth, the outer ``training`` flag,
+    and the layers holding losses from :meth:`Layer.add_loss` not yet cleared."""
+
+    __slots__ = ("depth", "training", "holding")
+
+    def __init__(self):
+        self.depth, self.training, self.holding = 0, None, set()
+
+
+_CALL = _CallContext()
 
 
 class InputSpec:
     """What a built layer accepts: ``ndim`` / ``min_ndim`` and fixed sizes of some ``axes``."""
 
-    def __init__(self, ndim=None, min_ndim=None, axes=None):
+    def __init__(self, ndim=None, min_ndim=None, axes=None, dtype=None, shape=None):
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
+        self.dtype, self.shape = dtype, shape
 
     def check(self, layer, shape, index=0):
         where = f'Input {index} of layer "{layer.name}" is incompatible with the layer'
@@ -49,16 +59,6 @@ class InputSpec:
                                  f"{value}, but received input with shape {tuple(shape)}")
 
 
-class Weight:
-    """A layer's weight record: the tensor and how it is trained and regularised."""
-
-    __slots__ = ("name", "tensor", "trainable", "regularizer", "constraint")
-
-    def __init__(self, name, tensor, trainable, regularizer=None, constraint=None):
-        self.name, self.tensor, self.trainable = name, tensor, trainable
-        self.regularizer, self.constraint = regularizer, constraint
-
-
 def _accepts(fn, arg):
     try:
         return arg in inspect.signature(fn).parameters
@@ -72,28 +72,40 @@ class Layer:
     Args:
         trainable (bool): whether the layer's weights are updated by ``fit``.
         name (str): unique name; generated from the class name when omitted.
-        dtype: weight and computation dtype (float32 by default).
+        dtype: weight and computation dtype (float32 by default); a Keras
+            ``DTypePolicy`` config is read for its ``name``.
         input_shape (tuple): shape of one sample (without the batch axis); lets a
             ``Sequential`` model build at once. ``input_dim=n`` means ``(n,)``.
-        activity_regularizer: penalty on the layer's output, added to the loss.
+        activity_regularizer: penalty on the layer's output, divided by the batch size
+            and added to :attr:`losses` (Keras 3.15's rule).
+
+    Subclasses defined in deepgrad.keras join the registry under their class name; a
+    user's layer is found through ``keras.saving.register_keras_serializable`` or
+    ``custom_objects``.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("layers", cls)
 
     def __init__(self, *, trainable=True, name=None, dtype=None, input_shape=None,
                  input_dim=None, batch_input_shape=None, batch_size=None,
-                 activity_regularizer=None, **kwargs):
+                 activity_regularizer=None, autocast=True, **kwargs):
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments "
                             f"{sorted(kwargs)}")
         d = self.__dict__
         d["_layers"] = []
-        d["_weights"] = []
+        d["_metrics"] = []
+        d["_trainable_variables"] = []
+        d["_non_trainable_variables"] = []
+        d["_losses"] = []
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = np.dtype(dtype or "float32").name
+        self.dtype = _dtype_name(dtype)
+        self.autocast = bool(autocast)
         self.built = False
         self.input_spec = None
-        self._activity_losses = []
-        from deepgrad.keras import regularizers
         self.activity_regularizer = regularizers.get(activity_regularizer)
         shape = None
         if batch_input_shape is not None:
@@ -108,45 +120,103 @@ class Layer:
         self._build_shape = None
 
     def __setattr__(self, name, value):
-        if isinstance(value, Layer) and "_layers" in self.__dict__ and value not in self._layers:
-            self._layers.append(value)
+        """Track sub-layers and metrics assigned as attributes (also inside lists)."""
+        d = self.__dict__
+        if "_layers" in d:
+            if isinstance(value, Layer):
+                if value is not self and value not in self._layers:
+                    self._layers.append(value)
+            elif isinstance(value, Metric):
+                if value not in self._metrics:
+                    self._metrics.append(value)
+            elif isinstance(value, (list, tuple)) and value and not isinstance(value[0], str):
+                for v in value:
+                    if isinstance(v, Layer) and v not in self._layers:
+                        self._layers.append(v)
         object.__setattr__(self, name, value)
 
-    # ------------------------------------------------------------------ weights
-    def add_weight(self, name=None, shape=(), initializer="glorot_uniform", dtype=None,
-                   trainable=True, regularizer=None, constraint=None):
-        """Create a weight (a Parameter if trainable, else a Tensor) and track it."""
-        from deepgrad.keras import initializers, regularizers
-        dtype = np.dtype(dtype or self.dtype)
-        array = np.asarray(initializers.get(initializer)(tuple(shape), dtype=dtype), dtype=dtype)
-        tensor = Parameter(array, requires_grad=self._trainable) if trainable else Tensor(array)
-        self._weights.append(Weight(name or f"weight_{len(self._weights)}", tensor, trainable,
-                                    regularizers.get(regularizer), constraint))
-        return tensor
+    # ------------------------------------------------------------------ dtypes
+    @property
+    def compute_dtype(self):
+        return self.dtype
 
-    def _all_records(self, parent_trainable=True):
-        """(record, effectively trainable) for own weights, then each sub-layer's (Keras 3)."""
-        on = parent_trainable and self._trainable
-        out = [(w, on and w.trainable) for w in self._weights]
-        for layer in self._layers:
-            out += layer._all_records(on)
-        return _dedupe(out)
+    @property
+    def variable_dtype(self):
+        return self.dtype
+
+    # ------------------------------------------------------------------ weights
+    def add_weight(self, shape=None, initializer=None, dtype=None, trainable=True,
+                   autocast=True, regularizer=None, constraint=None, aggregation="none",
+                   overwrite_with_gradient=False, name=None):
+        """Create a :class:`~deepgrad.keras.variables.Variable` and track it (Keras 3).
+
+        Args:
+            shape (tuple): the weight's shape. Default ``()``.
+            initializer: name, Initializer or callable ``(shape, dtype) -> array``;
+                default ``'glorot_uniform'`` for floats, ``'zeros'`` otherwise.
+            dtype: default the layer's dtype.
+            trainable (bool): updated by the optimizer (and listed in
+                ``trainable_weights``).
+            regularizer: penalty added to :attr:`losses`.
+            constraint: projection applied after each optimizer update.
+            aggregation: ``'none'``, ``'mean'``, ``'sum'`` or
+                ``'only_first_replica'`` (one process: they all mean the same).
+            overwrite_with_gradient (bool): not supported (raises when True).
+            name (str): the short name.
+        """
+        if overwrite_with_gradient:
+            raise NotImplementedError("add_weight(overwrite_with_gradient=True) (float8 "
+                                      "training) is not supported by deepgrad.keras")
+        if aggregation not in ("none", "mean", "sum", "only_first_replica", None):
+            raise ValueError(f"Invalid value for argument `aggregation`: expected one of "
+                             f"'none', 'mean', 'sum', 'only_first_replica', received "
+                             f"{aggregation!r}")
+        dtype = np.dtype(dtype or self.dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if dtype.kind == "f" else "zeros"
+        shape = () if shape is None else tuple(int(s) for s in shape)
+        count = len(self._trainable_variables) + len(self._non_trainable_variables)
+        name = name or f"variable_{count}"
+        array = np.asarray(initializers.get(initializer)(shape, dtype=dtype), dtype=dtype)
+        variable = Variable(array, requires_grad=bool(trainable) and self._trainable,
+                            name=name, path=f"{self.name}/{name}",
+                            regularizer=regularizers.get(regularizer),
+                            constraint=constraints.get(constraint))
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(
+            variable)
+        return variable
 
     @property
     def weights(self):
-        """All weights: own (in creation order), then each sub-layer's, as Keras 3 orders them."""
-        return [r.tensor for r, _ in self._all_records()]
+        """Own trainable, then own non-trainable weights, then each sub-layer's (Keras 3's
+        order), without duplicates."""
+        out, seen = [], set()
+        self._collect_weights(out, seen)
+        return out
+
+    def _collect_weights(self, out, seen):
+        for v in self._trainable_variables + self._non_trainable_variables:
+            if id(v) not in seen:
+                seen.add(id(v))
+                out.append(v)
+        for layer in self._layers:
+            layer._collect_weights(out, seen)
 
     @property
     def trainable_weights(self):
-        return [r.tensor for r, t in self._all_records() if t]
+        if not self._trainable:
+            return []
+        return [v for v in self.weights if v.requires_grad]
 
     @property
     def non_trainable_weights(self):
-        return [r.tensor for r, t in self._all_records() if not t]
+        if not self._trainable:
+            return self.weights
+        return [v for v in self.weights if not v.requires_grad]
 
-    trainable_variables = trainable_weights
     variables = weights
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
 
     @property
     def trainable(self):
@@ -154,12 +224,12 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
+        value = bool(value)
+        self._trainable = value
+        for v in self._trainable_variables:
+            v.requires_grad = value
         for layer in self._layers:
             layer.trainable = value
-        for w in self._weights:
-            if w.trainable:
-                w.tensor.requires_grad = bool(value)
 
     def get_weights(self):
         """Copies of the weights as NumPy arrays, in :attr:`weights` order."""
@@ -182,26 +252,70 @@ class Layer:
     def count_params(self):
         return int(sum(w.array.size for w in self.weights))
 
-    @property
-    def losses(self):
-        """Regularisation penalties (weights and last call's activity) as scalar tensors."""
-        return penalties(self._loss_sources())
+    def zero_grad(self, set_to_none=True):
+        """Clear the gradients of the weights (the torch backend's ``model.zero_grad()``)."""
+        for v in self.weights:
+            if set_to_none:
+                v.grad = None
+            elif v.grad is not None:
+                v.grad.array[...] = 0
 
-    def _loss_sources(self):
-        """(regularizer, weight) pairs and the layers with an activity regularizer, at any
-        depth: what :attr:`losses` evaluates (``fit`` walks this once, not every step)."""
-        pairs = [(r.regularizer, r.tensor) for r, _ in self._all_records()
-                 if r.regularizer is not None]
-        layers, stack, seen = [], [self], set()
+    # ------------------------------------------------------------------ losses
+    def add_loss(self, loss):
+        """Add scalar loss tensor(s) from inside ``call``; they join :attr:`losses` until
+        the next outermost call clears them.
+
+        Raises:
+            ValueError: something other than tensors.
+        """
+        values = flatten(loss)
+        for x in values:
+            if not isinstance(x, Tensor):
+                raise ValueError(f"`add_loss()` can only be called from inside `build()` or "
+                                 f"`call()`, on a tensor input. Received invalid value: {x!r}")
+        self._losses.extend(values)
+        _CALL.holding.add(self)
+
+    def _clear_losses(self):
+        stack = [self]
+        while stack:
+            layer = stack.pop()
+            if layer._losses:
+                layer._losses.clear()
+                _CALL.holding.discard(layer)
+            stack.extend(layer._layers)
+
+    def _flatten_layers(self, include_self=True, recursive=True):
+        """This layer (optionally) and its sub-layers, depth first, each once."""
+        out, seen = [], set()
+        stack = [self] if include_self else list(reversed(self._layers))
         while stack:
             layer = stack.pop()
             if id(layer) in seen:
                 continue
             seen.add(id(layer))
-            if layer.activity_regularizer is not None:
-                layers.append(layer)
-            stack.extend(layer._layers)
-        return pairs, layers
+            out.append(layer)
+            if recursive or layer is self:
+                stack.extend(reversed(layer._layers))
+        return out
+
+    @property
+    def losses(self):
+        """Keras 3's list: the losses added by this layer and its sub-layers during the
+        last call, then the penalties of the trainable weights' regularizers."""
+        out = list(self._losses)
+        for layer in self._flatten_layers(include_self=False):
+            out.extend(layer._losses)
+        return out + [v.regularizer(v) for v in self.trainable_weights
+                      if v.regularizer is not None]
+
+    @property
+    def metrics(self):
+        """The metrics tracked as attributes of this layer and its sub-layers."""
+        out = list(self._metrics)
+        for layer in self._layers:
+            out.extend(layer.metrics)
+        return out
 
     # ------------------------------------------------------------------ build & call
     def build(self, input_shape):
@@ -214,12 +328,23 @@ class Layer:
             self.built = True
             self._build_shape = input_shape
 
+    def get_build_config(self):
+        """``{"input_shape": ...}`` once built from a known shape (Keras's build config)."""
+        if self.built and self._build_shape is not None:
+            return {"input_shape": registry.serialize(self._build_shape)}
+        return None
+
+    def build_from_config(self, config):
+        """Build from :meth:`get_build_config`'s dict."""
+        shape = (config or {}).get("input_shape")
+        if shape is not None and not self.built:
+            self._maybe_build(shape_from_json(shape))
+
     def call(self, inputs):
         raise NotImplementedError(f"Layer {type(self).__name__} does not implement call()")
 
     def compute_output_shape(self, input_shape):
         """Output shape for ``input_shape``: by default, found by running ``call`` on zeros."""
-        from deepgrad.autograd.grad_mode import no_grad
         dummy = _zeros_like_shape(input_shape, self.dtype)
         with no_grad():
             out = self.call(dummy, **self._call_kwargs(False, None))
@@ -242,31 +367,65 @@ class Layer:
         return kw
 
     def __call__(self, inputs, *args, training=None, mask=None, **kwargs):
-        if type(inputs) is np.ndarray and self.built:
-            inputs = _to_tensors(inputs, self.dtype)
-        if type(inputs) is Tensor and self.built and not args and not kwargs:
-            # the training hot path: one built layer on one tensor
-            spec = self.input_spec
-            if spec is not None and type(spec) is InputSpec:
-                spec.check(self, inputs.array.shape)
-            out = self.call(inputs, **self._call_kwargs(training, mask))
+        context = _CALL
+        depth, outer = context.depth, context.training
+        if not depth and context.holding:
+            self._clear_losses()
+        if training is None:
+            training = outer
+        context.depth, context.training = depth + 1, training
+        try:
+            if type(inputs) is np.ndarray and self.built:
+                inputs = _to_tensors(inputs, self.dtype)
+            if type(inputs) is Tensor and self.built and not args and not kwargs:
+                # the training hot path: one built layer on one tensor
+                spec = self.input_spec
+                if spec is not None and type(spec) is InputSpec:
+                    spec.check(self, inputs.array.shape)
+                out = self.call(inputs, **self._call_kwargs(training, mask))
+            elif is_symbolic(inputs):
+                return self._symbolic_call(inputs, args, dict(kwargs, training=training,
+                                                              mask=mask))
+            else:
+                out = self._eager_call(inputs, args, kwargs, training, mask)
             if self.activity_regularizer is not None:
-                self._activity_losses = [self.activity_regularizer(o) for o in _flatten(out)]
+                self._add_activity_losses(out)
             return out
-        from deepgrad.keras.layers.input_layer import KerasTensor, symbolic_call
-        if any(isinstance(t, KerasTensor) for t in _flatten(inputs)):
-            return symbolic_call(self, inputs, args, dict(kwargs, training=training, mask=mask))
+        finally:
+            context.depth, context.training = depth, outer
+
+    def _eager_call(self, inputs, args, kwargs, training, mask):
         inputs = _to_tensors(inputs, self.dtype)
         shapes = _shape_of(inputs)
         self._maybe_build(shapes)
-        if self.input_spec is not None:
-            specs = self.input_spec if isinstance(self.input_spec, list) else [self.input_spec]
-            for i, (spec, shape) in enumerate(zip(specs, shapes if isinstance(shapes, list) else [shapes])):
-                spec.check(self, shape, i)
-        out = self.call(inputs, *args, **self._call_kwargs(training, mask), **kwargs)
-        if self.activity_regularizer is not None:
-            self._activity_losses = [self.activity_regularizer(o) for o in _flatten(out)]
-        return out
+        _check_specs(self, shapes)
+        return self.call(inputs, *args, **self._call_kwargs(training, mask), **kwargs)
+
+    def _add_activity_losses(self, out):
+        for o in flatten(out):
+            if isinstance(o, Tensor):
+                loss = self.activity_regularizer(o)
+                if o.ndim > 0 and o.shape[0]:
+                    loss = loss * (1.0 / o.shape[0])
+                self.add_loss(loss)
+
+    def _symbolic_call(self, inputs, args, kwargs):
+        """Build from placeholder shapes; return placeholders for the outputs (a Node)."""
+        shapes = _structure_shapes(inputs)
+        self._maybe_build(shapes)
+        _check_specs(self, shapes)
+        out_shape = self.compute_output_shape(shapes)
+        node = Node(self, inputs, args, {k: v for k, v in kwargs.items() if v is not None})
+        dtype = self.dtype
+
+        def make(shape, index):
+            return KerasTensor(shape, dtype, f"{self.name}_{index}" if index else self.name,
+                               node, index)
+        if isinstance(out_shape, list) and out_shape and isinstance(out_shape[0], (tuple, list)):
+            node.outputs = [make(s, i) for i, s in enumerate(out_shape)]
+            return list(node.outputs)
+        node.outputs = [make(out_shape, 0)]
+        return node.outputs[0]
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -274,6 +433,8 @@ class Layer:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self._batch_input_shape is not None:
             config["batch_input_shape"] = list(self._batch_input_shape)
+        if self.activity_regularizer is not None:
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
 
     @classmethod
@@ -284,28 +445,48 @@ class Layer:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
 
+registry.add_base("layers", Layer)
+
+
 # ---------------------------------------------------------------------- helpers
-def penalties(sources):
-    """Evaluate :meth:`Layer._loss_sources`: weight penalties, then activity penalties."""
-    pairs, layers = sources
-    return [reg(t) for reg, t in pairs] + [a for layer in layers for a in layer._activity_losses]
+def _dtype_name(dtype):
+    """A dtype name from a dtype, a name, or a Keras ``DTypePolicy`` config dict."""
+    if isinstance(dtype, dict):
+        dtype = (dtype.get("config") or {}).get("name")
+    if dtype is None:
+        return "float32"
+    name = np.dtype(dtype).name
+    return name
 
 
-def _dedupe(records):
-    seen, out = set(), []
-    for r, t in records:
-        if id(r.tensor) not in seen:
-            seen.add(id(r.tensor))
-            out.append((r, t))
-    return out
+def _check_specs(layer, shapes):
+    if layer.input_spec is None:
+        return
+    specs = layer.input_spec if isinstance(layer.input_spec, list) else [layer.input_spec]
+    flat = shapes if isinstance(shapes, list) else [shapes]
+    for i, (spec, shape) in enumerate(zip(specs, flat)):
+        spec.check(layer, shape, i)
 
 
-def _flatten(x):
+def _structure_shapes(x):
+    if isinstance(x, KerasTensor):
+        return x.shape
     if isinstance(x, (list, tuple)):
-        return [t for item in x for t in _flatten(item)]
+        return [_structure_shapes(t) for t in x]
     if isinstance(x, dict):
-        return [t for item in x.values() for t in _flatten(item)]
-    return [x]
+        return {k: _structure_shapes(v) for k, v in x.items()}
+    return x
+
+
+def shape_from_json(value):
+    """A shape written as a JSON list back to a tuple (lists of shapes stay lists)."""
+    if isinstance(value, dict):
+        return {k: shape_from_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        if all(v is None or isinstance(v, int) for v in value):
+            return tuple(value)
+        return [shape_from_json(v) for v in value]
+    return value
 
 
 def _to_tensors(x, dtype):

@@ -20,7 +20,7 @@ The normalisation itself stays one implementation, in the op.
 import numpy as np
 
 from deepgrad import ops
-from deepgrad.keras import initializers, regularizers
+from deepgrad.keras import constraints, initializers, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -75,7 +75,8 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = initializers.get(moving_variance_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
         self.synchronized = synchronized
 
     def build(self, input_shape):
@@ -87,16 +88,19 @@ class BatchNormalization(Layer):
         if C is None:
             raise ValueError(f'Layer "{self.name}": axis {self.axis} of the input shape '
                              f'{tuple(input_shape)} must be known')
-        self.gamma = self.add_weight("gamma", (C,), self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) if self.scale else None
-        self.beta = self.add_weight("beta", (C,), self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) if self.center else None
-        self.moving_mean = self.add_weight("moving_mean", (C,), self.moving_mean_initializer,
-                                           trainable=False)
-        self.moving_variance = self.add_weight("moving_variance", (C,),
-                                               self.moving_variance_initializer, trainable=False)
+        self.gamma = self.add_weight(
+            shape=(C,), name="gamma", initializer=self.gamma_initializer,
+            regularizer=self.gamma_regularizer,
+            constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight(
+            shape=(C,), name="beta", initializer=self.beta_initializer,
+            regularizer=self.beta_regularizer,
+            constraint=self.beta_constraint) if self.center else None
+        self.moving_mean = self.add_weight(shape=(C,), name="moving_mean", trainable=False,
+                                           initializer=self.moving_mean_initializer)
+        self.moving_variance = self.add_weight(shape=(C,), name="moving_variance",
+                                               initializer=self.moving_variance_initializer,
+                                               trainable=False)
         self.input_spec = InputSpec(ndim=len(input_shape), axes={axis: C})
         self.built = True
 
@@ -148,6 +152,8 @@ class BatchNormalization(Layer):
                     initializers.serialize(self.moving_variance_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint),
                 "synchronized": self.synchronized}
 
 
@@ -178,7 +184,8 @@ class LayerNormalization(Layer):
         self.gamma_initializer = initializers.get(gamma_initializer)
         self.beta_regularizer = regularizers.get(beta_regularizer)
         self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint, self.gamma_constraint = beta_constraint, gamma_constraint
+        self.beta_constraint = constraints.get(beta_constraint)
+        self.gamma_constraint = constraints.get(gamma_constraint)
 
     def build(self, input_shape):
         axes = _axes(self.axis, len(input_shape), self)
@@ -186,12 +193,14 @@ class LayerNormalization(Layer):
         if None in shape:
             raise ValueError(f'Layer "{self.name}": the normalised axes {self.axis} of the input '
                              f'shape {tuple(input_shape)} must be known')
-        self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
-                                     regularizer=self.gamma_regularizer,
-                                     constraint=self.gamma_constraint) if self.scale else None
-        self.beta = self.add_weight("beta", shape, self.beta_initializer,
-                                    regularizer=self.beta_regularizer,
-                                    constraint=self.beta_constraint) if self.center else None
+        self.gamma = self.add_weight(
+            shape=shape, name="gamma", initializer=self.gamma_initializer,
+            regularizer=self.gamma_regularizer,
+            constraint=self.gamma_constraint) if self.scale else None
+        self.beta = self.add_weight(
+            shape=shape, name="beta", initializer=self.beta_initializer,
+            regularizer=self.beta_regularizer,
+            constraint=self.beta_constraint) if self.center else None
         self.input_spec = InputSpec(ndim=len(input_shape), axes=dict(zip(axes, shape)))
         self.built = True
 
@@ -214,4 +223,6 @@ class LayerNormalization(Layer):
                 "beta_initializer": initializers.serialize(self.beta_initializer),
                 "gamma_initializer": initializers.serialize(self.gamma_initializer),
                 "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer)}
+                "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
+                "beta_constraint": constraints.serialize(self.beta_constraint),
+                "gamma_constraint": constraints.serialize(self.gamma_constraint)}

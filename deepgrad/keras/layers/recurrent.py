@@ -37,7 +37,7 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.keras import activations, initializers, regularizers
+from deepgrad.keras import activations, constraints, initializers, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -94,8 +94,9 @@ class _FusedRNN(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint, self.recurrent_constraint = kernel_constraint, recurrent_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = float(recurrent_dropout)
         self.seed = seed
@@ -128,14 +129,15 @@ class _FusedRNN(Layer):
             raise ValueError(f'{type(self).__name__} "{self.name}": the last dimension of the '
                              f'inputs must be known, received input shape {tuple(input_shape)}')
         gh = self._gates * self.units
-        self.kernel = self.add_weight("kernel", (in_dim, gh), self.kernel_initializer,
+        self.kernel = self.add_weight(shape=(in_dim, gh), name="kernel",
+                                      initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
         self.recurrent_kernel = self.add_weight(
-            "recurrent_kernel", (self.units, gh), self.recurrent_initializer,
+            shape=(self.units, gh), name="recurrent_kernel", initializer=self.recurrent_initializer,
             regularizer=self.recurrent_regularizer, constraint=self.recurrent_constraint)
         self.bias = self.add_weight(
-            "bias", self._bias_shape(), self._bias_initializer(),
+            shape=self._bias_shape(), name="bias", initializer=self._bias_initializer(),
             regularizer=self.bias_regularizer, constraint=self.bias_constraint
         ) if self.use_bias else None
         self.input_spec = InputSpec(ndim=3, axes={-1: in_dim})
@@ -248,6 +250,9 @@ class _FusedRNN(Layer):
                 "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
+                "kernel_constraint": constraints.serialize(self.kernel_constraint),
+                "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
+                "bias_constraint": constraints.serialize(self.bias_constraint),
                 "dropout": self.dropout, "recurrent_dropout": self.recurrent_dropout,
                 "seed": self.seed, "return_sequences": self.return_sequences,
                 "return_state": self.return_state, "go_backwards": self.go_backwards,

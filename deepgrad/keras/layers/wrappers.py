@@ -9,20 +9,19 @@ layers' (the engine's fused recurrent ops for Bidirectional).
 import copy
 
 from deepgrad import ops
+from deepgrad.keras import registry
 from deepgrad.keras.layers.layer import Layer
 
 _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
 
 def _serialize(layer):
-    from deepgrad.keras.saving.serialization import serialize_layer
-    return serialize_layer(layer)
+    return registry.serialize(layer, "layers")
 
 
 def _deserialize(entry):
-    """A layer from ``{"class_name", "config"}``, through the saving module's one registry."""
-    from deepgrad.keras.saving.serialization import deserialize_layer
-    return deserialize_layer(copy.deepcopy(entry))
+    """A layer from its serialized entry, through the front's one registry."""
+    return registry.deserialize(copy.deepcopy(entry), "layers")
 
 
 def _copy_layer(layer, name, **changes):

@@ -7,6 +7,24 @@ categorical accuracy once the shapes of the first batch are known, as in Keras.
 import numpy as np
 
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.keras import losses as losses_module
+from deepgrad.keras import metrics as metrics_module
+
+
+def get_loss(identifier):
+    """What ``compile(loss=identifier)`` uses (Keras's ``compile_utils.get_loss``): a
+    :class:`~deepgrad.keras.losses.Loss`, bare functions wrapped in
+    ``LossFunctionWrapper`` named after the string; ``'crossentropy'``/``'ce'`` picks
+    binary, sparse or categorical cross-entropy from the shapes of the data."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
+        return losses_module._AutoCrossentropy(name=identifier)
+    obj = losses_module.get(identifier)
+    if isinstance(obj, losses_module.Loss):
+        return obj
+    name = identifier if isinstance(identifier, str) else getattr(obj, "__name__", None)
+    return losses_module.LossFunctionWrapper(obj, name=name)
 
 
 def _per_output(value, names, what):
@@ -32,10 +50,9 @@ class CompiledLoss:
     """total = sum_k w_k loss_k(y_k, yhat_k) (+ the model's regularisation penalties)."""
 
     def __init__(self, loss, loss_weights, output_names):
-        from deepgrad.keras import losses
         self.names = output_names
         specs = _per_output(loss, output_names, "loss")
-        self.fns = [None if s is None else losses.get(s) for s in specs]
+        self.fns = [get_loss(s) for s in specs]
         if all(f is None for f in self.fns):
             raise ValueError("compile: a loss is required for training (received loss=None)")
         w = _per_output(1.0 if loss_weights is None else loss_weights, output_names, "loss_weights")
@@ -76,18 +93,12 @@ class CompiledMetrics:
         self.metrics = None
 
     def build(self, y_true, y_pred):
-        from deepgrad.keras import metrics as km
+        km = metrics_module
         ys, ps = _as_list(y_true, len(self.names)), _as_list(y_pred, len(self.names))
         self.metrics = []
         for name, specs, loss, y, p in zip(self.names, self.specs, self.loss_fns, ys, ps):
             for spec in specs:
-                if spec in ("accuracy", "acc"):
-                    m = km.resolve_accuracy(loss, np.shape(y), tuple(p.shape))
-                    m = m() if isinstance(m, type) else m
-                    m.name = spec
-                else:
-                    m = km.get(spec)
-                    m = m() if isinstance(m, type) else m
+                m = km.get_metric(spec, np.shape(y), tuple(p.shape), loss)
                 prefix = f"{name}_" if len(self.names) > 1 else ""
                 self.metrics.append((prefix + m.name, m, self.names.index(name)))
 

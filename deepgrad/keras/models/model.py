@@ -2,51 +2,29 @@
 
 Three ways to make one, as in Keras:
 
-* functional: ``Model(inputs, outputs)`` from placeholders (``Input``) and layer calls;
+* functional: ``Model(inputs, outputs)`` from placeholders (``Input``) and layer calls
+  (the graph is in :mod:`deepgrad.keras.models.functional`);
 * subclassing: a ``Model`` subclass that creates layers in ``__init__`` and writes ``call``;
 * ``Sequential`` (``models/sequential.py``), a plain stack of layers.
 
-Training (``compile``, ``fit``, ``evaluate``, ``predict``) comes from :class:`Trainer`.
+Training (``compile``, ``fit``, ``evaluate``, ``predict``) comes from :class:`Trainer`,
+saving (``save``, ``save_weights``, ``load_weights``, ``to_json``) from
+:class:`~deepgrad.keras.saving.model_mixin.ModelSavingMixin`.
 """
-from deepgrad.keras.layers.input_layer import InputLayer, KerasTensor
-from deepgrad.keras.layers.layer import Layer, _flatten
+from deepgrad.keras import registry
+from deepgrad.keras.layers.keras_tensor import flatten, map_structure
+from deepgrad.keras.layers.layer import Layer
+from deepgrad.keras.models import functional, summary
 from deepgrad.keras.models.trainer import Trainer
 from deepgrad.keras.saving.model_mixin import ModelSavingMixin
 
 
-def _map(fn, x):
-    if isinstance(x, (list, tuple)):
-        return [_map(fn, t) for t in x]
-    if isinstance(x, dict):
-        return {k: _map(fn, v) for k, v in x.items()}
-    return fn(x)
-
-
-def _symbolic(x):
-    return [t for t in _flatten(x) if isinstance(t, KerasTensor)]
-
-
-def _graph_nodes(outputs):
-    """The nodes that produce ``outputs``, each after the nodes it depends on (a loop)."""
-    order, seen = [], set()
-    stack = [(t.node, False) for t in reversed(_flatten(outputs))]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        for t in reversed(_symbolic(node.inputs) + _symbolic(node.kwargs)):
-            if id(t.node) not in seen:
-                stack.append((t.node, False))
-    return order
-
-
 class Model(Trainer, ModelSavingMixin, Layer):
-    """A trainable graph of layers. See the module docstring for the three styles."""
+    """A trainable graph of layers. See the module docstring for the three styles.
+
+    A functional model's class name in configs is ``"Functional"`` (as Keras writes it);
+    ``Model.from_config`` rebuilds it, and calls ``cls(**config)`` for a subclassed model.
+    """
 
     def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
         Layer.__init__(self, name=name, trainable=trainable, **kwargs)
@@ -58,25 +36,34 @@ class Model(Trainer, ModelSavingMixin, Layer):
             self._init_graph(inputs, outputs)
 
     def _init_graph(self, inputs, outputs):
-        for t in _flatten(inputs) + _flatten(outputs):
-            if not isinstance(t, KerasTensor):
-                raise TypeError(f"Model: inputs and outputs must be symbolic tensors made "
-                                f"with keras.Input and layer calls, received {type(t).__name__}")
+        nodes = functional.graph_nodes(outputs)
+        functional.check_graph(inputs, outputs, nodes)
         self._inputs_struct, self._outputs_struct = inputs, outputs
-        self.inputs, self.outputs = _flatten(inputs), _flatten(outputs)
-        self._nodes = _graph_nodes(outputs)
-        missing = [n.layer.name for n in self._nodes
-                   if isinstance(n.layer, InputLayer) and n.outputs[0] not in self.inputs]
-        if missing:
-            raise ValueError(f"Model: the outputs depend on input(s) {missing} that are not "
-                             f"listed in inputs=")
+        self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        self._nodes = nodes
         layers = []
-        for node in self._nodes:
+        for node in nodes:
             if node.layer not in layers:
                 layers.append(node.layer)
-        self._layers = [layer for layer in layers]
+        self._layers = layers
         self.built = True
         self._batch_input_shape = self.inputs[0].shape if len(self.inputs) == 1 else None
+
+    @property
+    def _config_class_name(self):
+        """The class name written in configs: ``"Functional"`` for a plain functional model."""
+        return "Functional" if type(self) is Model and self._functional else type(self).__name__
+
+    @property
+    def output_names(self):
+        """A functional model's output names (its output layers' names, or the keys of a
+        dict of outputs): Keras's keys for per-output losses, metrics and logs. None for
+        other models."""
+        if self._functional:
+            if isinstance(self._outputs_struct, dict):
+                return list(self._outputs_struct)
+            return [t.node.layer.name for t in self.outputs]
+        return None
 
     @property
     def layers(self):
@@ -96,52 +83,58 @@ class Model(Trainer, ModelSavingMixin, Layer):
         if not self._functional:
             raise NotImplementedError(f"Model {type(self).__name__}: a subclassed model must "
                                       f"implement call()")
-        values = {}
-        flat_in = _flatten(inputs) if not isinstance(inputs, dict) else [
-            inputs[t.name] if t.name in inputs else _missing(t, inputs) for t in self.inputs]
-        if len(flat_in) != len(self.inputs):
-            raise ValueError(f'Model "{self.name}" expects {len(self.inputs)} input(s), but it '
-                             f'received {len(flat_in)} input tensors')
-        for t, v in zip(self.inputs, flat_in):
-            values[id(t)] = v
-        masks = {}
-        resolve = lambda t: values[id(t)] if isinstance(t, KerasTensor) else t  # noqa: E731
-        for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
-                continue
-            args = _map(resolve, node.inputs)
-            kwargs = {k: _map(resolve, v) for k, v in node.kwargs.items()}
-            kwargs["training"] = training
-            if "mask" not in kwargs and isinstance(node.inputs, KerasTensor):
-                kwargs["mask"] = masks.get(id(node.inputs))
-            out = node.layer(args, *node.args, **kwargs)
-            if isinstance(node.inputs, KerasTensor) and len(node.outputs) == 1:
-                masks[id(node.outputs[0])] = node.layer.compute_mask(args, kwargs.get("mask"))
-            for t, o in zip(node.outputs, out if len(node.outputs) > 1 else [out]):
-                values[id(t)] = o
-        return _map(lambda t: values[id(t)], self._outputs_struct)
+        return functional.run_graph(self, inputs, training)
 
     def compute_output_shape(self, input_shape):
         if self._functional:
-            return _map(lambda t: t.shape, self._outputs_struct)
+            return map_structure(lambda t: t.shape, self._outputs_struct)
         return Layer.compute_output_shape(self, input_shape)
 
     def build(self, input_shape):
         if not self._functional and not self.built:
             Layer.compute_output_shape(self, input_shape)   # runs call once to build sublayers
+            self._build_shape = input_shape
         self.built = True
 
-    def get_config(self):
-        from deepgrad.keras.models.config import functional_config
+    def get_build_config(self):
         if self._functional:
-            return functional_config(self)
+            return None
+        return Layer.get_build_config(self)
+
+    def get_config(self):
+        if self._functional:
+            return functional.functional_config(self)
         return {"name": self.name, "trainable": self.trainable}
 
-    def summary(self, line_length=None, print_fn=None, **kwargs):
-        from deepgrad.keras.models.summary import summary
-        summary(self, print_fn=print_fn)
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """A model from :meth:`get_config`: functional if the config has a graph, else
+        ``cls(**config)`` (a subclassed model), as Keras."""
+        with registry.extended_scope(custom_objects):
+            if isinstance(config, dict) and "input_layers" in config \
+                    and "output_layers" in config:
+                inputs, outputs = functional.functional_graph_from_config(config)
+                return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
+                           trainable=config.get("trainable", True))
+            return cls(**config)
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Print Keras's table of layers, output shapes and parameter counts through
+        ``print_fn`` (default ``print``).
+
+        Raises:
+            NotImplementedError: a layout option other than its default (line_length,
+                positions, expand_nested, show_trainable, layer_range).
+        """
+        given = {k: v for k, v in (("line_length", line_length), ("positions", positions),
+                                   ("expand_nested", expand_nested),
+                                   ("show_trainable", show_trainable),
+                                   ("layer_range", layer_range)) if v not in (None, False)}
+        if given:
+            raise NotImplementedError(f"summary: the layout options {sorted(given)} are not "
+                                      f"supported by deepgrad.keras (only print_fn)")
+        summary.summary(self, print_fn=print_fn)
 
 
-def _missing(t, inputs):
-    raise ValueError(f"Model: input {t.name!r} is missing from the dict of inputs "
-                     f"(keys: {sorted(inputs)})")
+registry.add("layers", Model, "Functional")

@@ -9,10 +9,10 @@ def _fmt_bytes(n):
 
 
 def _shape(layer, model):
-    if getattr(model, "_functional", False):
+    if model._functional:
         shapes = [t.shape for node in model._nodes if node.layer is layer for t in node.outputs]
         return shapes[0] if len(shapes) == 1 else shapes
-    shape = getattr(model, "_input_shape_known", None)
+    shape = model._build_shape
     if shape is None:
         return "?"
     for lyr in model.layers:

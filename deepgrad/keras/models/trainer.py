@@ -7,10 +7,10 @@ import numpy as np
 
 from deepgrad.autograd.grad_mode import no_grad
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.keras import optimizers
 from deepgrad.keras.callbacks.callback import CallbackList
 from deepgrad.keras.callbacks.history import History
 from deepgrad.keras.callbacks.progbar import ProgbarLogger
-from deepgrad.keras.layers.layer import penalties
 from deepgrad.keras.models import data as data_lib
 from deepgrad.keras.models.compile_utils import CompiledLoss, CompiledMetrics, MeanTracker
 
@@ -62,8 +62,10 @@ class Trainer:
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer, loss and metrics (strings, objects or callables)."""
-        from deepgrad.keras import optimizers
         self.optimizer = optimizers.get(optimizer)
+        self._compile_config = {"optimizer": self.optimizer, "loss": loss,
+                                "loss_weights": loss_weights, "metrics": metrics,
+                                "weighted_metrics": weighted_metrics}
         names = _output_names(self)
         self.compiled_loss = CompiledLoss(loss, loss_weights, names) if loss is not None else None
         fns = self.compiled_loss.fns if self.compiled_loss else [None] * len(names)
@@ -86,9 +88,20 @@ class Trainer:
         sources = self._loss_sources_cache
         if sources is None:
             sources = self._loss_sources_cache = self._loss_sources()
-        for penalty in penalties(sources):
-            total = total + penalty
+        layers, pairs = sources
+        for layer in layers:
+            for penalty in layer._losses:
+                total = total + penalty
+        for reg, v in pairs:
+            total = total + reg(v)
         return total
+
+    def _loss_sources(self):
+        """The layers that may add losses and the (regularizer, variable) pairs of the
+        trainable weights: what :attr:`losses` evaluates (walked once per fit)."""
+        layers = self._flatten_layers()
+        return layers, [(v.regularizer, v) for v in self.trainable_weights
+                        if v.regularizer is not None]
 
     def train_step(self, x, y=None, sample_weight=None):
         """One optimisation step on one batch; returns the loss value."""

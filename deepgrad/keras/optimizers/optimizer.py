@@ -8,6 +8,8 @@ on. One update (``apply``), for each variable ``theta`` with gradient ``g``:
     g     <- clip(g)                            clipnorm | global_clipnorm | clipvalue
     theta <- theta - lr * wd * theta            if weight_decay = wd   (decoupled, Keras)
     theta <- update_step(theta, g, slots, lr)   the algorithm (one file each)
+    theta <- constraint(theta)                  if the variable has one (Dense's
+                                                kernel_constraint=..., as Keras)
     iterations <- iterations + 1
 
 ``lr`` is ``learning_rate`` (a float, or a schedule evaluated at ``iterations``), divided
@@ -24,7 +26,9 @@ import warnings
 
 import numpy as np
 
+from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.keras import registry
 from deepgrad.keras.optimizers import schedules
 from deepgrad.optim.optimizer import Optimizer as _BaseOptimizer
 
@@ -57,6 +61,10 @@ class Optimizer(_BaseOptimizer):
         >>> opt.apply(model.trainable_weights)       # reads each weight's .grad
     """
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("optimizers", cls)
+
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None, lr=None, decay=None, **kwargs):
         # the PyTorch base is built from a parameter list; a Keras optimizer gets its
@@ -77,6 +85,7 @@ class Optimizer(_BaseOptimizer):
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
         self.iterations = 0
         self.built = False
+        self._has_constraints = False          # any tracked variable with a constraint
         self._exclude_ids, self._exclude_names = set(), ()
         self._learning_rate = None
         self.learning_rate = learning_rate if lr is None else lr
@@ -144,6 +153,8 @@ class Optimizer(_BaseOptimizer):
         for v in new:
             group["params"].append(v)
             self.state[v] = self.init_state(v.array, group)
+            if getattr(v, "constraint", None) is not None:
+                self._has_constraints = True
         self.built = True
 
     @property
@@ -251,7 +262,6 @@ class Optimizer(_BaseOptimizer):
         """PyTorch-style: update every tracked variable from its ``.grad``."""
         loss = None
         if closure is not None:
-            from deepgrad.autograd import enable_grad
             with enable_grad():
                 loss = closure()
         if self.built:
@@ -269,6 +279,11 @@ class Optimizer(_BaseOptimizer):
             if decay and self._use_weight_decay(p):
                 p.array *= 1.0 - decay               # theta - lr wd theta
             update(p.array, g, state[p], hp)
+        if self._has_constraints:                  # w <- constraint(w), after the update
+            for p in params:
+                constraint = getattr(p, "constraint", None)
+                if constraint is not None:
+                    p.array[...] = constraint(p.array)
         self.iterations += 1
 
     def _clip_gradients(self, grads):
@@ -374,3 +389,6 @@ def _clip_by_norm(g, clipnorm):
     """``g * clipnorm / max(||g||, clipnorm)``: unchanged when the norm is within bounds."""
     norm = float(np.sqrt(np.vdot(g, g).real))
     return g * (clipnorm / norm) if norm > clipnorm else g
+
+
+registry.add_base("optimizers", Optimizer)

@@ -16,9 +16,16 @@ first update). With ``lr0`` the initial rate:
 """
 import math
 
+from deepgrad.keras import registry
+
 
 class LearningRateSchedule:
-    """Base class: ``__call__(step) -> float`` and ``get_config()``."""
+    """Base class: ``__call__(step) -> float`` and ``get_config()``; subclasses defined in
+    deepgrad.keras join the registry under their class name."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        registry.register_subclass("schedules", cls)
 
     def __call__(self, step):
         raise NotImplementedError(f"Learning rate schedule {type(self).__name__!r} must "
@@ -192,26 +199,27 @@ class CosineDecayRestarts(LearningRateSchedule):
                 "m_mul": self._m_mul, "alpha": self.alpha, "name": self.name}
 
 
-#: class name -> schedule class.
-ALL_OBJECTS_DICT = {cls.__name__: cls for cls in (
-    LearningRateSchedule, ExponentialDecay, InverseTimeDecay, PolynomialDecay,
-    PiecewiseConstantDecay, CosineDecay, CosineDecayRestarts)}
+registry.add_base("schedules", LearningRateSchedule)
 
 
 def serialize(schedule):
-    """``{"class_name": ..., "config": ...}``."""
+    """Keras 3's ``{"module", "class_name", "config", "registered_name"}``.
+
+    Raises:
+        ValueError: not a LearningRateSchedule.
+    """
     if not isinstance(schedule, LearningRateSchedule):
         raise ValueError(f"Cannot serialize {schedule!r}: it is not a LearningRateSchedule")
-    return {"class_name": type(schedule).__name__, "config": schedule.get_config()}
+    return registry.serialize(schedule, "schedules")
 
 
-def deserialize(config):
-    """Inverse of :func:`serialize`."""
+def deserialize(config, custom_objects=None):
+    """Inverse of :func:`serialize`.
+
+    Raises:
+        ValueError: a malformed entry or an unknown schedule class.
+    """
     if not isinstance(config, dict) or "class_name" not in config:
         raise ValueError(f"Could not deserialize learning rate schedule {config!r}: expected a "
                          f"dict with 'class_name' and 'config'")
-    cls = ALL_OBJECTS_DICT.get(config["class_name"])
-    if cls is None:
-        raise ValueError(f"Unknown learning rate schedule {config['class_name']!r}; expected "
-                         f"one of {sorted(ALL_OBJECTS_DICT)}")
-    return cls.from_config(dict(config.get("config") or {}))
+    return registry.deserialize(config, "schedules", custom_objects)

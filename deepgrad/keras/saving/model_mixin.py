@@ -1,13 +1,13 @@
 """``ModelSavingMixin``: Keras's saving methods on ``Model`` (``save``, ``save_weights``,
-``load_weights``, ``to_json``, ``get_compile_config`` / ``compile_from_config``, and the
-``from_config`` of Sequential and functional models). The work is done in
-:mod:`~deepgrad.keras.saving.saving_lib` and :mod:`deepgrad.keras.models.config`.
+``load_weights``, ``to_json``, ``get_compile_config`` / ``compile_from_config``). The
+work is done in :mod:`~deepgrad.keras.saving.saving_lib` and
+:mod:`~deepgrad.keras.saving.serialization`; each model class owns its ``from_config``.
 """
 from deepgrad.keras.saving import saving_lib, serialization
 
 
 class ModelSavingMixin:
-    """Mixed into ``Model`` (before ``Layer``, so that its ``from_config`` wins)."""
+    """Mixed into ``Model``."""
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
         """Save architecture, weights, compile settings and optimizer state to a
@@ -49,16 +49,3 @@ class ModelSavingMixin:
     def compile_from_config(self, config):
         """Compile with the settings :meth:`get_compile_config` returned."""
         serialization.compile_from_config(self, config)
-
-    @classmethod
-    def from_config(cls, config, custom_objects=None):
-        """A model from :meth:`get_config`: Sequential, functional, or (for a subclassed
-        model) ``cls(**config)``, as Keras."""
-        from deepgrad.keras.models import config as model_config
-        from deepgrad.keras.models.sequential import Sequential
-        with serialization.custom_object_scope(custom_objects):
-            if issubclass(cls, Sequential):
-                return model_config.sequential_from_config(cls, config)
-            if isinstance(config, dict) and "input_layers" in config and "output_layers" in config:
-                return model_config.functional_from_config(cls, config)
-            return cls(**config)

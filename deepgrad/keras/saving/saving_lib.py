@@ -46,6 +46,9 @@ import zlib
 
 import numpy as np
 
+import deepgrad
+from deepgrad.keras import registry
+from deepgrad.keras.models.trainer import Trainer
 from deepgrad.keras.saving import serialization as ser
 
 FORMAT_NAME, FORMAT_VERSION = "deepgrad.keras", "1.0"
@@ -71,17 +74,19 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
     Raises:
         ValueError: a wrong suffix, a ``Lambda`` layer, or a config that is not JSON.
     """
-    from deepgrad.keras.models.model import Model
     filepath = os.fspath(filepath)
     if not filepath.endswith(".keras"):
         raise ValueError(f"Invalid filepath extension for saving. Please add the `.keras` "
                          f"extension (HDF5 `.h5` files are not supported by deepgrad). "
                          f"Received: filepath={filepath}")
-    if not isinstance(model, Model):
+    if not isinstance(model, Trainer):
         raise TypeError(f"save_model expects a deepgrad.keras Model, received "
                         f"{type(model).__name__}")
     ser.check_serializable(model)
-    config = ser.serialize_layer(model)
+    config = registry.serialize(model, "layers", extras=False)
+    build = model.get_build_config()
+    if build is not None:
+        config["build_config"] = registry.serialize(build)
     try:
         config["compile_config"] = ser.compile_config(model)
     except ser.SerializationError as e:
@@ -135,7 +140,7 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     opt_state = None
     if compile and _OPTIMIZER in members:
         opt_state = _read_npz(members[_OPTIMIZER], f"{filepath}:{_OPTIMIZER}")
-    with ser.custom_object_scope(custom_objects):
+    with registry.extended_scope(custom_objects):
         model = _model_from_entry(config, filepath)
         _assign_weights(model, weights, f"{filepath}:{_WEIGHTS}")
         if compile and config.get("compile_config"):
@@ -192,19 +197,18 @@ def model_from_json(json_string, custom_objects=None):
         config = json.loads(json_string)
     except (TypeError, ValueError) as e:
         raise ValueError(f"model_from_json: the string is not valid JSON ({e})") from None
-    with ser.custom_object_scope(custom_objects):
+    with registry.extended_scope(custom_objects):
         return _model_from_entry(config, "model_from_json")
 
 
 def model_to_json(model, **kwargs):
     """The architecture as a JSON string: ``{"class_name", "config"}``."""
     ser.check_serializable(model)
-    return ser.to_json(ser.serialize_layer(model), **kwargs)
+    return ser.to_json(registry.serialize(model, "layers", extras=False), **kwargs)
 
 
 # ====================================================================== writing
 def _deepgrad_version():
-    import deepgrad
     return getattr(deepgrad, "__version__", "unknown")
 
 
@@ -213,8 +217,8 @@ def _weight_paths(model):
     paths, stack = {}, [(model, "")]
     while stack:
         layer, prefix = stack.pop()
-        for record in layer._weights:
-            paths.setdefault(id(record.tensor), f"{prefix}{record.name}")
+        for v in layer._trainable_variables + layer._non_trainable_variables:
+            paths.setdefault(id(v), f"{prefix}{v.name}")
         for sub in reversed(layer._layers):
             stack.append((sub, f"{prefix}{sub.name}/"))
     return paths
@@ -358,12 +362,12 @@ def _natural(key):
 
 
 def _model_from_entry(entry, source):
-    from deepgrad.keras.models.model import Model
     if not isinstance(entry, dict):
         raise ValueError(f"{source}: the model config must be a JSON object")
-    model = ser.deserialize_layer({k: entry[k] for k in ("class_name", "config", "build_config")
-                                   if k in entry})
-    if not isinstance(model, Model):
+    ser.check_loadable(entry)
+    model = registry.deserialize({k: v for k, v in entry.items() if k != "compile_config"},
+                                 "layers")
+    if not isinstance(model, Trainer):
         raise ValueError(f"{source}: the saved object is a {type(model).__name__}, not a Model")
     return model
 

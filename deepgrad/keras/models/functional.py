@@ -1,18 +1,17 @@
-"""Model configs (JSON-friendly dicts) and the models rebuilt from them.
+"""The graph of a functional model: its nodes in order, running them, and its config.
 
-Sequential (Keras 3's layout)::
+``Model(inputs, outputs)`` keeps the :class:`~deepgrad.keras.layers.keras_tensor.Node`
+calls that lead from ``inputs`` to ``outputs``, each after the nodes it depends on
+(:func:`graph_nodes`); :func:`run_graph` replays them on real tensors, each input first
+converted to its ``Input``'s dtype (Keras casts model inputs the same way).
 
-    {"name": "sequential", "trainable": true,
-     "layers": [{"class_name": "Dense", "config": {...}, "build_config": {...}}, ...],
-     "build_input_shape": [null, 784]}          # null while the input shape is unknown
-
-Functional: every layer once, in ``model.layers`` order, with the calls made of it
-inside this model (``inbound_nodes``, in call order). A tensor argument is written as
-``{"class_name": "__keras_tensor__", "config": {"shape", "dtype", "keras_history":
-[layer_name, node_index, tensor_index]}}``: output ``tensor_index`` of call number
-``node_index`` of layer ``layer_name`` (an ``InputLayer`` has one node, its input, and
-no inbound nodes). ``input_layers`` / ``output_layers`` are the model's inputs and
-outputs in their structure (one reference, a list, or a dict), each a
+Config (Keras 3's layout): every layer once, in ``model.layers`` order, with the calls
+made of it inside this model (``inbound_nodes``, in call order). A tensor argument is
+written as ``{"class_name": "__keras_tensor__", "config": {"shape", "dtype",
+"keras_history": [layer_name, node_index, tensor_index]}}``: output ``tensor_index`` of
+call number ``node_index`` of layer ``layer_name`` (an ``InputLayer`` has one node, its
+input, and no inbound nodes). ``input_layers`` / ``output_layers`` are the model's inputs
+and outputs in their structure (one reference, a list, or a dict), each a
 ``[layer_name, node_index, tensor_index]`` reference::
 
     {"name": "model", "trainable": true,
@@ -25,40 +24,110 @@ Rebuilding replays the calls on fresh ``Input`` placeholders in dependency order
 the rebuilt model has the same layers, the same weights in the same order, and the same
 outputs for the same inputs once the weights are copied.
 """
-from deepgrad.keras.layers.input_layer import InputLayer, KerasTensor
+import numpy as np
+
+from deepgrad import ops
+from deepgrad.autograd.tensor import Tensor
+from deepgrad.keras import registry
+from deepgrad.keras.layers.input_layer import InputLayer
+from deepgrad.keras.layers.keras_tensor import KerasTensor, flatten, map_structure
 
 _TENSOR = "__keras_tensor__"
 
 
-def _serialization():
-    from deepgrad.keras.saving import serialization
-    return serialization
+# ====================================================================== the graph
+def graph_nodes(outputs):
+    """The nodes that produce ``outputs``, each after the nodes it depends on (a loop)."""
+    order, seen = [], set()
+    stack = [(t.node, False) for t in reversed(flatten(outputs))]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        stack.append((node, True))
+        for t in reversed(_symbolic(node.inputs) + _symbolic(node.kwargs)):
+            if id(t.node) not in seen:
+                stack.append((t.node, False))
+    return order
 
 
-# ---------------------------------------------------------------------- Sequential
-def sequential_config(model):
-    """The config of a ``Sequential`` model (see the module docstring)."""
-    ser = _serialization()
-    shape = model._input_shape_known
-    return {"name": model.name, "trainable": model.trainable,
-            "layers": [ser.serialize_layer(layer) for layer in model.layers],
-            "build_input_shape": list(shape) if shape else None}
+def _symbolic(x):
+    return [t for t in flatten(x) if isinstance(t, KerasTensor)]
 
 
-def sequential_from_config(cls, config):
-    """A ``cls`` (Sequential or subclass) with the layers of ``config``, built if it was."""
-    ser = _serialization()
-    _require(config, ("layers",), "Sequential")
-    model = cls(name=config.get("name"), trainable=config.get("trainable", True))
-    for entry in config["layers"]:
-        model.add(ser.deserialize_layer(entry))
-    shape = config.get("build_input_shape")
-    if shape is not None and not model.built:
-        model.build(ser.shape_from_json(shape))
-    return model
+def check_graph(inputs, outputs, nodes):
+    """Refuse non-symbolic inputs/outputs and outputs that need an unlisted input."""
+    for t in flatten(inputs) + flatten(outputs):
+        if not isinstance(t, KerasTensor):
+            raise TypeError(f"Model: inputs and outputs must be symbolic tensors made with "
+                            f"keras.Input and layer calls, received {type(t).__name__}")
+    listed = flatten(inputs)
+    missing = [n.layer.name for n in nodes
+               if isinstance(n.layer, InputLayer) and n.outputs[0] not in listed]
+    if missing:
+        raise ValueError(f"Model: the outputs depend on input(s) {missing} that are not "
+                         f"listed in inputs=")
 
 
-# ---------------------------------------------------------------------- functional
+def cast_input(value, spec):
+    """``value`` as a Tensor of the ``Input``'s dtype (bool and int become floats for a
+    float input, as Keras converts model inputs); a Tensor of that dtype passes as is."""
+    if isinstance(value, Tensor):
+        if value.dtype.name == spec.dtype:
+            return value
+        return ops.cast(value, np.dtype(spec.dtype))
+    arr = np.asarray(value)
+    if arr.dtype != np.dtype(spec.dtype):
+        arr = arr.astype(spec.dtype)
+    return Tensor._wrap(arr)
+
+
+def run_graph(model, inputs, training):
+    """``model``'s outputs for ``inputs`` (one tensor, a list, or a dict keyed by input
+    name), replaying its nodes in order."""
+    if isinstance(inputs, dict) and not isinstance(model._inputs_struct, dict):
+        flat_in = [inputs[t.name] if t.name in inputs else _missing(t, inputs)
+                   for t in model.inputs]
+    elif isinstance(inputs, dict):
+        flat_in = [inputs[k] if k in inputs else _missing(t, inputs)
+                   for k, t in model._inputs_struct.items()]
+    else:
+        flat_in = flatten(inputs)
+    if len(flat_in) != len(model.inputs):
+        raise ValueError(f'Model "{model.name}" expects {len(model.inputs)} input(s), but it '
+                         f'received {len(flat_in)} input tensors')
+    values = {id(t): cast_input(v, t) for t, v in zip(model.inputs, flat_in)}
+    masks = {}
+
+    def resolve(t):
+        return values[id(t)] if isinstance(t, KerasTensor) else t
+
+    for node in model._nodes:
+        if isinstance(node.layer, InputLayer):
+            continue
+        args = map_structure(resolve, node.inputs)
+        kwargs = {k: map_structure(resolve, v) for k, v in node.kwargs.items()}
+        kwargs["training"] = training
+        if "mask" not in kwargs and isinstance(node.inputs, KerasTensor):
+            kwargs["mask"] = masks.get(id(node.inputs))
+        out = node.layer(args, *node.args, **kwargs)
+        if isinstance(node.inputs, KerasTensor) and len(node.outputs) == 1:
+            masks[id(node.outputs[0])] = node.layer.compute_mask(args, kwargs.get("mask"))
+        for t, o in zip(node.outputs, out if len(node.outputs) > 1 else [out]):
+            values[id(t)] = o
+    return map_structure(lambda t: values[id(t)], model._outputs_struct)
+
+
+def _missing(t, inputs):
+    raise ValueError(f"Model: input {t.name!r} is missing from the dict of inputs "
+                     f"(keys: {sorted(inputs)})")
+
+
+# ====================================================================== config
 def _node_keys(model):
     """``id(node) -> (layer name, index of the node among that layer's calls here)``."""
     keys, counts = {}, {}
@@ -84,14 +153,10 @@ def _encode(value, keys):
     return value
 
 
-def _ref(tensor, keys):
-    name, node_index = keys[id(tensor.node)]
-    return [name, node_index, tensor.index]
-
-
 def _encode_refs(struct, keys):
     if isinstance(struct, KerasTensor):
-        return _ref(struct, keys)
+        name, node_index = keys[id(struct.node)]
+        return [name, node_index, struct.index]
     if isinstance(struct, dict):
         return {k: _encode_refs(v, keys) for k, v in struct.items()}
     return [_encode_refs(v, keys) for v in struct]
@@ -99,7 +164,6 @@ def _encode_refs(struct, keys):
 
 def functional_config(model):
     """The config of a functional model (see the module docstring)."""
-    ser = _serialization()
     keys = _node_keys(model)
     calls = {}
     for node in model._nodes:
@@ -109,7 +173,8 @@ def functional_config(model):
                  "kwargs": _encode(dict(node.kwargs), keys)})
     layers = []
     for layer in model.layers:
-        entry = ser.serialize_layer(layer)
+        entry = registry.serialize(layer, "layers")
+        entry.pop("build_config", None)          # the replayed calls build every layer
         entry["name"] = layer.name
         entry["inbound_nodes"] = calls.get(layer.name, [])
         layers.append(entry)
@@ -181,7 +246,8 @@ def _history(value):
     return history
 
 
-def _require(config, keys, what):
+def require(config, keys, what):
+    """Raise unless ``config`` is a dict holding ``keys``."""
     if not isinstance(config, dict):
         raise ValueError(f"Invalid {what} config: expected a dict, received "
                          f"{type(config).__name__}")
@@ -190,13 +256,13 @@ def _require(config, keys, what):
         raise ValueError(f"Invalid {what} config: missing key(s) {missing}")
 
 
-def functional_from_config(cls, config):
-    """Rebuild a functional model: create the layers, then replay their calls in order."""
-    ser = _serialization()
-    _require(config, ("layers", "input_layers", "output_layers"), "functional model")
+def functional_graph_from_config(config):
+    """``(inputs, outputs)`` placeholders rebuilt from a functional config: the layers are
+    created from their entries, then their calls replayed in order."""
+    require(config, ("layers", "input_layers", "output_layers"), "functional model")
     layers, pending = {}, []
     for entry in config["layers"]:
-        layer = ser.deserialize_layer(entry)
+        layer = registry.deserialize(entry, "layers")
         name = entry.get("name", layer.name)
         if name in layers:
             raise ValueError(f"Invalid functional config: two layers are named {name!r}")
@@ -211,10 +277,8 @@ def functional_from_config(cls, config):
         if isinstance(layer, InputLayer):
             graph.outputs[(name, 0)] = [layer.output]
     _replay(graph, [p for p in pending if not isinstance(p[1], InputLayer)])
-    inputs = graph.decode_refs(config["input_layers"], "input_layers")
-    outputs = graph.decode_refs(config["output_layers"], "output_layers")
-    return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
-               trainable=config.get("trainable", True))
+    return (graph.decode_refs(config["input_layers"], "input_layers"),
+            graph.decode_refs(config["output_layers"], "output_layers"))
 
 
 def _replay(graph, pending):
@@ -243,3 +307,6 @@ def _replay(graph, pending):
             stuck = [name for name, _, nodes in pending if nodes]
             raise ValueError(f"Invalid functional config: the calls of layer(s) {stuck} "
                              f"depend on tensors that no layer produces (or on each other)")
+
+
+__all__ = ["graph_nodes", "run_graph", "functional_config", "functional_graph_from_config"]
