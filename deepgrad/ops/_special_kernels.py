@@ -66,32 +66,51 @@ def _exp_minus_square(x):
     return np.exp(-h * h) * np.exp(-(2 * h * lo + lo * lo))
 
 
+def _erfc_ratio(ax):
+    """erfc(ax) e^{ax^2} for ax >= 1: P/Q below 8, R/S from 8 on."""
+    ratio = np.empty_like(ax)
+    mid = ax < 8
+    with np.errstate(over="ignore", invalid="ignore"):
+        m, f = ax[mid], ax[~mid]
+        ratio[mid] = _polevl(m, _ERFC_P) / _polevl(m, _ERFC_Q, True)
+        ratio[~mid] = _polevl(f, _ERFC_R) / _polevl(f, _ERFC_S, True)
+    return ratio
+
+
 def _erfc_tail(ax):
     """erfc(ax) for ax >= 1."""
     with np.errstate(over="ignore", invalid="ignore"):
-        mid = _polevl(ax, _ERFC_P) / _polevl(ax, _ERFC_Q, True)
-        far = _polevl(ax, _ERFC_R) / _polevl(ax, _ERFC_S, True)
-        ratio = np.where(ax < 8, mid, far)
-        out = _exp_minus_square(ax) * ratio
+        out = _exp_minus_square(ax) * _erfc_ratio(ax)
     return np.where(np.isinf(ax), 0.0, out)
+
+
+def _erf_small(x):
+    """erf(x) for |x| < 1: x T(x^2) / U(x^2)."""
+    z = x * x
+    return x * _polevl(z, _ERF_T) / _polevl(z, _ERF_U, True)
 
 
 def erf(x):
     x = np.asarray(x, _F)
-    ax = np.abs(x)
-    z = x * x
-    with np.errstate(over="ignore", invalid="ignore"):
-        small = x * _polevl(z, _ERF_T) / _polevl(z, _ERF_U, True)
-    big = np.sign(x) * (1 - _erfc_tail(np.maximum(ax, 1)))
-    return np.where(ax < 1, small, np.where(np.isnan(x), np.nan, big))
+    out = np.empty_like(x)
+    small = np.abs(x) < 1
+    out[small] = _erf_small(x[small])
+    big = ~small
+    xb = x[big]
+    out[big] = np.where(np.isnan(xb), np.nan, np.sign(xb) * (1 - _erfc_tail(np.abs(xb))))
+    return out
 
 
 def erfc(x):
     x = np.asarray(x, _F)
-    ax = np.abs(x)
-    tail = _erfc_tail(np.maximum(ax, 1))
-    big = np.where(x < 0, 2 - tail, tail)
-    return np.where(ax < 1, 1 - erf(np.where(ax < 1, x, 0)), np.where(np.isnan(x), np.nan, big))
+    out = np.empty_like(x)
+    small = np.abs(x) < 1
+    out[small] = 1 - _erf_small(x[small])
+    big = ~small
+    xb = x[big]
+    tail = _erfc_tail(np.abs(xb))
+    out[big] = np.where(np.isnan(xb), np.nan, np.where(xb < 0, 2 - tail, tail))
+    return out
 
 
 def _erf_inverse_pos(t, z):
@@ -104,8 +123,10 @@ def _erf_inverse_pos(t, z):
         b = 2 / (math.pi * a) + ln / 2
         x = np.sqrt(np.sqrt(b * b - ln / a) - b)
         tail = z < 0.5
+        f = np.empty_like(x)
         for _ in range(4):                              # the far tails need the fourth
-            f = np.where(tail, z - erfc(x), erf(x) - t)
+            f[tail] = z[tail] - erfc(x[tail])
+            f[~tail] = erf(x[~tail]) - t[~tail]
             r = f / (_TWO_OVER_SQRT_PI * np.exp(-x * x))      # f / f'  (f'' = -2x f')
             x = x - r / (1 + x * r)
     return x
@@ -139,9 +160,7 @@ def erfcx(x):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         direct = erfc(np.minimum(x, 1)) / _exp_minus_square(np.minimum(ax, 27.0))
         direct = np.where(x < -26.7, np.inf, direct)
-        m = np.clip(x, 1, 50)
-        mid = np.where(m < 8, _polevl(m, _ERFC_P) / _polevl(m, _ERFC_Q, True),
-                       _polevl(m, _ERFC_R) / _polevl(m, _ERFC_S, True))
+        mid = _erfc_ratio(np.clip(x, 1, 50))
         f = np.maximum(x, 50.0)
         inv2 = 1 / (2 * f * f)
         series, term = np.ones_like(f), np.ones_like(f)
