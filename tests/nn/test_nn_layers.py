@@ -138,3 +138,15 @@ def test_mlp_gradients_match_pytorch():
     nn.functional.cross_entropy(dnet(x), dg.tensor(t)).backward()
     for (k, p), tp in zip(dnet.named_parameters(), tnet.parameters()):
         np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-10, atol=1e-12, err_msg=k)
+
+
+def test_kaiming_init_of_a_zero_element_tensor_is_a_no_op_as_pytorch():
+    import warnings
+    import deepgrad as dg
+    w = dg.empty(5, 0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert dg.nn.init.kaiming_uniform_(w) is w
+        assert dg.nn.init.kaiming_normal_(w) is w
+    assert any("zero-element" in str(c.message) for c in caught)
+    assert dg.nn.Linear(0, 3).weight.shape == (3, 0)
