@@ -369,7 +369,12 @@ class TensorAttributes:
 
     # ------------------------------------------------------------------ missing names
     def __getattr__(self, name):
-        """Only called when normal lookup fails: say that deepgrad lacks ``name``."""
+        """Only called when normal lookup fails: say that deepgrad lacks ``name``.
+
+        Dunder probes (NumPy asks every object for ``__array_interface__`` and
+        ``__array_struct__``) get a plain, cheap AttributeError."""
+        if name[:2] == "__":
+            raise AttributeError(name)
         if name in _TENSOR_SLOTS:
             raise AttributeError(f"'Tensor' object has no attribute {name!r} (not set yet)")
         if name in dtypes.NO_NUMPY_DTYPE:
