@@ -16,7 +16,7 @@ from deepgrad.dtypes import (CHANNELS_LAST_ORDER, check_layout, check_pin_memory
                              contiguous_format, preserve_format)
 from deepgrad.ops.layout import relayout
 
-_TENSOR_SLOTS = ("array", "grad", "requires_grad", "_ctx")
+_TENSOR_SLOTS = ("array", "grad", "requires_grad")
 
 
 def _check_format(mf, where):
@@ -372,11 +372,10 @@ class TensorAttributes:
         """Only called when normal lookup fails: say that deepgrad lacks ``name``.
 
         Dunder probes (NumPy asks every object for ``__array_interface__`` and
-        ``__array_struct__``) get a plain, cheap AttributeError."""
-        if name[:2] == "__":
-            raise AttributeError(name)
-        if name in _TENSOR_SLOTS:
-            raise AttributeError(f"'Tensor' object has no attribute {name!r} (not set yet)")
+        ``__array_struct__``) and private names (optional slots such as ``_meta``, read
+        with ``getattr(t, "_meta", None)``) get a plain, cheap AttributeError."""
+        if name[:1] == "_" or name in _TENSOR_SLOTS:
+            raise AttributeError(f"'Tensor' object has no attribute {name!r}")
         if name in dtypes.NO_NUMPY_DTYPE:
             raise AttributeError(f"deepgrad.Tensor has no attribute {name!r}: "
                                  f"{dtypes.NO_NUMPY_DTYPE[name]}")
