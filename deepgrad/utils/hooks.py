@@ -167,7 +167,8 @@ class BackwardHook:
         out, specs = list(args), [None] * len(args)
         for i, t in zip(idx, new):
             out[i], specs[i] = t, (t.shape, t.dtype)
-        return tuple(out), idx, tuple(specs)
+        out = tuple(out) if type(args) is tuple else type(args)(*out)    # a namedtuple stays
+        return out, idx, tuple(specs)
 
     def setup_input_hook(self, args):
         self.n_inputs = len(args)

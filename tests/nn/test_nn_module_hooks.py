@@ -244,3 +244,19 @@ def test_registration_hooks():
         m.sub = nn.Identity()
     m.w2 = nn.Parameter(dg.zeros(2))
     assert seen == [("param", "w"), ("buffer", "b"), ("module", "sub")]
+
+
+def test_backward_hook_keeps_a_namedtuple_output():
+    from collections import namedtuple
+    Out = namedtuple("Out", ["a", "b"])
+
+    class Pair(nn.Module):
+        def forward(self, x):
+            return Out(x * 2, x * 3)
+    m, rec = Pair(), {}
+    m.register_full_backward_hook(lambda mod, gi, go: rec.update(go=go))
+    x = dg.tensor([1.0], requires_grad=True)
+    out = m(x)
+    assert isinstance(out, Out)
+    (out.a + out.b).sum().backward()
+    assert len(rec["go"]) == 2 and x.grad.item() == 5.0

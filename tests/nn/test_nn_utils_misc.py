@@ -140,3 +140,30 @@ def test_skip_init_and_clip_exports():
         nn.utils.skip_init(NoDevice, 3)
     for name in ("clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_"):
         assert callable(getattr(nn.utils, name))
+
+
+def test_clip_grad_foreach_and_deprecated_alias():
+    lin = nn.Linear(3, 2).double()
+    lin(dg.ones(4, 3).double()).sum().backward()
+    grads = [p.grad.numpy().copy() for p in lin.parameters()]
+    total = nn.utils.clip_grad_norm_(lin.parameters(), 0.1, foreach=True)
+    expected = np.sqrt(sum((g ** 2).sum() for g in grads))
+    np.testing.assert_allclose(total.item(), expected)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        nn.utils.clip_grad_norm(lin.parameters(), 0.1)
+    nn.utils.clip_grad_value_(lin.parameters(), 0.01, foreach=False)
+    assert all(np.abs(p.grad.numpy()).max() <= 0.01 for p in lin.parameters())
+
+
+def test_convert_conv_weight_memory_format():
+    model = nn.Sequential(nn.Conv2d(2, 4, 3), nn.Sequential(nn.ConvTranspose2d(4, 2, 3)),
+                          nn.Conv3d(1, 1, 1))
+    before = [m.weight.numpy().copy() for m in (model[0], model[1][0])]
+    nn.utils.convert_conv2d_weight_memory_format(model, dg.channels_last)
+    for m, b in zip((model[0], model[1][0]), before):
+        assert m.weight.is_contiguous(memory_format=dg.channels_last)
+        np.testing.assert_array_equal(m.weight.numpy(), b)
+    nn.utils.convert_conv3d_weight_memory_format(model, dg.channels_last_3d)
+    assert model[2].weight.is_contiguous(memory_format=dg.channels_last_3d)
+    out = model[0](dg.randn(1, 2, 5, 5))
+    assert out.shape == (1, 4, 3, 3)

@@ -1,9 +1,12 @@
 """Gradient clipping (``torch.nn.utils.clip_grad_norm_`` / ``clip_grad_value_``).
 
 Both work in place on ``p.grad.array`` between ``backward()`` and ``optimizer.step()``;
-parameters whose ``grad`` is None are skipped.
+parameters whose ``grad`` is None are skipped. PyTorch's ``foreach`` argument chooses
+between two implementations with the same result; deepgrad has one, so every value of it
+gives that result.
 """
 import math
+import warnings
 
 import numpy as np
 
@@ -34,13 +37,14 @@ def _grads(parameters):
     return [p.grad.array for p in parameters if p.grad is not None]
 
 
-def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
+def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """The p-norm of all arrays taken together: ``|| (||g_1||_p, ..., ||g_n||_p) ||_p``.
 
     Args:
         tensors (Tensor or iterable of Tensors/ndarrays): e.g. the gradients.
         norm_type (float): ``p``; ``inf`` for the max-abs norm. Default 2.
         error_if_nonfinite (bool): raise if the norm is nan or inf.
+        foreach (bool): accepted (one implementation; see the module docstring).
 
     Returns:
         Tensor: the 0-d total norm (0.0 when there are no tensors).
@@ -62,7 +66,8 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False):
     return Tensor(total)
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                    foreach=None):
     r"""Rescale gradients so that their joint p-norm is at most ``max_norm``.
 
     With ``N = get_total_norm(grads, p)``, every gradient is multiplied by
@@ -76,6 +81,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         max_norm (float): the largest allowed norm.
         norm_type (float): ``p`` (``float('inf')`` for the max-abs norm). Default 2.
         error_if_nonfinite (bool): raise RuntimeError if the norm is nan or inf.
+        foreach (bool): accepted (one implementation; see the module docstring).
 
     Returns:
         Tensor: the total norm before clipping (0-d, the gradients' dtype).
@@ -91,7 +97,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return total
 
 
-def clip_grads_with_norm_(parameters, max_norm, total_norm):
+def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     """Multiply every gradient by ``min(1, max_norm / (total_norm + 1e-6))`` in place.
 
     Args:
@@ -112,7 +118,7 @@ def _scale(grads, max_norm, total):
             g *= coef
 
 
-def clip_grad_value_(parameters, clip_value):
+def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient element to ``[-clip_value, clip_value]`` in place.
 
     Args:
@@ -122,3 +128,11 @@ def clip_grad_value_(parameters, clip_value):
     clip_value = float(clip_value)
     for g in _grads(parameters):
         np.clip(g, -clip_value, clip_value, out=g)
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False,
+                   foreach=None):
+    """Deprecated alias of :func:`clip_grad_norm_` (as in PyTorch)."""
+    warnings.warn("`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+                  "`torch.nn.utils.clip_grad_norm_`.", FutureWarning, stacklevel=2)
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
