@@ -519,6 +519,14 @@ class Module(ModuleStateDict):
         """
         return add_hook(self._backward_pre_hooks, hook, prepend)
 
+    def register_backward_hook(self, hook):
+        """PyTorch's deprecated non-full backward hook, whose ``grad_input`` are the inputs of
+        the module's last autograd node (not the module's inputs). deepgrad does not
+        implement it; :meth:`register_full_backward_hook` gives the documented behaviour."""
+        raise RuntimeError("Module.register_backward_hook (deprecated in PyTorch) is not "
+                           "implemented by deepgrad: use register_full_backward_hook(hook), "
+                           "whose grad_input are the gradients of the module's inputs")
+
     def register_full_backward_hook(self, hook, prepend=False):
         """Register ``hook(module, grad_input, grad_output) -> None or new grad_input``,
         called when the gradients with respect to the module's positional inputs are known

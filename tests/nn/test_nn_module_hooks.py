@@ -222,6 +222,11 @@ def test_backward_hook_with_tuple_output_and_no_grad_mode():
     assert not out[0].requires_grad
 
 
+def test_legacy_backward_hook_is_refused_with_the_replacement_named():
+    with pytest.raises(RuntimeError, match="use register_full_backward_hook"):
+        nn.Linear(2, 2).register_backward_hook(lambda m, gi, go: None)
+
+
 def test_full_and_legacy_backward_hooks_cannot_mix():
     lin = nn.Linear(2, 2)
     lin.register_full_backward_hook(lambda m, gi, go: None)
