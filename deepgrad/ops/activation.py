@@ -21,6 +21,7 @@ from deepgrad import backend
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops import _inplace
+from deepgrad.ops._promote import as_float
 from deepgrad.ops._util import normalize_axis
 from deepgrad.ops.elementwise import abs as _abs, cast
 from deepgrad.ops.shape import split
@@ -294,14 +295,24 @@ def gelu(input, approximate="none"):
 def sigmoid(input):
     """sigmoid(x) = 1 / (1 + e^-x), computed as (1 + tanh(x/2)) / 2 (no overflow).
 
-    d/dx = s (1 - s), from the saved output s.
+    d/dx = s (1 - s), from the saved output s. An integer or bool tensor is promoted to
+    the default float dtype first, as PyTorch does.
     """
-    return Sigmoid.apply(to_tensor(input))
+    x = to_tensor(input)
+    if x.array.dtype.kind in "biu":
+        x = as_float(x)
+    return Sigmoid.apply(x)
 
 
 def tanh(input):
-    """tanh(x) = (e^x - e^-x) / (e^x + e^-x).   d/dx = 1 - tanh(x)^2."""
-    return Tanh.apply(to_tensor(input))
+    """tanh(x) = (e^x - e^-x) / (e^x + e^-x).   d/dx = 1 - tanh(x)^2.
+
+    An integer or bool tensor is promoted to the default float dtype first, as PyTorch does.
+    """
+    x = to_tensor(input)
+    if x.array.dtype.kind in "biu":
+        x = as_float(x)
+    return Tanh.apply(x)
 
 
 def softplus(input, beta=1.0, threshold=20.0):

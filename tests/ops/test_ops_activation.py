@@ -142,3 +142,13 @@ def test_large_logits_values():
     np.testing.assert_allclose(ops.log_softmax(x, -1).array[0], [0.0, -2e4, -1e4])
     np.testing.assert_allclose(ops.sigmoid(x).array[0], [1.0, 0.0, 0.5])
     np.testing.assert_allclose(ops.softplus(x).array[0], [1e4, 0.0, np.log(2)])
+
+
+def test_sigmoid_and_tanh_promote_integer_and_bool_input_to_float32_as_pytorch():
+    import deepgrad as dg
+    for fn, ref in ((dg.sigmoid, lambda v: 1 / (1 + np.exp(-v))), (dg.tanh, np.tanh)):
+        for data in ([0, 1, -2], [True, False]):
+            out = fn(dg.tensor(data))
+            assert out.dtype == np.float32
+            np.testing.assert_allclose(out.numpy(), ref(np.array(data, dtype=np.float64)),
+                                       rtol=1e-6)
