@@ -321,4 +321,10 @@ def array_to_string(array, prefix):
         kwargs["formatter"] = {"float_kind": lambda x: f"{x:.{p}e}"}
     elif o["sci_mode"] is False:
         kwargs["suppress_small"] = True
+    if array.dtype.kind == "f" and "formatter" not in kwargs:
+        # PyTorch prints whole numbers as "1., 2." and anything else with exactly
+        # `precision` decimals ("0.5000, 0.7311"), not NumPy's trimmed "0.5   "
+        finite = array[np.isfinite(array)]
+        if finite.size and not np.all(finite == np.round(finite)):
+            kwargs["floatmode"] = "fixed"
     return np.array2string(array, **kwargs)

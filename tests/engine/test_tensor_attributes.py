@@ -209,3 +209,11 @@ def test_legacy_tensor_size_constructor():
         dg.Tensor(2, -3)
     torch = pytest.importorskip("torch")
     assert tuple(torch.Tensor(2, 3, 4).shape) == dg.Tensor(2, 3, 4).shape
+
+
+def test_float_tensors_print_with_pytorch_fixed_decimals():
+    import deepgrad as dg
+    assert repr(dg.tensor([0.5, 0.25])) == "tensor([0.5000, 0.2500])"
+    assert repr(dg.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(dg.tensor([[1.25, 2.0], [3.0, 4.0]])) == ("tensor([[1.2500, 2.0000],\n"
+                                                          "        [3.0000, 4.0000]])")
