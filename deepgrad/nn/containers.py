@@ -31,11 +31,9 @@ def _abs_index(container, idx):
 
 def _renumber(container, modules):
     """Re-register ``modules`` under the keys "0", "1", ... (after a delete or insert)."""
-    d = container.__dict__
-    for key in container._modules:
-        d.pop(key, None)
-    container.__dict__["_modules"] = OrderedDict((str(i), m) for i, m in enumerate(modules))
-    d.update(container._modules)
+    container._modules.clear()
+    for i, m in enumerate(modules):
+        container._modules[str(i)] = m
 
 
 class Container(Module):

@@ -23,7 +23,8 @@ from deepgrad.utils.hooks import BackwardHook, RemovableHandle
 
 
 class _HookState:
-    active = False      # True once any hook has been stored anywhere
+    def __init__(self):
+        self.active = False     # True once any hook has been stored anywhere
 
 
 HOOKS = _HookState()

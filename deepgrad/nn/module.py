@@ -6,10 +6,12 @@ and sub-modules (registered by assigning a Module attribute). Calling a module r
 ``forward``, with its hooks around it when any exist (:mod:`deepgrad.nn.hooks`).
 
 Each registered object is kept in its registry (``_parameters``, ``_buffers``,
-``_modules``, as PyTorch) and also in the instance ``__dict__``, so that reading
-``self.weight`` in a forward is a plain attribute read; ``__setattr__``/``__delattr__``
-keep the two in step, and ``__getattr__`` finds entries put into a registry directly.
+``_modules``, as PyTorch), a :class:`Registry` that mirrors every entry into the instance
+``__dict__``: reading ``self.weight`` in a forward is then a plain attribute read. (PyTorch
+finds them with ``__getattr__``; a class that defines ``__getattr__`` makes every attribute
+read of its instances slower, measurably so for a small model's forward.)
 """
+import weakref
 from collections import OrderedDict
 
 import numpy as np
@@ -45,6 +47,61 @@ def _check_name(kind, name):
         raise KeyError(f'{kind} name can\'t be empty string ""')
 
 
+class Registry(OrderedDict):
+    """A module's parameters, buffers or submodules by name, each entry mirrored into the
+    owning module's ``__dict__`` (also when code writes into ``module._parameters``
+    directly, as PyTorch code may). The owner is held weakly and re-linked on unpickling."""
+
+    _MISSING = object()
+
+    def __init__(self, owner=None, items=()):
+        super().__init__()
+        self.owner = None if owner is None else weakref.ref(owner)
+        for key, value in items:
+            self[key] = value
+
+    def _owner_dict(self):
+        owner = None if self.owner is None else self.owner()
+        return None if owner is None else owner.__dict__
+
+    def __setitem__(self, key, value):
+        super().__setitem__(key, value)
+        d = self._owner_dict()
+        if d is not None:
+            d[key] = value
+
+    def __delitem__(self, key):
+        super().__delitem__(key)
+        d = self._owner_dict()
+        if d is not None:
+            d.pop(key, None)
+
+    def pop(self, key, default=_MISSING):
+        if key in self:
+            value = self[key]
+            del self[key]
+            return value
+        if default is Registry._MISSING:
+            raise KeyError(key)
+        return default
+
+    def popitem(self, last=True):
+        if not self:
+            raise KeyError("dictionary is empty")
+        key = next(reversed(self)) if last else next(iter(self))
+        return key, self.pop(key)
+
+    def clear(self):
+        for key in list(self):
+            del self[key]
+
+    def copy(self):
+        return OrderedDict(self)
+
+    def __reduce__(self):
+        return (Registry, (None, list(self.items())))
+
+
 class Module(ModuleStateDict):
     """Base class for layers and models.
 
@@ -72,10 +129,10 @@ class Module(ModuleStateDict):
                             f"but {len(args) + 1} were given")
         d = self.__dict__
         d["training"] = True
-        d["_parameters"] = OrderedDict()
-        d["_buffers"] = OrderedDict()
+        d["_parameters"] = Registry(self)
+        d["_buffers"] = Registry(self)
         d["_non_persistent_buffers_set"] = set()
-        d["_modules"] = OrderedDict()
+        d["_modules"] = Registry(self)
         d["_is_full_backward_hook"] = None
         for name in _HOOK_DICTS:
             d[name] = HookDict()
@@ -105,12 +162,11 @@ class Module(ModuleStateDict):
             self._forget(name, "_parameters", "_buffers")
             d["_modules"][name] = _hooks.run_registration_hooks(
                 _hooks._global_module_registration_hooks, self, name, value)
-            d[name] = d["_modules"][name]
         elif name in d["_modules"]:
             if value is not None:
                 raise TypeError(f"cannot assign '{_typename(value)}' as child module '{name}' "
                                 f"(nn.Module or None expected)")
-            d["_modules"][name] = d[name] = None
+            d["_modules"][name] = None
         elif name in d["_buffers"] or isinstance(value, Buffer):
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"cannot assign '{_typename(value)}' as buffer '{name}' "
@@ -122,20 +178,13 @@ class Module(ModuleStateDict):
             object.__setattr__(self, name, value)      # honours properties with setters
 
     def _forget(self, name, *registries):
-        """Drop ``name`` from the instance dict and the given registries."""
+        """Drop ``name`` from the instance dict and the given registries (each of which
+        drops its mirror entry too)."""
         d = self.__dict__
         d.pop(name, None)
         for registry in registries:
             d[registry].pop(name, None)
         d["_non_persistent_buffers_set"].discard(name)
-
-    def __getattr__(self, name):
-        """Called only when normal lookup fails: entries put into a registry directly."""
-        d = self.__dict__
-        for registry in ("_parameters", "_buffers", "_modules"):
-            if registry in d and name in d[registry]:
-                return d[registry][name]
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
     def __delattr__(self, name):
         d = self.__dict__
@@ -143,7 +192,6 @@ class Module(ModuleStateDict):
             if name in d[registry]:
                 del d[registry][name]
                 d["_non_persistent_buffers_set"].discard(name)
-                d.pop(name, None)
                 return
         object.__delattr__(self, name)
 
@@ -181,7 +229,6 @@ class Module(ModuleStateDict):
             param = _hooks.run_registration_hooks(
                 _hooks._global_parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
-        self.__dict__[name] = param
 
     def register_buffer(self, name, tensor, persistent=True):
         """Register a non-trained tensor (e.g. running mean) under ``name``.
@@ -202,7 +249,6 @@ class Module(ModuleStateDict):
         tensor = _hooks.run_registration_hooks(
             _hooks._global_buffer_registration_hooks, self, name, tensor)
         self._buffers[name] = tensor
-        self.__dict__[name] = tensor
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -218,7 +264,6 @@ class Module(ModuleStateDict):
         module = _hooks.run_registration_hooks(
             _hooks._global_module_registration_hooks, self, name, module)
         self._modules[name] = module
-        self.__dict__[name] = module
 
     def register_module(self, name, module):
         """Alias for :meth:`add_module`."""
@@ -577,6 +622,12 @@ class Module(ModuleStateDict):
     def __setstate__(self, state):
         self.__dict__.update(state)
         d = self.__dict__
+        for name in ("_parameters", "_buffers", "_modules"):     # re-link the mirrors
+            registry = d.get(name)
+            if isinstance(registry, Registry):
+                registry.owner = weakref.ref(self)
+            else:
+                d[name] = Registry(self, (registry or {}).items())
         for name in _HOOK_DICTS:                # modules pickled by an older deepgrad
             d.setdefault(name, HookDict())
         for name in _FLAG_DICTS:

@@ -341,6 +341,21 @@ def test_deepcopy_and_pickle_give_independent_equal_models():
         assert clone.block.fc.weight is clone.get_parameter("block.fc.weight")
 
 
+def test_registries_mirror_direct_writes_also_after_copying():
+    lin = nn.Linear(2, 2)
+    for m in (lin, copy.deepcopy(lin), pickle.loads(pickle.dumps(lin))):
+        m._parameters["extra"] = nn.Parameter(dg.ones(1))
+        assert m.extra is m._parameters["extra"]
+        m._parameters.pop("extra")
+        assert not hasattr(m, "extra")
+        del m._parameters["bias"]
+        assert not hasattr(m, "bias") and [n for n, _ in m.named_parameters()] == ["weight"]
+        m._buffers.update({"b": dg.zeros(1)})
+        assert m.b is m._buffers["b"]
+        m._buffers.clear()
+        assert not hasattr(m, "b")
+
+
 def test_hooks_survive_deepcopy():
     lin = nn.Linear(2, 2)
     calls = []

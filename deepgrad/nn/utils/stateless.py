@@ -24,8 +24,7 @@ def _swap(module, name, tensor):
     for registry in (d["_parameters"], d["_buffers"]):
         if name in registry:
             old = registry[name]
-            registry[name] = tensor
-            d[name] = tensor
+            registry[name] = tensor             # the registry mirrors it into __dict__
             return old
     old = getattr(module, name)
     if old is not None and not isinstance(old, Tensor):
