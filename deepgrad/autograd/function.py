@@ -165,6 +165,16 @@ def to_tensor(x):
     return x if isinstance(x, _Tensor) else _Tensor(x)
 
 
-# PyTorch's import path for the custom-function helpers: ``torch.autograd.function``.
-from deepgrad.autograd.custom_function import (  # noqa: E402
-    BackwardCFunction, FunctionCtx, once_differentiable)
+_CUSTOM_FUNCTION_NAMES = ("BackwardCFunction", "FunctionCtx", "once_differentiable")
+
+
+def __getattr__(name):
+    """PyTorch's import path for the custom-function helpers (``torch.autograd.function``).
+
+    They live in :mod:`deepgrad.autograd.custom_function`, which builds on this module, so
+    they are looked up on first use rather than imported here (no import cycle).
+    """
+    if name in _CUSTOM_FUNCTION_NAMES:
+        from deepgrad.autograd import custom_function
+        return getattr(custom_function, name)
+    raise AttributeError(f"module 'deepgrad.autograd.function' has no attribute {name!r}")

@@ -22,8 +22,17 @@ import warnings
 
 import numpy as np
 
-from deepgrad import backend, ops
+from deepgrad import backend
 from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.ops.activation import softmax as _softmax
+from deepgrad.ops.dropout import dropout as _dropout
+from deepgrad.ops.elementwise import cast as _cast
+from deepgrad.ops.linalg import linear as _linear, matmul as _matmul
+from deepgrad.ops.padding import pad as _pad
+from deepgrad.ops.reduce import mean as _mean
+from deepgrad.ops.shape import (
+    cat as _cat, expand as _expand, getitem as _getitem, repeat as _repeat, reshape as _reshape,
+    squeeze as _squeeze, transpose as _transpose, unsqueeze as _unsqueeze)
 
 
 class ScaledDotProductAttention(Function):
@@ -140,8 +149,8 @@ def _repeat_heads(t, groups):
     if groups == 1:
         return t
     shape = _shape(t)
-    t = ops.expand(ops.unsqueeze(t, -3), shape[:-2] + (groups,) + shape[-2:])
-    return ops.reshape(t, shape[:-3] + (shape[-3] * groups,) + shape[-2:])
+    t = _expand(_unsqueeze(t, -3), shape[:-2] + (groups,) + shape[-2:])
+    return _reshape(t, shape[:-3] + (shape[-3] * groups,) + shape[-2:])
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
@@ -182,7 +191,7 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
     if mask is not None and mask.dtype == np.bool_:
         params["bool_mask"] = mask.array
     elif mask is not None:
-        inputs += (mask if mask.dtype == q.dtype else ops.cast(mask, q.dtype),)
+        inputs += (mask if mask.dtype == q.dtype else _cast(mask, q.dtype),)
     return ScaledDotProductAttention.apply(*inputs, **params)
 
 
@@ -231,15 +240,15 @@ def _in_projection(query, key, value, w, b, w_q=None, w_k=None, w_v=None):
     E = query.shape[-1]
     bq = bk = bv = None
     if b is not None:
-        bq, bk, bv = ops.getitem(b, slice(0, E)), ops.getitem(b, slice(E, 2 * E)), \
-            ops.getitem(b, slice(2 * E, 3 * E))
+        bq, bk, bv = _getitem(b, slice(0, E)), _getitem(b, slice(E, 2 * E)), \
+            _getitem(b, slice(2 * E, 3 * E))
     if w is not None:
-        w_q, w_k, w_v = ops.getitem(w, slice(0, E)), ops.getitem(w, slice(E, 2 * E)), \
-            ops.getitem(w, slice(2 * E, 3 * E))
+        w_q, w_k, w_v = _getitem(w, slice(0, E)), _getitem(w, slice(E, 2 * E)), \
+            _getitem(w, slice(2 * E, 3 * E))
     if query is key and key is value and w is not None:       # self-attention: one GEMM
-        qkv = ops.linear(query, w, b)
-        return tuple(ops.getitem(qkv, (Ellipsis, slice(i * E, (i + 1) * E))) for i in range(3))
-    return ops.linear(query, w_q, bq), ops.linear(key, w_k, bk), ops.linear(value, w_v, bv)
+        qkv = _linear(query, w, b)
+        return tuple(_getitem(qkv, (Ellipsis, slice(i * E, (i + 1) * E))) for i in range(3))
+    return _linear(query, w_q, bq), _linear(key, w_k, bk), _linear(value, w_v, bv)
 
 
 def _check_static(name, t, bsz_heads, head_dim):
@@ -290,8 +299,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     am = None if attn_mask is None else to_tensor(attn_mask)
     batched = _mha_check(query, key, value, kpm, am, num_heads)
     if not batched:
-        query, key, value = (ops.unsqueeze(t, 1) for t in (query, key, value))
-        kpm = None if kpm is None else ops.unsqueeze(kpm, 0)
+        query, key, value = (_unsqueeze(t, 1) for t in (query, key, value))
+        kpm = None if kpm is None else _unsqueeze(kpm, 0)
     tgt_len, bsz, embed_dim = query.shape
     if embed_dim != embed_dim_to_check:
         raise RuntimeError(f"{name}: was expecting embedding dimension of "
@@ -336,60 +345,60 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
             raise RuntimeError(f"The shape of the {am.ndim}D attn_mask is {_shape(am)}, but "
                                f"should be {expected}.")
         if am.ndim == 2:
-            am = ops.unsqueeze(am, 0)
+            am = _unsqueeze(am, 0)
     if (bias_k is None) != (bias_v is None):
         raise RuntimeError(f"{name}: give both bias_k and bias_v, or neither")
     if bias_k is not None:
         if static_k is not None or static_v is not None:
             raise RuntimeError(f"{name}: bias cannot be added to static key or value.")
-        k = ops.cat([k, ops.repeat(bias_k, (1, bsz, 1))])
-        v = ops.cat([v, ops.repeat(bias_v, (1, bsz, 1))])
-        am = None if am is None else ops.pad(am, (0, 1))
-        kpm = None if kpm is None else ops.pad(kpm, (0, 1))
+        k = _cat([k, _repeat(bias_k, (1, bsz, 1))])
+        v = _cat([v, _repeat(bias_v, (1, bsz, 1))])
+        am = None if am is None else _pad(am, (0, 1))
+        kpm = None if kpm is None else _pad(kpm, (0, 1))
     bh = bsz * num_heads
-    q = ops.transpose(ops.reshape(q, (tgt_len, bh, head_dim)), 0, 1)
+    q = _transpose(_reshape(q, (tgt_len, bh, head_dim)), 0, 1)
     _check_static("static_k", static_k, bh, head_dim)
     _check_static("static_v", static_v, bh, head_dim)
-    k = ops.transpose(ops.reshape(k, (k.shape[0], bh, head_dim)), 0, 1) if static_k is None \
+    k = _transpose(_reshape(k, (k.shape[0], bh, head_dim)), 0, 1) if static_k is None \
         else to_tensor(static_k)
-    v = ops.transpose(ops.reshape(v, (v.shape[0], bh, head_dim)), 0, 1) if static_v is None \
+    v = _transpose(_reshape(v, (v.shape[0], bh, head_dim)), 0, 1) if static_v is None \
         else to_tensor(static_v)
     if add_zero_attn:
         zeros = to_tensor(np.zeros((bh, 1, head_dim), k.dtype))
-        k, v = ops.cat([k, zeros], dim=1), ops.cat([v, zeros], dim=1)
-        am = None if am is None else ops.pad(am, (0, 1))
-        kpm = None if kpm is None else ops.pad(kpm, (0, 1))
+        k, v = _cat([k, zeros], dim=1), _cat([v, zeros], dim=1)
+        am = None if am is None else _pad(am, (0, 1))
+        kpm = None if kpm is None else _pad(kpm, (0, 1))
     src_len = k.shape[1]
     if kpm is not None:
         if _shape(kpm) != (bsz, src_len):
             raise RuntimeError(f"{name}: expected key_padding_mask of shape ({bsz}, {src_len}) "
                                f"(batch, source length), but got {_shape(kpm)}")
-        kpm = ops.reshape(ops.expand(ops.reshape(kpm, (bsz, 1, 1, src_len)),
+        kpm = _reshape(_expand(_reshape(kpm, (bsz, 1, 1, src_len)),
                                      (bsz, num_heads, 1, src_len)), (bh, 1, src_len))
         am = kpm if am is None else am + kpm
     if not training:
         dropout_p = 0.0
     if need_weights:
-        scores = ops.matmul(q * math.sqrt(1.0 / head_dim), ops.transpose(k, -2, -1))
-        weights = ops.softmax(scores if am is None else am + scores, dim=-1)
+        scores = _matmul(q * math.sqrt(1.0 / head_dim), _transpose(k, -2, -1))
+        weights = _softmax(scores if am is None else am + scores, dim=-1)
         if dropout_p > 0.0:
-            weights = ops.dropout(weights, p=dropout_p)
-        out = ops.matmul(weights, v)
+            weights = _dropout(weights, p=dropout_p)
+        out = _matmul(weights, v)
     else:
         if am is not None:
-            am = ops.unsqueeze(am, 0) if am.shape[0] == 1 else \
-                ops.reshape(am, (bsz, num_heads, -1, src_len))
-        q, k, v = (ops.reshape(t, (bsz, num_heads, t.shape[1], head_dim)) for t in (q, k, v))
+            am = _unsqueeze(am, 0) if am.shape[0] == 1 else \
+                _reshape(am, (bsz, num_heads, -1, src_len))
+        q, k, v = (_reshape(t, (bsz, num_heads, t.shape[1], head_dim)) for t in (q, k, v))
         out = scaled_dot_product_attention(q, k, v, am, dropout_p, is_causal)
-        out = ops.reshape(out, (bh, tgt_len, head_dim))
+        out = _reshape(out, (bh, tgt_len, head_dim))
         weights = None
-    out = ops.reshape(ops.transpose(out, 0, 1), (tgt_len * bsz, embed_dim))
-    out = ops.reshape(ops.linear(out, out_proj_weight, out_proj_bias), (tgt_len, bsz, -1))
+    out = _reshape(_transpose(out, 0, 1), (tgt_len * bsz, embed_dim))
+    out = _reshape(_linear(out, out_proj_weight, out_proj_bias), (tgt_len, bsz, -1))
     if weights is not None:
-        weights = ops.reshape(weights, (bsz, num_heads, tgt_len, src_len))
+        weights = _reshape(weights, (bsz, num_heads, tgt_len, src_len))
         if average_attn_weights:
-            weights = ops.mean(weights, dim=1)
+            weights = _mean(weights, dim=1)
     if not batched:
-        out = ops.squeeze(out, 1)
-        weights = None if weights is None else ops.squeeze(weights, 0)
+        out = _squeeze(out, 1)
+        weights = None if weights is None else _squeeze(weights, 0)
     return out, weights
