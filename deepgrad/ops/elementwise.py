@@ -40,12 +40,14 @@ class Mul(Function):
 class Div(Function):
     def forward(self, a, b):
         self.b = b
-        self.out = a / b
+        with np.errstate(divide="ignore", invalid="ignore"):   # x/0 = inf, 0/0 = nan, silently
+            self.out = a / b
         return self.out
 
     def backward(self, g):
-        ga = g / self.b if self.needs_grad[0] else None
-        gb = -g * self.out / self.b if self.needs_grad[1] else None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = g / self.b if self.needs_grad[0] else None
+            gb = -g * self.out / self.b if self.needs_grad[1] else None
         return ga, gb
 
 
@@ -60,7 +62,8 @@ class Neg(Function):
 class Pow(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        self.out = a ** b
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):   # 0^-1 = inf
+            self.out = a ** b
         return self.out
 
     def backward(self, g):
@@ -80,7 +83,8 @@ class Pow(Function):
 
 class Exp(Function):
     def forward(self, x):
-        self.out = np.exp(x)
+        with np.errstate(over="ignore"):            # e^1000 = inf, silently
+            self.out = np.exp(x)
         return self.out
 
     def backward(self, g):
@@ -90,19 +94,23 @@ class Exp(Function):
 class Log(Function):
     def forward(self, x):
         self.x = x
-        return np.log(x)
+        with np.errstate(divide="ignore", invalid="ignore"):   # log 0 = -inf, log -1 = nan
+            return np.log(x)
 
     def backward(self, g):
-        return g / self.x
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g / self.x
 
 
 class Sqrt(Function):
     def forward(self, x):
-        self.out = np.sqrt(x)
+        with np.errstate(invalid="ignore"):          # sqrt(-1) = nan, silently
+            self.out = np.sqrt(x)
         return self.out
 
     def backward(self, g):
-        return g / (2 * self.out)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return g / (2 * self.out)
 
 
 class Abs(Function):

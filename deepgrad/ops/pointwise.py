@@ -42,7 +42,8 @@ class Expm1(Function):
 class Log2(Function):
     def forward(self, x):
         self.x = x
-        return np.log2(x)
+        with np.errstate(divide="ignore", invalid="ignore"):   # IEEE results, no warnings
+            return np.log2(x)
 
     def backward(self, g):
         return g / (self.x * np.asarray(_LN2, g.dtype))
@@ -51,7 +52,8 @@ class Log2(Function):
 class Log10(Function):
     def forward(self, x):
         self.x = x
-        return np.log10(x)
+        with np.errstate(divide="ignore", invalid="ignore"):   # IEEE results, no warnings
+            return np.log10(x)
 
     def backward(self, g):
         return g / (self.x * np.asarray(_LN10, g.dtype))
@@ -60,7 +62,8 @@ class Log10(Function):
 class Log1p(Function):
     def forward(self, x):
         self.x = x
-        return np.log1p(x)
+        with np.errstate(divide="ignore", invalid="ignore"):   # IEEE results, no warnings
+            return np.log1p(x)
 
     def backward(self, g):
         return g / (1 + self.x)

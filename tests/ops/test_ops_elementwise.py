@@ -226,3 +226,24 @@ def test_elementwise_ops_match_torch():
     check_op(ops.sqrt, np.sqrt, UNARY, make=POSITIVE, torch_fn=torch.sqrt)
     check_op(lambda x: ops.clip(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), UNARY,
              make=away_from([-0.5, 0.7]), torch_fn=lambda x: torch.clamp(x, -0.5, 0.7))
+
+
+def test_ieee_special_values_come_back_silently_as_in_pytorch():
+    """log 0 = -inf, 1/0 = inf, 0/0 = nan, sqrt(-1) = nan, e^1000 = inf: no NumPy warnings."""
+    import warnings
+    import deepgrad as dg
+    cases = [(lambda: dg.log(dg.tensor([0.0])), -np.inf),
+             (lambda: dg.tensor([1.0]) / dg.tensor([0.0]), np.inf),
+             (lambda: dg.tensor([0.0]) / dg.tensor([0.0]), np.nan),
+             (lambda: dg.sqrt(dg.tensor([-1.0])), np.nan),
+             (lambda: dg.tensor([0.0]) ** -1, np.inf),
+             (lambda: dg.exp(dg.tensor([1000.0])), np.inf),
+             (lambda: dg.log2(dg.tensor([0.0])), -np.inf),
+             (lambda: dg.log1p(dg.tensor([-1.0])), -np.inf)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for make, expected in cases:
+            np.testing.assert_equal(make().numpy(), np.array([expected], np.float32))
+        x = dg.tensor([0.0], requires_grad=True)
+        dg.log(x).sum().backward()                       # d/dx log x at 0 = inf
+        np.testing.assert_equal(x.grad.numpy(), [np.inf])
