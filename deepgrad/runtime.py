@@ -20,22 +20,28 @@ _interop_threads = 1
 
 
 def _loaded_libraries():
-    """Paths of the shared libraries this process loaded (Linux), else NumPy's bundled ones."""
+    """Candidate paths of the BLAS NumPy uses, NumPy's own first.
+
+    A wheel of NumPy bundles its BLAS in ``numpy.libs`` (``numpy/.dylibs`` on macOS): those
+    come first. Then the shared libraries this process loaded (Linux ``/proc/self/maps``),
+    for a NumPy linked against the system's BLAS, leaving out the copies other wheels
+    bundle (SciPy's, scikit-learn's, PyTorch's), which are not the BLAS deepgrad runs on.
+    """
+    import numpy
+    site = os.path.dirname(os.path.dirname(numpy.__file__))
     paths = []
+    for folder in (os.path.join(site, "numpy.libs"),
+                   os.path.join(os.path.dirname(numpy.__file__), ".dylibs")):
+        if os.path.isdir(folder):
+            paths += [os.path.join(folder, f) for f in sorted(os.listdir(folder))]
     try:
         with open("/proc/self/maps") as maps:
             for line in maps:
                 part = line.split()[-1]
-                if part.startswith("/") and part not in paths:
+                if part.startswith("/") and part not in paths and not part.startswith(site):
                     paths.append(part)
     except OSError:
         pass
-    import numpy
-    root = os.path.dirname(os.path.dirname(numpy.__file__))
-    for folder in (os.path.join(root, "numpy.libs"),
-                   os.path.join(os.path.dirname(numpy.__file__), ".dylibs")):
-        if os.path.isdir(folder):
-            paths += [os.path.join(folder, f) for f in sorted(os.listdir(folder))]
     return paths
 
 
