@@ -6,8 +6,9 @@
     cosine_similarity    = sum (x1 / max(||x1||, eps)) (x2 / max(||x2||, eps)) along dim
     normalize(x)         = x / max(||x||_p, eps) along dim
 
-The p-norm's derivative, d||v||_p / dv_i = sign(v_i) |v_i|^(p-1) / ||v||_p^(p-1), is taken as 0
-where the norm is 0 (so the distance between equal vectors has a zero gradient, as PyTorch).
+The p-norm and its derivative, d||v||_p / dv_i = sign(v_i) |v_i|^(p-1) / ||v||_p^(p-1) (taken
+as 0 where the norm is 0, so equal vectors have a zero gradient, as PyTorch), are computed by
+the one p-norm kernel, :class:`deepgrad.ops.norms.VectorNorm`.
 """
 import numpy as np
 
@@ -15,61 +16,16 @@ from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops._util import normalize_axis, operands, expand_reduced
 from deepgrad.ops.elementwise import clamp
+from deepgrad.ops.norms import VectorNorm
 from deepgrad.ops.reduce import sum as _sum
 from deepgrad.ops.shape import broadcast_to, getitem
 
 _INF = float("inf")
 
 
-class PNorm(Function):
-    """||x||_p over ``axis``; backward as PyTorch's ``norm_backward`` (0 where the norm is 0)."""
-
-    def forward(self, x, p=2.0, axis=-1, keepdims=False):
-        self.x, self.p, self.axis, self.keepdims = x, p, axis, keepdims
-        a = np.abs(x)
-        if p == 2:
-            out = np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
-        elif p == 1:
-            out = np.sum(a, axis=axis, keepdims=keepdims)
-        elif p == 0:
-            out = np.sum(x != 0, axis=axis, keepdims=keepdims).astype(x.dtype)
-        elif p == _INF:
-            out = np.max(a, axis=axis, keepdims=keepdims, initial=0)
-        elif p == -_INF:
-            out = np.min(a, axis=axis, keepdims=keepdims, initial=_INF)
-        else:
-            with np.errstate(divide="ignore"):
-                out = np.sum(a ** p, axis=axis, keepdims=keepdims) ** (1.0 / p)
-        self.out = np.asarray(out, dtype=x.dtype)
-        return self.out
-
-    def backward(self, g):
-        x, p = self.x, self.p
-        g = expand_reduced(g, x.shape, self.axis, self.keepdims)
-        n = expand_reduced(self.out, x.shape, self.axis, self.keepdims)
-        if p == 0:
-            return np.zeros_like(x)
-        if p == 1:
-            return np.sign(x) * g
-        if abs(p) == _INF:                      # split evenly between the extreme entries
-            mask = np.abs(x) == n
-            count = np.sum(mask, axis=self.axis, keepdims=True).astype(x.dtype)
-            return np.sign(x) * mask * (g / np.maximum(count, 1))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if p == 2:
-                scaled = x
-                scale = np.where(n == 0, 0, g / n)
-            else:
-                scaled = np.where(x == 0, 0, np.sign(x) * np.abs(x) ** (p - 1))
-                if p < 1:
-                    scale = g * n ** (1 - p)
-                else:
-                    scale = np.where(n == 0, 0, g / n ** (p - 1))
-        return (scaled * scale).astype(x.dtype, copy=False)
-
-
 def _p_norm(x, p, dim, keepdim=False):
-    return PNorm.apply(x, p=float(p), axis=dim, keepdims=keepdim)
+    """||x||_p over ``dim``, by the one p-norm kernel (:class:`deepgrad.ops.norms.VectorNorm`)."""
+    return VectorNorm.apply(x, ord=float(p), axis=dim, keepdims=keepdim)
 
 
 def _broadcast_pair(name, x1, x2):

@@ -21,15 +21,21 @@ from deepgrad.ops._util import expand_reduced, normalize_axis, operands
 
 
 class VectorNorm(Function):
-    """||x||_ord over ``axis`` (see the module docstring for the derivatives)."""
+    """||x||_ord over ``axis`` (see the module docstring for the derivatives).
+
+    The one p-norm kernel of deepgrad: ``linalg.vector_norm``, ``torch.norm``, the matrix
+    norms built on it and the distances (``pairwise_distance``, ``pdist``,
+    ``cosine_similarity``, ``normalize``) all call it. For 0 < p < 1 the gradient at
+    x_i = 0 is taken as 0 (PyTorch's choice); NaN entries propagate to the inf-norms.
+    """
 
     def forward(self, x, ord=2.0, axis=None, keepdims=False):
         self.x, self.ord, self.axis, self.keepdims = x, ord, axis, keepdims
         ax = np.abs(x)
-        if ord == np.inf:
-            out = ax.max(axis=axis, keepdims=True)
+        if ord == np.inf:                      # initial: an empty reduction gives 0
+            out = ax.max(axis=axis, keepdims=True, initial=0)
         elif ord == -np.inf:
-            out = ax.min(axis=axis, keepdims=True)
+            out = ax.min(axis=axis, keepdims=True, initial=np.inf)
         elif ord == 0:
             out = (x != 0).sum(axis=axis, keepdims=True).astype(x.dtype)
         elif ord == 1:
@@ -37,33 +43,37 @@ class VectorNorm(Function):
         elif ord == 2:
             out = np.sqrt((x * x).sum(axis=axis, keepdims=True))
         else:
-            out = (ax ** ord).sum(axis=axis, keepdims=True) ** (1 / ord)
-        self.out = out
+            with np.errstate(divide="ignore", over="ignore"):
+                out = (ax ** ord).sum(axis=axis, keepdims=True) ** (1 / ord)
+        self.out = out = np.asarray(out, dtype=x.dtype)
         return out if keepdims else out.reshape(_reduced_shape(x.shape, axis))
 
     def backward(self, g):
         x, out, p = self.x, self.out, self.ord
         g = expand_reduced(g, x.shape, self.axis, self.keepdims) if not self.keepdims else g
+        zero = np.zeros((), g.dtype)
         if p == 0:
             return np.zeros_like(x)
-        if p in (np.inf, -np.inf):
-            hit = np.abs(x) == out
-            ties = hit.sum(axis=self.axis, keepdims=True).astype(g.dtype)
-            return np.sign(x) * hit * (g / ties)
         if p == 1:
             return np.sign(x) * g
-        safe = np.where(out == 0, 1, out)
-        if p == 2:
-            return np.where(out == 0, 0, x / safe * g)
-        ax = np.abs(x)
-        scale = np.where(ax == 0, 0, np.sign(x) * ax ** (p - 1))
-        return np.where(out == 0, 0, scale / safe ** (p - 1) * g)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            if p in (np.inf, -np.inf):          # shared evenly among the entries attaining it
+                hit = (np.abs(x) == out) | (np.isnan(x) & np.isnan(out))
+                ties = hit.sum(axis=self.axis, keepdims=True).astype(g.dtype)
+                return np.sign(x) * hit * (g / ties)
+            if p == 2:
+                return x * np.where(out == 0, zero, g / out)
+            ax = np.abs(x)
+            scale = np.where(ax == 0, zero, np.sign(x) * ax ** (p - 1))
+            if p < 1:
+                return scale * g * out ** (1 - p)
+            return scale * np.where(out == 0, zero, g / out ** (p - 1))
 
 
 def _reduced_shape(shape, axis):
     if axis is None:
         return ()
-    axes = axis if isinstance(axis, tuple) else (axis,)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 

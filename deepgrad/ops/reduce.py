@@ -13,6 +13,7 @@ from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops._util import expand_reduced, normalize_axis, reduced_count, reduction_axis
 from deepgrad.ops.elementwise import cast, sqrt, where
+from deepgrad.ops.norms import VectorNorm, matrix_norm
 
 MaxResult = namedtuple("MaxResult", ["values", "indices"])
 AminmaxResult = namedtuple("aminmax", ["min", "max"])
@@ -211,71 +212,6 @@ class Prod(Function):
         return expand_reduced(g, x.shape, self.axis, self.keepdims) * others
 
 
-class VectorNorm(Function):
-    """(sum |x|^p)^(1/p) over ``axis``; p may be 0, +-inf or any real (PyTorch's
-    ``linalg.vector_norm``), with PyTorch's gradients:
-
-    p = 2: x / n;  p = 1: sign(x);  p = +-inf: sign(x) where |x| = n, shared at ties;
-    p = 0: 0;  other p: sign(x) |x|^(p-1) / n^(p-1) (0 where n = 0, and at x = 0 for p < 1).
-    """
-
-    def forward(self, x, p=2.0, axis=None, keepdims=False):
-        ax = np.abs(x)
-        if p == 2:
-            n = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
-        elif p == 1:
-            n = np.sum(ax, axis=axis, keepdims=True)
-        elif p == np.inf:
-            n = np.max(ax, axis=axis, keepdims=True)
-        elif p == -np.inf:
-            n = np.min(ax, axis=axis, keepdims=True)
-        elif p == 0:
-            n = np.sum(x != 0, axis=axis, keepdims=True).astype(x.dtype)
-        else:
-            with np.errstate(divide="ignore"):
-                n = np.sum(ax ** p, axis=axis, keepdims=True) ** (1 / p)
-        self.x, self.n, self.p, self.axis, self.keepdims = x, n, p, axis, keepdims
-        return n if keepdims else np.asarray(np.squeeze(n, axis=axis))
-
-    def backward(self, g):
-        x, n, p = self.x, self.n, self.p
-        g = expand_reduced(g, x.shape, self.axis, self.keepdims)
-        zero = np.zeros((), g.dtype)
-        if p == 0:
-            return np.zeros(x.shape, g.dtype)
-        if p == 1:
-            return np.sign(x) * g
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if p == 2:
-                return x * np.where(n == 0, zero, g / n)
-            if np.isinf(p):
-                at = (np.abs(x) == n) | (np.isnan(x) & np.isnan(n))
-                count = np.sum(at, axis=self.axis, keepdims=True).astype(g.dtype)
-                return np.sign(x) * at * (g / count)
-            scaled = np.sign(x) * np.abs(x) ** (p - 1)
-            if p < 1:
-                return np.where(x == 0, zero, scaled) * g * n ** (1 - p)
-            return scaled * np.where(n == 0, zero, g / n ** (p - 1))
-
-
-class NuclearNorm(Function):
-    """Sum of the singular values of the matrices in the last two axes.
-
-    d/dA = U V^T (A = U diag(s) V^T, the reduced SVD).
-    """
-
-    def forward(self, x, keepdims=False):
-        u, s, vh = np.linalg.svd(x, full_matrices=False)
-        self.uvh, self.keepdims = u @ vh, keepdims
-        out = s.sum(-1)
-        return out[..., None, None] if keepdims else out
-
-    def backward(self, g):
-        if not self.keepdims:
-            g = g[..., None, None]
-        return g * self.uvh
-
-
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of the elements (over one ``dim`` when given); integers and bools give
     int64, as PyTorch; ``dtype`` casts the input first.
@@ -382,7 +318,8 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     None), the Frobenius norm (``'fro'``, the 2-norm of the entries) or the nuclear norm
     (``'nuc'``, the sum of singular values of the matrices in ``dim``, default the last
     two axes of a 2-D input). ``p`` may be 0 (count of nonzeros), +-inf (max/min |x|),
-    or any other number. Gradients as :class:`VectorNorm` and :class:`NuclearNorm`.
+    or any other number. Computed by the norm kernels of :mod:`deepgrad.ops.norms`
+    (``VectorNorm``; ``matrix_norm(..., 'nuc')`` through the singular values).
     """
     if out is not None:
         raise TypeError("norm: out= is not supported by deepgrad; use the returned tensor")
@@ -400,10 +337,11 @@ def norm(input, p="fro", dim=None, keepdim=False, out=None, dtype=None):
     axis = reduction_axis(dim, x.ndim)
     if np.isinf(p) and x.array.size == 0:
         raise RuntimeError(f"norm: the inf-norm of an empty tensor is undefined (shape {x.shape})")
-    return VectorNorm.apply(x, p=float(p), axis=axis, keepdims=keepdim)
+    return VectorNorm.apply(x, ord=float(p), axis=axis, keepdims=keepdim)
 
 
 def _nuclear_norm(x, dim, keepdim):
+    """torch.norm(x, 'nuc', dim): the sum of singular values in the plane ``dim``."""
     if dim is None:
         if x.ndim != 2:
             raise RuntimeError(f"norm: 'nuc' without dim needs a 2-D input, received shape "
@@ -412,10 +350,4 @@ def _nuclear_norm(x, dim, keepdim):
     axes = normalize_axis(dim, x.ndim)
     if not isinstance(axes, tuple) or len(axes) != 2 or axes[0] == axes[1]:
         raise RuntimeError(f"norm: 'nuc' needs dim to be two distinct dims, received {dim!r}")
-    rest = [a for a in range(x.ndim) if a not in axes]
-    moved = x.permute(*rest, *axes)
-    out = NuclearNorm.apply(moved, keepdims=False)
-    if keepdim:
-        for a in sorted(axes):
-            out = out.unsqueeze(a)
-    return out
+    return matrix_norm(x, "nuc", axes, keepdim)
