@@ -103,7 +103,7 @@ from deepgrad.ops import (
 from deepgrad.ops.positions import where  # noqa: F811  (also where(condition) alone)
 from deepgrad.autograd.tensor_indexing import addmv_, index_put_
 from deepgrad import linalg  # noqa: E402
-from deepgrad import nn, optim, utils, datasets  # noqa: E402
+from deepgrad import nn, optim, utils  # noqa: E402
 from deepgrad.ops.torch_forms import (  # noqa: E402
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, max_pool1d,
     max_pool2d, max_pool3d, max_pool1d_with_indices, avg_pool1d, adaptive_avg_pool1d,
@@ -148,8 +148,10 @@ def numel(t):
     return t.numel()
 
 
-_LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serialization"}
-_LAZY_NAMES = {"save": "deepgrad.serialization", "load": "deepgrad.serialization"}
+_LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serialization",
+                 "datasets": "deepgrad.datasets"}   # loaded on first use (urllib is heavy)
+_LAZY_NAMES = {"save": "deepgrad.serialization", "load": "deepgrad.serialization",
+               "GradientTape": "deepgrad.keras.gradient_tape"}   # tf.GradientTape
 
 
 def __getattr__(name):
