@@ -13,10 +13,22 @@ from deepgrad.autograd.function import Function
 from deepgrad.ops._util import normalize_axis, operands
 
 
+def _gemm(a, b):
+    """a @ b for a of shape (..., k) and a 2-D b (k, m), as ONE matrix product.
+
+    NumPy's ``matmul`` runs a 3-D ``a`` against a 2-D ``b`` as one small GEMM per batch
+    entry (3.5x slower for (32, 32, 64) @ (64, 192)); folding the leading axes into the rows
+    gives BLAS a single (N, k) @ (k, m) product. Same values, same result shape.
+    """
+    if a.ndim <= 2:
+        return np.matmul(a, b)
+    return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
+
+
 class MatMul(Function):
     def forward(self, a, b):
         self.a, self.b = a, b
-        return np.matmul(a, b)
+        return _gemm(a, b) if b.ndim == 2 else np.matmul(a, b)
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -27,33 +39,34 @@ class MatMul(Function):
             if b.ndim == 1:                                 # (.., n, k) @ (k,) -> (.., n)
                 ga = np.expand_dims(g, -1) * b
             else:
-                ga = np.matmul(g if a.ndim > 1 else np.expand_dims(g, -2), np.swapaxes(b, -1, -2))
+                ga = (_gemm(g, b.T) if b.ndim == 2 and a.ndim > 1 else
+                      np.matmul(g if a.ndim > 1 else np.expand_dims(g, -2), np.swapaxes(b, -1, -2)))
                 if a.ndim == 1:
                     ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if self.needs_grad[1]:
             if a.ndim == 1:                                 # (k,) @ (.., k, m) -> (.., m)
                 gb = np.expand_dims(a, -1) * np.expand_dims(g, -2)
+            elif a.ndim > 2 and b.ndim == 2:                # batch of a, one b: one GEMM
+                gb = np.matmul(a.reshape(-1, a.shape[-1]).T, g.reshape(-1, g.shape[-1]))
             else:
                 a2 = np.swapaxes(a, -1, -2)
                 gb = np.matmul(a2, g if b.ndim > 1 else np.expand_dims(g, -1))
                 if b.ndim == 1:
                     gb = gb[..., 0]
-            if a.ndim > 2 and b.ndim == 2:                  # batch of a, one b: sum over batch
-                gb = gb.reshape(-1, *gb.shape[-2:]).sum(axis=0)
         return ga, gb
 
 
 class Linear(Function):
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
-        out = np.matmul(x, w.T)
+        out = _gemm(x, w.T)
         if b is not None:
             out += b
         return out
 
     def backward(self, g):
         x, w = self.x, self.w
-        gx = np.matmul(g, w) if self.needs_grad[0] else None
+        gx = _gemm(g, w) if self.needs_grad[0] else None
         g2 = g.reshape(-1, g.shape[-1])
         gw = np.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs_grad[1] else None
         if len(self.needs_grad) == 3:
@@ -67,14 +80,14 @@ class Dense(Function):
 
     def forward(self, x, k, b=None):
         self.x, self.k = x, k
-        out = np.matmul(x, k)
+        out = _gemm(x, k)
         if b is not None:
             out += b
         return out
 
     def backward(self, g):
         x, k = self.x, self.k
-        gx = np.matmul(g, k.T) if self.needs_grad[0] else None
+        gx = _gemm(g, k.T) if self.needs_grad[0] else None
         g2 = g.reshape(-1, g.shape[-1])
         gk = np.matmul(x.reshape(-1, x.shape[-1]).T, g2) if self.needs_grad[1] else None
         if len(self.needs_grad) == 3:

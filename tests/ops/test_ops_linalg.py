@@ -118,3 +118,27 @@ def test_dense_bad_shapes():
         ops.dense(dg.randn(2, 5), dg.randn(3, 4))
     with pytest.raises(ValueError, match=r"bias of shape \(3,\)"):
         ops.dense(dg.randn(2, 3), dg.randn(3, 4), dg.randn(3))
+
+
+def test_batched_input_against_one_matrix_is_one_gemm_with_the_same_values():
+    """(B, T, k) @ (k, m) runs as one (B*T, k) @ (k, m) product: values and gradients as
+    the per-batch products."""
+    import deepgrad as dg
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4, 5))
+    w = rng.standard_normal((6, 5))
+    b = rng.standard_normal(6)
+    cases = [(lambda X, W: dg.nn.functional.linear(X, W, dg.tensor(b)), b),
+             (lambda X, W: dg.matmul(X, W.T), 0.0),
+             (lambda X, W: dg.ops.dense(X, W.T, dg.tensor(b)), b)]
+    for make, bias in cases:
+        X = dg.tensor(x, requires_grad=True)
+        W = dg.tensor(w, requires_grad=True)
+        out = make(X, W)
+        np.testing.assert_allclose(out.numpy(), np.stack([xi @ w.T for xi in x]) + bias,
+                                   rtol=1e-12)
+        g = rng.standard_normal(out.shape)
+        out.backward(dg.tensor(g))
+        np.testing.assert_allclose(X.grad.numpy(), np.stack([gi @ w for gi in g]), rtol=1e-12)
+        np.testing.assert_allclose(W.grad.numpy(), sum(gi.T @ xi for gi, xi in zip(g, x)),
+                                   rtol=1e-12)
