@@ -10,10 +10,11 @@ import importlib
 
 from deepgrad.keras.layers import Input
 from deepgrad.keras.models import Model, Sequential
+from deepgrad.keras.variables import Variable
 
 _SUBMODULES = ("activations", "backend", "callbacks", "constraints", "datasets",
-               "initializers", "layers", "losses", "metrics", "models", "optimizers",
-               "regularizers", "saving", "utils")
+               "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
+               "random", "regularizers", "saving", "utils")
 
 
 def __getattr__(name):

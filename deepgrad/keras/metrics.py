@@ -64,10 +64,17 @@ class Mean(Metric):
         self.count = self.add_variable(name="count")
 
     def update_state(self, values, sample_weight=None):
+        if isinstance(values, (float, int)) or getattr(values, "ndim", None) == 0:
+            if sample_weight is None or isinstance(sample_weight, (int, float)):
+                w = 1.0 if sample_weight is None else float(sample_weight)
+                self.total.value += float(values) * w       # a scalar (a loss): one add
+                self.count.value += w
+                return
         _accumulate(self.total, self.count, values, sample_weight)
 
     def result(self):
-        return float(_divide_no_nan(self.total.value, self.count.value))
+        count = float(self.count.value)
+        return float(self.total.value) / count if count else 0.0
 
 
 class MeanMetricWrapper(Metric):
@@ -88,7 +95,8 @@ class MeanMetricWrapper(Metric):
         _accumulate(self.total, self.count, values, sample_weight)
 
     def result(self):
-        return float(_divide_no_nan(self.total.value, self.count.value))
+        count = float(self.count.value)
+        return float(self.total.value) / count if count else 0.0
 
     def get_config(self):
         config = {**super().get_config(), **self._fn_kwargs}
@@ -309,32 +317,23 @@ def get(identifier):
     return registry.get("metrics", identifier)
 
 
-def _is_binary_crossentropy(loss):
-    if isinstance(loss, str):
-        return loss in ("binary_crossentropy", "bce", "BCE", "BinaryCrossentropy")
-    if isinstance(loss, (_losses.BinaryCrossentropy, BinaryCrossentropy)):
-        return True
-    return getattr(loss, "fn", loss) is _losses.binary_crossentropy
-
-
-def resolve_accuracy(loss, y_true_shape, y_pred_shape):
-    """The metric ``'accuracy'`` stands for, from the loss and the data's shapes.
-
-    binary if ``y_pred``'s last axis has size 1 or the loss is binary cross-entropy;
-    sparse categorical if ``y_true`` has one axis fewer than ``y_pred`` (or a last axis
-    of 1 against more than one class); categorical otherwise. Keras 3's ``get_metric``
-    uses the shapes only; the binary-cross-entropy rule (Keras 2's) also catches
-    multi-label sigmoid outputs, where categorical accuracy would be meaningless.
+def resolve_accuracy(y_true_shape, y_pred_shape):
+    """The metric ``'accuracy'`` stands for, from the data's shapes (Keras 3's rule):
+    binary if ``y_pred``'s last axis has size 1; sparse categorical if ``y_true`` has one
+    axis fewer than ``y_pred`` (or a last axis of 1 against more than one class);
+    categorical otherwise. (Keras 2 also chose binary accuracy for a binary
+    cross-entropy loss; Keras 3, and so deepgrad, look at the shapes only: for
+    multi-label sigmoid outputs pass ``BinaryAccuracy()`` explicitly.)
     """
     is_binary, is_sparse = _losses._binary_or_sparse(tuple(y_true_shape), tuple(y_pred_shape))
-    if is_binary or _is_binary_crossentropy(loss):
+    if is_binary:
         return BinaryAccuracy(name="accuracy")
     if is_sparse:
         return SparseCategoricalAccuracy(name="accuracy")
     return CategoricalAccuracy(name="accuracy")
 
 
-def get_metric(identifier, y_true_shape, y_pred_shape, loss=None):
+def get_metric(identifier, y_true_shape, y_pred_shape):
     """What ``compile(metrics=[identifier])`` makes (Keras's ``compile_utils.get_metric``):
     'accuracy'/'acc' via :func:`resolve_accuracy`, 'crossentropy'/'ce' likewise
     (binary/sparse/categorical), anything else via :func:`get`; named after the string."""
@@ -342,7 +341,7 @@ def get_metric(identifier, y_true_shape, y_pred_shape, loss=None):
         raise ValueError("Expected metric, received `None`")
     key = str(identifier).lower() if isinstance(identifier, str) else None
     if key in _ACCURACY:
-        metric = resolve_accuracy(loss, y_true_shape, y_pred_shape)
+        metric = resolve_accuracy(y_true_shape, y_pred_shape)
     elif key in _CROSSENTROPY:
         fn = _losses.crossentropy_for_shapes(tuple(y_true_shape), tuple(y_pred_shape))
         metric = {_losses.binary_crossentropy: BinaryCrossentropy,

@@ -1,7 +1,8 @@
 """``deepgrad.keras.callbacks``: hooks into ``fit`` (Keras's names)."""
-from deepgrad.keras.callbacks.callback import Callback, CallbackList
+from deepgrad.keras.callbacks.callback import Callback
 from deepgrad.keras.callbacks.history import History
 from deepgrad.keras.callbacks.progbar import ProgbarLogger
+from deepgrad.keras.callbacks.callback_list import CallbackList
 from deepgrad.keras.callbacks.monitor_callback import MonitorCallback
 from deepgrad.keras.callbacks.early_stopping import EarlyStopping
 from deepgrad.keras.callbacks.model_checkpoint import ModelCheckpoint

@@ -1,4 +1,4 @@
-"""``Callback`` (Keras's hook names) and ``CallbackList``, which ``fit`` drives."""
+"""``Callback``: the base class of ``fit``'s hooks (Keras's hook names)."""
 from deepgrad.keras import registry
 
 
@@ -52,28 +52,3 @@ class Callback:
 
 _HOOKS = [name for name in vars(Callback) if name.startswith("on_")]
 registry.add_base("callbacks", Callback)
-
-
-class CallbackList:
-    """Calls a hook on every callback in order (``History`` first, the progress bar last)."""
-
-    def __init__(self, callbacks=None, model=None, params=None):
-        self.callbacks = list(callbacks or [])
-        for cb in self.callbacks:
-            if not isinstance(cb, Callback):
-                raise TypeError(f"callbacks: expected Callback instances, received "
-                                f"{type(cb).__name__}")
-            if model is not None:
-                cb.set_model(model)
-            cb.set_params(params or {})
-        batch_hooks = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin",
-                       "on_batch_end", "on_test_batch_begin", "on_test_batch_end")
-        self._batch_hooks = any(getattr(type(cb), h) is not getattr(Callback, h)
-                                for cb in self.callbacks for h in batch_hooks)
-
-    def call(self, hook, *args):
-        for cb in self.callbacks:
-            getattr(cb, hook)(*args)
-
-    def __iter__(self):
-        return iter(self.callbacks)

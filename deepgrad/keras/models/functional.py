@@ -73,17 +73,14 @@ def check_graph(inputs, outputs, nodes):
                          f"listed in inputs=")
 
 
-def cast_input(value, spec):
-    """``value`` as a Tensor of the ``Input``'s dtype (bool and int become floats for a
-    float input, as Keras converts model inputs); a Tensor of that dtype passes as is."""
+def cast_input(value, dtype):
+    """``value`` as a Tensor of the ``Input``'s dtype (a NumPy dtype): bool and int become
+    floats for a float input, as Keras converts model inputs; a Tensor of that dtype
+    passes as is."""
     if isinstance(value, Tensor):
-        if value.dtype.name == spec.dtype:
-            return value
-        return ops.cast(value, np.dtype(spec.dtype))
+        return value if value.array.dtype == dtype else ops.cast(value, dtype)
     arr = np.asarray(value)
-    if arr.dtype != np.dtype(spec.dtype):
-        arr = arr.astype(spec.dtype)
-    return Tensor._wrap(arr)
+    return Tensor._wrap(arr if arr.dtype == dtype else arr.astype(dtype))
 
 
 def run_graph(model, inputs, training):
@@ -100,7 +97,8 @@ def run_graph(model, inputs, training):
     if len(flat_in) != len(model.inputs):
         raise ValueError(f'Model "{model.name}" expects {len(model.inputs)} input(s), but it '
                          f'received {len(flat_in)} input tensors')
-    values = {id(t): cast_input(v, t) for t, v in zip(model.inputs, flat_in)}
+    values = {id(t): cast_input(v, dtype)
+              for t, dtype, v in zip(model.inputs, model._input_dtypes, flat_in)}
     masks = {}
 
     def resolve(t):

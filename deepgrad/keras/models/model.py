@@ -11,6 +11,8 @@ Training (``compile``, ``fit``, ``evaluate``, ``predict``) comes from :class:`Tr
 saving (``save``, ``save_weights``, ``load_weights``, ``to_json``) from
 :class:`~deepgrad.keras.saving.model_mixin.ModelSavingMixin`.
 """
+import numpy as np
+
 from deepgrad.keras import registry
 from deepgrad.keras.layers.keras_tensor import flatten, map_structure
 from deepgrad.keras.layers.layer import Layer
@@ -40,6 +42,7 @@ class Model(Trainer, ModelSavingMixin, Layer):
         functional.check_graph(inputs, outputs, nodes)
         self._inputs_struct, self._outputs_struct = inputs, outputs
         self.inputs, self.outputs = flatten(inputs), flatten(outputs)
+        self._input_dtypes = [np.dtype(t.dtype) for t in self.inputs]
         self._nodes = nodes
         layers = []
         for node in nodes:

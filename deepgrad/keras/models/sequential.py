@@ -34,7 +34,7 @@ class Sequential(Model):
     def __init__(self, layers=None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
         self._input_shape_known = None
-        self._input_dtype = "float32"
+        self._input_dtype = np.dtype("float32")
         self.__dict__["_input_layer"] = None
         for layer in layers or []:
             self.add(layer)
@@ -51,7 +51,7 @@ class Sequential(Model):
                 raise ValueError("Sequential: an Input can only be the first layer")
             self.__dict__["_input_layer"] = layer          # not a tracked sub-layer
             self._input_shape_known = layer._batch_input_shape
-            self._input_dtype = layer.dtype
+            self._input_dtype = np.dtype(layer.dtype)
             return
         names = [lyr.name for lyr in self._layers]
         if layer.name in names:
@@ -111,7 +111,8 @@ class Sequential(Model):
         shape = self._input_shape_known
         layers = [registry.serialize(layer, "layers") for layer in self._layers]
         if shape is not None:
-            first = self._input_layer or InputLayer(batch_shape=shape, dtype=self._input_dtype,
+            first = self._input_layer or InputLayer(batch_shape=shape,
+                                                    dtype=self._input_dtype.name,
                                                     name=f"{self.name}_input")
             layers.insert(0, registry.serialize(first, "layers"))
         return {"name": self.name, "trainable": self.trainable, "layers": layers,
@@ -134,10 +135,11 @@ class Sequential(Model):
 
 
 def _cast_input(x, dtype):
-    """The model's input in its dtype: arrays and tensors of another dtype are converted."""
+    """The model's input in its dtype (a NumPy dtype): arrays and tensors of another
+    dtype are converted."""
     if type(x) is Tensor:
-        return x if x.array.dtype.name == dtype else ops.cast(x, np.dtype(dtype))
+        return x if x.array.dtype == dtype else ops.cast(x, dtype)
     if isinstance(x, np.ndarray) or np.isscalar(x) or isinstance(x, list):
         arr = np.asarray(x)
-        return Tensor._wrap(arr if arr.dtype.name == dtype else arr.astype(dtype))
+        return Tensor._wrap(arr if arr.dtype == dtype else arr.astype(dtype))
     return x

@@ -1,31 +1,63 @@
-"""``compile``/``fit``/``evaluate``/``predict``: Keras's training API over the engine.
+"""``compile``/``fit``/``evaluate``/``predict``: Keras 3's training API and its override
+contracts, on the engine (Keras's torch-backend trainer, step for step).
 
-``fit`` is a thin loop over :meth:`Trainer.train_step` (forward, loss, zero_grad,
-backward, optimizer step, metrics) with callbacks around it.
+``fit`` is a thin loop over :meth:`Trainer.train_step` plus callbacks::
+
+    for epoch:   reset_metrics(); for data in batches: logs = train_step(data)
+                 epoch logs = the metrics' results (or the last step's logs when a
+                 custom step returns other keys); validation -> "val_" + name
+
+A model subclass overrides the steps exactly as in Keras 3:
+
+* ``train_step(self, data)`` / ``test_step(self, data)`` / ``predict_step(self, data)``:
+  ``data`` is ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)`` of Tensors
+  (``keras.utils.unpack_x_y_sample_weight``); the dict a step returns is the logs the
+  progress bar, ``History`` and callbacks see (nested dicts flattened, values made
+  floats, keys sorted).
+* ``compute_loss(x, y, y_pred, sample_weight, training)``: the compiled loss plus
+  ``self.losses`` (``add_loss`` and regularizers); ``compute_metrics(x, y, y_pred,
+  sample_weight)`` updates the compiled metrics and returns ``get_metrics_result()``.
+* ``metrics``: the loss tracker, the compiled metrics, the per-output loss trackers,
+  then metrics assigned as attributes (``self.loss_tracker = keras.metrics.Mean(
+  name="loss")``); ``fit`` and ``evaluate`` reset them all first.
+
+Inside a custom step gradients come either the torch-backend way (``self.zero_grad();
+loss.backward(); [v.value.grad for v in self.trainable_weights]``) or from a
+``GradientTape``; ``self.optimizer.apply(grads, variables)`` (or ``apply_gradients``)
+updates the weights.
 """
+import contextlib
+import inspect
+import warnings
+
 import numpy as np
 
 from deepgrad.autograd.grad_mode import no_grad
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.keras import metrics as metrics_module
 from deepgrad.keras import optimizers
-from deepgrad.keras.callbacks.callback import CallbackList
-from deepgrad.keras.callbacks.history import History
-from deepgrad.keras.callbacks.progbar import ProgbarLogger
+from deepgrad.keras.callbacks.callback_list import CallbackList
+from deepgrad.keras.layers.layer import _CALL
 from deepgrad.keras.models import data as data_lib
-from deepgrad.keras.models.compile_utils import CompiledLoss, CompiledMetrics, MeanTracker
+from deepgrad.keras.models.compile_utils import CompileLoss, CompileMetrics
+from deepgrad.keras.models.data import EpochIterator
+from deepgrad.keras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 
 
-def _output_names(model):
-    outs = getattr(model, "outputs", None) if getattr(model, "_functional", False) else None
-    if outs and len(outs) > 1:
-        return [t.node.layer.name for t in outs]
-    return ["output"]
-
-
-def _logs(loss_tracker, metrics, prefix=""):
-    logs = {"loss": loss_tracker.result()}
-    logs.update(metrics.results())
-    return {prefix + k: logs[k] for k in sorted(logs)}
+def pythonify_logs(logs):
+    """Keras's ``pythonify_logs``: nested dicts flattened, Tensors and arrays made Python
+    numbers, keys sorted."""
+    out = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            out.update(pythonify_logs(value))
+            continue
+        if isinstance(value, Tensor):
+            value = value.array
+        if isinstance(value, (np.ndarray, np.generic)):
+            value = value.item() if value.size == 1 else value
+        out[key] = value
+    return dict(sorted(out.items()))
 
 
 def _concat(batches):
@@ -44,7 +76,22 @@ def _numpy(x):
         return [_numpy(t) for t in x]
     if isinstance(x, dict):
         return {k: _numpy(v) for k, v in x.items()}
-    return x
+    return np.asarray(x)
+
+
+def _batch_size(x):
+    if type(x) is Tensor:
+        return x.array.shape[0]
+    for leaf in data_lib.leaves(x):
+        return leaf.shape[0]
+    return 0
+
+
+def _accepts(fn, arg):
+    try:
+        return arg in inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 class Trainer:
@@ -53,218 +100,387 @@ class Trainer:
     def __init__(self):
         self.optimizer = None
         self.compiled = False
+        self.loss = None
         self.stop_training = False
         self.history = None
+        self._compile_loss = None
+        self._compile_metrics = None
+        self._loss_tracker = None
+        self._compile_config = None
+        self._compute_loss_has_training_arg = _accepts(self.compute_loss, "training")
+        self._call_has_training_arg = _accepts(self.call, "training")
         self._train_params = None
         self._loss_sources_cache = None     # walked once per fit/compile, not every step
+        self._loop_metrics = None           # self.metrics, read once per fit/evaluate
 
+    # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
                 weighted_metrics=None, run_eagerly=False, steps_per_execution=1,
                 jit_compile="auto", auto_scale_loss=True):
-        """Choose the optimizer, loss and metrics (strings, objects or callables)."""
+        """Choose the optimizer, loss and metrics (strings, objects or callables).
+
+        ``run_eagerly`` is what deepgrad always does; ``jit_compile`` may be ``"auto"``
+        or False (there is no compiler); ``auto_scale_loss`` only concerns float16
+        policies, which deepgrad does not have.
+
+        Raises:
+            ValueError: an unknown name, a bad per-output structure,
+                ``steps_per_execution`` other than 1 or ``jit_compile=True``.
+        """
+        if steps_per_execution != 1:
+            raise ValueError(f"`steps_per_execution` must be 1 with deepgrad (as with the "
+                             f"PyTorch backend). Received: steps_per_execution="
+                             f"{steps_per_execution}")
+        if jit_compile not in ("auto", False, None):
+            raise ValueError(f"jit_compile={jit_compile!r} is not supported: deepgrad runs "
+                             f"eagerly and has no compiler (use 'auto' or False)")
         self.optimizer = optimizers.get(optimizer)
-        self._compile_config = {"optimizer": self.optimizer, "loss": loss,
-                                "loss_weights": loss_weights, "metrics": metrics,
-                                "weighted_metrics": weighted_metrics}
-        names = _output_names(self)
-        self.compiled_loss = CompiledLoss(loss, loss_weights, names) if loss is not None else None
-        fns = self.compiled_loss.fns if self.compiled_loss else [None] * len(names)
-        self.compiled_metrics = CompiledMetrics(metrics, names, fns)
-        self.loss_tracker = MeanTracker()
+        names = self.output_names if hasattr(self, "output_names") else None
+        # set without attribute tracking: these are listed by `metrics` themselves
+        d = self.__dict__
+        d["_compile_loss"] = CompileLoss(loss, loss_weights, names) if loss is not None \
+            else None
+        d["_compile_metrics"] = CompileMetrics(metrics, weighted_metrics, names) \
+            if metrics is not None or weighted_metrics is not None else None
+        d["_loss_tracker"] = metrics_module.Mean(name="loss")
+        self.loss = loss
+        self.stop_training = False
         self.compiled = True
         self._train_params = None
         self._loss_sources_cache = None
+        self._compile_config = {"optimizer": self.optimizer, "loss": loss,
+                                "loss_weights": loss_weights, "metrics": metrics,
+                                "weighted_metrics": weighted_metrics}
 
-    def _check_compiled(self, what):
+    def _assert_compile_called(self, method_name):
         if not self.compiled:
-            raise RuntimeError(f"You must call compile() on the model before {what}")
+            raise ValueError(f"You must call `compile()` before calling `{method_name}()`.")
+
+    # ------------------------------------------------------------------ metrics
+    @property
+    def metrics(self):
+        """The loss tracker, the compiled metrics, the per-output loss trackers, the
+        metrics tracked as attributes, then sub-layers' (sub-models' are their own)."""
+        return self._compiled_metric_list() + self._tracked_metrics()
+
+    def _compiled_metric_list(self):
+        out = []
+        if self.compiled:
+            if self._loss_tracker is not None:
+                out.append(self._loss_tracker)
+            if self._compile_metrics is not None:
+                out.append(self._compile_metrics)
+            if self._compile_loss is not None:
+                out.extend(self._compile_loss.metrics)
+        return out
+
+    def _tracked_metrics(self):
+        out = list(self._metrics)
+        for layer in self._flatten_layers(include_self=False):
+            if not isinstance(layer, Trainer):
+                out.extend(layer._metrics)
+        return out
+
+    def _current_metrics(self):
+        """``self.metrics``; inside a loop without walking the model each step (unless a
+        subclass overrides ``metrics``, whose property is then read)."""
+        tracked = self._loop_metrics
+        if tracked is None or type(self).metrics is not Trainer.metrics:
+            return self.metrics
+        return self._compiled_metric_list() + tracked if tracked else \
+            self._compiled_metric_list()
+
+    @property
+    def metrics_names(self):
+        return [m.name for m in self.metrics]
+
+    def reset_metrics(self):
+        for m in self._current_metrics():
+            m.reset_state()
+
+    def get_metrics_result(self):
+        """``{name: value}`` of :attr:`metrics` (a metric whose result is a dict, such as
+        the compiled metrics, contributes its entries)."""
+        out = {}
+        for m in self._current_metrics():
+            result = m.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[m.name] = result
+        return out
+
+    def _get_metrics_result_or_logs(self, logs):
+        """The metrics' results if their names are the step's log keys, else the logs of
+        the last step (a custom step returning other keys), as Keras."""
+        metric_logs = self.get_metrics_result()
+        if isinstance(logs, dict) and set(logs) == set(metric_logs):
+            return metric_logs
+        return logs
+
+    def _flatten_metrics_in_order(self, logs):
+        """``logs`` as a list in ``metrics_names`` order (extra keys sorted after); one
+        value alone when there is one (Keras's ``evaluate`` return value)."""
+        names = []
+        for m in self.metrics:
+            if isinstance(m, CompileMetrics):
+                names += [sub.name for sub in m.metrics]
+            else:
+                names.append(m.name)
+        results = [logs[n] for n in names if n in logs]
+        results += [logs[k] for k in sorted(logs) if k not in names]
+        return results[0] if len(results) == 1 else results
 
     # ------------------------------------------------------------------ steps
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None):
-        """Compiled loss plus regularisation penalties (``model.losses``)."""
-        if self.compiled_loss is None:
-            raise RuntimeError("compile() was called without a loss; fit/evaluate need one")
-        total, _ = self.compiled_loss(y, y_pred, sample_weight)
-        sources = self._loss_sources_cache
-        if sources is None:
-            sources = self._loss_sources_cache = self._loss_sources()
-        layers, pairs = sources
-        for layer in layers:
-            for penalty in layer._losses:
-                total = total + penalty
-        for reg, v in pairs:
-            total = total + reg(v)
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The total loss: the compiled loss plus :attr:`losses` (``add_loss`` terms and
+        the trainable weights' regularizer penalties).
+
+        Raises:
+            ValueError: nothing to compute (no loss in ``compile`` and no added loss).
+        """
+        total = None
+        if self._compile_loss is not None:
+            total = self._compile_loss(y, y_pred, sample_weight)
+        for term in self._current_losses():
+            total = term if total is None else total + term
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
         return total
 
-    def _loss_sources(self):
-        """The layers that may add losses and the (regularizer, variable) pairs of the
-        trainable weights: what :attr:`losses` evaluates (walked once per fit)."""
-        layers = self._flatten_layers()
-        return layers, [(v.regularizer, v) for v in self.trainable_weights
-                        if v.regularizer is not None]
+    def _current_losses(self):
+        """:attr:`losses`, from the layer list and regularized weights walked once per
+        ``fit`` (``self.losses`` would walk the model every step)."""
+        sources = self._loss_sources_cache
+        if sources is None:
+            layers = self._flatten_layers()
+            pairs = [(v.regularizer, v) for v in self.trainable_weights
+                     if v.regularizer is not None]
+            sources = self._loss_sources_cache = (layers, pairs)
+        layers, pairs = sources
+        if not pairs and not _CALL.holding:
+            return ()
+        out = [loss for layer in layers if layer._losses for loss in layer._losses]
+        return out + [reg(v) for reg, v in pairs] if pairs else out
 
-    def train_step(self, x, y=None, sample_weight=None):
-        """One optimisation step on one batch; returns the loss value."""
-        y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight)
+    def _compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """``compute_loss``, also for overrides written without ``training`` (Keras < 3.3)."""
+        if self._compute_loss_has_training_arg:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Update the compiled metrics; return :meth:`get_metrics_result`."""
+        if self._compile_metrics is not None:
+            self._compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _forward(self, x, training):
+        return self(x, training=training) if self._call_has_training_arg else self(x)
+
+    def train_step(self, data):
+        """One optimisation step on one batch (Keras's torch-backend step); returns the
+        logs (``compute_metrics``)."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self(x, training=True) if self._call_has_training_arg else self(x)
         params = self._train_params
         if params is None:
             params = self._train_params = self.trainable_weights
-            if not params:
-                raise ValueError(f'Model "{self.name}" has no trainable weights to train')
         for p in params:
             p.grad = None
-        loss.backward()
-        self.optimizer.apply(params)
-        value = loss.item()
-        self.compiled_metrics.update(y, y_pred, sample_weight)
-        return value
+        if self._compute_loss_has_training_arg:
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        else:
+            loss = self.compute_loss(x, y, y_pred, sample_weight)
+        self._loss_tracker.update_state(loss.item(), _batch_size(x))
+        if params:
+            loss.backward()
+            self.optimizer.apply(params)             # reads each .grad (None: skipped)
+        else:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
-    def test_step(self, x, y=None, sample_weight=None):
-        with no_grad():
-            y_pred = self(x, training=False)
-            value = self.compute_loss(x, y, y_pred, sample_weight).item()
-        self.compiled_metrics.update(y, y_pred, sample_weight)
-        return value
+    def test_step(self, data):
+        """Loss and metrics on one batch, without recording a graph; returns the logs."""
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = self._forward(x, False)
+        loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                  training=False)
+        self._loss_tracker.update_state(loss.item(), _batch_size(x))
+        return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
-    def predict_step(self, x):
-        with no_grad():
-            return _numpy(self(x, training=False))
+    def predict_step(self, data):
+        """The model's outputs for one batch."""
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self._forward(x, False)
 
     # ------------------------------------------------------------------ loops
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Train for ``epochs`` epochs; returns a ``History`` (``.history`` dict of lists)."""
-        self._check_compiled("training/testing")
-        batch_size = 32 if batch_size is None else batch_size
+        """Train for ``epochs`` epochs; returns a ``History`` (``.history`` dict of lists).
+
+        ``x`` may be arrays (with ``y``), a ``keras.utils.PyDataset``, a DataLoader or a
+        generator (see :mod:`deepgrad.keras.models.data`).
+        """
+        self._assert_compile_called("fit")
         if validation_split and validation_data is None:
-            if not data_lib.is_array_data(x):
-                raise ValueError("validation_split is only supported for array inputs; pass "
-                                 "validation_data for generators and loaders")
-            (x, y, sample_weight), validation_data = data_lib.split_validation(
-                data_lib.as_arrays(x), data_lib.as_arrays(y),
-                data_lib.as_arrays(sample_weight), validation_split)
-        if class_weight is not None:
-            if y is None:
-                raise ValueError("class_weight needs y as an array")
-            cw = data_lib.class_weights_to_sample_weights(data_lib.as_arrays(y), class_weight)
-            sample_weight = cw if sample_weight is None else np.asarray(sample_weight) * cw
-        batches = data_lib.make_batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+            (x, y, sample_weight), validation_data = data_lib.train_validation_split(
+                (x, y, sample_weight), validation_split)
         val = None
         if validation_data is not None:
-            vx, vy, vsw = (tuple(validation_data) + (None,))[:3] \
-                if isinstance(validation_data, (tuple, list)) else (validation_data, None, None)
-            val = data_lib.make_batches(vx, vy, vsw, validation_batch_size or batch_size,
-                                        False, validation_steps)
+            val = unpack_x_y_sample_weight(validation_data)
+        epoch_iterator = EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch,
+                                       shuffle, class_weight)
         verbose = 1 if verbose == "auto" else verbose
-        self.history = History()
-        cbs = list(callbacks or []) + [self.history]     # History sees what callbacks add
-        if verbose:
-            cbs.append(ProgbarLogger(verbose))
-        steps = len(batches) if steps_per_epoch is None else steps_per_epoch
-        cb = CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
+            epochs=epochs, steps=epoch_iterator.num_batches, model=self)
         self.stop_training = False
-        self._train_params = None
-        self._loss_sources_cache = None
-        cb.call("on_train_begin", {})
-        logs = {}
-        for epoch in range(initial_epoch, epochs):
-            self.loss_tracker.reset()
-            self.compiled_metrics.reset()
-            cb.call("on_epoch_begin", epoch, {})
-            for step, (xb, yb, swb) in enumerate(batches):
-                if cb._batch_hooks:
-                    cb.call("on_train_batch_begin", step, {})
-                value = self.train_step(xb, yb, swb)
-                self.loss_tracker.update(value, len(data_lib._leaves(xb)[0]))
-                if cb._batch_hooks or verbose:
-                    cb.call("on_train_batch_end", step, _logs(self.loss_tracker, self.compiled_metrics))
-                if self.stop_training:
-                    break
-            logs = _logs(self.loss_tracker, self.compiled_metrics)
-            if val is not None and (epoch + 1) % validation_freq == 0:
-                cb.call("on_test_begin", {})
-                val_logs = self._run_eval(val, prefix="val_", callbacks=cb)
-                cb.call("on_test_end", val_logs)
-                logs.update(val_logs)
-            cb.call("on_epoch_end", epoch, logs)
-            if self.stop_training:
-                break
-        cb.call("on_train_end", logs)
+        with self._in_loop():
+            self._fit_epochs(epoch_iterator, cbs, initial_epoch, epochs, val, batch_size,
+                             validation_batch_size, validation_steps, validation_freq)
         return self.history
 
-    def _run_eval(self, batches, prefix="", callbacks=None):
-        self.loss_tracker.reset()
-        self.compiled_metrics.reset()
-        for step, (xb, yb, swb) in enumerate(batches):
-            if callbacks is not None and callbacks._batch_hooks:
-                callbacks.call("on_test_batch_begin", step, {})
-            self.loss_tracker.update(self.test_step(xb, yb, swb), len(data_lib._leaves(xb)[0]))
-            if callbacks is not None and callbacks._batch_hooks:
-                callbacks.call("on_test_batch_end", step, {})
-        return _logs(self.loss_tracker, self.compiled_metrics, prefix)
+    @contextlib.contextmanager
+    def _in_loop(self):
+        """Within a loop: ``self.metrics``, the trainable weights and the loss sources are
+        read once (walking the model every step would cost Python time)."""
+        d = self.__dict__
+        outer = d.get("_loop_metrics")
+        d["_train_params"] = d["_loss_sources_cache"] = None
+        d["_loop_metrics"] = self._tracked_metrics()
+        try:
+            yield
+        finally:
+            d["_loop_metrics"] = outer
+
+    def _fit_epochs(self, epoch_iterator, cbs, initial_epoch, epochs, val, batch_size,
+                    validation_batch_size, validation_steps, validation_freq):
+        hooks = cbs.has_batch_hooks
+        cbs.on_train_begin()
+        training_logs = None
+        val_iterator = None
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            logs = {}
+            for step, data in epoch_iterator:
+                if hooks:
+                    cbs.on_train_batch_begin(step)
+                logs = self.train_step(data)
+                if hooks:
+                    cbs.on_train_batch_end(step, pythonify_logs(logs))
+                if self.stop_training:
+                    break
+            epoch_logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+            if val is not None and self._should_eval(epoch, validation_freq):
+                if val_iterator is None:
+                    val_iterator = EpochIterator(val[0], val[1], val[2],
+                                                 validation_batch_size or batch_size,
+                                                 validation_steps, False)
+                val_logs = self._evaluate_iterator(val_iterator, cbs)
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            cbs.on_epoch_end(epoch, epoch_logs)
+            training_logs = epoch_logs
+            if self.stop_training:
+                break
+        cbs.on_train_end(training_logs)
+
+    @staticmethod
+    def _should_eval(epoch, validation_freq):
+        epoch += 1
+        if isinstance(validation_freq, int) and not isinstance(validation_freq, bool):
+            return epoch % validation_freq == 0
+        if isinstance(validation_freq, (list, tuple)):
+            return epoch in validation_freq
+        raise ValueError(f"Expected `validation_freq` to be a list or int. Received: "
+                         f"validation_freq={validation_freq!r} of the type "
+                         f"{type(validation_freq).__name__}.")
+
+    def _evaluate_iterator(self, iterator, cbs):
+        """Run ``test_step`` over ``iterator`` (no graph recorded); the epoch's logs."""
+        hooks = cbs.has_batch_hooks
+        self.reset_metrics()
+        cbs.on_test_begin()
+        logs = {}
+        with no_grad():
+            for step, data in iterator:
+                if hooks:
+                    cbs.on_test_batch_begin(step)
+                logs = self.test_step(data)
+                if hooks:
+                    cbs.on_test_batch_end(step, pythonify_logs(logs))
+        logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
+        cbs.on_test_end(logs)
+        return logs
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
                  steps=None, callbacks=None, return_dict=False):
-        """Loss (and metrics) on the data: a scalar, ``[loss, *metrics]``, or a dict."""
-        self._check_compiled("training/testing")
-        batches = data_lib.make_batches(x, y, sample_weight, batch_size or 32, False, steps)
-        cb = CallbackList(callbacks, self, {"steps": len(batches) if steps is None else steps})
-        cb.call("on_test_begin", {})
-        logs = self._run_eval(batches, callbacks=cb)
-        cb.call("on_test_end", logs)
-        if verbose not in (0, False):
-            print(" - ".join(f"{k}: {v:.4f}" for k, v in logs.items()))
-        if return_dict:
-            return logs
-        names = ["loss"] + self.compiled_metrics.ordered_names
-        return logs["loss"] if len(names) == 1 else [logs[n] for n in names]
+        """Loss and metrics on the data: a scalar, a list in ``metrics_names`` order, or
+        (``return_dict``) a dict."""
+        self._assert_compile_called("evaluate")
+        iterator = EpochIterator(x, y, sample_weight, batch_size, steps, False)
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1,
+            steps=iterator.num_batches, model=self)
+        with self._in_loop():
+            logs = self._evaluate_iterator(iterator, cbs)
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for ``x`` as NumPy arrays, computed in batches without recording a graph."""
-        batches = data_lib.make_batches(x, None, None, batch_size or 32, False, steps)
-        cb = CallbackList(callbacks, self, {})
-        cb.call("on_predict_begin", {})
+        iterator = EpochIterator(x, None, None, batch_size, steps, False)
+        verbose = 1 if verbose == "auto" else verbose
+        cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
+            callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1,
+            steps=iterator.num_batches, model=self)
+        cbs.on_predict_begin()
         outs = []
-        for step, (xb, _, _) in enumerate(batches):
-            outs.append(self.predict_step(xb))
-            cb.call("on_predict_batch_end", step, {})
-        cb.call("on_predict_end", {})
+        with no_grad():
+            for step, data in iterator:
+                cbs.on_predict_batch_begin(step)
+                batch = _numpy(self.predict_step(data))
+                outs.append(batch)
+                cbs.on_predict_batch_end(step, {"outputs": batch})
+        cbs.on_predict_end()
         if not outs:
-            raise ValueError("predict: received no data")
+            raise ValueError("predict: received no data (the input has no batches)")
         return _concat(outs)
 
-    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
-        self._check_compiled("training/testing")
-        x, y = data_lib.as_arrays(x), data_lib.as_arrays(y)
-        data_lib.check_arrays(x, y, sample_weight)
+    def _one_batch(self, x, y, sample_weight, class_weight):
         if class_weight is not None:
-            sample_weight = data_lib.class_weights_to_sample_weights(y, class_weight)
-        self.loss_tracker.reset()
-        self.compiled_metrics.reset()
-        self.loss_tracker.update(self.train_step(x, y, sample_weight), 1)
-        return self._batch_result(return_dict)
+            if sample_weight is not None:
+                raise ValueError(f"Arguments `sample_weight` and `class_weight` cannot be "
+                                 f"specified at the same time. Received: sample_weight="
+                                 f"{sample_weight!r}, class_weight={class_weight!r}")
+            sample_weight = data_lib.class_weight_to_sample_weights(y, class_weight)
+        x, y, sample_weight = (data_lib.as_arrays(v) for v in (x, y, sample_weight))
+        data_lib.check_arrays(x, y, sample_weight)
+        return pack_x_y_sample_weight(*(data_lib.to_tensors(v) for v in (x, y, sample_weight)))
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
+                       return_dict=False):
+        """One ``train_step`` on one batch; the logs (a dict, or in ``metrics_names`` order)."""
+        self._assert_compile_called("train_on_batch")
+        data = self._one_batch(x, y, sample_weight, class_weight)
+        with self._in_loop():
+            self.reset_metrics()
+            logs = pythonify_logs(self.train_step(data))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
-        self._check_compiled("training/testing")
-        self.loss_tracker.reset()
-        self.compiled_metrics.reset()
-        self.loss_tracker.update(self.test_step(data_lib.as_arrays(x), data_lib.as_arrays(y),
-                                                sample_weight), 1)
-        return self._batch_result(return_dict)
+        """One ``test_step`` on one batch; the logs."""
+        self._assert_compile_called("test_on_batch")
+        data = self._one_batch(x, y, sample_weight, None)
+        with self._in_loop(), no_grad():
+            self.reset_metrics()
+            logs = pythonify_logs(self.test_step(data))
+        return logs if return_dict else self._flatten_metrics_in_order(logs)
 
     def predict_on_batch(self, x):
-        return self.predict_step(data_lib.as_arrays(x))
-
-    def _batch_result(self, return_dict):
-        logs = _logs(self.loss_tracker, self.compiled_metrics)
-        if return_dict:
-            return logs
-        names = ["loss"] + self.compiled_metrics.ordered_names
-        return logs["loss"] if len(names) == 1 else [logs[n] for n in names]
-
-    @property
-    def metrics_names(self):
-        return ["loss"] + (self.compiled_metrics.ordered_names if self.compiled else [])
+        """``predict_step`` on one batch, as NumPy arrays."""
+        with no_grad():
+            return _numpy(self.predict_step((data_lib.to_tensors(data_lib.as_arrays(x)),)))

@@ -229,7 +229,12 @@ class Optimizer(_BaseOptimizer):
         """
         items = list(grads_or_vars)
         if trainable_variables is not None:
-            return self._apply_pairs(items, list(trainable_variables))
+            variables = list(trainable_variables)
+            if len(items) != len(variables):
+                raise ValueError(f"apply: received {len(items)} gradients for "
+                                 f"{len(variables)} variables; expected one per variable")
+            grads, variables = _filter_empty_gradients(items, variables)
+            return self._apply_pairs(grads, variables)
         if items and all(isinstance(v, Tensor) and (v.requires_grad or v in self.state)
                          for v in items):
             pairs = [(v.grad, v) for v in items if v.grad is not None]
@@ -248,14 +253,9 @@ class Optimizer(_BaseOptimizer):
     def apply_gradients(self, grads_and_vars):
         """Keras's ``apply_gradients(zip(grads, vars))``; returns ``iterations``."""
         pairs = list(grads_and_vars)
-        missing = [i for i, (g, _) in enumerate(pairs) if g is None]
-        if missing:
-            if len(missing) == len(pairs):
-                raise ValueError("No gradients provided for any variable.")
-            warnings.warn(f"Gradients do not exist for variables at positions {missing} when "
-                          f"minimizing the loss.", stacklevel=2)
-        pairs = [(g, v) for g, v in pairs if g is not None]
-        self._apply_pairs([g for g, _ in pairs], [v for _, v in pairs])
+        grads, variables = _filter_empty_gradients([g for g, _ in pairs],
+                                                   [v for _, v in pairs])
+        self._apply_pairs(grads, variables)
         return self.iterations
 
     def step(self, closure=None):
@@ -371,6 +371,25 @@ class LearningRateVariable(np.lib.mixins.NDArrayOperatorsMixin):
 
     def __repr__(self):
         return repr(float(self))
+
+
+def _filter_empty_gradients(grads, variables):
+    """Drop the variables whose gradient is None, with Keras's warning.
+
+    Raises:
+        ValueError: no gradient at all.
+    """
+    missing = [getattr(v, "path", None) or getattr(v, "name", None) or f"#{i}"
+               for i, (g, v) in enumerate(zip(grads, variables)) if g is None]
+    if not missing:
+        return grads, variables
+    if len(missing) == len(grads):
+        raise ValueError("No gradients provided for any variable.")
+    warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss. "
+                  f"If using `model.compile()`, did you forget to provide a `loss` argument?",
+                  stacklevel=3)
+    kept = [(g, v) for g, v in zip(grads, variables) if g is not None]
+    return [g for g, _ in kept], [v for _, v in kept]
 
 
 def _as_grad(g, param):

@@ -5,17 +5,23 @@
 ``get_file`` uses deepgrad's data folders and SHA-256 checked downloads. ``plot_model``
 raises ``NotImplementedError`` (it needs graphviz). The object-registration helpers
 (``register_keras_serializable``, ``custom_object_scope``, ...) are Keras 3's
-``keras.utils`` aliases of :mod:`deepgrad.keras.saving`'s.
+``keras.utils`` aliases of :mod:`deepgrad.keras.saving`'s. ``PyDataset`` feeds ``fit`` batch
+by batch; ``unpack_x_y_sample_weight``/``pack_x_y_sample_weight`` read and make a step's
+``data``.
 """
 from deepgrad.keras.registry import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
     get_registered_object, register_keras_serializable)
+from deepgrad.keras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from deepgrad.keras.utils.file_utils import get_file
 from deepgrad.keras.utils.model_visualization import plot_model
 from deepgrad.keras.utils.numerical_utils import normalize, to_categorical
+from deepgrad.keras.utils.py_dataset import PyDataset, Sequence
 from deepgrad.keras.utils.rng_utils import set_random_seed
 from deepgrad.keras.utils.sequence_utils import pad_sequences
 
-__all__ = ["CustomObjectScope", "custom_object_scope", "get_custom_objects", "get_file",
-           "get_registered_name", "get_registered_object", "normalize", "pad_sequences",
-           "plot_model", "register_keras_serializable", "set_random_seed", "to_categorical"]
+__all__ = ["CustomObjectScope", "PyDataset", "Sequence", "custom_object_scope",
+           "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
+           "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_model",
+           "register_keras_serializable", "set_random_seed", "to_categorical",
+           "unpack_x_y_sample_weight"]
