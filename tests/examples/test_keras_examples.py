@@ -1,4 +1,5 @@
-"""Each Keras example of the seeds runs end to end in a quick form and learns.
+"""Each Keras example of the seeds, and the examples written as Keras 3's guides write
+them (a VAE, a custom-loop classifier), runs end to end in a quick form and learns.
 
 The MNIST examples need the real data (skipped when ``$DEEPGRAD_DATA/mnist.npz`` is
 absent), the seed 003 ones need scikit-learn. There is no CIFAR-10 here, so the CIFAR-10
@@ -130,3 +131,21 @@ def test_seed002_cifar10_cnn_quick_run_learns(tmp_path):
                       data_dir=tmp_path)
     # 32 SGD(0.01) steps on templates + noise; chance is 0.10
     assert metric(out, "Test accuracy") > 0.35, out
+
+
+# ----------------------------------------------------------------------------- Keras 3 guides
+@needs_mnist
+def test_vae_quick_run_learns():
+    out = run_example("keras_vae.py", "--epochs", "3", "--samples", "2000")
+    # the guide's losses are the logs (kl_loss, loss, reconstruction_loss) and they fall
+    assert "kl_loss: " in out and "reconstruction_loss: " in out
+    assert metric(out, "Last epoch loss") < 0.8 * metric(out, "First epoch loss"), out
+
+
+@needs_mnist
+def test_custom_train_step_quick_run_learns_both_ways():
+    out = run_example("keras_custom_train_step.py", "--epochs", "1", "--samples", "2000")
+    torch_acc = metric(out, "torch style: Test accuracy")
+    tape_acc = metric(out, "tape style: Test accuracy")
+    assert torch_acc > 0.6, out                       # chance is 0.10
+    assert torch_acc == tape_acc                      # the same steps, gradients two ways
