@@ -34,6 +34,8 @@ class ReLU(Layer):
         max_value (float or None), negative_slope (0.0), threshold (0.0), all >= 0.
     """
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
         if max_value is not None and max_value < 0:
@@ -56,6 +58,8 @@ class ReLU(Layer):
 
 class LeakyReLU(Layer):
     """``x`` if ``x > 0`` else ``negative_slope * x`` (``alpha=`` accepted, deprecated)."""
+
+    float_inputs = True              # bool/int inputs become the layer's dtype
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
@@ -85,6 +89,8 @@ class PReLU(Layer):
     Weights:
         alpha of shape input_shape[1:], with the shared axes set to 1.
     """
+
+    float_inputs = True              # bool/int inputs become the layer's dtype
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
@@ -136,6 +142,8 @@ class PReLU(Layer):
 class ELU(Layer):
     """``x`` if ``x > 0`` else ``alpha (e^x - 1)``."""
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
         self.alpha = alpha
@@ -156,6 +164,8 @@ class Softmax(Layer):
     Args:
         axis (int or tuple): the normalised axis or axes.
     """
+
+    float_inputs = True              # bool/int inputs become the layer's dtype
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

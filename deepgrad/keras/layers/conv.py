@@ -216,6 +216,8 @@ def channel_spec(ndim, data_format, channels):
 class _Conv(Layer):
     """Shared body of Conv1D and Conv2D (``rank`` spatial axes)."""
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     rank = 2
     paddings = ("valid", "same")
 
@@ -350,6 +352,8 @@ def transpose_crops(k, s, padding, output_padding, d=1):
 class _ConvTranspose(Layer):
     """Shared body of Conv1DTranspose and Conv2DTranspose."""
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     rank = 2
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", output_padding=None,
@@ -451,6 +455,8 @@ def _depthwise_oihw(depthwise_kernel):
 
 class _DepthwiseBase(Layer):
     """A per-channel convolution (groups = in channels), optionally then a 1x1 one."""
+
+    float_inputs = True              # bool/int inputs become the layer's dtype
 
     def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,

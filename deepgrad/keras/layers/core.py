@@ -19,6 +19,8 @@ class Dense(Layer):
         (batch, ..., input_dim) -> (batch, ..., units).
     """
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
@@ -72,6 +74,8 @@ class Dense(Layer):
 
 class Activation(Layer):
     """Applies an activation function: ``Activation('relu')``."""
+
+    float_inputs = True              # bool/int inputs become the layer's dtype
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)

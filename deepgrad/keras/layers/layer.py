@@ -13,6 +13,7 @@ import inspect
 
 import numpy as np
 
+from deepgrad import ops
 from deepgrad.autograd.grad_mode import no_grad
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import backend, constraints, initializers, registry, regularizers
@@ -136,6 +137,17 @@ class Layer:
         object.__setattr__(self, name, value)
 
     # ------------------------------------------------------------------ dtypes
+    @property
+    def dtype(self):
+        """The dtype of the weights and of the computation, as a name ('float32')."""
+        return self._dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        d = self.__dict__
+        d["_dtype"] = _dtype_name(value)
+        d["_np_dtype"] = np.dtype(d["_dtype"])
+
     @property
     def compute_dtype(self):
         return self.dtype
@@ -353,6 +365,11 @@ class Layer:
 
     #: layers that pass a mask through unchanged set this (Keras's ``supports_masking``)
     supports_masking = False
+    #: layers whose math is floating point (Dense, convolutions, recurrent, normalization,
+    #: pooling, activations) set this: bool and integer inputs are converted to the
+    #: layer's dtype before ``call``, the same for every such family (structural layers,
+    #: Embedding and merges keep their inputs' dtype, as Keras does)
+    float_inputs = False
 
     def compute_mask(self, inputs, mask=None):
         """The mask of the outputs: the input mask for masking-aware layers, else None."""
@@ -379,6 +396,8 @@ class Layer:
                 inputs = _to_tensors(inputs, self.dtype)
             if type(inputs) is Tensor and self.built and not args and not kwargs:
                 # the training hot path: one built layer on one tensor
+                if inputs.array.dtype != self._np_dtype:
+                    inputs = self._convert_input(inputs)
                 spec = self.input_spec
                 if spec is not None and type(spec) is InputSpec:
                     spec.check(self, inputs.array.shape)
@@ -394,8 +413,19 @@ class Layer:
         finally:
             context.depth, context.training = depth, outer
 
+    def _convert_input(self, x):
+        """Keras's input conversion: a float tensor of another dtype is cast to the
+        layer's (``autocast``, differentiably); with :attr:`float_inputs` a bool or
+        integer one is too; anything else passes unchanged."""
+        kind = x.array.dtype.kind
+        if kind == "f":
+            return ops.cast(x, self._np_dtype) if self.autocast else x
+        if self.float_inputs and kind in "biu":
+            return Tensor._wrap(x.array.astype(self._np_dtype))
+        return x
+
     def _eager_call(self, inputs, args, kwargs, training, mask):
-        inputs = _to_tensors(inputs, self.dtype)
+        inputs = _to_tensors(inputs, self.dtype, self.float_inputs)
         shapes = _shape_of(inputs)
         self._maybe_build(shapes)
         _check_specs(self, shapes)
@@ -489,15 +519,23 @@ def shape_from_json(value):
     return value
 
 
-def _to_tensors(x, dtype):
+def _to_tensors(x, dtype, float_inputs=False):
+    """Tensors from array-likes and Tensors: float ones in the layer's dtype (Keras's
+    autocast), and with ``float_inputs`` bool/int ones too."""
     if isinstance(x, Tensor):
+        kind = x.array.dtype.kind
+        if kind == "f" and x.array.dtype != np.dtype(dtype):
+            return ops.cast(x, np.dtype(dtype))
+        if float_inputs and kind in "biu":
+            return Tensor._wrap(x.array.astype(dtype))
         return x
     if isinstance(x, (list, tuple)):
-        return type(x)(_to_tensors(t, dtype) for t in x)
+        return type(x)(_to_tensors(t, dtype, float_inputs) for t in x)
     if isinstance(x, dict):
-        return {k: _to_tensors(v, dtype) for k, v in x.items()}
+        return {k: _to_tensors(v, dtype, float_inputs) for k, v in x.items()}
     arr = np.asarray(x)
-    if arr.dtype.kind == "f" and arr.dtype != np.dtype(dtype):
+    if (arr.dtype.kind == "f" or float_inputs and arr.dtype.kind in "biu") \
+            and arr.dtype != np.dtype(dtype):
         arr = arr.astype(dtype)
     return Tensor(arr)
 

@@ -55,6 +55,8 @@ class BatchNormalization(Layer):
         frozen (``trainable=False``), which makes it run in inference mode (Keras 3).
     """
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -167,6 +169,8 @@ class LayerNormalization(Layer):
     Weights:
         gamma, beta of shape (input_shape[a] for a in sorted axes).
     """
+
+    float_inputs = True              # bool/int inputs become the layer's dtype
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

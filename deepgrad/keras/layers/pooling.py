@@ -30,6 +30,8 @@ from deepgrad.keras.layers.layer import InputSpec, Layer
 class _Pooling(Layer):
     """Shared body of the local poolings; ``rank`` spatial axes, ``mode`` 'max' or 'average'."""
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     rank = 2
     mode = "max"
 
@@ -102,6 +104,8 @@ class AveragePooling2D(_Pooling):
 
 class _GlobalPooling(Layer):
     """Mean or max over every spatial axis; ``keepdims`` keeps them with length 1."""
+
+    float_inputs = True              # bool/int inputs become the layer's dtype
 
     rank = 2
     mode = "max"

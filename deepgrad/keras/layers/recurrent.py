@@ -57,6 +57,8 @@ class _FusedRNN(Layer):
     engine op on a time-major input (T, B, I), returning (outputs (T, B, H), final states).
     """
 
+    float_inputs = True              # bool/int inputs become the layer's dtype
+
     _gates = 1
     _n_states = 1
 
