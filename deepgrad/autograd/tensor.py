@@ -80,7 +80,8 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
     """
 
     __slots__ = ("array", "grad", "requires_grad", "_ctx", "__weakref__",
-                 "_meta", "_inference")     # the last two are set only when used
+                 "_meta", "_inference",     # the last two are set only when used
+                 "_keras_logits")           # set by keras softmax/sigmoid: their logits
     __array_priority__ = 1000   # ndarray (op) Tensor defers to Tensor's reflected op
 
     def __init__(self, data=None, dtype=None, requires_grad=False, *more_sizes):

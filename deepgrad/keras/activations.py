@@ -75,8 +75,15 @@ def relu6(x):
 
 @register("activations")
 def sigmoid(x):
-    """``1 / (1 + e^-x)``; derivative ``s (1 - s)``."""
-    return ops.sigmoid(x)
+    """``1 / (1 + e^-x)``; derivative ``s (1 - s)``.
+
+    The output hands its logits on (``output._keras_logits``, as Keras 3 attaches them):
+    a binary cross-entropy of it runs on ``x`` in one stable op.
+    """
+    x = to_tensor(x)
+    out = ops.sigmoid(x)
+    out._keras_logits = ("sigmoid", None, x)
+    return out
 
 
 @register("activations")
@@ -87,8 +94,16 @@ def tanh(x):
 
 @register("activations")
 def softmax(x, axis=-1):
-    """``e^{x_i} / sum_j e^{x_j}`` over ``axis`` (the last by default)."""
-    return ops.softmax(x, axis=axis)
+    """``e^{x_i} / sum_j e^{x_j}`` over ``axis`` (the last by default).
+
+    The output hands its logits on (``output._keras_logits``, as Keras 3 attaches them):
+    a categorical cross-entropy of it over the same axis runs on ``x`` in one fused,
+    stable op (log-softmax + NLL).
+    """
+    x = to_tensor(x)
+    out = ops.softmax(x, axis=axis)
+    out._keras_logits = ("softmax", axis, x)
+    return out
 
 
 @register("activations")

@@ -24,7 +24,6 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.ops.activation import Sigmoid, Softmax
 from deepgrad.keras.loss_utils import (  # noqa: F401  (REDUCTIONS: re-exported)
     REDUCTIONS, _as_array, _as_float, _as_float_like, _binary_or_sparse, _binary_pair,
     _categorical_pair, _regression_pair, _sparse_pair, _standardize_reduction,
@@ -141,6 +140,10 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
     With ``from_logits``, ``p = sigmoid(y_pred)`` inside one stable op. Label smoothing:
     ``t <- t (1 - s) + s / 2``.
     """
+    if not from_logits:
+        logits = _handed_logits(y_pred, "sigmoid")
+        if logits is not None:
+            y_pred, from_logits = logits, True
     y_true, y_pred = _binary_pair("binary_crossentropy", y_true, y_pred, label_smoothing)
     return ops.mean(_bce(y_true, y_pred, from_logits, "none"), axis)
 
@@ -157,6 +160,10 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
         ValueError: integer labels (``y_true`` of shape (N,) or (N, 1) against
             ``y_pred`` (N, C)); use :func:`sparse_categorical_crossentropy` for those.
     """
+    if not from_logits:
+        logits = _handed_logits(y_pred, "softmax", axis)
+        if logits is not None:
+            y_pred, from_logits = logits, True
     y_true, y_pred = _categorical_pair("categorical_crossentropy", y_true, y_pred, axis,
                                        label_smoothing)
     if from_logits:
@@ -179,6 +186,10 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_cl
     Raises:
         ValueError: one-hot ``y_true``, a label outside ``[0, C)`` or mismatched shapes.
     """
+    if not from_logits:
+        logits = _handed_logits(y_pred, "softmax", axis)
+        if logits is not None:
+            y_pred, from_logits = logits, True
     labels, x, lead = _sparse_pair("sparse_categorical_crossentropy", y_true, y_pred,
                                    axis, ignore_class)
     return _sparse_rows(labels, x, from_logits, ignore_class).reshape(lead)
@@ -203,45 +214,45 @@ def _sparse_rows(labels, x, from_logits, ignore_class):
     return rows if keep is None else ops.where(keep, rows, 0.0)
 
 
+# ------------------------------------------------ logits handed on by the activation
+def _handed_logits(y_pred, activation, axis=-1):
+    """The logits ``z`` when ``y_pred = softmax(z)`` (over ``axis``) or ``sigmoid(z)`` came
+    from :mod:`deepgrad.keras.activations`, which hands them on with its output (Keras 3's
+    ``output._keras_logits``); else None.
+
+    A cross-entropy of those probabilities then runs on the logits: one fused, stable op
+    (log-softmax + NLL, or BCE with logits) instead of softmax, clip, log and sum, with no
+    1e-7 clipping error, in training and evaluation alike.
+    """
+    record = getattr(y_pred, "_keras_logits", None)
+    if record is None or record[0] != activation:
+        return None
+    if activation == "softmax" and record[1] % y_pred.ndim != axis % y_pred.ndim:
+        return None
+    return record[2]
+
+
 # ------------------------------------------------ fused 'sum_over_batch_size' reductions
 # Without sample weights, mean_i(mean_last(l)) = mean(l): one engine op does it all.
-def _logits_of(y_pred, activation):
-    """The logits z when ``y_pred`` is ``softmax(z)`` (last axis) or ``sigmoid(z)``, read
-    off the graph node that made it; else None.
-
-    Cross-entropy of probabilities then runs as the fused, stable op on the logits, as
-    Keras's TensorFlow backend does (it keeps ``_keras_logits`` on softmax/sigmoid
-    outputs): one op instead of softmax, clip, log and sum, and no 1e-7 clipping error.
-    Only while a graph is recorded (training); evaluation takes the probability path.
-    """
-    fn = getattr(y_pred, "_ctx", None)
-    if fn is None or fn.inputs is None:
-        return None
-    if activation == "softmax" and isinstance(fn, Softmax) and fn.axis == y_pred.ndim - 1:
-        return fn.inputs[0]
-    if activation == "sigmoid" and isinstance(fn, Sigmoid):
-        return fn.inputs[0]
-    return None
-
-
 def _mse_mean(y_true, y_pred):
     y_true, y_pred = _regression_pair("mean_squared_error", y_true, y_pred)
     return ops.mse_loss(y_pred, y_true)
 
 
 def _bce_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
+    if not from_logits:
+        logits = _handed_logits(y_pred, "sigmoid")
+        if logits is not None:
+            y_pred, from_logits = logits, True
     y_true, y_pred = _binary_pair("binary_crossentropy", y_true, y_pred, label_smoothing)
-    logits = None if from_logits else _logits_of(y_pred, "sigmoid")
-    if logits is not None:
-        return _bce(y_true, logits, True, "mean")
     return _bce(y_true, y_pred, from_logits, "mean")
 
 
 def _cce_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
     if not from_logits:
-        logits = _logits_of(y_pred, "softmax") if axis in (-1, y_pred.ndim - 1) else None
+        logits = _handed_logits(y_pred, "softmax", axis)
         if logits is None:
-            return None
+            return None                   # probabilities: the general path
         y_pred = logits
     y_true, y_pred = _categorical_pair("categorical_crossentropy", y_true, y_pred, axis,
                                        label_smoothing)
@@ -249,14 +260,15 @@ def _cce_mean(y_true, y_pred, from_logits=False, label_smoothing=0.0, axis=-1):
 
 
 def _scce_mean(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
+    if not from_logits:
+        logits = _handed_logits(y_pred, "softmax", axis)
+        if logits is not None:
+            y_pred, from_logits = logits, True
     labels, x, _ = _sparse_pair("sparse_categorical_crossentropy", y_true, y_pred, axis,
                                 ignore_class)
     valid = labels.size if ignore_class is None else int((labels != ignore_class).sum())
     if valid == 0:
         return None                       # all ignored: the general path returns 0
-    logits = None if from_logits else _logits_of(y_pred, "softmax")
-    if logits is not None and logits.ndim == 2:
-        x, from_logits = logits, True
     if from_logits:
         ignore = -100 if ignore_class is None else int(ignore_class)
         return ops.cross_entropy(x, labels, ignore_index=ignore)   # mean over kept rows

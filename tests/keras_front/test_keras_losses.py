@@ -293,27 +293,59 @@ def test_matches_keras(name, kwargs, yt, yp):
         np.testing.assert_allclose(got.item(), float(keras.ops.convert_to_numpy(ref)), rtol=1e-5)
 
 
-def test_probabilities_from_softmax_or_sigmoid_use_their_logits_like_keras_tf():
-    """Keras's TF backend computes CE of softmax/sigmoid outputs from the logits; so do we,
-    while training: the same value as the clipped probability path (away from the clip),
-    one fused op, and exact gradients."""
+def test_softmax_and_sigmoid_hand_their_logits_to_the_cross_entropies():
+    """keras.activations.softmax/sigmoid hand their logits on with their output (Keras 3's
+    ``_keras_logits``), and the cross-entropies of those probabilities run on them: one
+    fused op, the clipped path's value away from the clip, exact gradients, with or
+    without a graph being recorded. Nothing reads the autograd graph: the same
+    probabilities made by another op take the clipped probability path."""
     import deepgrad as dg
+    from deepgrad.keras import activations as A
     z = Tensor(LOGITS.astype(np.float64), requires_grad=True)
-    p = dg.softmax(z, dim=-1)
+    p = A.softmax(z)
     loss = L.SparseCategoricalCrossentropy()(LABELS, p)
-    assert type(loss.grad_fn).__name__ == "SparseCrossEntropy"
-    ref = L.SparseCategoricalCrossentropy()(LABELS, Tensor(p.array))      # no graph: clipped path
+    assert type(loss.grad_fn).__name__ == "SparseCrossEntropy"          # one fused op
+    ref = L.SparseCategoricalCrossentropy()(LABELS, Tensor(p.array))    # plain probabilities
+    assert type(ref.grad_fn).__name__ != "SparseCrossEntropy"
     np.testing.assert_allclose(loss.item(), ref.item(), rtol=1e-9)
+    with dg.no_grad():                                                  # evaluation: same op
+        np.testing.assert_allclose(L.SparseCategoricalCrossentropy()(LABELS, A.softmax(z))
+                                   .item(), loss.item(), rtol=1e-12)
     onehot = np.eye(LOGITS.shape[1])[LABELS]
-    cce = L.CategoricalCrossentropy()(onehot, dg.softmax(z, dim=-1))
+    cce = L.CategoricalCrossentropy()(onehot, A.softmax(z))
     np.testing.assert_allclose(cce.item(), ref.item(), rtol=1e-9)
-    assert gradcheck(lambda x: L.SparseCategoricalCrossentropy()(LABELS, dg.softmax(x, dim=-1)), (z,))
+    weighted = L.CategoricalCrossentropy()(onehot, A.softmax(z), sample_weight=np.ones(N))
+    np.testing.assert_allclose(weighted.item(), cce.item(), rtol=1e-12)  # per-sample: same
+    assert gradcheck(lambda x: L.SparseCategoricalCrossentropy()(LABELS, A.softmax(x)), (z,))
+    torch_style = L.SparseCategoricalCrossentropy()(LABELS, dg.softmax(z, dim=-1))
+    assert type(torch_style.grad_fn).__name__ != "SparseCrossEntropy"  # no graph inspection
     zb = Tensor(LOGITS[:, :1].astype(np.float64), requires_grad=True)
-    bce = L.BinaryCrossentropy()(YB, dg.sigmoid(zb))
-    assert type(bce.grad_fn.inputs[0].grad_fn).__name__ == "BCEWithLogits"   # mean of the fused op
-    np.testing.assert_allclose(bce.item(), L.BinaryCrossentropy()(YB, Tensor(dg.sigmoid(zb).array)).item(), rtol=1e-7)
+    bce = L.BinaryCrossentropy()(YB, A.sigmoid(zb))
+    assert type(bce.grad_fn.inputs[0].grad_fn).__name__ == "BCEWithLogits"
+    np.testing.assert_allclose(bce.item(), L.BinaryCrossentropy()(
+        YB, Tensor(A.sigmoid(zb).array)).item(), rtol=1e-7)
+    # softmax logits are not sigmoid logits (and the axis must match)
+    assert type(L.BinaryCrossentropy()(np.eye(4)[LABELS], A.softmax(z)).grad_fn).__name__ \
+        != "BCEWithLogits"
     # extreme logits: finite loss and gradient (the clipped path would saturate at 16.1)
     big = Tensor(np.array([[1e4, -1e4]]), requires_grad=True)
-    out = L.SparseCategoricalCrossentropy()(np.array([1]), dg.softmax(big, dim=-1))
+    out = L.SparseCategoricalCrossentropy()(np.array([1]), A.softmax(big))
     out.backward()
     assert np.isfinite(out.item()) and out.item() > 1e3 and np.isfinite(big.grad.array).all()
+
+
+def test_training_and_evaluation_compute_the_same_loss():
+    from deepgrad.keras import layers
+    import deepgrad.keras as keras
+    keras.utils.set_random_seed(0)
+    x = RNG.standard_normal((16, 4)).astype("float32")
+    y = RNG.integers(0, 3, 16)
+    for act, loss, target in (("softmax", "sparse_categorical_crossentropy", y),
+                              ("sigmoid", "binary_crossentropy", (y > 0).astype("float32"))):
+        units = 3 if act == "softmax" else 1
+        model = keras.Sequential([keras.Input((4,)), layers.Dense(units, activation=act)])
+        model.compile(keras.optimizers.SGD(0.0), loss)          # lr 0: weights stay
+        trained = model.fit(x, target, batch_size=16, shuffle=False,
+                            verbose=0).history["loss"][0]
+        evaluated = model.evaluate(x, target, batch_size=16, verbose=0)
+        assert trained == evaluated
