@@ -2,7 +2,8 @@
 import numpy as np
 
 from deepgrad import ops
-from deepgrad.keras import activations, constraints, initializers, regularizers
+from deepgrad.autograd.tensor import Tensor
+from deepgrad.keras import activations, constraints, initializers, random, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -92,22 +93,49 @@ class Activation(Layer):
 
 
 class Dropout(Layer):
-    """Sets a fraction ``rate`` of inputs to 0 during training, scaling the rest by 1/(1-rate)."""
+    """Sets a fraction ``rate`` of inputs to 0 during training, scaling the rest by
+    ``1 / (1 - rate)``: ``y = x * m / (1 - rate)``, ``m ~ Bernoulli(1 - rate)``.
+
+    Args:
+        rate (float): the fraction dropped, in [0, 1].
+        noise_shape (tuple, optional): the shape of the mask, broadcast against the
+            input; ``None`` entries take the input's size (``(None, 1, None)`` drops
+            whole features for every time step).
+        seed (int, optional): the layer draws its masks from its own
+            ``keras.random.SeedGenerator(seed)``, so a seeded layer repeats its masks run
+            after run; without one they come from deepgrad's global generator.
+    """
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate <= 1:
             raise ValueError(f"Dropout: rate must be in [0, 1], received rate={rate}")
-        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+        if noise_shape is not None and not isinstance(noise_shape, (list, tuple)):
+            raise ValueError(f"Dropout: noise_shape must be a tuple (None for the input's "
+                             f"sizes), received noise_shape={noise_shape!r}")
+        self.rate, self.seed = rate, seed
+        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.seed_generator = None if seed is None else random.SeedGenerator(seed)
 
     def call(self, inputs, training=None):
-        return ops.dropout(inputs, self.rate, training=bool(training))
+        if not training or self.rate == 0:
+            return inputs
+        if self.noise_shape is None and self.seed_generator is None:
+            return ops.dropout(inputs, self.rate, training=True)     # the engine's op
+        if self.noise_shape is not None and len(self.noise_shape) != inputs.ndim:
+            raise ValueError(f'Dropout "{self.name}": noise_shape {self.noise_shape} must have '
+                             f'one entry per input axis, the input has shape '
+                             f'{tuple(inputs.shape)}')
+        mask = random.dropout_mask(tuple(inputs.shape), self.rate, self.noise_shape,
+                                   inputs.dtype, self.seed_generator)
+        return inputs * Tensor._wrap(mask)
 
     def compute_output_shape(self, input_shape):
         return input_shape
 
     def get_config(self):
-        return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
+        return {**super().get_config(), "rate": self.rate,
+                "noise_shape": None if self.noise_shape is None else list(self.noise_shape),
                 "seed": self.seed}
 
 

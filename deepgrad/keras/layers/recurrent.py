@@ -37,7 +37,7 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.keras import activations, constraints, initializers, regularizers
+from deepgrad.keras import activations, constraints, initializers, random, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -102,6 +102,8 @@ class _FusedRNN(Layer):
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = float(recurrent_dropout)
         self.seed = seed
+        # the input dropout masks' own stream when seeded (else the global generator)
+        self.seed_generator = None if seed is None else random.SeedGenerator(seed)
         self.return_sequences, self.return_state = bool(return_sequences), bool(return_state)
         self.go_backwards, self.stateful, self.unroll = bool(go_backwards), False, bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
@@ -212,8 +214,9 @@ class _FusedRNN(Layer):
         B, T = sequences.shape[0], sequences.shape[1]
         x = sequences
         if training and self.dropout > 0:           # one mask per sequence, as Keras's cells
-            keep = ops.dropout(Tensor(np.ones((B, 1, x.shape[2]), x.dtype)), self.dropout)
-            x = x * keep
+            keep = random.dropout_mask((B, 1, x.shape[2]), self.dropout, dtype=x.dtype,
+                                       seed=self.seed_generator)
+            x = x * Tensor._wrap(keep)
         x = ops.transpose(x, 0, 1)                  # (T, B, I), time-major
         m = self._time_mask(mask, B, T)
         if self.go_backwards:
@@ -272,6 +275,8 @@ class SimpleRNN(_FusedRNN):
         ('orthogonal'), bias_initializer ('zeros'), kernel/recurrent/bias regularizers.
         dropout (float): fraction of the input features dropped in training, one mask per
             sequence. recurrent_dropout must be 0 (NotImplementedError otherwise).
+        seed (int, optional): the dropout masks come from the layer's own
+            ``keras.random.SeedGenerator(seed)`` (else deepgrad's global generator).
         return_sequences (bool): return all outputs (B, T, H) instead of the last (B, H).
         return_state (bool): return ``[output, h_T]``.
         go_backwards (bool): process the sequence in reverse; outputs in processing order.
