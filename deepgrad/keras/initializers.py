@@ -195,10 +195,19 @@ class VarianceScaling(Initializer):
         distribution (str): 'truncated_normal' ('normal' is an alias), 'untruncated_normal'
             or 'uniform'.
         seed (int, optional): fixed seed.
+        input_axes, output_axes (list of int, optional): the axes whose sizes multiply into
+            ``fan_in`` and ``fan_out`` (both or neither; default: Keras's kernel layouts).
     """
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         self.seed = _check_seed(seed)
+        if (input_axes is None) != (output_axes is None):
+            raise ValueError(f"VarianceScaling: pass both input_axes and output_axes or "
+                             f"neither; received input_axes={input_axes!r}, "
+                             f"output_axes={output_axes!r}")
+        self.input_axes = None if input_axes is None else [int(a) for a in input_axes]
+        self.output_axes = None if output_axes is None else [int(a) for a in output_axes]
         if scale <= 0.0:
             raise ValueError(f"Argument `scale` must be positive float; received scale={scale}")
         distribution = distribution.lower()
@@ -212,7 +221,7 @@ class VarianceScaling(Initializer):
 
     def __call__(self, shape, dtype=None):
         shape = tuple(shape)
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2.0}[self.mode]
         scale = self.scale / max(1.0, n)
         rng = _rng(self.seed)
@@ -226,52 +235,53 @@ class VarianceScaling(Initializer):
         return out.astype(_dtype(dtype))
 
     def get_config(self):
-        if type(self) is not VarianceScaling:       # the named forms: only the seed varies
-            return {"seed": self.seed}
+        axes = {"input_axes": self.input_axes, "output_axes": self.output_axes}
+        if type(self) is not VarianceScaling:       # the named forms: only these vary
+            return {"seed": self.seed, **axes}
         return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
-                "seed": self.seed}
+                "seed": self.seed, **axes}
 
 
 class GlorotUniform(VarianceScaling):
     """U(-a, a), ``a = sqrt(6 / (fan_in + fan_out))`` (Keras's default kernel init)."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed, input_axes, output_axes)
 
 
 class GlorotNormal(VarianceScaling):
     """Truncated normal, std ``sqrt(2 / (fan_in + fan_out)) / 0.8796``."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed, input_axes, output_axes)
 
 
 class HeUniform(VarianceScaling):
     """U(-a, a), ``a = sqrt(6 / fan_in)``."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
 
 class HeNormal(VarianceScaling):
     """Truncated normal, std ``sqrt(2 / fan_in) / 0.8796``."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
 
 class LecunUniform(VarianceScaling):
     """U(-a, a), ``a = sqrt(3 / fan_in)``."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "uniform", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "uniform", seed, input_axes, output_axes)
 
 
 class LecunNormal(VarianceScaling):
     """Truncated normal, std ``sqrt(1 / fan_in) / 0.8796``."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_in", "truncated_normal", seed)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(1.0, "fan_in", "truncated_normal", seed, input_axes, output_axes)
 
 
 class Orthogonal(Initializer, aliases=("OrthogonalInitializer",)):

@@ -285,7 +285,7 @@ def serialize(obj, kind=None, extras=True):
     if not hasattr(obj, "get_config"):
         raise SerializationError(f"Cannot serialize {obj!r}: a {type(obj).__name__} has no "
                                  f"get_config() method")
-    config = {"module": _module_of(obj, kind),
+    config = {"module": getattr(obj, "_config_module", None) or _module_of(obj, kind),
               "class_name": getattr(obj, "_config_class_name", type(obj).__name__),
               "config": _plain(obj.get_config()),
               "registered_name": GLOBAL_CUSTOM_NAMES.get(type(obj))}
@@ -374,7 +374,7 @@ def deserialize(config, kind=None, custom_objects=None):
             if build is not None and hasattr(obj, "build_from_config"):
                 obj.build_from_config(build)
             compile_config = config.get("compile_config")
-            if compile_config is not None and hasattr(obj, "compile_from_config"):
+            if compile_config and hasattr(obj, "compile_from_config"):
                 obj.compile_from_config(compile_config)
     except SerializationError:
         raise

@@ -12,6 +12,12 @@ from deepgrad.keras import callbacks as C
 from deepgrad.keras.callbacks.monitor_callback import auto_mode
 from deepgrad.keras.saving import load_model
 
+try:
+    import h5py  # noqa: F401
+    EXT = "keras"                        # Keras 3's format (needs h5py)
+except ImportError:
+    EXT = "dgkeras"                      # deepgrad's NumPy format
+
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((8, 3)).astype("float32")
 Y = RNG.standard_normal((8, 2)).astype("float32")
@@ -149,16 +155,16 @@ def test_model_checkpoint_formats_epoch_and_logs(tmp_path):
 
 
 def test_model_checkpoint_save_best_only(tmp_path):
-    path = str(tmp_path / "ckpt" / "m.{epoch:02d}.keras")
+    path = str(tmp_path / "ckpt" / ("m.{epoch:02d}." + EXT))
     cb = C.ModelCheckpoint(path, monitor="val_loss", save_best_only=True)
     _model().fit(X, Y, epochs=5, verbose=0, validation_data=(X, Y),
                  callbacks=[_Scripted([1.0, 2.0, 0.5, 0.5, 3.0]), cb])
-    assert sorted(os.listdir(tmp_path / "ckpt")) == ["m.01.keras", "m.03.keras"]
+    assert sorted(os.listdir(tmp_path / "ckpt")) == [f"m.01.{EXT}", f"m.03.{EXT}"]
     assert cb.best == 0.5
 
 
 def test_model_checkpoint_full_model_reloads(tmp_path):
-    path = str(tmp_path / "best.keras")
+    path = str(tmp_path / f"best.{EXT}")
     model = _model()
     model.fit(X, Y, epochs=2, verbose=0, callbacks=[C.ModelCheckpoint(path, monitor="loss")])
     loaded = load_model(path)

@@ -147,7 +147,7 @@ def test_custom_objects_reach_nested_configs(tmp_path):
             return x * 2.0
 
     model = keras.Sequential([keras.Input((4,)), Twice(), layers.Dense(2)])
-    path = str(tmp_path / "t.keras")
+    path = str(tmp_path / "t.dgkeras")
     model.save(path)
     with saving.custom_object_scope({"Twice": Twice}):          # a user's enclosing scope
         loaded = keras.models.load_model(path)

@@ -1,9 +1,11 @@
-"""deepgrad.keras.saving: .keras archives, weights files, model configs and JSON.
+"""deepgrad.keras.saving: model archives (Keras 3's .keras, which needs h5py, and
+deepgrad's NumPy-only .dgkeras), weights files, model configs and JSON.
 
 Round trips (Sequential, functional with two inputs, a shared layer and a nested model,
-custom layers) reload to identical predictions; a compiled model continues training
-exactly where it stopped; damaged, tampered or foreign files raise ValueError and leave
-the model in memory unchanged; nothing is ever unpickled; Lambda layers are refused."""
+custom layers) reload to identical predictions in both formats; a compiled model
+continues training exactly where it stopped; damaged, tampered or foreign files raise
+ValueError and leave the model in memory unchanged; nothing is ever unpickled; Lambda
+layers are refused. (Keras 3 interoperability: test_keras_files.py.)"""
 import io
 import json
 import pickle
@@ -17,6 +19,19 @@ from deepgrad.keras import layers, saving
 from deepgrad.keras.models import load_model, model_from_json
 
 RNG = np.random.default_rng(0)
+try:
+    import h5py  # noqa: F401
+    HAVE_H5PY = True
+except ImportError:
+    HAVE_H5PY = False
+
+
+@pytest.fixture(params=["dgkeras", "keras"])
+def ext(request):
+    """Both model formats; Keras's needs h5py."""
+    if request.param == "keras" and not HAVE_H5PY:
+        pytest.skip("h5py is not installed (pip install deepgrad[h5])")
+    return request.param
 X = RNG.standard_normal((12, 4)).astype("float32")
 Y = RNG.integers(0, 3, 12)
 
@@ -59,7 +74,7 @@ def _assert_same_weights(a, b):
 # ---------------------------------------------------------------------- round trips
 def test_sequential_round_trip_identical_predictions(tmp_path):
     model = _sequential()
-    path = str(tmp_path / "m.keras")
+    path = str(tmp_path / "m.dgkeras")
     model.save(path)
     members = _members(path)
     assert sorted(members) == ["config.json", "metadata.json", "model.weights.npz"]
@@ -77,10 +92,10 @@ def test_sequential_round_trip_identical_predictions(tmp_path):
     np.testing.assert_array_equal(loaded.predict(X, verbose=0), model.predict(X, verbose=0))
 
 
-def test_functional_two_inputs_shared_layer_nested_model(tmp_path):
+def test_functional_two_inputs_shared_layer_nested_model(tmp_path, ext):
     model = _two_input_model()
     xa, xb = X, X[:, :2]
-    path = str(tmp_path / "f.keras")
+    path = str(tmp_path / f"f.{ext}")
     model.save(path)
     loaded = load_model(path)
     assert [l.name for l in loaded.layers] == [l.name for l in model.layers]
@@ -100,7 +115,7 @@ def test_compiled_model_continues_training_identically(tmp_path):
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(X, Y, batch_size=4, epochs=2, verbose=0)
-    path = str(tmp_path / "c.keras")
+    path = str(tmp_path / "c.dgkeras")
     model.save(path)
     assert "optimizer.npz" in _members(path)
     loaded = load_model(path)
@@ -116,11 +131,11 @@ def test_compiled_model_continues_training_identically(tmp_path):
     assert not load_model(path, compile=False).compiled
 
 
-def test_multi_output_compile_config_round_trip(tmp_path):
+def test_multi_output_compile_config_round_trip(tmp_path, ext):
     model = _two_input_model()
     model.compile(optimizer="sgd", loss=["mse", "mae"], loss_weights=[1.0, 0.5],
                   metrics=[["mae"], []])
-    path = str(tmp_path / "mo.keras")
+    path = str(tmp_path / f"mo.{ext}")
     model.save(path)
     loaded = load_model(path)
     assert loaded.get_compile_config() == model.get_compile_config()
@@ -154,9 +169,9 @@ class Scale(layers.Layer):
         return x * self.w
 
 
-def test_custom_layer_needs_custom_objects(tmp_path):
+def test_custom_layer_needs_custom_objects(tmp_path, ext):
     model = keras.Sequential([Scale(input_shape=(4,)), layers.Dense(2)])
-    path = str(tmp_path / "s.keras")
+    path = str(tmp_path / f"s.{ext}")
     model.save(path)
     with pytest.raises(ValueError, match="Unknown layer class 'Scale'.*custom_objects"):
         load_model(path)
@@ -181,11 +196,11 @@ class TwoLayer(keras.Model):
         return {**super().get_config(), "units": self.units}
 
 
-def test_subclassed_model_round_trip(tmp_path):
+def test_subclassed_model_round_trip(tmp_path, ext):
     model = TwoLayer(units=2)
     model.compile(optimizer="adam", loss="mse")
     model.fit(X, np.zeros((12, 2)), verbose=0)
-    path = str(tmp_path / "sub.keras")
+    path = str(tmp_path / f"sub.{ext}")
     model.save(path)
     with pytest.raises(ValueError, match="custom_objects"):
         load_model(path)
@@ -195,14 +210,14 @@ def test_subclassed_model_round_trip(tmp_path):
     assert loaded.optimizer.iterations == model.optimizer.iterations
 
 
-def test_custom_loss_function(tmp_path):
+def test_custom_loss_function(tmp_path, ext):
     def my_loss(y_true, y_pred):
         return (y_pred - y_true) ** 2
 
     model = keras.Sequential([layers.Dense(3, input_shape=(4,))])
     model.compile(optimizer="adam", loss=my_loss)
     model.fit(X, np.zeros((12, 3)), verbose=0)
-    path = str(tmp_path / "l.keras")
+    path = str(tmp_path / f"l.{ext}")
     model.save(path)
     with pytest.raises(ValueError, match="my_loss.*custom_objects"):
         load_model(path)
@@ -219,14 +234,21 @@ def test_custom_loss_function(tmp_path):
 
 # ---------------------------------------------------------------------- weights files
 @pytest.mark.parametrize("name", ["w.weights.npz", "w.weights.h5"])
-def test_save_weights_load_weights(tmp_path, name):
+def test_save_weights_load_weights(tmp_path, name, ext):
+    if name.endswith(".h5") and not HAVE_H5PY:
+        pytest.skip("h5py is not installed")
     model, other = _sequential(), _sequential()
     path = str(tmp_path / name)
     model.save_weights(path)
-    assert zipfile.is_zipfile(path)                  # NumPy .npz content, whatever the name
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if name.endswith(".h5"):
+        assert head == b"\x89HDF\r\n\x1a\n"                 # Keras's HDF5 file
+    else:
+        assert zipfile.is_zipfile(path)                  # NumPy .npz
     other.load_weights(path)
     _assert_same_weights(other.get_weights(), model.get_weights())
-    keras_path = str(tmp_path / "full.keras")
+    keras_path = str(tmp_path / f"full.{ext}")
     model.save(keras_path)
     third = _sequential()
     third.load_weights(keras_path)                   # weights from a .keras archive too
@@ -273,7 +295,7 @@ def test_load_weights_errors_leave_model_unchanged(tmp_path):
                 "wrong_shape": r"shape \(4, 9\).*\(4, 8\)", "wrong_count": "holds 2 weight arrays",
                 "missing": "File not found"}
     for key, path in cases.items():
-        with pytest.raises(ValueError, match=messages[key]):
+        with pytest.raises((ValueError, ImportError), match=messages[key]):   # no h5py: Import
             model.load_weights(path)
         _assert_same_weights(model.get_weights(), before)
 
@@ -293,7 +315,7 @@ def test_load_weights_skip_mismatch(tmp_path):
 # ---------------------------------------------------------------------- damaged archives
 def test_load_model_damaged_or_tampered_archives(tmp_path):
     model = _sequential()
-    path = str(tmp_path / "m.keras")
+    path = str(tmp_path / "m.dgkeras")
     model.save(path)
     data, members = open(path, "rb").read(), _members(path)
 
@@ -337,7 +359,7 @@ def test_load_model_damaged_or_tampered_archives(tmp_path):
         "metadata": (variant("meta", **{"metadata.json": b'{"format": "other"}'}),
                      "does not describe"),
         "keras_h5": (variant("h5", **{"model.weights.npz": None, "model.weights.h5": b"x"}),
-                     "HDF5 weights from Keras"),
+                     "does not describe"),
     }
     for key, (content, message) in cases.items():
         target = content
@@ -345,14 +367,14 @@ def test_load_model_damaged_or_tampered_archives(tmp_path):
             target = str(tmp_path / f"{key}.keras")
             with open(target, "wb") as f:
                 f.write(content)
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises((ValueError, ImportError), match=message):
             load_model(target)
 
 
-def test_loading_never_unpickles(tmp_path, monkeypatch):
+def test_loading_never_unpickles(tmp_path, ext, monkeypatch):
     model = _sequential(compiled=True)
     model.fit(X, Y, verbose=0)
-    path = str(tmp_path / "m.keras")
+    path = str(tmp_path / f"m.{ext}")
     model.save(path)
     model.save_weights(str(tmp_path / "w.weights.npz"))
 
@@ -366,25 +388,38 @@ def test_loading_never_unpickles(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------- refusals
-def test_lambda_layers_are_refused(tmp_path):
+def test_lambda_layers_are_refused(tmp_path, ext):
     model = keras.Sequential([layers.Dense(3, input_shape=(4,)), layers.Lambda(lambda t: t * 2)])
-    path = str(tmp_path / "lam.keras")
+    path = str(tmp_path / f"lam.{ext}")
     with pytest.raises(ValueError, match="Lambda layer.*cannot be saved or loaded safely"):
         model.save(path)
     with pytest.raises(ValueError, match="Lambda"):
         model.to_json()
-    assert not (tmp_path / "lam.keras").exists()
+    assert not (tmp_path / f"lam.{ext}").exists()
     model.save_weights(str(tmp_path / "lam.weights.npz"))       # weights alone are fine
 
 
 def test_save_argument_errors(tmp_path):
     model = _sequential()
     with pytest.raises(ValueError, match=".keras"):
-        model.save(str(tmp_path / "m.h5"))
-    path = str(tmp_path / "m.keras")
+        model.save(str(tmp_path / "m.npz"))
+    path = str(tmp_path / "m.dgkeras")
     model.save(path)
     with pytest.raises(FileExistsError):
         model.save(path, overwrite=False)
     with pytest.raises(ValueError, match="not valid JSON"):
         model_from_json("{")
     assert saving.load_model is load_model
+
+
+def test_without_h5py_keras_formats_say_how_to_get_it(tmp_path, monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "h5py", None)              # as if not installed
+    model = _sequential()
+    for call in (lambda: model.save(str(tmp_path / "m.keras")),
+                 lambda: model.save_weights(str(tmp_path / "w.weights.h5"))):
+        with pytest.raises(ImportError, match=r"pip install 'deepgrad\[h5\]'"):
+            call()
+    assert not list(tmp_path.iterdir())                          # nothing half-written
+    model.save(str(tmp_path / "m.dgkeras"))                      # the NumPy format needs none
+    assert load_model(str(tmp_path / "m.dgkeras")).count_params() == model.count_params()

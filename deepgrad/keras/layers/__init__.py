@@ -22,6 +22,7 @@ from deepgrad.keras.layers.merge import (
 from deepgrad.keras.layers.activation_layers import ReLU, LeakyReLU, PReLU, ELU, Softmax
 from deepgrad.keras.layers.recurrent import SimpleRNN, LSTM, GRU
 from deepgrad.keras.layers.wrappers import Bidirectional, TimeDistributed
+from deepgrad.keras.layers import operations  # noqa: F401  (registers Keras's graph ops)
 
 
 def serialize(layer):

@@ -35,6 +35,7 @@ class ReLU(Layer):
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, max_value=None, negative_slope=0.0, threshold=0.0, **kwargs):
         super().__init__(**kwargs)
@@ -60,6 +61,7 @@ class LeakyReLU(Layer):
     """``x`` if ``x > 0`` else ``negative_slope * x`` (``alpha=`` accepted, deprecated)."""
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, negative_slope=0.3, **kwargs):
         if "alpha" in kwargs:
@@ -91,6 +93,7 @@ class PReLU(Layer):
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, alpha_initializer="Zeros", alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
@@ -143,6 +146,7 @@ class ELU(Layer):
     """``x`` if ``x > 0`` else ``alpha (e^x - 1)``."""
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, alpha=1.0, **kwargs):
         super().__init__(**kwargs)
@@ -166,6 +170,7 @@ class Softmax(Layer):
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, axis=-1, **kwargs):
         super().__init__(**kwargs)

@@ -21,11 +21,13 @@ class Dense(Layer):
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
-                 **kwargs):
+                 lora_rank=None, lora_alpha=None, quantization_config=None, **kwargs):
+        _refuse_quantization(type(self).__name__, lora_rank, quantization_config)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         if not isinstance(units, (int, np.integer)) or units <= 0:
             raise ValueError(f"Dense: units must be a positive integer, received units={units!r}")
@@ -70,13 +72,23 @@ class Dense(Layer):
                 "bias_regularizer": regularizers.serialize(self.bias_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "kernel_constraint": constraints.serialize(self.kernel_constraint),
-                "bias_constraint": constraints.serialize(self.bias_constraint)}
+                "bias_constraint": constraints.serialize(self.bias_constraint),
+                "quantization_config": None}
+
+
+def _refuse_quantization(cls, lora_rank, quantization_config):
+    """Keras's LoRA and quantization options exist in deepgrad only at their "off" value
+    (a Keras config writes ``quantization_config: null``)."""
+    if lora_rank or quantization_config is not None:
+        raise NotImplementedError(f"{cls}: LoRA (lora_rank) and quantization "
+                                  f"(quantization_config) are not supported by deepgrad.keras")
 
 
 class Activation(Layer):
     """Applies an activation function: ``Activation('relu')``."""
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, activation, **kwargs):
         super().__init__(**kwargs)
@@ -105,6 +117,8 @@ class Dropout(Layer):
             ``keras.random.SeedGenerator(seed)``, so a seeded layer repeats its masks run
             after run; without one they come from deepgrad's global generator.
     """
+
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)

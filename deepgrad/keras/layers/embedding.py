@@ -11,6 +11,7 @@ import numpy as np
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import constraints, initializers, regularizers
+from deepgrad.keras.layers.core import _refuse_quantization
 from deepgrad.keras.layers.layer import Layer
 
 
@@ -36,7 +37,9 @@ class Embedding(Layer):
 
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, embeddings_constraint=None, mask_zero=False,
-                 weights=None, **kwargs):
+                 weights=None, lora_rank=None, lora_alpha=None, quantization_config=None,
+                 **kwargs):
+        _refuse_quantization("Embedding", lora_rank, quantization_config)
         for name, value in (("input_dim", input_dim), ("output_dim", output_dim)):
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"`{name}` must be a positive integer. Received: {name}="
@@ -84,4 +87,4 @@ class Embedding(Layer):
                 "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
                 "activity_regularizer": regularizers.serialize(self.activity_regularizer),
                 "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
-                "mask_zero": self.mask_zero}
+                "mask_zero": self.mask_zero, "quantization_config": None}

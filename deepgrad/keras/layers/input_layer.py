@@ -21,11 +21,11 @@ class InputLayer(Layer):
 
     def __init__(self, shape=None, batch_size=None, dtype=None, name=None, batch_shape=None,
                  input_shape=None, batch_input_shape=None, sparse=None, ragged=None,
-                 **kwargs):
-        for arg, value in (("sparse", sparse), ("ragged", ragged)):
+                 optional=False, **kwargs):
+        for arg, value in (("sparse", sparse), ("ragged", ragged), ("optional", optional)):
             if value:
                 raise ValueError(f"Input: {arg}=True is not supported by deepgrad.keras "
-                                 f"(dense NumPy arrays only)")
+                                 f"(inputs are dense arrays, always given)")
         shape = shape if shape is not None else input_shape
         if batch_shape is None:
             batch_shape = batch_input_shape
@@ -48,11 +48,12 @@ class InputLayer(Layer):
 
     def get_config(self):
         return {"batch_shape": list(self._batch_input_shape), "dtype": self.dtype,
-                "sparse": False, "ragged": False, "name": self.name}
+                "sparse": False, "ragged": False, "name": self.name, "optional": False}
 
 
 def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, sparse=None,
-          ragged=None):
+          ragged=None, optional=False):
     """A symbolic input of shape ``(batch_size,) + shape`` for the functional API."""
     return InputLayer(shape=shape, batch_size=batch_size, dtype=dtype, name=name,
-                      batch_shape=batch_shape, sparse=sparse, ragged=ragged).output
+                      batch_shape=batch_shape, sparse=sparse, ragged=ragged,
+                      optional=optional).output

@@ -56,12 +56,17 @@ class BatchNormalization(Layer):
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
-                 gamma_constraint=None, synchronized=False, **kwargs):
+                 gamma_constraint=None, synchronized=False, renorm=False,
+                 renorm_clipping=None, renorm_momentum=0.99, **kwargs):
+        if renorm:
+            raise NotImplementedError("BatchNormalization: renorm=True (batch "
+                                      "renormalization) is not supported by deepgrad.keras")
         super().__init__(**kwargs)
         if isinstance(axis, (list, tuple)):
             if len(axis) != 1:
@@ -156,7 +161,8 @@ class BatchNormalization(Layer):
                 "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
                 "beta_constraint": constraints.serialize(self.beta_constraint),
                 "gamma_constraint": constraints.serialize(self.gamma_constraint),
-                "synchronized": self.synchronized}
+                "synchronized": self.synchronized, "renorm": False, "renorm_clipping": None,
+                "renorm_momentum": 0.99}
 
 
 class LayerNormalization(Layer):
@@ -171,6 +177,7 @@ class LayerNormalization(Layer):
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
+    supports_masking = True          # a mask passes through, as in Keras
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

@@ -37,7 +37,8 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.keras import activations, constraints, initializers, random, regularizers
+from deepgrad.keras import (activations, constraints, initializers, random, registry,
+                           regularizers)
 from deepgrad.keras.layers.layer import InputSpec, Layer
 
 
@@ -118,6 +119,12 @@ class _FusedRNN(Layer):
         if self.recurrent_activation is not activations.sigmoid:
             raise NotImplementedError(f"{cls}: only recurrent_activation='sigmoid' is supported "
                                       f"by the fused op, received {self.recurrent_activation!r}")
+
+    @property
+    def keras_cell_name(self):
+        """Keras keeps a recurrent layer's weights in a cell (``lstm_cell``): a ``.keras``
+        file stores them under ``<layer>/cell/vars``."""
+        return registry.snake_case(type(self).__name__) + "_cell"
 
     # ------------------------------------------------------------------ weights
     def _bias_shape(self):

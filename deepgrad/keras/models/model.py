@@ -58,6 +58,18 @@ class Model(Trainer, ModelSavingMixin, Layer):
         return "Functional" if type(self) is Model and self._functional else type(self).__name__
 
     @property
+    def _config_module(self):
+        """The ``"module"`` Keras writes for this model class in configs."""
+        if type(self) is Model and self._functional:
+            return "keras.src.models.functional"
+        return None
+
+    @property
+    def _walks_layers_first(self):
+        """Keras saves a functional model's (and a Sequential's) ``layers`` first."""
+        return self._functional
+
+    @property
     def output_names(self):
         """A functional model's output names (its output layers' names, or the keys of a
         dict of outputs): Keras's keys for per-output losses, metrics and logs. None for

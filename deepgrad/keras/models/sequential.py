@@ -73,6 +73,12 @@ class Sequential(Model):
     def layers(self):
         return list(self._layers)
 
+    _walks_layers_first = True
+
+    @property
+    def _config_module(self):
+        return "keras" if type(self) is Sequential else None
+
     def build(self, input_shape=None):
         """Build every layer in turn from the input shape (so ``summary`` works at once)."""
         if input_shape is None and self._input_shape_known is None:

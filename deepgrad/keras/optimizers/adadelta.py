@@ -21,6 +21,8 @@ class Adadelta(Optimizer):
     Slots: ``accumulated_grad`` (E[g^2]), ``accumulated_delta_var`` (E[dx^2]).
     """
 
+    slot_groups = (("accumulated_grad", "accumulated_delta_var"),)
+
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho, self.epsilon = rho, epsilon

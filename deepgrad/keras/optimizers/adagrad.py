@@ -19,6 +19,8 @@ class Adagrad(Optimizer):
     Slots: ``accumulator``.
     """
 
+    slot_groups = (("accumulator",),)
+
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7,
                  **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

@@ -31,6 +31,8 @@ class Nadam(Optimizer):
     ``iterations``, so restoring a state restores it too.
     """
 
+    slot_groups = (("momentum", "velocity"),)
+
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
@@ -38,6 +40,20 @@ class Nadam(Optimizer):
 
     def init_state(self, param, group):
         return {"momentum": np.zeros_like(param), "velocity": np.zeros_like(param)}
+
+    def _extra_variables(self):
+        """Keras keeps the product ``P_t`` as a variable after the slots."""
+        t = self.iterations
+        return [np.asarray(self._product(t) if t else 1.0, np.float32)]
+
+    def _set_extra_variables(self, arrays):
+        if len(arrays) != 1:
+            raise ValueError(f"{self.name}: expected the momentum product after the slots")
+        self._pending_product = float(arrays[0])
+
+    def assign_variables(self, arrays):
+        super().assign_variables(arrays)
+        self._u_product = (self.iterations, self._pending_product)
 
     def _product(self, t):
         last, value = self._u_product

@@ -157,10 +157,62 @@ class Optimizer(_BaseOptimizer):
                 self._has_constraints = True
         self.built = True
 
+    #: Keras's order of the slot variables: groups of slot names, interleaved per
+    #: tracked variable within a group, one group after the other (Keras's
+    #: ``add_optimizer_variables``). Adam: ``(("momentum", "velocity"), ("velocity_hat",))``
+    #: gives m_0, v_0, m_1, v_1, ..., vh_0, vh_1, ...
+    slot_groups = ()
+
     @property
     def variables(self):
-        """``[iterations, *slots]`` as arrays (the slots are the live state arrays)."""
-        return [np.asarray(self.iterations, np.int64)] + self._slots()
+        """Keras 3's list: ``iterations``, ``learning_rate`` (a float rate only), then the
+        slots in Keras's order (:attr:`slot_groups`) and any extra state (Nadam's
+        product), as arrays; the slots are the live state arrays. This is the order of a
+        Keras ``.keras`` file's ``optimizer/vars``."""
+        head = [np.asarray(self.iterations, np.int64)]
+        if isinstance(self._learning_rate, float):
+            head.append(np.asarray(self._learning_rate, np.float32))
+        return head + self._keras_slots() + self._extra_variables()
+
+    def _keras_slots(self):
+        params = self.param_groups[0]["params"] if self.param_groups else []
+        return [self.state[p][name] for group in self.slot_groups for p in params
+                for name in group if name in self.state[p]]
+
+    def _extra_variables(self):
+        """State beyond the per-variable slots, as arrays (none by default)."""
+        return []
+
+    def _set_extra_variables(self, arrays):
+        if arrays:
+            raise ValueError(f"{self.name}: {len(arrays)} unexpected extra state arrays")
+
+    def assign_variables(self, arrays):
+        """Set :attr:`variables` from arrays in that order (Keras's
+        ``load_own_variables``); everything is checked before anything is written.
+
+        Raises:
+            ValueError: a different count (is the optimizer built on the same variables?)
+                or a shape that does not fit.
+        """
+        current = self.variables
+        arrays = [np.asarray(a) for a in arrays]
+        if len(arrays) != len(current):
+            raise ValueError(f"{self.name}: expected {len(current)} optimizer variables "
+                             f"(iterations, learning rate and slots), received {len(arrays)}; "
+                             f"build the optimizer on the model's trainable weights first")
+        for i, (have, new) in enumerate(zip(current, arrays)):
+            if have.shape != new.shape:
+                raise ValueError(f"{self.name}: optimizer variable {i} has shape {have.shape},"
+                                 f" received {new.shape}")
+        n_head = 2 if isinstance(self._learning_rate, float) else 1
+        n_slots = len(self._keras_slots())
+        for slot, value in zip(self._keras_slots(), arrays[n_head:n_head + n_slots]):
+            slot[...] = value
+        self._set_extra_variables(arrays[n_head + n_slots:])
+        self.iterations = int(arrays[0])
+        if n_head == 2 and np.float32(self._learning_rate) != arrays[1]:
+            self._learning_rate = float(arrays[1])     # (a float32 copy of ours: keep ours)
 
     def _slots(self):
         params = self.param_groups[0]["params"] if self.param_groups else []
@@ -188,11 +240,12 @@ class Optimizer(_BaseOptimizer):
         self.iterations = int(state["iterations"])
 
     def get_weights(self):
-        """Keras 2's list form: ``[iterations, *slots]`` (copies)."""
+        """Copies of :attr:`variables` (Keras 2's list form)."""
         return [np.array(a) for a in self.variables]
 
     def set_weights(self, weights):
-        self.set_state({"iterations": int(np.asarray(weights[0])), "variables": weights[1:]})
+        """Inverse of :meth:`get_weights` (:meth:`assign_variables`)."""
+        self.assign_variables(weights)
 
     def state_dict(self):
         return {**super().state_dict(), "iterations": self.iterations}

@@ -26,6 +26,8 @@ class RMSprop(Optimizer):
     Slots: ``velocity`` (v), ``momentum`` (b, if mu > 0), ``average_gradient`` (a, centered).
     """
 
+    slot_groups = (("velocity",), ("momentum",), ("average_gradient",))
+
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)

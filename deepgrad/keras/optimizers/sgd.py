@@ -24,6 +24,8 @@ class SGD(Optimizer):
     Slots: ``momentum`` (``v``), only when ``mu > 0``.
     """
 
+    slot_groups = (("momentum",),)
+
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate=learning_rate, **kwargs)
         if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or \

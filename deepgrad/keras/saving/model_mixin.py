@@ -10,25 +10,29 @@ class ModelSavingMixin:
     """Mixed into ``Model``."""
 
     def save(self, filepath, overwrite=True, zipped=None, **kwargs):
-        """Save architecture, weights, compile settings and optimizer state to a
-        ``.keras`` archive (see :mod:`deepgrad.keras.saving.saving_lib` for the format).
+        """Save architecture, weights, compile settings and optimizer state (see
+        :mod:`deepgrad.keras.saving.saving_lib` for the formats).
 
         Args:
-            filepath (str or path-like): ends in ``.keras``.
+            filepath (str or path-like): ``.keras`` (Keras 3's format; needs h5py) or
+                ``.dgkeras`` (deepgrad's NumPy-only format).
             overwrite (bool): replace an existing file (else ``FileExistsError``).
-            zipped: accepted for Keras compatibility; only zipped archives are written.
+            zipped: True or None (a zip archive, Keras's default); False (a folder) is
+                refused.
             include_optimizer (bool): keyword, default True.
         """
-        if zipped is False:
-            raise ValueError("save(zipped=False) is not supported: deepgrad writes .keras "
-                             "zip archives only")
-        saving_lib.save_model(self, filepath, overwrite=overwrite,
-                              include_optimizer=kwargs.pop("include_optimizer", True))
+        include_optimizer = kwargs.pop("include_optimizer", True)
         if kwargs:
             raise TypeError(f"save: unrecognized arguments {sorted(kwargs)}")
+        if zipped is False:
+            raise ValueError("save(zipped=False) is not supported: deepgrad writes zip "
+                             "archives only")
+        saving_lib.save_model(self, filepath, overwrite=overwrite,
+                              include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
-        """Save the weights only (``.weights.npz``, or ``.weights.h5`` with .npz content)."""
+        """Save the weights only: ``.weights.h5`` (Keras's HDF5, needs h5py) or
+        ``.weights.npz`` (NumPy)."""
         saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):

@@ -106,6 +106,8 @@ def compile_from_config(model, config):
         SerializationError: a malformed config or an unknown loss, metric or optimizer
             (pass custom ones with ``custom_objects``, or load with ``compile=False``).
     """
+    if config == {}:
+        return                             # Keras writes {} for a model never compiled
     if not isinstance(config, dict) or "optimizer" not in config:
         raise SerializationError(f"Invalid compile_config {config!r:.200}: expected a dict "
                                  f"with 'optimizer', 'loss', 'loss_weights' and 'metrics'")
