@@ -2,7 +2,8 @@
 
 :class:`Optimizer` owns the parameter groups, the per-parameter state and checkpoints; each
 algorithm (one file each) writes only its per-parameter update, with its formula in the
-class docstring. :mod:`deepgrad.optim.lr_scheduler` changes ``group["lr"]`` over epochs;
+class docstring; the arithmetic of the updates PyTorch and Keras share is written once in
+:mod:`deepgrad.optim.rules` (also used by :mod:`deepgrad.keras.optimizers`). :mod:`deepgrad.optim.lr_scheduler` changes ``group["lr"]`` over epochs;
 :mod:`deepgrad.optim.swa_utils` averages weights (SWA, EMA).
 """
 from deepgrad.optim.optimizer import Optimizer

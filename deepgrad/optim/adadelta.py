@@ -1,6 +1,7 @@
 """Adadelta: steps scaled by running RMS of gradients and updates (``torch.optim.Adadelta``)."""
 import numpy as np
 
+from deepgrad.optim import rules
 from deepgrad.optim.optimizer import (
     Optimizer, CLOSED_UNIT_INTERVAL, NON_NEGATIVE, effective_grad, flag_checks)
 
@@ -60,13 +61,4 @@ class Adadelta(Optimizer):
         lr, rho, eps, weight_decay, maximize = hp
         state["step"] += 1
         g = effective_grad(param, grad, weight_decay, maximize)
-        v, u = state["square_avg"], state["acc_delta"]
-        v *= rho                                 # v = rho v + (1 - rho) g^2
-        v += (1 - rho) * g * g
-        delta = np.sqrt(u + eps)                 # Delta = sqrt(u + eps) / sqrt(v + eps) g
-        delta /= np.sqrt(v + eps)
-        delta *= g
-        u *= rho                                 # u = rho u + (1 - rho) Delta^2
-        u += (1 - rho) * delta * delta
-        delta *= -lr
-        param += delta
+        rules.adadelta(param, g, state["square_avg"], state["acc_delta"], lr, rho, eps)

@@ -1,7 +1,8 @@
 """Adafactor: factored second moments, relative step sizes (``torch.optim.Adafactor``)."""
 import numpy as np
 
-from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, flag_checks, lerp_
+from deepgrad.optim import rules
+from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, flag_checks
 
 
 def _valid_eps(eps):
@@ -93,28 +94,8 @@ class Adafactor(Optimizer):
             eps1 = float(np.finfo(param.dtype).eps)
         g = np.negative(grad) if maximize else grad
         step = state["step"] = state["step"] + 1
-        one_minus_beta2 = float(step) ** beta2_decay
-        rho = min(lr, 1 / (step ** 0.5))
-        alpha = max(eps2, _norm(param) / (param.size ** 0.5)) * rho
-        if weight_decay != 0:
-            param *= 1 - lr * weight_decay
-        if g.ndim > 1:
-            row_var, col_var = state["row_var"], state["col_var"]
-            lerp_(row_var, np.mean(g * g, axis=-1, keepdims=True), one_minus_beta2)
-            lerp_(col_var, np.mean(g * g, axis=-2, keepdims=True), one_minus_beta2)
-            var = row_var @ col_var              # V = R C / max(mean_{-2} R, eps1)
-            var /= np.maximum(row_var.mean(axis=-2, keepdims=True), eps1)
-        else:
-            var = state["variance"]
-            lerp_(var, g * g, one_minus_beta2)
-            var = var.copy()
-        np.maximum(var, eps1 * eps1, out=var)    # U = G / sqrt(max(V, eps1^2))
-        update = np.divide(1, np.sqrt(var, out=var), out=var)
-        update *= g
-        denom = max(1.0, _norm(update) / ((update.size ** 0.5) * d))
-        param += (-alpha / denom) * update
-
-
-def _norm(x):
-    """``||x||_2`` as a Python float."""
-    return float(np.sqrt(np.vdot(x, x)))
+        factored = g.ndim > 1
+        rules.adafactor(param, g, state["row_var"] if factored else None,
+                        state["col_var"] if factored else None,
+                        None if factored else state["variance"], lr, step, beta2_decay, eps1,
+                        eps2, d, decay=lr * weight_decay)

@@ -1,6 +1,7 @@
 """Adagrad: per-coordinate steps scaled by accumulated squared gradients (``torch.optim.Adagrad``)."""
 import numpy as np
 
+from deepgrad.optim import rules
 from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, effective_grad, flag_checks
 
 
@@ -65,12 +66,4 @@ class Adagrad(Optimizer):
         step = state["step"] = state["step"] + 1
         g = effective_grad(param, grad, weight_decay, maximize)
         clr = lr / (1 + (step - 1) * lr_decay)
-        s = state["sum"]
-        tmp = np.empty_like(param)               # one scratch array (0-d safe)
-        np.multiply(g, g, out=tmp)               # s += g^2
-        s += tmp
-        np.sqrt(s, out=tmp)                      # theta -= clr g / (sqrt(s) + eps)
-        tmp += eps
-        np.divide(g, tmp, out=tmp)
-        tmp *= clr
-        param -= tmp
+        rules.adagrad(param, g, state["sum"], clr, eps)

@@ -1,6 +1,7 @@
 """Adam: adaptive moment estimation (``torch.optim.Adam``; Kingma & Ba, 2015)."""
 import numpy as np
 
+from deepgrad.optim import rules
 from deepgrad.optim.optimizer import Optimizer, BETAS, NON_NEGATIVE, effective_grad, flag_checks
 
 
@@ -72,24 +73,8 @@ class Adam(Optimizer):
         lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled = hp
         step = state["step"] = state["step"] + 1
         if decoupled and weight_decay:           # theta *= 1 - gamma lambda; g untouched
-            param *= 1 - lr * weight_decay
+            rules.decay_(param, lr * weight_decay)
             weight_decay = 0
         g = effective_grad(param, grad, weight_decay, maximize)
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        tmp = np.empty_like(param)               # one scratch array (0-d safe)
-        np.subtract(g, m, out=tmp)               # m += (1 - beta1) (g - m)
-        tmp *= 1 - beta1
-        m += tmp
-        np.multiply(g, g, out=tmp)               # v = beta2 v + (1 - beta2) g^2
-        tmp *= 1 - beta2
-        v *= beta2
-        v += tmp
-        if amsgrad:
-            v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-        step_size = lr / (1 - beta1 ** step)
-        np.sqrt(v, out=tmp)                      # denominator sqrt(v_hat / bc2) + eps
-        tmp /= (1 - beta2 ** step) ** 0.5
-        tmp += eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= step_size
-        param -= tmp
+        rules.adam(param, g, state["exp_avg"], state["exp_avg_sq"], lr, beta1, beta2, eps, step,
+                   v_max=state["max_exp_avg_sq"] if amsgrad else None)

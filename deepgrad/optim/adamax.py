@@ -1,8 +1,8 @@
 """Adamax: Adam with an infinity-norm second moment (``torch.optim.Adamax``)."""
 import numpy as np
 
-from deepgrad.optim.optimizer import (
-    Optimizer, BETAS, NON_NEGATIVE, effective_grad, flag_checks, lerp_)
+from deepgrad.optim import rules
+from deepgrad.optim.optimizer import Optimizer, BETAS, NON_NEGATIVE, effective_grad, flag_checks
 
 
 class Adamax(Optimizer):
@@ -59,9 +59,5 @@ class Adamax(Optimizer):
         lr, beta1, beta2, eps, weight_decay, maximize = hp
         step = state["step"] = state["step"] + 1
         g = effective_grad(param, grad, weight_decay, maximize)
-        m, u = state["exp_avg"], state["exp_inf"]
-        lerp_(m, g, 1 - beta1)                   # m = beta1 m + (1 - beta1) g
-        u *= beta2                               # u = max(beta2 u, |g| + eps)
-        np.maximum(u, np.abs(g) + eps, out=u)
-        clr = lr / (1 - beta1 ** step)
-        param += -clr * (m / u)
+        rules.adamax(param, g, state["exp_avg"], state["exp_inf"], lr, beta1, beta2, eps, step,
+                     eps_in_max=True)

@@ -3,7 +3,8 @@ import math
 
 import numpy as np
 
-from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, lerp_
+from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE
+from deepgrad.optim.rules import lerp_
 
 ADJUST_LR_FNS = (None, "original", "match_rms_adamw")
 

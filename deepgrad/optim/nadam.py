@@ -1,8 +1,8 @@
 """NAdam: Adam with Nesterov momentum (``torch.optim.NAdam``; Dozat, 2016)."""
 import numpy as np
 
-from deepgrad.optim.optimizer import (
-    Optimizer, BETAS, NON_NEGATIVE, effective_grad, flag_checks, lerp_)
+from deepgrad.optim import rules
+from deepgrad.optim.optimizer import Optimizer, BETAS, NON_NEGATIVE, effective_grad, flag_checks
 
 
 class NAdam(Optimizer):
@@ -72,19 +72,12 @@ class NAdam(Optimizer):
     def update_step(self, param, grad, state, hp):
         lr, beta1, beta2, eps, weight_decay, psi, decoupled, maximize = hp
         step = state["step"] = state["step"] + 1
-        bias_correction2 = 1 - beta2 ** step
         if decoupled and weight_decay:
-            param *= 1 - lr * weight_decay
+            rules.decay_(param, lr * weight_decay)
             weight_decay = 0
         g = effective_grad(param, grad, weight_decay, maximize)
-        mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
-        mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
+        mu = rules.nadam_momentum(beta1, step, psi)
+        mu_next = rules.nadam_momentum(beta1, step + 1, psi)
         mu_product = state["mu_product"] = state["mu_product"] * mu
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        lerp_(m, g, 1 - beta1)                   # m = beta1 m + (1 - beta1) g
-        v *= beta2                               # v = beta2 v + (1 - beta2) g^2
-        v += (1 - beta2) * g * g
-        denom = np.sqrt(v / bias_correction2)    # D = sqrt(v / bc2) + eps
-        denom += eps
-        param += (-lr * (1.0 - mu) / (1.0 - mu_product)) * (g / denom)
-        param += (-lr * mu_next / (1.0 - mu_product * mu_next)) * (m / denom)
+        rules.nadam(param, g, state["exp_avg"], state["exp_avg_sq"], lr, beta1, beta2, eps, step,
+                    mu, mu_next, mu_product)

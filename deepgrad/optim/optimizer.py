@@ -14,7 +14,9 @@ shared by all algorithms also live here (:func:`effective_grad`):
     g <- -g                          if maximize   (gradient ascent)
     g <- g + lambda * theta          if weight_decay = lambda > 0   (L2 penalty, "coupled")
 
-A subclass writes three small methods (Keras' ``build`` / ``update_step`` split):
+A subclass writes three small methods (Keras' ``build`` / ``update_step`` split); the
+arithmetic of ``update_step`` is a rule of :mod:`deepgrad.optim.rules`, shared with
+:mod:`deepgrad.keras.optimizers`:
 
 * ``hyperparameters(group)``: read a group's settings once per step, as Python floats.
 * ``init_state(param, group)``: the state buffers of one parameter (same dtype as it).
@@ -49,27 +51,6 @@ def effective_grad(param, grad, weight_decay, maximize):
             g += grad
         return g
     return np.negative(grad) if maximize else grad
-
-
-def lerp_(start, end, weight):
-    """``start <- start + weight * (end - start)`` in place (``torch.Tensor.lerp_``).
-
-    Rounded as PyTorch's CPU kernel does: ``start + w (end - start)`` for ``|w| < 0.5``,
-    ``end - (end - start)(1 - w)`` otherwise (so ``w = 1`` gives ``end`` exactly).
-
-    Args:
-        start (ndarray): updated in place.
-        end (ndarray): same shape (or broadcastable to it).
-        weight (float): ``w``.
-    """
-    diff = np.subtract(end, start)
-    if abs(weight) < 0.5:
-        diff *= weight
-        start += diff
-    else:
-        diff *= 1 - weight
-        np.subtract(end, diff, out=start)
-    return start
 
 
 # ---------------------------------------------------------------------- hyperparameter checks

@@ -1,8 +1,8 @@
 """RAdam: Adam with a rectified adaptive learning rate (``torch.optim.RAdam``; Liu et al., 2020)."""
 import numpy as np
 
-from deepgrad.optim.optimizer import (
-    Optimizer, BETAS, NON_NEGATIVE, effective_grad, flag_checks, lerp_)
+from deepgrad.optim.optimizer import Optimizer, BETAS, NON_NEGATIVE, effective_grad, flag_checks
+from deepgrad.optim.rules import lerp_
 
 
 class RAdam(Optimizer):

@@ -1,6 +1,7 @@
 """RMSprop: divide the gradient by a running RMS of its recent values (``torch.optim.RMSprop``)."""
 import numpy as np
 
+from deepgrad.optim import rules
 from deepgrad.optim.optimizer import (
     Optimizer, CLOSED_UNIT_INTERVAL, NON_NEGATIVE, effective_grad, flag_checks)
 
@@ -72,29 +73,6 @@ class RMSprop(Optimizer):
         lr, alpha, eps, weight_decay, momentum, centered, maximize = hp
         state["step"] += 1
         g = effective_grad(param, grad, weight_decay, maximize)
-        v = state["square_avg"]
-        tmp = np.empty_like(param)               # one scratch array (0-d safe)
-        np.multiply(g, g, out=tmp)               # v = alpha v + (1 - alpha) g^2
-        tmp *= 1 - alpha
-        v *= alpha
-        v += tmp
-        if centered:
-            a = state["grad_avg"]
-            np.subtract(g, a, out=tmp)           # a += (1 - alpha) (g - a)
-            tmp *= 1 - alpha
-            a += tmp
-            np.multiply(a, a, out=tmp)           # r = sqrt(v - a^2) + eps
-            np.subtract(v, tmp, out=tmp)
-            np.sqrt(tmp, out=tmp)
-        else:
-            np.sqrt(v, out=tmp)                  # r = sqrt(v) + eps
-        tmp += eps
-        np.divide(g, tmp, out=tmp)               # g / r
-        if momentum > 0:
-            buf = state["momentum_buffer"]
-            buf *= momentum
-            buf += tmp
-            np.multiply(buf, lr, out=tmp)
-        else:
-            tmp *= lr
-        param -= tmp
+        rules.rmsprop(param, g, state["square_avg"], lr, alpha, eps,
+                      buf=state["momentum_buffer"] if momentum > 0 else None, momentum=momentum,
+                      avg=state["grad_avg"] if centered else None)

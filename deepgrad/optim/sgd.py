@@ -1,6 +1,7 @@
 """Stochastic gradient descent, with optional (Nesterov) momentum (``torch.optim.SGD``)."""
 import numpy as np
 
+from deepgrad.optim import rules
 from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE, effective_grad, flag_checks
 
 
@@ -64,15 +65,10 @@ class SGD(Optimizer):
     def update_step(self, param, grad, state, hp):
         lr, momentum, dampening, weight_decay, nesterov, maximize = hp
         g = effective_grad(param, grad, weight_decay, maximize)
+        buf, fresh = None, False
         if momentum:
             buf = state.get("momentum_buffer")
             if buf is None:                          # b_1 = g_1
                 buf = state["momentum_buffer"] = np.array(g, copy=True)
-            else:                                    # b_t = mu b_{t-1} + (1 - tau) g_t
-                buf *= momentum
-                buf += g if dampening == 0 else g * (1 - dampening)
-            if not nesterov:
-                param -= lr * buf
-                return
-            g = g + momentum * buf
-        param -= lr * g
+                fresh = True
+        rules.sgd(param, g, buf, lr, momentum, dampening, nesterov, fresh=fresh)

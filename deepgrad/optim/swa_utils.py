@@ -20,7 +20,7 @@ import numpy as np
 from deepgrad.autograd import Tensor, no_grad
 from deepgrad.nn.module import Module
 from deepgrad.nn.normalization import _BatchNorm
-from deepgrad.optim.optimizer import lerp_
+from deepgrad.optim.rules import lerp_
 from deepgrad.optim.schedulers.base import LRScheduler, check_optimizer, format_param
 
 

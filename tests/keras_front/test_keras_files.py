@@ -175,7 +175,12 @@ def test_deepgrad_to_keras_and_training_continues_alike(k3, tmp_path, family):
     lambda k: k.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
     lambda k: k.optimizers.Adagrad(0.1), lambda k: k.optimizers.Adadelta(1.0),
     lambda k: k.optimizers.Nadam(0.01), lambda k: k.optimizers.AdamW(0.01),
-    lambda k: k.optimizers.Adam(0.01, amsgrad=True)])
+    lambda k: k.optimizers.Adam(0.01, amsgrad=True), lambda k: k.optimizers.Adamax(0.01),
+    lambda k: k.optimizers.Adafactor(0.01), lambda k: k.optimizers.Ftrl(0.1),
+    lambda k: k.optimizers.Lion(0.001), lambda k: k.optimizers.Lamb(0.01),
+    lambda k: k.optimizers.Adam(0.01, use_ema=True, ema_overwrite_frequency=3),
+    lambda k: k.optimizers.SGD(0.1, momentum=0.5, gradient_accumulation_steps=2),
+    lambda k: k.optimizers.RMSprop(0.01, loss_scale_factor=8.0)])
 def test_every_optimizer_state_crosses_over(k3, tmp_path, make):
     k3.utils.set_random_seed(0)
     theirs, x, y = nested(k3)
@@ -185,6 +190,7 @@ def test_every_optimizer_state_crosses_over(k3, tmp_path, make):
     theirs.save(path)
     ours = load_model(path)
     assert type(ours.optimizer).__name__ == type(theirs.optimizer).__name__
+    assert len(ours.optimizer.variables) == len(theirs.optimizer.variables)
     for a, b in zip(ours.optimizer.variables, theirs.optimizer.variables):
         np.testing.assert_allclose(a, k3.ops.convert_to_numpy(b), rtol=1e-6, atol=1e-7)
     fit = dict(epochs=2, batch_size=3, shuffle=False, verbose=0)

@@ -86,6 +86,65 @@ def ref_nadam(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
     return step
 
 
+def ref_adamax(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    def step(x, g, s, t):
+        s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - beta_1)
+        s["u"] = np.maximum(beta_2 * s.get("u", 0.0), np.abs(g))
+        return x - lr * s["m"] / ((1 - beta_1 ** t) * (s["u"] + epsilon))
+    return step
+
+
+def ref_lion(lr=0.001, beta_1=0.9, beta_2=0.99):
+    def step(x, g, s, t):
+        m = s.get("m", 0.0)
+        x = x - lr * np.sign(beta_1 * m + (1 - beta_1) * g)
+        s["m"] = beta_2 * m + (1 - beta_2) * g
+        return x
+    return step
+
+
+def ref_lamb(lr=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7):
+    def step(x, g, s, t):
+        s["m"] = s.get("m", 0.0) + (g - s.get("m", 0.0)) * (1 - beta_1)
+        s["v"] = s.get("v", 0.0) + (g * g - s.get("v", 0.0)) * (1 - beta_2)
+        r = (s["m"] / (1 - beta_1 ** t)) / (np.sqrt(s["v"] / (1 - beta_2 ** t)) + epsilon)
+        w_norm, r_norm = np.linalg.norm(x), np.linalg.norm(r)
+        ratio = w_norm / r_norm if w_norm > 0 and r_norm > 0 else 1.0
+        return x - ratio * lr * r
+    return step
+
+
+def ref_ftrl(lr=0.001, power=-0.5, init=0.1, l1=0.0, l2=0.0, shrink=0.0, beta=0.0):
+    def step(x, g, s, t):
+        n = s.get("n", np.full_like(np.asarray(x), init))
+        z = s.get("z", 0.0)
+        n_new = n + g * g
+        z = z + (g + 2 * shrink * x) - (n_new ** -power - n ** -power) / lr * x
+        quadratic = n_new ** -power / lr + 2 * (l2 + beta / (2 * lr))
+        s["n"], s["z"] = n_new, z
+        return (np.clip(z, -l1, l1) - z) / quadratic
+    return step
+
+
+def ref_adafactor(lr=0.001, decay=-0.8, eps1=1e-30, eps2=1e-3, clip=1.0):
+    def rms(a):
+        return np.sqrt(np.mean(np.square(a)))
+
+    def step(x, g, s, t):
+        rho = min(lr, 1 / np.sqrt(t))
+        alpha = max(eps2, rms(x)) * rho
+        sq, beta = g * g + eps1, 1 - t ** decay
+        if np.ndim(x) >= 2:
+            s["r"] = beta * s.get("r", 0.0) + (1 - beta) * sq.mean(axis=-1)
+            s["c"] = beta * s.get("c", 0.0) + (1 - beta) * sq.mean(axis=-2)
+            v = (s["r"] / s["r"].mean(axis=-1, keepdims=True))[..., None] * s["c"][..., None, :]
+        else:
+            v = s["v"] = beta * s.get("v", 0.0) + (1 - beta) * sq
+        u = g / np.sqrt(v)
+        return x - alpha * u / max(1.0, rms(u) / clip)
+    return step
+
+
 def reference(update, lr_of_step=None, weight_decay=None, lr=None, clip=None):
     """Run a NumPy reference over GRADS; returns the final variables."""
     xs, states = [x.copy() for x in INIT], [{} for _ in INIT]
@@ -125,6 +184,14 @@ CASES = [
     (O.Adagrad, {"learning_rate": 0.1}, ref_adagrad(0.1)),
     (O.Adadelta, {"learning_rate": 1.0}, ref_adadelta(1.0)),
     (O.Nadam, {"learning_rate": 0.01}, ref_nadam(0.01)),
+    (O.Adamax, {"learning_rate": 0.01}, ref_adamax(0.01)),
+    (O.Lion, {"learning_rate": 0.01, "beta_2": 0.9}, ref_lion(0.01, beta_2=0.9)),
+    (O.Lamb, {"learning_rate": 0.01}, ref_lamb(0.01)),
+    (O.Ftrl, {"learning_rate": 0.1, "l1_regularization_strength": 0.05,
+              "l2_regularization_strength": 0.1, "l2_shrinkage_regularization_strength": 0.02,
+              "beta": 0.5, "learning_rate_power": -0.6},
+     ref_ftrl(0.1, -0.6, 0.1, 0.05, 0.1, 0.02, 0.5)),
+    (O.Adafactor, {"learning_rate": 0.05, "clip_threshold": 0.8}, ref_adafactor(0.05, clip=0.8)),
 ]
 
 
@@ -240,8 +307,14 @@ def test_learning_rate_setter_and_validation():
         O.SGD(momentum=1.5)
     with pytest.raises(ValueError, match="not recognized"):
         O.Adam(betas=(0.9, 0.99))
-    with pytest.raises(NotImplementedError, match="use_ema"):
-        O.Adam(use_ema=True)
+    with pytest.raises(ValueError, match="ema_momentum"):
+        O.Adam(use_ema=True, ema_momentum=1.5)
+    with pytest.raises(ValueError, match="ema_overwrite_frequency"):
+        O.Adam(use_ema=True, ema_overwrite_frequency=0.5)
+    with pytest.raises(ValueError, match="gradient_accumulation_steps"):
+        O.Adam(gradient_accumulation_steps=1)
+    with pytest.raises(ValueError, match="loss_scale_factor"):
+        O.Adam(loss_scale_factor=0.0)
 
 
 def test_state_round_trip_and_build_order():
@@ -314,7 +387,9 @@ def test_exclude_from_weight_decay():
 def test_registry_and_configs():
     for name, cls in [("sgd", O.SGD), ("adam", O.Adam), ("adamw", O.AdamW),
                       ("rmsprop", O.RMSprop), ("adagrad", O.Adagrad), ("adadelta", O.Adadelta),
-                      ("nadam", O.Nadam), ("Adam", O.Adam), ("RMSprop", O.RMSprop)]:
+                      ("nadam", O.Nadam), ("Adam", O.Adam), ("RMSprop", O.RMSprop),
+                      ("adamax", O.Adamax), ("adafactor", O.Adafactor), ("ftrl", O.Ftrl),
+                      ("lion", O.Lion), ("Lamb", O.Lamb)]:
         opt = O.get(name)
         assert type(opt) is cls and opt.iterations == 0
     opt = O.SGD(learning_rate=0.1)
@@ -327,7 +402,10 @@ def test_registry_and_configs():
                 O.Adam(learning_rate=S.ExponentialDecay(0.01, 100, 0.9), amsgrad=True),
                 O.AdamW(weight_decay=0.01), O.RMSprop(centered=True, global_clipnorm=2.0),
                 O.Adagrad(initial_accumulator_value=0.2), O.Adadelta(rho=0.9),
-                O.Nadam(epsilon=1e-6), O.SGD(lr=0.1, decay=1e-3)):
+                O.Nadam(epsilon=1e-6), O.SGD(lr=0.1, decay=1e-3), O.Adamax(beta_2=0.99),
+                O.Adafactor(clip_threshold=2.0), O.Ftrl(beta=0.5), O.Lion(beta_1=0.95),
+                O.Lamb(epsilon=1e-6), O.Adam(use_ema=True, ema_overwrite_frequency=5),
+                O.SGD(gradient_accumulation_steps=4, loss_scale_factor=128.0)):
         again = O.deserialize(O.serialize(opt))
         assert type(again) is type(opt) and again.get_config() == opt.get_config()
     config = O.Adam().get_config()
@@ -345,7 +423,17 @@ def _keras():
     ("Adam", {"learning_rate": 0.01, "amsgrad": True}), ("AdamW", {"learning_rate": 0.01}),
     ("RMSprop", {"momentum": 0.5, "centered": True}), ("Adagrad", {"learning_rate": 0.1}),
     ("Adadelta", {"learning_rate": 1.0}), ("Nadam", {"learning_rate": 0.01}),
-    ("Adam", {"global_clipnorm": 1.0, "weight_decay": 0.1})])
+    ("Adam", {"global_clipnorm": 1.0, "weight_decay": 0.1}),
+    ("Adamax", {"learning_rate": 0.01}), ("Adafactor", {"learning_rate": 0.01}),
+    ("Adafactor", {"learning_rate": 0.5, "clip_threshold": 0.5, "relative_step": False}),
+    ("Ftrl", {"learning_rate": 0.1, "l1_regularization_strength": 0.01, "beta": 0.1,
+              "l2_regularization_strength": 0.01, "l2_shrinkage_regularization_strength": 0.01}),
+    ("Lion", {"learning_rate": 0.01, "weight_decay": 0.1}), ("Lamb", {"learning_rate": 0.01}),
+    ("Adam", {"learning_rate": 0.01, "use_ema": True, "ema_momentum": 0.9}),
+    ("Adam", {"learning_rate": 0.01, "use_ema": True, "ema_overwrite_frequency": 4}),
+    ("SGD", {"learning_rate": 0.1, "momentum": 0.9, "gradient_accumulation_steps": 3}),
+    ("Nadam", {"learning_rate": 0.01, "gradient_accumulation_steps": 2, "clipnorm": 0.5}),
+    ("Adam", {"learning_rate": 0.01, "loss_scale_factor": 4.0, "clipvalue": 0.2})])
 def test_matches_keras(name, kwargs):
     keras = _keras()
     init = [x.astype(np.float32) for x in INIT[:2]]
@@ -359,3 +447,78 @@ def test_matches_keras(name, kwargs):
         d_opt.apply_gradients(zip(grads, d_vars))
     for k, d in zip(k_vars, d_vars):
         np.testing.assert_allclose(d.array, keras.ops.convert_to_numpy(k), rtol=2e-5, atol=2e-6)
+    assert int(d_opt.iterations) == int(keras.ops.convert_to_numpy(k_opt.iterations))
+    k_state = [keras.ops.convert_to_numpy(v) for v in k_opt.variables]
+    assert [a.shape for a in d_opt.variables] == [a.shape for a in k_state]
+    for a, b in zip(d_opt.variables, k_state):     # Keras's order: what .keras files hold
+        np.testing.assert_allclose(a, b, rtol=2e-5, atol=2e-6)
+    k_opt.finalize_variable_values(k_vars)          # EMA: weights <- their averages
+    d_opt.finalize_variable_values(d_vars)
+    for k, d in zip(k_vars, d_vars):
+        np.testing.assert_allclose(d.array, keras.ops.convert_to_numpy(k), rtol=2e-5, atol=2e-6)
+
+
+def test_ema_accumulation_and_loss_scaling():
+    grads = [RNG.standard_normal(2) for _ in range(6)]
+    opt = O.SGD(learning_rate=0.1, use_ema=True, ema_momentum=0.8)
+    p, x, avg = Parameter(np.array([1.0, 2.0])), np.array([1.0, 2.0]), None
+    for g in grads:
+        opt.apply([g], [p])
+        x = x - 0.1 * g
+        avg = x if avg is None else 0.8 * avg + 0.2 * x     # mu = 0 at the first update
+        np.testing.assert_allclose(p.array, x, rtol=1e-12)
+    np.testing.assert_allclose(opt.variables[2], avg, rtol=1e-12)   # iterations, lr, average
+    opt.finalize_variable_values([p])
+    np.testing.assert_allclose(p.array, avg, rtol=1e-12)
+
+    opt = O.SGD(learning_rate=0.1, gradient_accumulation_steps=3)
+    p = Parameter(np.array([1.0, 2.0]))
+    for i, g in enumerate(grads[:3]):
+        opt.apply([g], [p])
+        if i < 2:
+            np.testing.assert_array_equal(p.array, [1.0, 2.0])
+    np.testing.assert_allclose(p.array, np.array([1.0, 2.0]) - 0.1 * sum(grads[:3]) / 3)
+    assert opt.iterations == 1 and int(opt.variables[0]) == 3
+    np.testing.assert_array_equal(opt.variables[2], 0.0)          # accumulator reset
+
+    opt = O.SGD(learning_rate=0.1, loss_scale_factor=4.0)
+    p = Parameter(np.array([1.0, 2.0]))
+    opt.apply([4.0 * grads[0]], [p])                              # gradients of 4 * loss
+    np.testing.assert_allclose(p.array, np.array([1.0, 2.0]) - 0.1 * grads[0])
+    assert opt.scale_loss(2.0) == 8.0 and O.SGD().scale_loss(2.0) == 2.0
+
+
+def test_fit_finalizes_ema_and_scales_the_loss():
+    from deepgrad import keras
+    x = RNG.standard_normal((16, 3)).astype("float32")
+    y = RNG.standard_normal((16, 1)).astype("float32")
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    opt = O.Adam(learning_rate=0.05, use_ema=True, ema_momentum=0.5)
+    model.compile(opt, "mse")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0)
+    averages = opt.variables[2:2 + len(model.trainable_weights)]
+    for w, a in zip(model.trainable_weights, averages):
+        np.testing.assert_array_equal(w.array, a)
+
+    def losses(**kwargs):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile(O.SGD(learning_rate=0.05, **kwargs), "mse")
+        return model.fit(x, y, batch_size=4, epochs=2, verbose=0).history["loss"]
+    np.testing.assert_allclose(losses(loss_scale_factor=64.0), losses(), rtol=1e-5)
+
+
+def test_both_fronts_step_with_the_shared_rules(monkeypatch):
+    from deepgrad import optim
+    from deepgrad.optim import rules
+    assert not issubclass(O.Optimizer, optim.Optimizer)
+    calls = []
+    real = rules.adam
+    monkeypatch.setattr(rules, "adam", lambda *a, **k: calls.append(k) or real(*a, **k))
+    p, q = Parameter(np.ones(3)), Parameter(np.ones(3))
+    p.grad = q.grad = deepgrad.tensor(np.full(3, 0.5))
+    optim.Adam([p], lr=0.1, eps=1e-7).step()
+    O.Adam(learning_rate=0.1).apply([q])
+    assert [c.get("epsilon_hat", False) for c in calls] == [False, True]
+    # same step from both fronts at step 1 up to where epsilon sits
+    np.testing.assert_allclose(p.array, q.array, rtol=1e-6)

@@ -293,6 +293,8 @@ class Trainer:
         else:
             loss = self.compute_loss(x, y, y_pred, sample_weight)
         self._loss_tracker.update_state(loss.item(), _batch_size(x))
+        if self.optimizer.loss_scale_factor is not None:
+            loss = self.optimizer.scale_loss(loss)
         if params:
             loss.backward()
             self.optimizer.apply(params)             # reads each .grad (None: skipped)
@@ -386,6 +388,8 @@ class Trainer:
             training_logs = epoch_logs
             if self.stop_training:
                 break
+        if epochs > 0 and getattr(self.optimizer, "use_ema", False):
+            self.optimizer.finalize_variable_values(self.trainable_weights)  # <- averages
         cbs.on_train_end(training_logs)
 
     @staticmethod

@@ -1,6 +1,7 @@
 """``deepgrad.keras.optimizers``: Keras's optimizers, with Keras's update formulas.
 
-Each algorithm is one file (its formula in the class docstring); the shared machinery
+Each algorithm is one file (its formula in the class docstring) whose update is a rule of
+:mod:`deepgrad.optim.rules`, the rules ``deepgrad.optim`` uses too; the shared machinery
 (building slots after the model exists, clipping, decoupled weight decay, schedules,
 ``iterations``, config and state) is in :mod:`~deepgrad.keras.optimizers.optimizer`.
 ``get('adam')`` gives a default-constructed optimizer, as ``compile(optimizer='adam')``.
@@ -8,9 +9,14 @@ Each algorithm is one file (its formula in the class docstring); the shared mach
 from deepgrad.keras import registry
 from deepgrad.keras.optimizers import schedules
 from deepgrad.keras.optimizers.adadelta import Adadelta
+from deepgrad.keras.optimizers.adafactor import Adafactor
 from deepgrad.keras.optimizers.adagrad import Adagrad
 from deepgrad.keras.optimizers.adam import Adam
+from deepgrad.keras.optimizers.adamax import Adamax
 from deepgrad.keras.optimizers.adamw import AdamW
+from deepgrad.keras.optimizers.ftrl import Ftrl
+from deepgrad.keras.optimizers.lamb import Lamb
+from deepgrad.keras.optimizers.lion import Lion
 from deepgrad.keras.optimizers.nadam import Nadam
 from deepgrad.keras.optimizers.optimizer import Optimizer
 from deepgrad.keras.optimizers.rmsprop import RMSprop
@@ -54,5 +60,6 @@ def deserialize(config, custom_objects=None):
     return registry.deserialize(config, "optimizers", custom_objects)
 
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Nadam",
-           "schedules", "get", "serialize", "deserialize"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Adamax", "RMSprop", "Adagrad", "Adadelta",
+           "Adafactor", "Nadam", "Ftrl", "Lion", "Lamb", "schedules", "get", "serialize",
+           "deserialize"]

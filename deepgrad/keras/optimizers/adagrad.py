@@ -2,6 +2,7 @@
 import numpy as np
 
 from deepgrad.keras.optimizers.optimizer import Optimizer
+from deepgrad.optim import rules
 
 
 class Adagrad(Optimizer):
@@ -14,7 +15,7 @@ class Adagrad(Optimizer):
         learning_rate (float or schedule): Default 0.001.
         initial_accumulator_value (float): Default 0.1.
         epsilon (float): Default 1e-7 (inside the square root).
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name, lr, decay.
+        **kwargs: the base arguments (weight_decay, clipping, EMA, ...).
 
     Slots: ``accumulator``.
     """
@@ -26,23 +27,15 @@ class Adagrad(Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.initial_accumulator_value, self.epsilon = initial_accumulator_value, epsilon
 
-    def init_state(self, param, group):
+    def _slots_for(self, param):
         return {"accumulator": np.full_like(param, self.initial_accumulator_value)}
 
-    def hyperparameters(self, lr):
+    def _constants(self, lr, t):
         return lr, float(self.epsilon)
 
-    def update_step(self, param, grad, state, hp):
-        lr, eps = hp
-        acc = state["accumulator"]
-        tmp = np.empty_like(param)
-        np.multiply(grad, grad, out=tmp)          # acc <- acc + g^2
-        acc += tmp
-        np.add(acc, eps, out=tmp)                 # theta <- theta - lr g / sqrt(acc + eps)
-        np.sqrt(tmp, out=tmp)
-        np.divide(grad, tmp, out=tmp)
-        tmp *= lr
-        param -= tmp
+    def _update(self, param, grad, slots, constants):
+        lr, epsilon = constants
+        rules.adagrad(param, grad, slots["accumulator"], lr, epsilon, eps_in_sqrt=True)
 
     def get_config(self):
         return {**super().get_config(),

@@ -2,13 +2,14 @@
 Dozat, 2016)."""
 import numpy as np
 
-from deepgrad.keras.optimizers.adam import update_moments
 from deepgrad.keras.optimizers.optimizer import Optimizer
+from deepgrad.optim import rules
 
 
 def _mu(beta_1, t):
-    """The momentum schedule ``mu_t = beta_1 (1 - 0.5 * 0.96^t)``."""
-    return beta_1 * (1.0 - 0.5 * 0.96 ** t)
+    """Keras's momentum schedule ``mu_t = beta_1 (1 - 0.5 * 0.96^t)`` (PyTorch's with
+    ``momentum_decay = 1``)."""
+    return rules.nadam_momentum(beta_1, t, 1.0)
 
 
 class Nadam(Optimizer):
@@ -21,11 +22,13 @@ class Nadam(Optimizer):
         v_hat = v / (1 - beta_2^t)
         theta <- theta - lr m_hat / (sqrt(v_hat) + epsilon)
 
+    (:func:`deepgrad.optim.rules.nadam`, the rule PyTorch's NAdam uses too.)
+
     Args:
         learning_rate (float or schedule): Default 0.001.
         beta_1, beta_2 (float): Defaults 0.9, 0.999.
         epsilon (float): Default 1e-7.
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name, lr, decay.
+        **kwargs: the base arguments (weight_decay, clipping, EMA, ...).
 
     Slots: ``momentum``, ``velocity``. The product ``P_t`` is recomputed from
     ``iterations``, so restoring a state restores it too.
@@ -38,7 +41,7 @@ class Nadam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
         self._u_product = (0, 1.0)                # (t, P_t)
 
-    def init_state(self, param, group):
+    def _slots_for(self, param):
         return {"momentum": np.zeros_like(param), "velocity": np.zeros_like(param)}
 
     def _extra_variables(self):
@@ -66,30 +69,13 @@ class Nadam(Optimizer):
         self._u_product = (t, value)
         return value
 
-    def hyperparameters(self, lr):
-        t = self.iterations + 1
-        b1, b2 = float(self.beta_1), float(self.beta_2)
-        u_t, u_next = _mu(b1, t), _mu(b1, t + 1)
-        product = self._product(t)
-        c_m = u_next / (1.0 - product * u_next)   # m_hat = c_m m + c_g g
-        c_g = (1.0 - u_t) / (1.0 - product)
-        return lr, b1, b2, float(self.epsilon), c_m, c_g, 1.0 / (1.0 - b2 ** t)
+    def _constants(self, lr, t):
+        b1 = float(self.beta_1)
+        return (lr, b1, float(self.beta_2), float(self.epsilon), t, _mu(b1, t), _mu(b1, t + 1),
+                self._product(t))
 
-    def update_step(self, param, grad, state, hp):
-        lr, b1, b2, eps, c_m, c_g, c_v = hp
-        m, v = state["momentum"], state["velocity"]
-        tmp = np.empty_like(param)
-        update_moments(grad, m, v, tmp, b1, b2)   # m, v as Adam's
-        m_hat = np.empty_like(param)              # m_hat = c_m m + c_g g
-        np.multiply(m, c_m, out=m_hat)
-        np.multiply(grad, c_g, out=tmp)
-        m_hat += tmp
-        np.multiply(v, c_v, out=tmp)              # sqrt(v_hat) + eps
-        np.sqrt(tmp, out=tmp)
-        tmp += eps
-        m_hat /= tmp
-        m_hat *= lr
-        param -= m_hat
+    def _update(self, param, grad, slots, constants):
+        rules.nadam(param, grad, slots["momentum"], slots["velocity"], *constants)
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

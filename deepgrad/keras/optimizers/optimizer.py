@@ -1,25 +1,36 @@
-"""Keras-style optimizer base class, on the machinery of :class:`deepgrad.optim.Optimizer`.
+"""The base of Keras's optimizers: Keras 3's ``BaseOptimizer`` contract, on the shared
+update rules of :mod:`deepgrad.optim.rules`.
 
 A Keras optimizer is created before the model's weights exist (``compile('adam')``), so
-it receives them later: ``build(var_list)`` (done implicitly by the first update) creates
-every variable's slots at once, in a fixed order that ``get_state`` / ``set_state`` rely
-on. One update (``apply``), for each variable ``theta`` with gradient ``g``:
+it receives them later: ``build(var_list)`` (done implicitly by the first ``apply``)
+creates every variable's slots at once, in the order Keras saves them. One call of
+``apply(grads, variables)`` (or ``apply_gradients(zip(grads, variables))``), as Keras 3:
 
-    g     <- clip(g)                            clipnorm | global_clipnorm | clipvalue
-    theta <- theta - lr * wd * theta            if weight_decay = wd   (decoupled, Keras)
-    theta <- update_step(theta, g, slots, lr)   the algorithm (one file each)
-    theta <- constraint(theta)                  if the variable has one (Dense's
-                                                kernel_constraint=..., as Keras)
-    iterations <- iterations + 1
+    g     <- g / loss_scale_factor                  if set (the loss was scaled)
+    with gradient_accumulation_steps = k: add g to the variable's accumulator; every k-th
+          call continue with g <- (g + accumulator) / k and reset the accumulators,
+          otherwise stop here
+    g     <- clip(g)                                clipnorm | global_clipnorm | clipvalue
+    theta <- theta (1 - lr * wd)                    weight_decay = wd (decoupled)
+    theta <- rule(theta, g, slots, lr, t)           the algorithm, t = iterations + 1
+    average <- mu average + (1 - mu) theta          use_ema (mu = 0 at the first update);
+          theta <- average every ema_overwrite_frequency updates
+    theta <- constraint(theta)                      the variable's constraint, if any
+    _iterations <- _iterations + 1
 
-``lr`` is ``learning_rate`` (a float, or a schedule evaluated at ``iterations``), divided
-by ``1 + decay * iterations`` when the legacy Keras 2 argument ``decay`` is given.
-Clipping, as Keras: ``clipnorm = c`` scales each gradient to norm at most ``c``;
-``global_clipnorm = c`` scales all gradients together so their joint norm is at most
-``c``; ``clipvalue = v`` clips each entry to ``[-v, v]``.
+``iterations`` is ``_iterations // k`` with accumulation (the updates made), else
+``_iterations``; schedules are evaluated at ``_iterations``, as in Keras.
+``lr`` is ``learning_rate`` (a float, a schedule or a callable), divided by
+``1 + decay * _iterations`` when Keras 2's ``decay`` argument is given.
 
-Parameter groups, ``zero_grad`` and ``state_dict`` / ``load_state_dict`` come from the
-PyTorch-style base; ``state[param]`` holds the slot arrays (same dtype as the variable).
+Each algorithm is a subclass that writes three small methods and names its slots:
+
+* ``_slots_for(param)``: its slots for one variable, a dict of arrays (``param``'s
+  shape and dtype unless the algorithm factors them);
+* ``_constants(lr, t)``: the per-update numbers, read once per update;
+* ``_update(param, grad, slots, constants)``: one call of a :mod:`deepgrad.optim.rules`
+  function;
+* ``slot_groups``: Keras's order of the slot variables (see :attr:`Optimizer.variables`).
 """
 import copy
 import warnings
@@ -30,15 +41,11 @@ from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import registry
 from deepgrad.keras.optimizers import schedules
-from deepgrad.optim.optimizer import Optimizer as _BaseOptimizer
-
-# Keras arguments accepted only at their "off" value (ema, loss scaling, accumulation).
-_UNSUPPORTED = {"use_ema": False, "ema_momentum": 0.99, "ema_overwrite_frequency": None,
-                "loss_scale_factor": None, "gradient_accumulation_steps": None}
+from deepgrad.nn.utils.clip_grad import get_total_norm
 
 
-class Optimizer(_BaseOptimizer):
-    """Base of the Keras optimizers.
+class Optimizer:
+    """Base of the Keras optimizers (Keras 3's arguments).
 
     Args:
         learning_rate: a float, a :class:`~deepgrad.keras.optimizers.schedules.
@@ -47,48 +54,88 @@ class Optimizer(_BaseOptimizer):
         weight_decay (float, optional): decoupled weight decay ``wd``.
         clipnorm, clipvalue, global_clipnorm (float, optional): gradient clipping; at most
             one of them.
+        use_ema (bool): keep an exponential moving average of the weights.
+        ema_momentum (float): its momentum ``mu`` in [0, 1]. Default 0.99.
+        ema_overwrite_frequency (int, optional): copy the average into the weights every
+            this many updates; None: only at the end of ``fit``
+            (:meth:`finalize_variable_values`).
+        loss_scale_factor (float, optional): ``fit`` multiplies the loss by it before
+            the backward pass (:meth:`scale_loss`) and the gradients are divided by it.
+        gradient_accumulation_steps (int, optional): update every this many calls (>= 2),
+            with the mean of the gradients received since the last update.
         name (str, optional): the optimizer's name.
         decay (float, optional): Keras 2's time-based decay,
             ``lr / (1 + decay * iterations)``.
 
-    A subclass writes ``init_state(param, group)`` (its slots, a dict of arrays shaped
-    like ``param``), ``hyperparameters(lr)`` (per-step scalars, read once per update) and
-    ``update_step(param, grad, state, hp)`` (update the array ``param`` in place).
-
     Example:
         >>> opt = Adam(learning_rate=1e-3)
-        >>> loss.backward()
-        >>> opt.apply(model.trainable_weights)       # reads each weight's .grad
+        >>> opt.apply(grads, model.trainable_weights)
+        >>> loss.backward(); opt.apply(model.trainable_weights)   # reads each .grad
     """
+
+    #: Keras's order of the slot variables: groups of slot names, interleaved per
+    #: tracked variable within a group, one group after the other (Keras's
+    #: ``add_optimizer_variables``). Adam: ``(("momentum", "velocity"), ("velocity_hat",))``
+    #: gives m_0, v_0, m_1, v_1, ..., vh_0, vh_1, ...
+    slot_groups = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         registry.register_subclass("optimizers", cls)
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
-                 global_clipnorm=None, name=None, lr=None, decay=None, **kwargs):
-        # the PyTorch base is built from a parameter list; a Keras optimizer gets its
-        # variables later, in build(), which adds them as the one parameter group
-        self.defaults, self.param_groups, self.state = {}, [], {}
-        for key, off in _UNSUPPORTED.items():
-            if kwargs.pop(key, off) != off:
-                raise NotImplementedError(f"{type(self).__name__}: argument {key!r} is not "
-                                          f"supported by deepgrad.keras")
+                 global_clipnorm=None, use_ema=False, ema_momentum=0.99,
+                 ema_overwrite_frequency=None, loss_scale_factor=None,
+                 gradient_accumulation_steps=None, name=None, lr=None, decay=None, **kwargs):
         if kwargs:
             raise ValueError(f"{type(self).__name__}: argument(s) not recognized: {kwargs}")
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise ValueError(f"Only one of `clipnorm`, `clipvalue` and `global_clipnorm` can be "
                              f"set; received clipnorm={clipnorm}, clipvalue={clipvalue}, "
                              f"global_clipnorm={global_clipnorm}")
+        if gradient_accumulation_steps and not (
+                isinstance(gradient_accumulation_steps, int) and gradient_accumulation_steps >= 2):
+            raise ValueError(f"`gradient_accumulation_steps` must be an integer >= 2. Received: "
+                             f"gradient_accumulation_steps={gradient_accumulation_steps}")
+        if use_ema:
+            if not 0 <= ema_momentum <= 1:
+                raise ValueError(f"`ema_momentum` must be in the range [0, 1]. Received: "
+                                 f"ema_momentum={ema_momentum}")
+            if ema_overwrite_frequency and (not isinstance(ema_overwrite_frequency, int)
+                                            or ema_overwrite_frequency < 1):
+                raise ValueError(f"`ema_overwrite_frequency` must be an integer >= 1 or None. "
+                                 f"Received: ema_overwrite_frequency={ema_overwrite_frequency}")
+        if loss_scale_factor is not None and not loss_scale_factor > 0:
+            raise ValueError(f"`loss_scale_factor` must be a number > 0 or None; received "
+                             f"loss_scale_factor={loss_scale_factor!r}")
         self.name = name or type(self).__name__.lower()
         self.weight_decay, self.decay = weight_decay, decay
         self.clipnorm, self.clipvalue, self.global_clipnorm = clipnorm, clipvalue, global_clipnorm
-        self.iterations = 0
+        self.use_ema, self.ema_momentum = bool(use_ema), ema_momentum
+        self.ema_overwrite_frequency = ema_overwrite_frequency
+        self.loss_scale_factor = loss_scale_factor
+        self.gradient_accumulation_steps = gradient_accumulation_steps or None
+        self._iterations = 0
         self.built = False
+        self._trainable_variables = []         # in build order
+        self.state = {}                        # variable -> {slot name: array}
+        self._built_on, self._built_len = None, 0    # the last list build() saw (fast re-check)
         self._has_constraints = False          # any tracked variable with a constraint
         self._exclude_ids, self._exclude_names = set(), ()
         self._learning_rate = None
         self.learning_rate = learning_rate if lr is None else lr
+
+    # ------------------------------------------------------------------ step count
+    @property
+    def iterations(self):
+        """The number of updates made: calls of ``apply`` (``// gradient_accumulation_steps``
+        with accumulation). Setting it sets the count of calls."""
+        steps = self.gradient_accumulation_steps
+        return self._iterations // steps if steps else self._iterations
+
+    @iterations.setter
+    def iterations(self, value):
+        self._iterations = int(value)
 
     # ------------------------------------------------------------------ learning rate
     @property
@@ -125,58 +172,68 @@ class Optimizer(_BaseOptimizer):
     lr = learning_rate     # Keras 2's name: opt.lr, opt.lr = 0.01
 
     def _current_learning_rate(self):
-        """The rate as a float: the schedule at ``iterations``, the callable's value, or
+        """The rate as a float: the schedule at ``_iterations``, the callable's value, or
         the float itself."""
         lr = self._learning_rate
         if isinstance(lr, schedules.LearningRateSchedule):
-            return float(lr(self.iterations))
+            return float(lr(self._iterations))
         return float(lr()) if callable(lr) else lr
 
     def _step_learning_rate(self):
         lr = self._current_learning_rate()
-        return lr / (1.0 + self.decay * self.iterations) if self.decay else lr
+        return lr / (1.0 + self.decay * self._iterations) if self.decay else lr
 
     # ------------------------------------------------------------------ variables
     def build(self, var_list):
-        """Track ``var_list`` (Tensors) and create their slots; known ones are skipped.
+        """Track ``var_list`` (Tensors) and create their slots (and, with EMA or gradient
+        accumulation, their averages and accumulators); known ones are skipped.
 
         Keras builds once; here a later call may add variables (e.g. layers unfrozen
         for fine-tuning), whose slots start at their initial values.
         """
-        new = [v for v in var_list if v not in self.state]
-        if not new and self.built:
+        if var_list is self._built_on and len(var_list) == self._built_len:
             return
-        if not self.param_groups:
-            self.add_param_group({"params": []})
-        self._check_params(new)
-        group = self.param_groups[0]
+        new = [v for v in var_list if v not in self.state]
+        seen = set()
         for v in new:
-            group["params"].append(v)
-            self.state[v] = self.init_state(v.array, group)
+            if not isinstance(v, Tensor):
+                raise TypeError(f"{self.name}: can only optimize Tensors (variables), but one "
+                                f"of the variables is a {type(v).__name__}")
+            if id(v) in seen:
+                raise ValueError(f"{self.name}: a variable appears twice in the list to build "
+                                 f"on; each variable may appear once")
+            seen.add(id(v))
+        for v in new:
+            slots = {}
+            if self.use_ema:
+                slots["average"] = np.zeros_like(v.array)
+            if self.gradient_accumulation_steps:
+                slots["gradient_accumulator"] = np.zeros_like(v.array)
+            slots.update(self._slots_for(v.array))
+            self.state[v] = slots
+            self._trainable_variables.append(v)
             if getattr(v, "constraint", None) is not None:
                 self._has_constraints = True
         self.built = True
-
-    #: Keras's order of the slot variables: groups of slot names, interleaved per
-    #: tracked variable within a group, one group after the other (Keras's
-    #: ``add_optimizer_variables``). Adam: ``(("momentum", "velocity"), ("velocity_hat",))``
-    #: gives m_0, v_0, m_1, v_1, ..., vh_0, vh_1, ...
-    slot_groups = ()
+        if isinstance(var_list, list):
+            self._built_on, self._built_len = var_list, len(var_list)
 
     @property
     def variables(self):
-        """Keras 3's list: ``iterations``, ``learning_rate`` (a float rate only), then the
+        """Keras 3's list: ``iterations`` (the count of calls), ``learning_rate`` (a
+        float rate only), the EMA averages and gradient accumulators (when used), the
         slots in Keras's order (:attr:`slot_groups`) and any extra state (Nadam's
-        product), as arrays; the slots are the live state arrays. This is the order of a
-        Keras ``.keras`` file's ``optimizer/vars``."""
-        head = [np.asarray(self.iterations, np.int64)]
+        product), as arrays; the slots are the live state arrays. This is the order of
+        a Keras ``.keras`` file's ``optimizer/vars``."""
+        head = [np.asarray(self._iterations, np.int64)]
         if isinstance(self._learning_rate, float):
             head.append(np.asarray(self._learning_rate, np.float32))
         return head + self._keras_slots() + self._extra_variables()
 
     def _keras_slots(self):
-        params = self.param_groups[0]["params"] if self.param_groups else []
-        return [self.state[p][name] for group in self.slot_groups for p in params
+        groups = (("average",), ("gradient_accumulator",)) + tuple(self.slot_groups)
+        params = self._trainable_variables
+        return [self.state[p][name] for group in groups for p in params
                 for name in group if name in self.state[p]]
 
     def _extra_variables(self):
@@ -206,22 +263,23 @@ class Optimizer(_BaseOptimizer):
                 raise ValueError(f"{self.name}: optimizer variable {i} has shape {have.shape},"
                                  f" received {new.shape}")
         n_head = 2 if isinstance(self._learning_rate, float) else 1
-        n_slots = len(self._keras_slots())
-        for slot, value in zip(self._keras_slots(), arrays[n_head:n_head + n_slots]):
+        slots = self._keras_slots()
+        for slot, value in zip(slots, arrays[n_head:n_head + len(slots)]):
             slot[...] = value
-        self._set_extra_variables(arrays[n_head + n_slots:])
-        self.iterations = int(arrays[0])
+        self._set_extra_variables(arrays[n_head + len(slots):])
+        self._iterations = int(arrays[0])
         if n_head == 2 and np.float32(self._learning_rate) != arrays[1]:
             self._learning_rate = float(arrays[1])     # (a float32 copy of ours: keep ours)
 
     def _slots(self):
-        params = self.param_groups[0]["params"] if self.param_groups else []
-        return [arr for p in params for arr in self.state[p].values()
+        return [arr for p in self._trainable_variables for arr in self.state[p].values()
                 if isinstance(arr, np.ndarray)]
 
     def get_state(self):
-        """``{"iterations": int, "variables": [copies of the slot arrays]}``."""
-        return {"iterations": int(self.iterations), "variables": [a.copy() for a in self._slots()]}
+        """``{"iterations": int, "variables": [copies of the slot arrays, variable by
+        variable]}``."""
+        return {"iterations": int(self._iterations),
+                "variables": [a.copy() for a in self._slots()]}
 
     def set_state(self, state):
         """Restore what :meth:`get_state` returned (the optimizer must be built on the same
@@ -236,8 +294,9 @@ class Optimizer(_BaseOptimizer):
             if value.shape != slot.shape:
                 raise ValueError(f"{self.name}: saved slot {i} has shape {value.shape}, "
                                  f"expected {slot.shape}")
+        for slot, value in zip(slots, arrays):
             slot[...] = value
-        self.iterations = int(state["iterations"])
+        self._iterations = int(state["iterations"])
 
     def get_weights(self):
         """Copies of :attr:`variables` (Keras 2's list form)."""
@@ -248,13 +307,12 @@ class Optimizer(_BaseOptimizer):
         self.assign_variables(weights)
 
     def state_dict(self):
-        return {**super().state_dict(), "iterations": self.iterations}
+        """PyTorch-style snapshot: :meth:`get_state`."""
+        return self.get_state()
 
     def load_state_dict(self, state_dict):
-        state_dict = dict(state_dict)
-        iterations = state_dict.pop("iterations", self.iterations)
-        super().load_state_dict(state_dict)
-        self.iterations = int(iterations)
+        """PyTorch-style restore: :meth:`set_state`."""
+        self.set_state(state_dict)
 
     def exclude_from_weight_decay(self, var_list=None, var_names=None):
         """Skip weight decay for these variables, or those whose ``name`` (or ``path``)
@@ -280,35 +338,40 @@ class Optimizer(_BaseOptimizer):
         A list of Tensors that all require grad (or are already tracked) is taken as
         variables: gradients never require grad.
         """
-        items = list(grads_or_vars)
+        items = grads_or_vars if isinstance(grads_or_vars, list) else list(grads_or_vars)
         if trainable_variables is not None:
             variables = list(trainable_variables)
             if len(items) != len(variables):
                 raise ValueError(f"apply: received {len(items)} gradients for "
                                  f"{len(variables)} variables; expected one per variable")
+            if not items:
+                return None
+            self.build(variables)
             grads, variables = _filter_empty_gradients(items, variables)
             return self._apply_pairs(grads, variables)
         if items and all(isinstance(v, Tensor) and (v.requires_grad or v in self.state)
                          for v in items):
+            self.build(items)
             pairs = [(v.grad, v) for v in items if v.grad is not None]
-            return self._apply_pairs([g for g, _ in pairs], [v for _, v in pairs], items)
+            return self._apply_pairs([g for g, _ in pairs], [v for _, v in pairs])
+        if not items:
+            return None
         if not self.built:
             raise ValueError("When passing `grads` without `variables`, the optimizer must "
                              "already be built on a list of variables. Call "
                              "`optimizer.build(trainable_variables)` first.")
-        params = self.param_groups[0]["params"]
+        params = self._trainable_variables
         if len(items) != len(params):
             raise ValueError(f"When passing `grads` as a list of gradient tensors, the "
                              f"gradients must match the optimizer's variables one-to-one; "
                              f"received {len(items)} gradients for {len(params)} variables")
-        return self._apply_pairs(items, params)
+        grads, variables = _filter_empty_gradients(items, params)
+        return self._apply_pairs(grads, variables)
 
     def apply_gradients(self, grads_and_vars):
         """Keras's ``apply_gradients(zip(grads, vars))``; returns ``iterations``."""
         pairs = list(grads_and_vars)
-        grads, variables = _filter_empty_gradients([g for g, _ in pairs],
-                                                   [v for _, v in pairs])
-        self._apply_pairs(grads, variables)
+        self.apply([g for g, _ in pairs], [v for _, v in pairs])
         return self.iterations
 
     def step(self, closure=None):
@@ -318,32 +381,97 @@ class Optimizer(_BaseOptimizer):
             with enable_grad():
                 loss = closure()
         if self.built:
-            self.apply(self.param_groups[0]["params"])
+            self.apply(self._trainable_variables)
         return loss
 
-    def _apply_pairs(self, grads, params, build=None):
-        self.build(params if build is None else build)
-        lr = self._step_learning_rate()
-        grads = self._clip_gradients([_as_grad(g, p) for g, p in zip(grads, params)])
-        hp = self.hyperparameters(lr)
-        decay = lr * self.weight_decay if self.weight_decay else 0.0
-        state, update = self.state, self.update_step
-        for p, g in zip(params, grads):
-            if decay and self._use_weight_decay(p):
-                p.array *= 1.0 - decay               # theta - lr wd theta
-            update(p.array, g, state[p], hp)
+    def zero_grad(self, set_to_none=True):
+        """PyTorch-style: clear the gradients of the tracked variables."""
+        for p in self._trainable_variables:
+            if p.grad is not None:
+                if set_to_none:
+                    p.grad = None
+                else:
+                    p.grad.array.fill(0)
+
+    def scale_loss(self, loss):
+        """``loss * loss_scale_factor`` when it is set (a train step's loss before the
+        backward pass), else ``loss``."""
+        return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
+
+    def _apply_pairs(self, grads, params):
+        """The update of ``params`` (already built) with ``grads`` (arrays or Tensors)."""
+        grads = [_as_grad(g, p) for g, p in zip(grads, params)]
+        if self.loss_scale_factor is not None:
+            grads = [g / self.loss_scale_factor for g in grads]
+        steps = self.gradient_accumulation_steps
+        if not steps:
+            self._update_all(grads, params)
+        else:
+            state = self.state
+            if (self._iterations + 1) % steps:
+                for g, p in zip(grads, params):
+                    state[p]["gradient_accumulator"] += g
+            else:
+                grads = [(g + state[p]["gradient_accumulator"]) / steps
+                         for g, p in zip(grads, params)]
+                self._update_all(grads, params)
+                for p in self._trainable_variables:
+                    state[p]["gradient_accumulator"].fill(0)
+        if self.use_ema:
+            self._update_moving_averages()
         if self._has_constraints:                  # w <- constraint(w), after the update
             for p in params:
                 constraint = getattr(p, "constraint", None)
                 if constraint is not None:
                     p.array[...] = constraint(p.array)
-        self.iterations += 1
+        self._iterations += 1
+
+    def _update_all(self, grads, params):
+        """Clip, decay and step every variable (Keras's ``_backend_update_step``)."""
+        lr = self._step_learning_rate()
+        grads = self._clip_gradients(grads)
+        steps = self.gradient_accumulation_steps
+        constants = self._constants(lr, (self._iterations // steps if steps else
+                                         self._iterations) + 1)
+        decay = lr * self.weight_decay if self.weight_decay else 0.0
+        state, update = self.state, self._update
+        for p, g in zip(params, grads):
+            if decay and self._use_weight_decay(p):
+                p.array *= 1.0 - decay               # theta - lr wd theta
+            update(p.array, g, state[p], constants)
+
+    def _update_moving_averages(self):
+        """``average <- mu average + (1 - mu) theta`` for every tracked variable (``mu = 0``
+        before the first update), and the overwrite every ``ema_overwrite_frequency``."""
+        t = self.iterations
+        mu = self.ema_momentum if t else 0.0
+        for p in self._trainable_variables:
+            avg = self.state[p]["average"]
+            avg *= mu
+            avg += (1.0 - mu) * p.array
+        freq = self.ema_overwrite_frequency
+        if freq and (t + 1) % freq == 0:
+            self.finalize_variable_values(self._trainable_variables)
+
+    def finalize_variable_values(self, var_list):
+        """With ``use_ema``, copy each variable's moving average into it (``fit`` does this
+        after its last epoch, as Keras)."""
+        if not self.use_ema:
+            return
+        if len(var_list) != len(self._trainable_variables):
+            raise ValueError(f"The length of model variables ({len(var_list)}) to override "
+                             f"does not match the length of model variables stored in the "
+                             f"optimizer ({len(self._trainable_variables)}). Please check if "
+                             f"the optimizer was called on your model.")
+        for v, p in zip(var_list, self._trainable_variables):
+            v.array[...] = self.state[p]["average"]
 
     def _clip_gradients(self, grads):
+        """Keras's clipping, on the norms of ``nn.utils.get_total_norm``."""
         if self.clipnorm and self.clipnorm > 0:
             return [_clip_by_norm(g, self.clipnorm) for g in grads]
         if self.global_clipnorm and self.global_clipnorm > 0:
-            norm = np.sqrt(sum(np.vdot(g, g).real for g in grads))
+            norm = float(get_total_norm(grads, 2.0).item())
             if not np.isfinite(norm):
                 return [g * np.nan for g in grads]
             scale = self.global_clipnorm / norm if norm > self.global_clipnorm else 1.0
@@ -353,17 +481,18 @@ class Optimizer(_BaseOptimizer):
         return grads
 
     # ------------------------------------------------------------------ subclass hooks
-    def init_state(self, param, group):
-        """The slots of one variable: a dict of arrays of its shape and dtype."""
+    def _slots_for(self, param):
+        """The slots of one variable (a dict of arrays), created by :meth:`build`."""
         return {}
 
-    def hyperparameters(self, lr):
-        """Per-update scalars for ``update_step`` (Python floats), from the step's ``lr``
-        and ``self.iterations`` (still the count before this update)."""
+    def _constants(self, lr, t):
+        """Per-update numbers for :meth:`_update` (Python floats), from the update's
+        ``lr`` and step ``t = iterations + 1``."""
         return lr
 
-    def update_step(self, param, grad, state, hp):
-        raise NotImplementedError(f"{type(self).__name__} does not define update_step")
+    def _update(self, param, grad, slots, constants):
+        """Update the array ``param`` (and its slots) in place with one rule."""
+        raise NotImplementedError(f"{type(self).__name__} does not define _update")
 
     # ------------------------------------------------------------------ config
     def get_config(self):
@@ -372,7 +501,11 @@ class Optimizer(_BaseOptimizer):
             lr = schedules.serialize(lr)
         config = {"name": self.name, "learning_rate": lr, "weight_decay": self.weight_decay,
                   "clipnorm": self.clipnorm, "global_clipnorm": self.global_clipnorm,
-                  "clipvalue": self.clipvalue, **_UNSUPPORTED}
+                  "clipvalue": self.clipvalue, "use_ema": self.use_ema,
+                  "ema_momentum": self.ema_momentum,
+                  "ema_overwrite_frequency": self.ema_overwrite_frequency,
+                  "loss_scale_factor": self.loss_scale_factor,
+                  "gradient_accumulation_steps": self.gradient_accumulation_steps}
         if self.decay:
             config["decay"] = self.decay
         return config
@@ -459,7 +592,7 @@ def _as_grad(g, param):
 
 def _clip_by_norm(g, clipnorm):
     """``g * clipnorm / max(||g||, clipnorm)``: unchanged when the norm is within bounds."""
-    norm = float(np.sqrt(np.vdot(g, g).real))
+    norm = float(get_total_norm([g], 2.0).item())
     return g * (clipnorm / norm) if norm > clipnorm else g
 
 

@@ -2,6 +2,7 @@
 import numpy as np
 
 from deepgrad.keras.optimizers.optimizer import Optimizer
+from deepgrad.optim import rules
 
 
 class RMSprop(Optimizer):
@@ -21,7 +22,7 @@ class RMSprop(Optimizer):
         momentum (float): Default 0.
         epsilon (float): Default 1e-7.
         centered (bool): subtract the squared running mean of the gradient. Default False.
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name, lr, decay.
+        **kwargs: the base arguments (weight_decay, clipping, EMA, ...).
 
     Slots: ``velocity`` (v), ``momentum`` (b, if mu > 0), ``average_gradient`` (a, centered).
     """
@@ -33,7 +34,7 @@ class RMSprop(Optimizer):
         super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho, self.momentum, self.epsilon, self.centered = rho, momentum, epsilon, centered
 
-    def init_state(self, param, group):
+    def _slots_for(self, param):
         slots = {"velocity": np.zeros_like(param)}
         if self.momentum > 0:
             slots["momentum"] = np.zeros_like(param)
@@ -41,37 +42,14 @@ class RMSprop(Optimizer):
             slots["average_gradient"] = np.zeros_like(param)
         return slots
 
-    def hyperparameters(self, lr):
-        return lr, float(self.rho), float(self.momentum), float(self.epsilon), bool(self.centered)
+    def _constants(self, lr, t):
+        return lr, float(self.rho), float(self.epsilon), float(self.momentum)
 
-    def update_step(self, param, grad, state, hp):
-        lr, rho, momentum, eps, centered = hp
-        v = state["velocity"]
-        tmp = np.empty_like(param)
-        np.multiply(grad, grad, out=tmp)          # v <- rho v + (1 - rho) g^2
-        tmp *= 1.0 - rho
-        v *= rho
-        v += tmp
-        if centered:
-            a = state["average_gradient"]         # a <- rho a + (1 - rho) g
-            np.multiply(grad, 1.0 - rho, out=tmp)
-            a *= rho
-            a += tmp
-            np.multiply(a, a, out=tmp)            # d^2 = v - a^2 + eps
-            np.subtract(v, tmp, out=tmp)
-            tmp += eps
-        else:
-            np.add(v, eps, out=tmp)               # d^2 = v + eps
-        np.sqrt(tmp, out=tmp)
-        np.divide(grad, tmp, out=tmp)             # increment = lr g / d
-        tmp *= lr
-        if momentum > 0:
-            b = state["momentum"]
-            b *= momentum
-            b += tmp
-            param -= b
-        else:
-            param -= tmp
+    def _update(self, param, grad, slots, constants):
+        lr, rho, epsilon, momentum = constants
+        rules.rmsprop(param, grad, slots["velocity"], lr, rho, epsilon,
+                      buf=slots.get("momentum"), momentum=momentum,
+                      avg=slots.get("average_gradient"), eps_in_sqrt=True, lr_in_velocity=True)
 
     def get_config(self):
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,

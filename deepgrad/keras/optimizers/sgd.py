@@ -2,6 +2,7 @@
 import numpy as np
 
 from deepgrad.keras.optimizers.optimizer import Optimizer
+from deepgrad.optim import rules
 
 
 class SGD(Optimizer):
@@ -11,15 +12,16 @@ class SGD(Optimizer):
         momentum mu:   v <- mu v - lr g;   theta <- theta + v
         nesterov:      v <- mu v - lr g;   theta <- theta + mu v - lr g
 
-    (PyTorch keeps ``lr`` outside the buffer, ``b <- mu b + g; theta <- theta - lr b``;
-    the two agree while ``lr`` is constant.)
+    (:func:`deepgrad.optim.rules.sgd` with ``lr_in_velocity``; PyTorch keeps ``lr``
+    outside the buffer, ``b <- mu b + g; theta <- theta - lr b``; the two agree while
+    ``lr`` is constant.)
 
     Args:
         learning_rate (float or schedule): Default 0.01.
         momentum (float): ``mu`` in [0, 1]. Default 0.
         nesterov (bool): Nesterov momentum. Default False.
-        **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name, lr, decay
-            (see :class:`~deepgrad.keras.optimizers.optimizer.Optimizer`).
+        **kwargs: the base arguments (weight_decay, clipping, EMA, ...; see
+            :class:`~deepgrad.keras.optimizers.optimizer.Optimizer`).
 
     Slots: ``momentum`` (``v``), only when ``mu > 0``.
     """
@@ -34,28 +36,16 @@ class SGD(Optimizer):
                              f"momentum={momentum!r}")
         self.momentum, self.nesterov = float(momentum), bool(nesterov)
 
-    def init_state(self, param, group):
+    def _slots_for(self, param):
         return {"momentum": np.zeros_like(param)} if self.momentum else {}
 
-    def hyperparameters(self, lr):
+    def _constants(self, lr, t):
         return lr, self.momentum, self.nesterov
 
-    def update_step(self, param, grad, state, hp):
-        lr, momentum, nesterov = hp
-        step = np.empty_like(param)                   # lr g (the one temporary)
-        np.multiply(grad, lr, out=step)
-        if not momentum:
-            param -= step
-            return
-        v = state["momentum"]
-        v *= momentum                                 # v <- mu v - lr g
-        v -= step
-        if nesterov:                                  # theta += mu v - lr g
-            param -= step
-            np.multiply(v, momentum, out=step)
-            param += step
-        else:
-            param += v
+    def _update(self, param, grad, slots, constants):
+        lr, momentum, nesterov = constants
+        rules.sgd(param, grad, slots.get("momentum"), lr, momentum, nesterov=nesterov,
+                  lr_in_velocity=True)
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

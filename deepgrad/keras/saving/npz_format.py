@@ -49,7 +49,7 @@ def optimizer_items(model, optimizer):
     if not hasattr(optimizer, "get_state") or not getattr(optimizer, "built", False):
         return [("iterations", np.asarray(int(getattr(optimizer, "iterations", 0)), np.int64))]
     index = {id(w): i for i, w in enumerate(model.weights)}
-    params = optimizer.param_groups[0]["params"] if optimizer.param_groups else []
+    params = optimizer._trainable_variables
     missing = [p for p in params if id(p) not in index]
     if missing:
         raise ValueError(f"Cannot save the optimizer state: it updates {len(missing)} "
