@@ -182,7 +182,8 @@ def test_model_checkpoint_argument_errors(tmp_path):
     with pytest.raises(ValueError, match=".weights.h5"):
         C.ModelCheckpoint(str(tmp_path / "x.npz"), save_weights_only=True)
     with pytest.raises(ValueError, match=".keras"):
-        C.ModelCheckpoint(str(tmp_path / "x.h5"))
+        C.ModelCheckpoint(str(tmp_path / "x.npz"))
+    C.ModelCheckpoint(str(tmp_path / "x.h5"))                  # Keras's legacy format: accepted
     with pytest.raises(ValueError, match="save_freq"):
         C.ModelCheckpoint(str(tmp_path / "x.keras"), save_freq="batch")
     with pytest.raises(KeyError, match="val_acc"):

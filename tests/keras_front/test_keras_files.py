@@ -324,3 +324,151 @@ def test_keras_archives_with_foreign_members_or_lambdas_are_refused(tmp_path):
                 zf.writestr(n, d)
         with pytest.raises(ValueError, match=messages[key]):
             load_model(str(target))
+
+
+# ---------------------------------------------------------------------- legacy .h5 files
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_legacy_h5_keras_to_deepgrad_to_keras(k3, tmp_path, family):
+    build, loss = FAMILIES[family]
+    k3.utils.set_random_seed(0)
+    theirs, x, y = build(k3)
+    full = {"mse": "mean_squared_error"}            # Keras 3.15 cannot reload its "mse"
+    loss = [full.get(n, n) for n in loss] if isinstance(loss, list) else full.get(loss, loss)
+    theirs.compile(k3.optimizers.Adam(1e-2), loss=loss)
+    theirs.fit(x, y, epochs=2, batch_size=3, verbose=0)
+    path = str(tmp_path / "k.h5")
+    theirs.save(path)
+    ours = load_model(path)
+    _same(_predict(ours, x), _predict(theirs, x))
+    assert type(ours.optimizer).__name__ == "Adam" and ours.optimizer.iterations == 4
+    assert len(ours.optimizer.variables) == len(theirs.optimizer.variables)
+    for a, b in zip(ours.optimizer.variables, theirs.optimizer.variables):
+        np.testing.assert_allclose(a, k3.ops.convert_to_numpy(b), rtol=1e-6, atol=1e-7)
+    back = str(tmp_path / "d.h5")
+    ours.save(back)
+    with h5py.File(back, "r") as f:
+        assert {"model_config", "training_config", "keras_version"} <= set(f.attrs)
+        assert "model_weights" in f and "optimizer_weights" in f
+    again = k3.saving.load_model(back)
+    _same(_predict(again, x), _predict(theirs, x))
+    assert type(again.optimizer).__name__ == "Adam"           # compiled from our training_config
+    mine = load_model(back)                                   # deepgrad reads its own file
+    _same(_predict(mine, x), _predict(ours, x), rtol=0, atol=0)
+    for a, b in zip(mine.optimizer.variables, ours.optimizer.variables):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_legacy_h5_training_continues_where_it_stopped(tmp_path):
+    dk.utils.set_random_seed(0)
+    model, x, y = merges(dk)
+    model.compile(dk.optimizers.RMSprop(1e-2, momentum=0.5), loss=["mse", "binary_crossentropy"],
+                  metrics=[["mae"], ["accuracy"]], loss_weights=[1.0, 0.5])
+    fit = dict(epochs=2, batch_size=3, shuffle=False, verbose=0)
+    model.fit(x, y, **fit)
+    path = str(tmp_path / "m.hdf5")
+    model.save(path)
+    loaded = load_model(path)
+    assert loaded.get_compile_config()["loss"] == ["mean_squared_error", "binary_crossentropy"]
+    np.testing.assert_allclose(loaded.fit(x, y, **fit).history["loss"],
+                               model.fit(x, y, **fit).history["loss"], rtol=1e-6)
+    uncompiled = load_model(path, compile=False)
+    assert not uncompiled.compiled
+    model.save(str(tmp_path / "n.h5"), include_optimizer=False)
+    with h5py.File(str(tmp_path / "n.h5"), "r") as f:
+        assert "optimizer_weights" not in f
+
+
+def test_legacy_h5_load_weights_by_position_and_name(k3, tmp_path):
+    k3.utils.set_random_seed(0)
+    theirs, x, _ = sequential(k3)
+    theirs.compile("adam", "sparse_categorical_crossentropy")
+    path = str(tmp_path / "k.h5")
+    theirs.save(path)
+    ours, _, _ = sequential(dk)
+    ours.load_weights(path)                                   # model_weights of a model file
+    _same(_predict(ours, x), _predict(theirs, x))
+    keras2 = str(tmp_path / "keras2_weights.h5")              # Keras 2's save_weights layout
+    with h5py.File(path, "r") as src, h5py.File(keras2, "w") as dst:
+        for key, value in src["model_weights"].attrs.items():
+            dst.attrs[key] = value
+        for name in src["model_weights"]:
+            src.copy(src["model_weights"][name], dst, name)
+    fresh, _, _ = sequential(dk)
+    fresh.load_weights(keras2)
+    _same(_predict(fresh, x), _predict(theirs, x))
+    renamed = dk.Sequential([dk.Input((4,)), dk.layers.Dense(8, activation="relu",
+                                                             name=theirs.layers[0].name),
+                             dk.layers.Dense(5, name="other")])
+    before = renamed.layers[1].get_weights()
+    renamed.load_weights(path, by_name=True)                  # only the layer whose name matches
+    np.testing.assert_array_equal(renamed.layers[0].get_weights()[0],
+                                  k3.ops.convert_to_numpy(theirs.layers[0].kernel))
+    np.testing.assert_array_equal(renamed.layers[1].get_weights()[0], before[0])
+    with pytest.raises(ValueError, match="by_name"):
+        ours.save_weights(str(tmp_path / "w.weights.h5"))
+        ours.load_weights(str(tmp_path / "w.weights.h5"), by_name=True)
+
+
+def test_legacy_h5_refuses_mismatch_and_hostile_content(tmp_path):
+    dk.utils.set_random_seed(0)
+    model, x, _ = sequential(dk)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    path = str(tmp_path / "m.h5")
+    model.save(path)
+    wrong = dk.Sequential([dk.Input((4,)), dk.layers.Dense(9), dk.layers.Dense(3)])
+    before = wrong.get_weights()
+    with pytest.raises(ValueError, match=r"Shape mismatch.*\(4, 9\).*\(4, 8\)"):
+        wrong.load_weights(path)
+    for a, b in zip(before, wrong.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    secret = tmp_path / "secret.bin"
+    secret.write_bytes(np.arange(32, dtype="float32").tobytes())
+
+    def tamper(f, how):
+        layer = f["model_weights"][model.layers[0].name]
+        name = [n.decode() if isinstance(n, bytes) else n for n in layer.attrs["weight_names"]][0]
+        shape = layer[name].shape
+        del layer[name]
+        if how == "external":
+            layer.create_dataset(name, shape=shape, dtype="float32",
+                                 external=[(str(secret), 0, 128)])
+        elif how == "strings":
+            layer.create_dataset(name, data=np.array([b"x"] * 3))
+        elif how == "bomb":
+            layer.create_dataset(name, shape=(1 << 16, 1 << 14), dtype="float32",
+                                 chunks=(1024, 1024), compression="gzip", fillvalue=0.0)
+
+    for how, message in [("external", "outside the file"), ("strings", "numeric"),
+                         ("bomb", "decompression bomb"), ("missing", "missing")]:
+        target = tmp_path / f"{how}.h5"
+        target.write_bytes(open(path, "rb").read())
+        with h5py.File(str(target), "r+") as f:
+            tamper(f, how)
+        with pytest.raises(ValueError, match=message):
+            load_model(str(target))
+        with pytest.raises(ValueError, match=message):
+            model.load_weights(str(target))
+    lam = tmp_path / "lambda.h5"
+    lam.write_bytes(open(path, "rb").read())
+    with h5py.File(str(lam), "r+") as f:
+        config = f.attrs["model_config"]
+        config = config.decode() if isinstance(config, bytes) else str(config)
+        f.attrs["model_config"] = config.replace('"Dropout"', '"Lambda"')
+    with pytest.raises(ValueError, match="Lambda"):
+        load_model(str(lam))
+    (tmp_path / "cut.h5").write_bytes(open(path, "rb").read()[:200])
+    with pytest.raises(ValueError, match="HDF5"):
+        load_model(str(tmp_path / "cut.h5"))
+
+
+def test_model_checkpoint_accepts_h5(tmp_path):
+    dk.utils.set_random_seed(0)
+    model, x, y = sequential(dk)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    path = str(tmp_path / "ckpt_{epoch}.h5")
+    model.fit(x, y, epochs=2, verbose=0,
+              callbacks=[dk.callbacks.ModelCheckpoint(path)])
+    loaded = load_model(str(tmp_path / "ckpt_2.h5"))
+    _same(_predict(loaded, x), _predict(model, x), rtol=0, atol=0)
+    with pytest.raises(ValueError, match="must end in"):
+        dk.callbacks.ModelCheckpoint(str(tmp_path / "m.hdf5"))

@@ -417,6 +417,7 @@ def test_without_h5py_keras_formats_say_how_to_get_it(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "h5py", None)              # as if not installed
     model = _sequential()
     for call in (lambda: model.save(str(tmp_path / "m.keras")),
+                 lambda: model.save(str(tmp_path / "m.h5")),
                  lambda: model.save_weights(str(tmp_path / "w.weights.h5"))):
         with pytest.raises(ImportError, match=r"pip install 'deepgrad\[h5\]'"):
             call()

@@ -7,7 +7,7 @@ import numpy as np
 from deepgrad.keras.callbacks.monitor_callback import MonitorCallback
 
 _WEIGHTS_SUFFIXES = (".weights.h5", ".weights.npz")
-_MODEL_SUFFIXES = (".keras", ".dgkeras")
+_MODEL_SUFFIXES = (".keras", ".h5", ".dgkeras")
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -15,7 +15,7 @@ class ModelCheckpoint(MonitorCallback):
 
     ``filepath`` is formatted with ``epoch`` (counted from 1) and the epoch logs, as
     Keras: ``"ckpt/model.{epoch:02d}-{val_loss:.2f}.keras"``. Full models are written by
-    ``model.save`` (``.keras``, Keras 3's format, or ``.dgkeras``), weights by
+    ``model.save`` (``.keras``, Keras 3's format, ``.h5``, its legacy one, or ``.dgkeras``), weights by
     ``model.save_weights`` (``.weights.h5``, Keras's HDF5, or ``.weights.npz``). Missing
     directories are created.
 
@@ -52,10 +52,9 @@ class ModelCheckpoint(MonitorCallback):
                              f"filepath provided must end in `.weights.h5` or `.weights.npz`. "
                              f"Received: filepath={self.filepath}")
         if not save_weights_only and not self.filepath.endswith(_MODEL_SUFFIXES):
-            raise ValueError(f"The filepath provided must end in `.keras` (Keras model format) "
-                             f"or `.dgkeras` (deepgrad's NumPy format); the legacy `.h5` "
-                             f"whole-model format is not supported. Received: "
-                             f"filepath={self.filepath}")
+            raise ValueError(f"The filepath provided must end in `.keras` (Keras model format), "
+                             f"`.h5` (Keras's legacy HDF5 format) or `.dgkeras` (deepgrad's "
+                             f"NumPy format). Received: filepath={self.filepath}")
         self._batches_since_save, self._last_batch_seen, self._current_epoch = 0, None, 0
 
     def on_epoch_begin(self, epoch, logs=None):

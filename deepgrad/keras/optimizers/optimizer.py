@@ -236,6 +236,18 @@ class Optimizer:
         return [self.state[p][name] for group in groups for p in params
                 for name in group if name in self.state[p]]
 
+    def _variable_names(self):
+        """Names of :attr:`variables` as Keras writes them in legacy ``.h5`` files:
+        ``adam/iteration``, ``adam/learning_rate``, ``adam/dense_kernel_momentum``..."""
+        head = ["iteration"] + (["learning_rate"] if isinstance(self._learning_rate, float)
+                                else [])
+        groups = (("average",), ("gradient_accumulator",)) + tuple(self.slot_groups)
+        params = self._trainable_variables
+        slots = [f"{str(getattr(p, 'path', None) or 'variable').replace('/', '_')}_{name}"
+                 for group in groups for p in params for name in group if name in self.state[p]]
+        extra = [f"extra_{i}" for i in range(len(self._extra_variables()))]
+        return [f"{self.name}/{n}" for n in head + slots + extra]
+
     def _extra_variables(self):
         """State beyond the per-variable slots, as arrays (none by default)."""
         return []

@@ -14,8 +14,9 @@ class ModelSavingMixin:
         :mod:`deepgrad.keras.saving.saving_lib` for the formats).
 
         Args:
-            filepath (str or path-like): ``.keras`` (Keras 3's format; needs h5py) or
-                ``.dgkeras`` (deepgrad's NumPy-only format).
+            filepath (str or path-like): ``.keras`` (Keras 3's format; needs h5py),
+                ``.h5`` (Keras's legacy HDF5 format; needs h5py) or ``.dgkeras``
+                (deepgrad's NumPy-only format).
             overwrite (bool): replace an existing file (else ``FileExistsError``).
             zipped: True or None (a zip archive, Keras's default); False (a folder) is
                 refused.
@@ -36,11 +37,13 @@ class ModelSavingMixin:
         saving_lib.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, skip_mismatch=False, **kwargs):
-        """Load weights saved by :meth:`save_weights` or :meth:`save`; on any error the
+        """Load weights saved by :meth:`save_weights` or :meth:`save` (or a legacy
+        ``.h5`` file; ``by_name=True`` matches its layers by name); on any error the
         model is left unchanged."""
+        by_name = kwargs.pop("by_name", False)
         if kwargs:
             raise TypeError(f"load_weights: unrecognized arguments {sorted(kwargs)}")
-        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch)
+        saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
     def to_json(self, **kwargs):
         """The architecture as JSON (``json.dumps`` keyword arguments are passed on)."""

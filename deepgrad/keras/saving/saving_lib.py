@@ -4,12 +4,16 @@
                                      metadata.json, config.json, model.weights.h5 in
                                      Keras's HDF5 layout (see h5_format): Keras 3 loads it,
                                      and deepgrad loads Keras's
+    model.save("m.h5")               Keras's legacy whole-model HDF5 file (h5py; see
+                                     legacy_h5), as Keras 3.15 writes and reads it
     model.save("m.dgkeras")          deepgrad's NumPy-only archive (see npz_format)
     model.save_weights("w.weights.h5")    Keras's HDF5 weights file (h5py)
     model.save_weights("w.weights.npz")   deepgrad's NumPy weights file
 
-``load_model`` and ``load_weights`` read any of them (an archive's content, not its name,
-decides: ``model.weights.h5`` or ``model.weights.npz`` inside).
+``load_model`` and ``load_weights`` read any of them (a file's content, not its name,
+decides: an HDF5 file, or ``model.weights.h5`` or ``model.weights.npz`` inside an archive);
+``load_weights`` also reads legacy ``.h5`` weights (Keras 2's ``save_weights`` files and
+the ``model_weights`` of whole-model files), by position or ``by_name``.
 
 Keras's ``metadata.json`` is ``{"keras_version": "3.15.1", "date_saved": ...}`` (deepgrad
 adds ``deepgrad_version``); ``config.json`` is ``serialize_keras_object(model)`` with its
@@ -33,7 +37,7 @@ import warnings
 import deepgrad
 from deepgrad.keras import registry
 from deepgrad.keras.models.trainer import Trainer
-from deepgrad.keras.saving import archive, h5_format, npz_format
+from deepgrad.keras.saving import archive, h5_format, legacy_h5, npz_format
 from deepgrad.keras.saving import serialization as ser
 
 KERAS_FORMAT_VERSION = "3.15.1"       # the Keras release whose file format this is
@@ -41,6 +45,7 @@ _METADATA, _CONFIG, _H5 = "metadata.json", "config.json", "model.weights.h5"
 _KERAS_MEMBERS = (_METADATA, _CONFIG, _H5)
 _NPZ_MEMBERS = (_METADATA, _CONFIG, npz_format.WEIGHTS, npz_format.OPTIMIZER)
 _MODEL_SUFFIXES = (".keras", ".dgkeras")
+_LEGACY_SUFFIXES = (".h5", ".hdf5")
 _WEIGHTS_SUFFIXES = (".weights.h5", ".weights.npz")
 
 
@@ -50,8 +55,9 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
 
     Args:
         model: a ``Sequential``, functional or (registered) subclassed ``Model``.
-        filepath (str or path-like): ``.keras`` (Keras 3's format, needs h5py) or
-            ``.dgkeras`` (deepgrad's NumPy format).
+        filepath (str or path-like): ``.keras`` (Keras 3's format, needs h5py),
+            ``.h5`` / ``.hdf5`` (Keras's legacy HDF5 format, needs h5py) or ``.dgkeras``
+            (deepgrad's NumPy format).
         overwrite (bool): replace an existing file; if False, raise ``FileExistsError``.
         include_optimizer (bool): also write the optimizer state.
 
@@ -60,18 +66,26 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         ImportError: ``.keras`` without h5py (install ``deepgrad[h5]``).
     """
     filepath = os.fspath(filepath)
-    if not filepath.endswith(_MODEL_SUFFIXES):
+    if not filepath.endswith(_MODEL_SUFFIXES + _LEGACY_SUFFIXES):
         raise ValueError(f"Invalid filepath extension for saving. Please add the `.keras` "
-                         f"extension (Keras 3's format) or `.dgkeras` (deepgrad's NumPy-only "
-                         f"format). Received: filepath={filepath}")
+                         f"extension (Keras 3's format), `.h5` (Keras's legacy HDF5 format) "
+                         f"or `.dgkeras` (deepgrad's NumPy-only format). Received: "
+                         f"filepath={filepath}")
     if not isinstance(model, Trainer):
         raise TypeError(f"save_model expects a deepgrad.keras Model, received "
                         f"{type(model).__name__}")
     ser.check_serializable(model)
     keras_format = filepath.endswith(".keras")
-    if keras_format:
+    if keras_format or filepath.endswith(_LEGACY_SUFFIXES):
         h5_format.h5py_module(f"Saving {filepath}")
     config, include_optimizer = _model_entry(model, include_optimizer)
+    if filepath.endswith(_LEGACY_SUFFIXES):
+        model_config = {"class_name": config["class_name"], "config": config["config"]}
+        training = legacy_h5.training_config(model) if config.get("compile_config") else None
+        data = legacy_h5.to_bytes(model, model_config, training, include_optimizer,
+                                  KERAS_FORMAT_VERSION)
+        archive.atomic_write(filepath, lambda f: f.write(data), overwrite)
+        return
     now = datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")
     if keras_format:
         metadata = {"keras_version": KERAS_FORMAT_VERSION, "date_saved": now,
@@ -94,7 +108,8 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """Rebuild a model saved by :func:`save_model` (or by Keras 3: a ``.keras`` file).
 
     Args:
-        filepath (str or path-like): a ``.keras`` or ``.dgkeras`` archive.
+        filepath (str or path-like): a ``.keras`` or ``.dgkeras`` archive, or a legacy
+            ``.h5`` file.
         custom_objects (dict, optional): name -> your Layer/Model subclasses, loss and
             metric functions or classes, optimizer classes.
         compile (bool): compile the model as it was saved and restore the optimizer state
@@ -111,6 +126,9 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """
     filepath = os.fspath(filepath)
     data = archive.read_file(filepath)
+    if data[:8] == h5_format.HDF5_MAGIC:
+        with registry.extended_scope(custom_objects):
+            return legacy_h5.load_model(data, filepath, compile=compile)
     if not archive.is_zip(data):
         raise ValueError(f"{filepath} is not a valid .keras archive (truncated or corrupted "
                          f"zip file)")
@@ -168,7 +186,7 @@ def save_weights(model, filepath, overwrite=True):
     archive.atomic_write(filepath, lambda f: f.write(data), overwrite)
 
 
-def load_weights(model, filepath, skip_mismatch=False):
+def load_weights(model, filepath, skip_mismatch=False, by_name=False):
     """Set ``model``'s weights from a weights file (HDF5 or NumPy) or a model archive.
 
     Every array is read and checked against the model (count, shapes, numeric dtype)
@@ -177,6 +195,7 @@ def load_weights(model, filepath, skip_mismatch=False):
     Args:
         skip_mismatch (bool): leave weights that do not fit unchanged (with a warning)
             instead of raising.
+        by_name (bool): legacy ``.h5`` files only: match layers by name, not position.
 
     Raises:
         ValueError: unreadable, truncated or corrupted file, an object array, or weights
@@ -184,6 +203,13 @@ def load_weights(model, filepath, skip_mismatch=False):
     """
     filepath = os.fspath(filepath)
     data = archive.read_file(filepath)
+    legacy = data[:8] == h5_format.HDF5_MAGIC and legacy_h5.is_legacy_layout(data)
+    if by_name and not legacy:
+        raise ValueError("Invalid keyword arguments: `by_name` only supports loading legacy "
+                         "'.h5' or '.hdf5' files.")
+    if legacy:
+        legacy_h5.load_weights(data, filepath, model, skip_mismatch, by_name)
+        return
     if data[:8] == h5_format.HDF5_MAGIC:
         groups = h5_format.read(data, filepath)
         h5_format.assign(model, groups, filepath, skip_mismatch)
@@ -271,6 +297,12 @@ def _assign_keras(model, groups, source, compiled):
         model.optimizer.build(model.trainable_weights)
     arrays = h5_format.assign(model, groups, source, include_optimizer=compiled)
     if compiled and arrays is not None:
+        expected = len(model.optimizer.variables)
+        if len(arrays) != expected:
+            warnings.warn(f"Skipping variable loading for optimizer '{model.optimizer.name}', "
+                          f"because it has {expected} variables whereas the saved optimizer "
+                          f"has {len(arrays)} variables.", stacklevel=3)
+            return
         try:
             model.optimizer.assign_variables(arrays)
         except ValueError as e:

@@ -108,15 +108,17 @@ def compile_from_config(model, config):
     """
     if config == {}:
         return                             # Keras writes {} for a model never compiled
-    if not isinstance(config, dict) or "optimizer" not in config:
+    if not isinstance(config, dict):
         raise SerializationError(f"Invalid compile_config {config!r:.200}: expected a dict "
                                  f"with 'optimizer', 'loss', 'loss_weights' and 'metrics'")
     unknown = sorted(set(config) - set(_COMPILE_KINDS) - {
         "run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss"})
     if unknown:
         raise SerializationError(f"Invalid compile_config: unknown key(s) {unknown}")
-    kwargs = {}
+    kwargs = {}                            # (no optimizer: compile's default, as Keras)
     for key, kind in _COMPILE_KINDS.items():
+        if key not in config:
+            continue
         try:
             kwargs[key] = _deserialize_value(config.get(key), kind)
         except ValueError as e:
