@@ -6,7 +6,7 @@ and sub-modules (registered by assigning a Module attribute). Calling a module r
 ``forward``, with its hooks around it when any exist (:mod:`deepgrad.nn.hooks`).
 
 Each registered object is kept in its registry (``_parameters``, ``_buffers``,
-``_modules``, as PyTorch), a :class:`Registry` that mirrors every entry into the instance
+``_modules``, as PyTorch), a :class:`~deepgrad.nn.module_registry.Registry` that mirrors every entry into the instance
 ``__dict__``: reading ``self.weight`` in a forward is then a plain attribute read. (PyTorch
 finds them with ``__getattr__``; a class that defines ``__getattr__`` makes every attribute
 read of its instances slower, measurably so for a small model's forward.)
@@ -23,6 +23,7 @@ from deepgrad.nn.hooks import (  # noqa: F401  (PyTorch's torch.nn.modules.modul
     register_module_forward_hook, register_module_forward_pre_hook,
     register_module_full_backward_hook, register_module_full_backward_pre_hook,
     register_module_module_registration_hook, register_module_parameter_registration_hook)
+from deepgrad.nn.module_registry import Registry, check_name as _check_name, typename as _typename
 from deepgrad.nn.module_state import IncompatibleKeys, ModuleStateDict  # noqa: F401
 from deepgrad.nn.parameter import Buffer, Parameter
 from deepgrad.utils.hooks import RemovableHandle  # noqa: F401
@@ -32,74 +33,6 @@ _HOOK_DICTS = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_back
                "_load_state_dict_post_hooks")
 _FLAG_DICTS = ("_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                "_forward_pre_hooks_with_kwargs")
-
-
-def _typename(value):
-    return type(value).__name__
-
-
-def _check_name(kind, name):
-    if not isinstance(name, str):
-        raise TypeError(f"{kind} name should be a string. Got {_typename(name)}")
-    if "." in name:
-        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
-    if name == "":
-        raise KeyError(f'{kind} name can\'t be empty string ""')
-
-
-class Registry(OrderedDict):
-    """A module's parameters, buffers or submodules by name, each entry mirrored into the
-    owning module's ``__dict__`` (also when code writes into ``module._parameters``
-    directly, as PyTorch code may). The owner is held weakly and re-linked on unpickling."""
-
-    _MISSING = object()
-
-    def __init__(self, owner=None, items=()):
-        super().__init__()
-        self.owner = None if owner is None else weakref.ref(owner)
-        for key, value in items:
-            self[key] = value
-
-    def _owner_dict(self):
-        owner = None if self.owner is None else self.owner()
-        return None if owner is None else owner.__dict__
-
-    def __setitem__(self, key, value):
-        super().__setitem__(key, value)
-        d = self._owner_dict()
-        if d is not None:
-            d[key] = value
-
-    def __delitem__(self, key):
-        super().__delitem__(key)
-        d = self._owner_dict()
-        if d is not None:
-            d.pop(key, None)
-
-    def pop(self, key, default=_MISSING):
-        if key in self:
-            value = self[key]
-            del self[key]
-            return value
-        if default is Registry._MISSING:
-            raise KeyError(key)
-        return default
-
-    def popitem(self, last=True):
-        if not self:
-            raise KeyError("dictionary is empty")
-        key = next(reversed(self)) if last else next(iter(self))
-        return key, self.pop(key)
-
-    def clear(self):
-        for key in list(self):
-            del self[key]
-
-    def copy(self):
-        return OrderedDict(self)
-
-    def __reduce__(self):
-        return (Registry, (None, list(self.items())))
 
 
 class Module(ModuleStateDict):
