@@ -24,6 +24,7 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.ops.loss import SparseCrossEntropy
 from deepgrad.keras.loss_utils import (  # noqa: F401  (REDUCTIONS: re-exported)
     REDUCTIONS, _as_array, _as_float, _as_float_like, _binary_or_sparse, _binary_pair,
     _categorical_pair, _regression_pair, _sparse_pair, _standardize_reduction,
@@ -270,8 +271,10 @@ def _scce_mean(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
     if valid == 0:
         return None                       # all ignored: the general path returns 0
     if from_logits:
-        ignore = -100 if ignore_class is None else int(ignore_class)
-        return ops.cross_entropy(x, labels, ignore_index=ignore)   # mean over kept rows
+        if ignore_class is None:             # every label checked in [0, C) above
+            return SparseCrossEntropy.apply(x, target=labels, wt=np.ones(valid, x.dtype),
+                                            denom=float(valid), reduce=True)
+        return ops.cross_entropy(x, labels, ignore_index=int(ignore_class))  # mean, kept rows
     return ops.sum(_sparse_rows(labels, x, False, ignore_class)) * (1.0 / valid)
 
 

@@ -47,17 +47,23 @@ class InputSpec:
         self.dtype, self.shape = dtype, shape
 
     def check(self, layer, shape, index=0):
-        where = f'Input {index} of layer "{layer.name}" is incompatible with the layer'
-        if self.ndim is not None and len(shape) != self.ndim:
-            raise ValueError(f"{where}: expected ndim={self.ndim}, found ndim={len(shape)}. "
-                             f"Full shape received: {tuple(shape)}")
-        if self.min_ndim is not None and len(shape) < self.min_ndim:
-            raise ValueError(f"{where}: expected min_ndim={self.min_ndim}, found "
-                             f"ndim={len(shape)}. Full shape received: {tuple(shape)}")
+        ndim = len(shape)
+        if self.ndim is not None and ndim != self.ndim:
+            raise ValueError(f"{_where(layer, index)}: expected ndim={self.ndim}, found "
+                             f"ndim={ndim}. Full shape received: {tuple(shape)}")
+        if self.min_ndim is not None and ndim < self.min_ndim:
+            raise ValueError(f"{_where(layer, index)}: expected min_ndim={self.min_ndim}, "
+                             f"found ndim={ndim}. Full shape received: {tuple(shape)}")
         for axis, value in self.axes.items():
-            if value is not None and len(shape) >= abs(axis) and shape[axis] not in (value, None):
-                raise ValueError(f"{where}: expected axis {axis} of input shape to have value "
-                                 f"{value}, but received input with shape {tuple(shape)}")
+            if value is not None and ndim >= abs(axis) and shape[axis] != value \
+                    and shape[axis] is not None:
+                raise ValueError(f"{_where(layer, index)}: expected axis {axis} of input shape "
+                                 f"to have value {value}, but received input with shape "
+                                 f"{tuple(shape)}")
+
+
+def _where(layer, index):
+    return f'Input {index} of layer "{layer.name}" is incompatible with the layer'
 
 
 def _accepts(fn, arg):
@@ -401,7 +407,12 @@ class Layer:
                 spec = self.input_spec
                 if spec is not None and type(spec) is InputSpec:
                     spec.check(self, inputs.array.shape)
-                out = self.call(inputs, **self._call_kwargs(training, mask))
+                if mask is not None and self._call_takes_mask:
+                    out = self.call(inputs, **self._call_kwargs(training, mask))
+                elif self._call_takes_training:
+                    out = self.call(inputs, training=training)
+                else:
+                    out = self.call(inputs)
             elif is_symbolic(inputs):
                 return self._symbolic_call(inputs, args, dict(kwargs, training=training,
                                                               mask=mask))

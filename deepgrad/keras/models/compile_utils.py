@@ -152,7 +152,8 @@ class CompileLoss:
         n, names = self._n, self.output_names or []
         if n == 1 and len(self._losses) == 1:             # one output: no bookkeeping
             _, fn, w, _ = self._losses[0]
-            yt, yp = _as_list(y_true, 1, names)[0], _as_list(y_pred, 1, names)[0]
+            yt = y_true if type(y_true) is Tensor else _as_list(y_true, 1, names)[0]
+            yp = y_pred if type(y_pred) is Tensor else _as_list(y_pred, 1, names)[0]
             value = fn(yt, yp, sample_weight) if sample_weight is not None else fn(yt, yp)
             return value if w is None else value * w
         ys, ps = _as_list(y_true, n, names), _as_list(y_pred, n, names)

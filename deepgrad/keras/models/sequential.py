@@ -100,7 +100,9 @@ class Sequential(Model):
         x = _cast_input(inputs, self._input_dtype)
         for layer in self._layers:
             y = layer(x, training=training, mask=mask)
-            mask = layer.compute_mask(x, mask)       # e.g. Embedding(mask_zero=True) -> LSTM
+            # e.g. Embedding(mask_zero=True) -> LSTM; the base rule gives None for None
+            if mask is not None or type(layer).compute_mask is not _BASE_COMPUTE_MASK:
+                mask = layer.compute_mask(x, mask)
             x = y
         return x
 
@@ -138,6 +140,9 @@ class Sequential(Model):
             if shape is not None and not model.built:
                 model.build(shape_from_json(shape))
         return model
+
+
+_BASE_COMPUTE_MASK = Layer.compute_mask
 
 
 def _cast_input(x, dtype):

@@ -112,6 +112,7 @@ class Trainer:
         self._train_params = None
         self._loss_sources_cache = None     # walked once per fit/compile, not every step
         self._loop_metrics = None           # self.metrics, read once per fit/evaluate
+        self._loop_metric_list = None       # ... with the compiled ones (_current_metrics)
 
     # ------------------------------------------------------------------ compile
     def compile(self, optimizer="rmsprop", loss=None, loss_weights=None, metrics=None,
@@ -148,6 +149,7 @@ class Trainer:
         self.compiled = True
         self._train_params = None
         self._loss_sources_cache = None
+        d["_loop_metric_list"] = None
         self._compile_config = {"optimizer": self.optimizer, "loss": loss,
                                 "loss_weights": loss_weights, "metrics": metrics,
                                 "weighted_metrics": weighted_metrics}
@@ -183,12 +185,18 @@ class Trainer:
 
     def _current_metrics(self):
         """``self.metrics``; inside a loop without walking the model each step (unless a
-        subclass overrides ``metrics``, whose property is then read)."""
+        subclass overrides ``metrics``, whose property is then read): the list is made
+        once the compiled loss has built its per-output trackers (on the first batch)."""
+        cached = self._loop_metric_list
+        if cached is not None:
+            return cached
         tracked = self._loop_metrics
         if tracked is None or type(self).metrics is not Trainer.metrics:
             return self.metrics
-        return self._compiled_metric_list() + tracked if tracked else \
-            self._compiled_metric_list()
+        out = self._compiled_metric_list() + tracked
+        if self._compile_loss is None or self._compile_loss.built:
+            self.__dict__["_loop_metric_list"] = out
+        return out
 
     @property
     def metrics_names(self):
@@ -351,12 +359,13 @@ class Trainer:
         read once (walking the model every step would cost Python time)."""
         d = self.__dict__
         outer = d.get("_loop_metrics")
-        d["_train_params"] = d["_loss_sources_cache"] = None
+        d["_train_params"] = d["_loss_sources_cache"] = d["_loop_metric_list"] = None
         d["_loop_metrics"] = self._tracked_metrics()
         try:
             yield
         finally:
             d["_loop_metrics"] = outer
+            d["_loop_metric_list"] = None
 
     def _fit_epochs(self, epoch_iterator, cbs, initial_epoch, epochs, val, batch_size,
                     validation_batch_size, validation_steps, validation_freq):

@@ -351,6 +351,16 @@ class Optimizer:
         variables: gradients never require grad.
         """
         items = grads_or_vars if isinstance(grads_or_vars, list) else list(grads_or_vars)
+        if items is self._built_on and len(items) == self._built_len \
+                and trainable_variables is None:
+            # the list build() checked last (fit's trainable weights): read each .grad
+            grads, variables = [], []
+            for v in items:
+                g = v.grad
+                if g is not None:
+                    grads.append(g)
+                    variables.append(v)
+            return self._apply_pairs(grads, variables)
         if trainable_variables is not None:
             variables = list(trainable_variables)
             if len(items) != len(variables):
