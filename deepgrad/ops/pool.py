@@ -85,6 +85,9 @@ class MaxPool(Function):
         out = g.shape[g.ndim - n:]
         lead = (slice(None),) * (g.ndim - n)
         gx = np.zeros(g.shape[:g.ndim - n] + tuple(padded), dtype=g.dtype)
+        # g is read once per kernel position: a transposed g (a channels-last model's
+        # gradient) is made contiguous once (one copy) instead of read strided each time
+        g = np.ascontiguousarray(g)
         overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
         for k, pos in enumerate(np.ndindex(*kernel)):
             view = gx[lead + _kernel_slices(pos, dilation, stride, out)]
