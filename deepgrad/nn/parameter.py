@@ -15,9 +15,12 @@ class Parameter(Tensor):
 
     A Tensor given as ``data`` is shared (no copy); other data is copied. Optimizers
     update ``p.array`` in place from ``p.grad.array``.
+
+    ``grad_sample`` (unset until used) holds per-sample gradients, (N, *shape), when
+    :class:`deepgrad.privacy.GradSampleModule` computes them (Opacus's attribute).
     """
 
-    __slots__ = ()
+    __slots__ = ("grad_sample",)
 
     def __init__(self, data=None, requires_grad=True):
         if data is None:

@@ -1,0 +1,1 @@
+"""Numerical analyses behind the accountants (rdp, prv, gdp)."""
