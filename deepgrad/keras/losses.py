@@ -30,6 +30,8 @@ from deepgrad.keras.loss_utils import (  # noqa: F401  (REDUCTIONS: re-exported)
     _categorical_pair, _regression_pair, _sparse_pair, _standardize_reduction,
     reduce_weighted_values, squeeze_or_expand_to_same_rank)
 from deepgrad.keras import backend, registry
+from deepgrad.keras.losses_focal import (  # noqa: F401  (Keras 3's focal losses)
+    binary_focal_crossentropy, categorical_focal_crossentropy)
 from deepgrad.keras.registry import register
 
 
@@ -495,6 +497,28 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
         if self.ignore_class is None:
             return values
         return values, _as_array(y_true).reshape(values.shape) != self.ignore_class
+
+
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    """The focal loss of :func:`binary_focal_crossentropy` (deepgrad.keras.losses_focal)."""
+
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0, axis=-1, reduction=_SBS,
+                 name="binary_focal_crossentropy", dtype=None):
+        super().__init__(binary_focal_crossentropy, reduction, name, dtype,
+                         apply_class_balancing=apply_class_balancing, alpha=alpha,
+                         gamma=gamma, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """The focal loss of :func:`categorical_focal_crossentropy` (losses_focal)."""
+
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction=_SBS, name="categorical_focal_crossentropy", dtype=None):
+        super().__init__(categorical_focal_crossentropy, reduction, name, dtype, alpha=alpha,
+                         gamma=gamma, from_logits=from_logits,
+                         label_smoothing=label_smoothing, axis=axis)
 
 
 class _AutoCrossentropy(LossFunctionWrapper):

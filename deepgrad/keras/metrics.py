@@ -24,6 +24,8 @@ import numpy as np
 from deepgrad.keras import losses as _losses
 from deepgrad.keras.confusion_metrics import (  # noqa: F401  (confusion_counts: re-exported)
     AUC, Precision, Recall, confusion_counts)
+from deepgrad.keras.f_score_metrics import (  # noqa: F401  (Keras 3's F-scores and counts)
+    F1Score, FBetaScore, FalseNegatives, FalsePositives, TrueNegatives, TruePositives)
 from deepgrad.keras.losses import squeeze_or_expand_to_same_rank
 from deepgrad.keras.metrics_base import (  # noqa: F401  (MetricVariable: re-exported)
     Metric, MetricVariable, _divide_no_nan, _np)

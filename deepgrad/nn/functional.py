@@ -36,6 +36,7 @@ from deepgrad.ops import (  # noqa: F401  activations, dropouts, distances, marg
     triplet_margin_loss, triplet_margin_with_distance_loss, poisson_nll_loss,
     gaussian_nll_loss, multilabel_soft_margin_loss, ctc_loss)
 from deepgrad.ops import linear_cross_entropy  # noqa: F401
+from deepgrad.ops import sigmoid_focal_loss  # noqa: F401  (torchvision.ops' formula)
 
 
 def one_hot(tensor, num_classes=-1):

@@ -94,6 +94,7 @@ from deepgrad.ops.loss_prob import (
     poisson_nll_loss, gaussian_nll_loss, multilabel_soft_margin_loss)
 from deepgrad.ops.ctc import ctc_loss
 from deepgrad.ops.loss import linear_cross_entropy
+from deepgrad.ops.loss_focal import sigmoid_focal_loss  # torchvision.ops' focal loss (H12)
 # indexing, shape, triangles/diagonals, products, einsum, factorisations, solves, norms (H2)
 from deepgrad.ops.indexing import (
     gather, scatter, scatter_add, scatter_reduce, index_select, index_add, index_copy,

@@ -8,12 +8,13 @@ PyTorch-style code on deepgrad (``import deepgrad.vision as torchvision``).
   crops, flips, rotations, affine maps and colour jitter, ``Resize``, ``CenterCrop``; on
   PIL images (Pillow is optional), NumPy arrays (H, W[, C]) and tensors (..., C, H, W).
 - :mod:`~deepgrad.vision.utils`: ``make_grid`` and ``save_image`` (PNG without Pillow).
+- :mod:`~deepgrad.vision.ops`: ``sigmoid_focal_loss`` (the focal loss of dense detection).
 
 Submodules load on first use: this package imports nothing heavy.
 """
 import importlib
 
-_SUBMODULES = ("datasets", "transforms", "utils")
+_SUBMODULES = ("datasets", "ops", "transforms", "utils")
 
 
 def __getattr__(name):
