@@ -70,6 +70,26 @@ def decay_(param, amount):
     param *= 1.0 - amount
 
 
+#: every this many steps, :func:`adam` sets its moments' subnormal entries to zero
+FLUSH_EVERY = 256
+
+
+def flush_subnormal_(*arrays):
+    """Set the subnormal entries (``0 < |a| < finfo.tiny``) of float arrays to 0, in place.
+
+    A moment estimate whose gradient stays exactly 0 (the weights of a dead ReLU unit,
+    say) decays by ``beta`` each step into the subnormal range and then stays there
+    (``beta * a`` rounds back to ``a`` at the smallest subnormal). Arithmetic on
+    subnormals is many times slower on x86 CPUs, so a model with dead units steps more
+    and more slowly (mlp32_64 after 2,000 steps: Adam's update 1.5x to 3x slower). Such
+    a value (below 1.2e-38 in float32) cannot move a parameter; zero is where it was
+    heading.
+    """
+    for a in arrays:
+        if a is not None:
+            np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
+
+
 def rms(x):
     """``sqrt(mean(x^2))`` as a Python float."""
     return math.sqrt(float(np.vdot(x, x).real) / x.size) if x.size else 0.0
@@ -124,7 +144,12 @@ def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat
         PyTorch:  theta <- theta - lr / (1 - beta1^t) * m / (sqrt(v_hat / (1 - beta2^t)) + eps)
         Keras (epsilon_hat):
                   theta <- theta - lr sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v_hat) + eps)
+
+    Every :data:`FLUSH_EVERY` steps the moments' subnormal entries become 0 first
+    (:func:`flush_subnormal_`).
     """
+    if step % FLUSH_EVERY == 0:
+        flush_subnormal_(m, v, v_max)
     tmp = np.empty_like(param)               # (the moments written out, not by lerp_ /
     np.subtract(grad, m, out=tmp)            # ema_square_: this is the hot loop of fit)
     tmp *= 1.0 - beta1
