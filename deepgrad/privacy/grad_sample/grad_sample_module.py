@@ -151,11 +151,12 @@ class GradSampleModule(Module):
         self.force_functorch = force_functorch
         self.hooks_enabled = False
         self._handles = []
-        self._pending = {}       # id(p) -> forward calls whose backward has not come yet
-        self._current = {}       # id(p) -> per-sample gradients of the pass in progress
+        self._pass = 0           # forward passes so far: a capture remembers its pass
+        self._last_pass = {}     # id(p) -> the pass p.grad_sample's last entry comes from
         self.add_hooks()
 
     def forward(self, *args, **kwargs):
+        self._pass += 1
         return self._module(*args, **kwargs)
 
     # ------------------------------------------------------------------ hooks
@@ -192,9 +193,7 @@ class GradSampleModule(Module):
         outs = [t for t in _flatten(output, []) if t.requires_grad]
         if not outs:
             return None
-        for _, p in trainable_parameters(layer):
-            self._pending[id(p)] = self._pending.get(id(p), 0) + 1
-        activations = (_arrays(args), {k: v.array if isinstance(v, Tensor) else v
+        activations = (self._pass, _arrays(args), {k: v.array if isinstance(v, Tensor) else v
                                        for k, v in kwargs.items()})
         captured = _CaptureBackprops.apply(*outs, sink=self._on_backprops, layer=layer,
                                            activations=activations)
@@ -212,7 +211,7 @@ class GradSampleModule(Module):
 
     # ------------------------------------------------------------------ per-sample rule
     def _on_backprops(self, layer, activations, backprops):
-        args, kwargs = activations
+        pass_id, args, kwargs = activations
         rule = None if self.force_functorch else find_grad_sampler(layer)
         layout_aware = getattr(rule, "handles_batch_dim", False)
         batch_dim = 0 if (self.batch_first or layout_aware) else 1
@@ -242,22 +241,25 @@ class GradSampleModule(Module):
                     gs = [None if g is None else np.swapaxes(g, 0, 1) for g in gs]
                 grads = rule(layer, args, gs if isinstance(backprops, list) else gs[0])
         for p, gs in grads.items():
-            self._accumulate(p, gs)
+            self._accumulate(p, gs, pass_id)
 
-    def _accumulate(self, p, grad_sample):
-        key = id(p)
-        cur = self._current.get(key)
-        self._current[key] = grad_sample if cur is None else cur + grad_sample
-        self._pending[key] = self._pending.get(key, 1) - 1
-        if self._pending[key] <= 0:            # the pass is complete for p: publish it
-            del self._pending[key]
-            gs = Tensor._wrap(self._current.pop(key))
-            if p.grad_sample is None:
-                p.grad_sample = gs
-            elif isinstance(p.grad_sample, list):
-                p.grad_sample.append(gs)
-            else:
-                p.grad_sample = [p.grad_sample, gs]
+    def _accumulate(self, p, grad_sample, pass_id):
+        """Add to p's per-sample gradients of the same forward pass (shared weights, time
+        steps), or start a new entry for a new pass (a list after the first)."""
+        current = getattr(p, "grad_sample", None)
+        if current is not None and self._last_pass.get(id(p)) == pass_id:
+            last = current[-1] if isinstance(current, list) else current
+            if last.shape == grad_sample.shape:
+                np.add(last.array, grad_sample, out=last.array)
+                return
+        self._last_pass[id(p)] = pass_id
+        gs = Tensor._wrap(np.asarray(grad_sample))
+        if current is None:
+            p.grad_sample = gs
+        elif isinstance(current, list):
+            current.append(gs)
+        else:
+            p.grad_sample = [current, gs]
 
     # ------------------------------------------------------------------ housekeeping
     def zero_grad(self, set_to_none=True):
@@ -269,8 +271,7 @@ class GradSampleModule(Module):
         for p in self.parameters():
             if getattr(p, "grad_sample", None) is not None:
                 p.grad_sample = None
-        self._pending.clear()
-        self._current.clear()
+        self._last_pass.clear()
 
     def to_standard_module(self):
         """The wrapped model, hooks removed."""

@@ -1,0 +1,1 @@
+"""Utilities (Opacus's ``opacus.utils``)."""
