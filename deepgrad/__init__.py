@@ -151,6 +151,7 @@ def numel(t):
 _LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serialization",
                  "datasets": "deepgrad.datasets",    # loaded on first use (urllib is heavy)
                  "federated": "deepgrad.federated",
+                 "interpret": "deepgrad.interpret",   # attribution methods, Captum's names
                  "vision": "deepgrad.vision", "metrics": "deepgrad.metrics"}   # (H12)
 _LAZY_NAMES = {"save": "deepgrad.serialization", "load": "deepgrad.serialization",
                "GradientTape": "deepgrad.keras.gradient_tape"}   # tf.GradientTape
