@@ -152,7 +152,8 @@ _LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serializa
                  "datasets": "deepgrad.datasets",    # loaded on first use (urllib is heavy)
                  "federated": "deepgrad.federated",
                  "interpret": "deepgrad.interpret",   # attribution methods, Captum's names
-                 "vision": "deepgrad.vision", "metrics": "deepgrad.metrics"}   # (H12)
+                 "vision": "deepgrad.vision", "metrics": "deepgrad.metrics",   # (H12)
+                 "distributed": "deepgrad.distributed"}   # collectives on MPI, DDP (H15)
 _LAZY_NAMES = {"save": "deepgrad.serialization", "load": "deepgrad.serialization",
                "GradientTape": "deepgrad.keras.gradient_tape"}   # tf.GradientTape
 

@@ -232,10 +232,13 @@ def _walk(roots, seeds, retain_graph, inputs, capture, math):
         reach = _reaching(order, targets, targets)
     results = [None] * len(inputs) if capture else None
     check_nan = anomaly.enabled and anomaly.check_nan
+    pending = _hooked_leaf_edges(order) if targets is None else None
     for fn in reversed(order):
         key = id(fn)
         g = grads.pop(key, None)
         if g is None or (reach is not None and key not in reach and key not in targets):
+            if pending:
+                _settle_leaves(fn, pending, leaf_grads, math)
             if not retain_graph and reach is None:
                 fn.release()
             continue
@@ -271,6 +274,8 @@ def _walk(roots, seeds, retain_graph, inputs, capture, math):
                     grads[pk] = gi
                 else:
                     grads[pk] = prev + gi
+        if pending:
+            _settle_leaves(fn, pending, leaf_grads, math)
         if not retain_graph:
             fn.release()
     for t, g in leaf_grads.values():      # leaves with hooks, or targets: their total now
@@ -284,6 +289,38 @@ def _walk(roots, seeds, retain_graph, inputs, capture, math):
             if meta is not None:
                 meta.run_post_accumulate(t)
     return results
+
+
+def _hooked_leaf_edges(order):
+    """``{id(leaf): edges into it}`` for the leaves with hooks (``_meta``) in ``order``.
+
+    A leaf's gradient is complete once the last node feeding it has been walked; its
+    hooks then run at once, in the middle of the walk, as PyTorch runs a leaf's
+    ``AccumulateGrad`` node (what lets DistributedDataParallel start reducing a
+    gradient while backward goes on).
+    """
+    edges = {}
+    for fn in order:
+        for t, need in zip(fn.inputs, fn.needs_grad):
+            if need and t._ctx is None and getattr(t, "_meta", None) is not None:
+                edges[id(t)] = edges.get(id(t), 0) + 1
+    return edges
+
+
+def _settle_leaves(fn, pending, leaf_grads, math):
+    """Count ``fn``'s edges into hooked leaves as walked; a leaf with none left gets its
+    total gradient now: hooks, accumulation into ``.grad``, post-accumulate hooks."""
+    for t, need in zip(fn.inputs, fn.needs_grad):
+        left = pending.get(id(t)) if need else None
+        if left is None:
+            continue
+        pending[id(t)] = left - 1
+        if left == 1:
+            entry = leaf_grads.pop(id(t), None)
+            if entry is not None:
+                meta = t._meta
+                math.accumulate(t, meta.run_hooks(entry[1]))
+                meta.run_post_accumulate(t)
 
 
 def _add(table, key, t, g):

@@ -12,7 +12,7 @@ from deepgrad.keras.layers import Input
 from deepgrad.keras.models import Model, Sequential
 from deepgrad.keras.variables import Variable
 
-_SUBMODULES = ("activations", "backend", "callbacks", "constraints", "datasets",
+_SUBMODULES = ("activations", "backend", "callbacks", "constraints", "datasets", "distributed",
                "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
                "random", "regularizers", "saving", "utils")
 

@@ -88,8 +88,9 @@ def test_data_parallel_runs_the_module_and_prefixes_state_dict():
         dg.nn.DataParallel(inner, output_device="cuda:0")
     with pytest.raises(TypeError, match="nn.Module"):
         dg.nn.DataParallel(lambda x: x)
-    with pytest.raises(AttributeError, match="separate package"):
-        parallel.DistributedDataParallel
+    assert parallel.DistributedDataParallel.__name__ == "DistributedDataParallel"  # issue 14
+    with pytest.raises(AttributeError, match="PyTorch removed it"):
+        parallel.DistributedDataParallelCPU
 
 
 def test_data_parallel_keys_match_torch():

@@ -344,6 +344,9 @@ class Trainer:
         epoch_iterator = EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch,
                                        shuffle, class_weight)
         verbose = 1 if verbose == "auto" else verbose
+        distribute = getattr(self.optimizer, "distribute_fit", None)   # keras.distributed:
+        if distribute is not None:          # this rank's shard, rank 0's progress and files
+            epoch_iterator, verbose, callbacks = distribute(epoch_iterator, verbose, callbacks)
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
             epochs=epochs, steps=epoch_iterator.num_batches, model=self)

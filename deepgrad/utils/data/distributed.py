@@ -9,14 +9,34 @@ indices from the start (or by dropping the tail, with ``drop_last``), and takes 
     num_samples = ceil((N - R) / R)           (drop_last=True and R does not divide N)
     indices of rank r = full[r : R * num_samples : R]
 
-deepgrad has no process group of its own, so ``num_replicas`` and ``rank`` must be given
-(from MPI, the launcher's environment, ...).
+``num_replicas`` and ``rank`` default to the world size and rank of the default process
+group (:func:`deepgrad.distributed.init_process_group`), as in PyTorch; without one they
+must be given.
 """
 import math
+import sys
 
 import numpy as np
 
 from deepgrad.utils.data.sampler import Sampler
+
+
+def _from_process_group(num_replicas, rank):
+    """The default process group's world size and rank where not given.
+
+    Raises:
+        RuntimeError: no process group has been initialised.
+    """
+    dist = sys.modules.get("deepgrad.distributed")    # loaded only if the script uses it
+    if dist is None or not dist.is_initialized():
+        missing = " and ".join(n for n, v in (("num_replicas", num_replicas),
+                                              ("rank", rank)) if v is None)
+        raise RuntimeError(f"DistributedSampler: {missing} must be given: deepgrad has no "
+                           f"default process group to take them from (call "
+                           f"deepgrad.distributed.init_process_group() first, or pass "
+                           f"num_replicas=<world size> and rank=<this process's rank>).")
+    return (dist.get_world_size() if num_replicas is None else num_replicas,
+            dist.get_rank() if rank is None else rank)
 
 
 class DistributedSampler(Sampler):
@@ -24,8 +44,10 @@ class DistributedSampler(Sampler):
 
     Args:
         dataset (Dataset): the dataset (its length is used).
-        num_replicas (int): number of processes taking part. Required.
-        rank (int): this process's rank in ``[0, num_replicas)``. Required.
+        num_replicas (int, optional): number of processes taking part. Default: the
+            default process group's world size.
+        rank (int, optional): this process's rank in ``[0, num_replicas)``. Default: its
+            rank in the default process group.
         shuffle (bool): shuffle the indices (identically on every replica). Default True.
         seed (int): shuffling seed; must be the same on every replica. Default 0.
         drop_last (bool): drop the tail instead of repeating indices to even the shares.
@@ -37,11 +59,7 @@ class DistributedSampler(Sampler):
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
         if num_replicas is None or rank is None:
-            missing = " and ".join(n for n, v in (("num_replicas", num_replicas),
-                                                  ("rank", rank)) if v is None)
-            raise RuntimeError(f"DistributedSampler: {missing} must be given: deepgrad has no "
-                               f"default process group to take them from. Pass "
-                               f"num_replicas=<world size> and rank=<this process's rank>.")
+            num_replicas, rank = _from_process_group(num_replicas, rank)
         for name, v in (("num_replicas", num_replicas), ("rank", rank), ("seed", seed)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
                 raise TypeError(f"DistributedSampler: {name} must be an int, received "
