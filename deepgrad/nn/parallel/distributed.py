@@ -24,7 +24,6 @@ it, a parameter left without a gradient makes the next forward raise PyTorch's
 import contextlib
 import warnings
 
-
 from deepgrad.autograd.grad_mode import is_grad_enabled
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.distributed.collectives import broadcast_coalesced
