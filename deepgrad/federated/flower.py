@@ -103,9 +103,10 @@ class FlowerClient(NumPyClient):
     def evaluate(self, parameters, config):
         """Loss and accuracy of ``parameters`` on the client's evaluation data."""
         config = _check_config(config, _EVALUATE_KEYS, "evaluate")
-        batch_size = int(config.get("batch_size", 1024))
-        if batch_size < 1:
-            raise ValueError(f"evaluate: batch_size must be >= 1; received {batch_size}")
+        batch_size = config.get("batch_size", 128)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ValueError(f"evaluate: batch_size must be a positive integer; received "
+                             f"{batch_size!r}")
         self.set_parameters(parameters)
         loss, accuracy = self.trainer.evaluate(*self.test_data, batch_size=batch_size)
         return float(loss), int(len(self.test_data[0])), {"accuracy": float(accuracy)}

@@ -82,7 +82,7 @@ def _format(metrics):
 
 
 def simulate(model, clients, strategy, num_rounds, test_data=None, loss_fn=None,
-             optimizer_fn=None, seed=None, eval_batch_size=1024, verbose=1, callback=None):
+             optimizer_fn=None, seed=None, eval_batch_size=128, verbose=1, callback=None):
     """Run ``num_rounds`` rounds of federated training on simulated clients.
 
     Args:
@@ -127,6 +127,10 @@ def simulate(model, clients, strategy, num_rounds, test_data=None, loss_fn=None,
     data = [check_client_data(c, f"client {k}") for k, c in enumerate(clients)]
     if test_data is not None:
         check_client_data(test_data, "test_data")
+    if isinstance(eval_batch_size, bool) or not isinstance(eval_batch_size, (int, np.integer)) \
+            or eval_batch_size < 1:
+        raise ValueError(f"eval_batch_size must be a positive integer; received "
+                         f"{eval_batch_size!r}")
     if callback is not None and not callable(callback):
         raise TypeError(f"callback must be callable; received {type(callback).__name__}")
     trainer = local_trainer(model, loss_fn, optimizer_fn)

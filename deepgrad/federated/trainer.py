@@ -150,7 +150,7 @@ class LocalTrainer:
             if p.grad is not None:
                 p.grad.array = p.grad.array + mu * (p.array - a)
 
-    def evaluate(self, x, y, batch_size=1024):
+    def evaluate(self, x, y, batch_size=128):
         """Mean loss and accuracy of the model on ``(x, y)``, without recording a graph.
 
         Accuracy compares ``argmax`` over the last output axis with the targets (class
@@ -161,6 +161,8 @@ class LocalTrainer:
             accuracy in [0, 1].
         """
         x, y, n = check_client_data((x, y), "evaluation data")
+        if _positive_int_or_none(batch_size, "batch_size") is None:
+            raise ValueError("evaluate: batch_size must be a positive integer; received None")
         x, y = _as_numpy(x), _as_numpy(y)
         loss_sum, correct = 0.0, 0
         with self._mode(training=False), no_grad():

@@ -120,6 +120,8 @@ def _weights(model):
     ("ok", {"strategy": "fedavg"}, "strategy must be"),
     ("ok", {"test_data": (np.zeros((0, 8), np.float32), np.zeros(0))}, "test_data is empty"),
     ("ok", {"loss_fn": None}, "needs loss_fn"),
+    ("ok", {"eval_batch_size": 0}, "eval_batch_size"),
+    ("ok", {"callback": 3}, "callback must be callable"),
 ])
 def test_bad_input_is_refused_before_training(clients, kwargs, message):
     x, y = _task(100)
