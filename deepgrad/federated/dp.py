@@ -14,9 +14,12 @@ One round with K clients, sampling rate q (``fraction_fit``), clip norm S
 Adding or removing one user changes the sum by at most S, so every round is the sampled
 Gaussian mechanism with sampling rate q and noise multiplier z over *users*; dividing by
 the fixed q K and scaling by eta are post-processing. After T rounds the guarantee is
-user-level (epsilon, delta)-DP, with epsilon from the Rényi accountant of
-:mod:`deepgrad.privacy.accountants` (the same one DP-SGD uses, one ``step(noise_multiplier=z,
-sample_rate=q)`` per round): adjacent datasets differ in all the data of one client.
+user-level (epsilon, delta)-DP, with epsilon from an accountant of
+:mod:`deepgrad.privacy.accountants` (the ones DP-SGD uses, Rényi by default; one
+``step(noise_multiplier=z, sample_rate=q)`` per round): adjacent datasets differ in all the
+data of one client. To plan a run for a budget, the noise multiplier comes from the
+inverse, ``get_noise_multiplier(target_epsilon=, target_delta=, sample_rate=q,
+steps=rounds)`` of the same module.
 
 Norms run over every floating-point array of the client's state (integer arrays, such
 as BatchNorm's ``num_batches_tracked``, keep the global value: they would carry
@@ -32,16 +35,6 @@ from deepgrad.federated.strategy import (FedAvg, _is_float, aggregate_updates,
 
 __all__ = ["DPFedAvg"]
 
-_ACCOUNTANTS = ("rdp",)
-
-
-def _make_accountant(name):
-    if name not in _ACCOUNTANTS:
-        raise ValueError(f"accountant must be one of {_ACCOUNTANTS}; received {name!r}")
-    from deepgrad.privacy.accountants.rdp import RDPAccountant
-    return RDPAccountant()
-
-
 class DPFedAvg(FedAvg):
     """FedAvg (or FedProx) with client-level DP: Poisson sampling of clients, update
     clipping, Gaussian noise and user-level accounting (formulas in the module docstring).
@@ -54,7 +47,8 @@ class DPFedAvg(FedAvg):
         local_epochs (int), batch_size (int or None), server_learning_rate (float): as
             :class:`~deepgrad.federated.FedAvg`.
         proximal_mu (float): FedProx's mu for the local objective (0: FedAvg).
-        accountant (str): ``"rdp"``, the Rényi accountant.
+        accountant (str): ``"rdp"`` (Rényi), ``"prv"`` or ``"gdp"``: the accountants of
+            :mod:`deepgrad.privacy.accountants` (Opacus's names).
         delta (float or None): if given, each round's metrics include the epsilon spent so
             far at this delta.
 
@@ -86,7 +80,8 @@ class DPFedAvg(FedAvg):
             raise ValueError(f"proximal_mu must be finite and >= 0; received {proximal_mu!r}")
         if delta is not None and not 0 < float(delta) < 1:
             raise ValueError(f"delta must be in (0, 1); received {delta!r}")
-        self.accountant = _make_accountant(accountant)
+        from deepgrad.privacy.accountants import create_accountant
+        self.accountant = create_accountant(accountant)
         self.noise_multiplier, self.clipping_norm, self.proximal_mu = z, s, mu
         self.delta = None if delta is None else float(delta)
 
@@ -157,5 +152,5 @@ class DPFedAvg(FedAvg):
         return new, metrics
 
     def get_epsilon(self, delta):
-        """The user-level epsilon spent so far for ``delta`` (Rényi accountant)."""
-        return self.accountant.get_epsilon(delta)
+        """The user-level epsilon spent so far for ``delta`` (the chosen accountant)."""
+        return float(self.accountant.get_epsilon(delta))
