@@ -290,6 +290,11 @@ class Trainer:
         """One optimisation step on one batch (Keras's torch-backend step); returns the
         logs (``compute_metrics``)."""
         x, y, sample_weight = unpack_x_y_sample_weight(data)
+        dp_step = getattr(self.optimizer, "per_example_train_step", None)
+        if dp_step is not None:     # TF Privacy's DP optimizers (deepgrad.privacy.keras)
+            y_pred, loss = dp_step(self, x, y, sample_weight)
+            self._loss_tracker.update_state(loss, _batch_size(x))
+            return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
         y_pred = self(x, training=True) if self._call_has_training_arg else self(x)
         params = self._train_params
         if params is None:
