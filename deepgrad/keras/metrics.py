@@ -69,8 +69,9 @@ class Mean(Metric):
         if isinstance(values, (float, int)) or getattr(values, "ndim", None) == 0:
             if sample_weight is None or isinstance(sample_weight, (int, float)):
                 w = 1.0 if sample_weight is None else float(sample_weight)
-                self.total.value += float(values) * w       # a scalar (a loss): one add
-                self.count.value += w
+                total, count = self.total.value, self.count.value   # float64, 0-d
+                total[()] = total.item() + float(values) * w   # a scalar (a loss): one add
+                count[()] = count.item() + w                   # (10x cheaper than +=)
                 return
         _accumulate(self.total, self.count, values, sample_weight)
 

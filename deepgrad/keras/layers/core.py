@@ -58,7 +58,8 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
-        return self.activation(ops.dense(inputs, self.kernel, self.bias))
+        y = ops.dense(inputs, self.kernel, self.bias)
+        return y if self.activation is activations.linear else self.activation(y)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
