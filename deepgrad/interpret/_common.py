@@ -191,13 +191,13 @@ def check_target(target, num_examples):
 
 def _check_index(t, size, target, shape):
     if not -size <= t < size:
-        raise IndexError(f"target {target!r} is out of range for the model's output of "
+        raise IndexError(f"target index {t} is out of range for the model's output of "
                          f"shape {shape}: indices along that axis go from 0 to {size - 1}")
 
 
 def _check_tuple(idx, output, target):
     if len(idx) > output.ndim - 1:
-        raise IndexError(f"target {target!r} has {len(idx)} index(es) but the model's output "
+        raise IndexError(f"target {idx!r} has {len(idx)} index(es) but the model's output "
                          f"of shape {tuple(output.shape)} has only {output.ndim - 1} axis "
                          f"after the batch axis")
     for k, t in enumerate(idx):
@@ -328,7 +328,8 @@ def zeros_if_none(g, x):
 
 
 def check_scalar_per_example(out, num_examples, method):
-    if out.ndim > 1 or (out.ndim == 1 and out.shape[0] != num_examples):
+    """One output per example (shape ``(N,)`` or ``(N, 1, ...)``), or one for the batch."""
+    if out.ndim > 0 and (out.shape[0] != num_examples or out.numel() != num_examples):
         raise ValueError(f"{method}: the selected output has shape {tuple(out.shape)}, not "
                          f"one scalar per example: pass target= to pick one output per "
                          f"example (e.g. target=class index)")

@@ -21,7 +21,10 @@ def approximation_parameters(method):
     * ``riemann_right``:  alpha_k = (k+1)/n,        step_k = 1/n
     * ``riemann_middle``: alpha_k = (k+1/2)/n,      step_k = 1/n
     * ``riemann_trapezoid``: alpha_k = k/(n-1), step_k = 1/n with the first and last
-      halved (Captum's weights; they sum to 1 - 1/n)
+      halved. These are Captum's weights, kept so results agree with Captum; they sum to
+      1 - 1/n (a true trapezoid rule on this grid would use 1/(n-1)), so this rule
+      under-counts the integral by that factor: prefer ``gausslegendre`` or
+      ``riemann_middle``.
     * ``gausslegendre``: the n-point Gauss-Legendre nodes and weights mapped from [-1, 1]
       to [0, 1] (exact for polynomials of degree 2n-1).
 
