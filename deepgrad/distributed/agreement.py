@@ -38,18 +38,18 @@ def describe(arr):
     return (tuple(arr.shape), arr.dtype.name)
 
 
+def _item(item):
+    if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], tuple):
+        return f"{item[1]} {item[0]}"                       # (shape, dtype)
+    if isinstance(item, (tuple, list)):
+        return "[" + ", ".join(_item(i) for i in item) + "]"
+    return str(item)
+
+
 def _text(meta):
     if meta is None:
         return "no valid call"
-    parts = []
-    for item in meta[1:]:
-        if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], tuple):
-            parts.append(f"{item[1]} {item[0]}")
-        elif isinstance(item, (tuple, list)) and item and isinstance(item[0], tuple):
-            parts.append("[" + ", ".join(f"{d} {s}" for s, d in item) + "]")
-        else:
-            parts.append(str(item))
-    return f"{meta[0]}(" + ", ".join(parts) + ")"
+    return f"{meta[0]}(" + ", ".join(_item(item) for item in meta[1:]) + ")"
 
 
 def agree(pg, where, prepare):

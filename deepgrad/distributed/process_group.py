@@ -185,13 +185,20 @@ def _env_int(name):
                          f"an integer") from None
 
 
-def _check_rendezvous(init_method, world_size, rank, size, me):
+def _check_init_method(init_method, world_size, rank):
     where = "init_process_group"
     if init_method is not None:
         if not isinstance(init_method, str) or not init_method.startswith(
                 ("env://", "tcp://", "file://")):
             raise ValueError(f"{where}: init_method must be 'env://', 'tcp://host:port' or "
                              f"'file://path', received {init_method!r}")
+    for name, given in (("world_size", world_size), ("rank", rank)):
+        if isinstance(given, bool) or not isinstance(given, int):
+            raise TypeError(f"{where}: {name} must be an int, received {type(given).__name__}")
+
+
+def _check_rendezvous(init_method, world_size, rank, size, me):
+    where = "init_process_group"
     if init_method is None or init_method.startswith("env://"):
         for var, mine in (("WORLD_SIZE", size), ("RANK", me)):
             value = _env_int(var)
@@ -200,8 +207,6 @@ def _check_rendezvous(init_method, world_size, rank, size, me):
                                  f"launcher started this process as rank {me} of {size}; "
                                  f"unset {var} or launch with `mpirun -n {value}`")
     for name, given, mine in (("world_size", world_size, size), ("rank", rank, me)):
-        if isinstance(given, bool) or not isinstance(given, int):
-            raise TypeError(f"{where}: {name} must be an int, received {type(given).__name__}")
         if given != -1 and given != mine:
             raise ValueError(f"{where}: {name}={given} was given, but the MPI launcher "
                              f"started this process as rank {me} of {size} (rank and world "
@@ -233,6 +238,7 @@ def init_process_group(backend=None, init_method=None, timeout=None, world_size=
         raise RuntimeError("trying to initialize the default process group twice!")
     _check_backend(backend, where)
     _check_timeout(timeout, where)
+    _check_init_method(init_method, world_size, rank)
     if store is not None or pg_options is not None:
         raise ValueError(f"{where}: store= and pg_options= are not supported: MPI's launcher "
                          f"does the rendezvous (leave them None)")

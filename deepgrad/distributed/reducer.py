@@ -186,8 +186,9 @@ class Reducer:
     def unready_names(self):
         return [self.names[i] for i in np.flatnonzero(~self.ready)]
 
-    def mark_ready(self, i, unused=False):
-        """Parameter ``i``'s gradient is final (``unused``: it has none this iteration)."""
+    def mark_ready(self, i, unused=False, hooked=False):
+        """Parameter ``i``'s gradient is final (``unused``: it has none this iteration;
+        ``hooked``: backward's hook says so, which records the gradient-ready order)."""
         if not self.expect:
             return
         if self.ready[i]:
@@ -199,7 +200,8 @@ class Reducer:
                 f"Parameter {self.names[i]} has been marked as ready twice.")
         self.ready[i] = True
         self.used[i] = 0 if unused else 1
-        self.ready_order.append(i)
+        if hooked:
+            self.ready_order.append(i)
         bucket = self.bucket_of[i]
         if not self.batched_copy:
             self._copy_in(bucket, i, unused)
@@ -293,7 +295,7 @@ def _hook(reducer_ref, i):
     def on_grad_ready(_param):
         reducer = reducer_ref()
         if reducer is not None:
-            reducer.mark_ready(i)
+            reducer.mark_ready(i, hooked=True)
     return on_grad_ready
 
 

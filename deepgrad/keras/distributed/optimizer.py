@@ -78,13 +78,14 @@ class _DistributedMixin:
             reducer.remove_hooks()
         pg = group()
         names = [getattr(v, "path", None) or f"#{i}" for i, v in enumerate(variables)]
-        agree(pg, _WHERE, lambda: ((_WHERE, [(n, tuple(v.array.shape), v.array.dtype.name)
-                                             for n, v in zip(names, variables)]), None))
+        agree(pg, _WHERE, lambda: ((_WHERE, [(tuple(v.array.shape), v.array.dtype.name)
+                                             for v in variables]), None))
         pre, post = self._divisors(pg.size())
         cap = self._dist.bucket_cap_mb
         limits = [DEFAULT_FIRST_BUCKET_BYTES, DEFAULT_BUCKET_CAP_MB * MB] if cap is None \
             else [int(cap * MB)]
-        reducer = Reducer(variables, pg, limits, None, find_unused=True, predivide=pre,
+        reducer = Reducer(variables, pg, limits, limits if self._dist.groups is None and
+                          not self._dist.num_groups else None, find_unused=True, predivide=pre,
                           postdivide=post, names=names, buckets=self._group_buckets(variables))
         self._dist_reducer, self._dist_consumed = reducer, 0
         return reducer
