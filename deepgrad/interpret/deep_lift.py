@@ -182,8 +182,11 @@ class DeepLift(GradientAttribution):
     gradient), and in keras models the activations ``relu, elu, leaky_relu, sigmoid, tanh,
     softplus, softmax`` of any layer, the ``ReLU, LeakyReLU, ELU, Softmax`` layers and
     ``MaxPooling1D/2D/3D``. Where ``|x - x'| < eps`` the ordinary gradient is used.
-    Unlike Captum, a module may be called more than once, and the max-pooling fallback uses
-    each example's own gradient (Captum uses the first example's).
+    Differences from Captum 0.9 (same results otherwise, checked in the tests): a module
+    may be called more than once; the max-pooling fallback uses each example's own
+    gradient (Captum the first example's); and two supported nonlinearities in a row (a
+    ReLU feeding a MaxPool) each apply their rule, where Captum 0.9's hooks read a stale
+    gradient and lose summation-to-delta (meta-pytorch/captum#1104, fixed after 0.9.0).
 
     Args:
         model: a :class:`deepgrad.nn.Module` or a deepgrad.keras model.

@@ -146,7 +146,9 @@ def _copy_state(model, copy):
 def keras_cnn(seed=0, dtype="float64"):
     """Keras's channels-last CNN: Conv2D(3, 3, relu) -> MaxPooling2D -> Flatten ->
     Dense(8, tanh) -> Dense(4, softmax); input (N, 10, 10, 1). The PyTorch copy takes the
-    same NHWC input (it permutes inside)."""
+    same NHWC input (it permutes inside). The Sequential's own dtype policy is float32 (as
+    in Keras 3), so inputs and the gradients reaching them pass through float32 at its
+    boundary: keras comparisons agree to float32's resolution, well inside 1e-5."""
     from deepgrad import keras
     keras.utils.set_random_seed(seed)
     L = keras.layers

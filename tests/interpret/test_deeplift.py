@@ -11,6 +11,9 @@ from deepgrad.interpret.deep_lift import rescale_gradient
 from interpret_twins import (assert_close, captum_attr, images, keras_cnn, nn_cnn, nn_mlp,
                              to_torch)
 
+# Captum's DeepLift announces its hooks on every call
+pytestmark = pytest.mark.filterwarnings("ignore:Setting forward, backward hooks")
+
 
 def test_rescale_rule_by_hand():
     """One ReLU: m = (relu(x) - relu(x')) / (x - x'); the gradient where x == x'."""
@@ -106,3 +109,27 @@ def test_deeplift_matches_captum_on_a_keras_model():
     from deepgrad.keras import activations
     assert model.layers[0].activation is activations.relu          # restored afterwards
     assert "call" not in model.layers[1].__dict__
+
+
+def test_keras_activation_layers_keep_summation_to_delta():
+    """keras ReLU/LeakyReLU/ELU layers, Activation('sigmoid') and Dense(..., 'softplus')
+    are rescaled; with logits as the output the gaps vanish."""
+    from deepgrad import keras
+    keras.utils.set_random_seed(3)
+    L = keras.layers
+    d = "float64"
+    model = keras.Sequential([
+        L.Input((4,), dtype=d), L.Dense(6, dtype=d), L.ReLU(dtype=d), L.Dense(6, dtype=d),
+        L.LeakyReLU(0.2, dtype=d), L.Dense(6, dtype=d), L.ELU(dtype=d), L.Dense(6, dtype=d),
+        L.Activation("sigmoid", dtype=d), L.Dense(5, activation="softplus", dtype=d),
+        L.Dense(2, dtype=d)])
+    x = np.random.default_rng(0).normal(size=(3, 4))
+    base = np.random.default_rng(1).normal(size=(3, 4))
+    _, delta = DeepLift(model).attribute(x, base, target=1, return_convergence_delta=True)
+    gap = model(x).numpy()[:, 1] - model(base).numpy()[:, 1]
+    # a Sequential's own dtype policy is float32 (as in Keras 3): its inputs, and so the
+    # gradients reaching them, pass through float32, hence float32's resolution here
+    assert np.all(np.abs(delta) <= 1e-6 * np.abs(gap).max()), (delta, gap)
+    plain = DeepLift(model, multiply_by_inputs=False).attribute(x, base, target=1)
+    from deepgrad.interpret import Saliency
+    assert not np.allclose(plain, Saliency(model).attribute(x, target=1, abs=False))

@@ -137,3 +137,15 @@ def test_layer_integrated_gradients_on_keras_and_layer_inputs_match_captum():
                      x, target=2, n_steps=6, attribute_to_layer_input=True),
                  attr.LayerIntegratedGradients(t_nn, t_nn.fc1).attribute(
                      to_torch(x), target=2, n_steps=6, attribute_to_layer_input=True))
+
+
+def test_gradcam_grad_kwargs_and_progress(capsys):
+    model, _ = nn_cnn()
+    x = images(2)
+    a = LayerGradCam(model, model.conv).attribute(x, target=0, grad_kwargs={"retain_graph": True})
+    np.testing.assert_allclose(a, LayerGradCam(model, model.conv).attribute(x, target=0))
+    with pytest.raises(TypeError, match=r"grad_kwargs \['inputs_list'\]"):
+        LayerGradCam(model, model.conv).attribute(x, target=0, grad_kwargs={"inputs_list": 1})
+    from deepgrad.interpret import Occlusion
+    Occlusion(model).attribute(x, (1, 5, 5), strides=(1, 5, 5), target=0, show_progress=True)
+    assert "5/5" in capsys.readouterr().err
