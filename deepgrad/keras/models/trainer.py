@@ -321,7 +321,10 @@ class Trainer:
         y_pred = self._forward(x, False)
         loss = self._compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
                                   training=False)
-        self._loss_tracker.update_state(loss.item(), _batch_size(x))
+        # a reduction='none' loss (one per example, as DP training compiles) is averaged,
+        # as Keras 3's loss tracker does
+        value = loss.item() if loss.ndim == 0 else float(loss.array.mean())
+        self._loss_tracker.update_state(value, _batch_size(x))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def predict_step(self, data):

@@ -48,7 +48,7 @@ import numpy as np
 from deepgrad.ops._special_kernels import log_ndtr as _log_ndtr
 
 _BLOCK = 64          # terms of the fractional-order series evaluated per NumPy pass
-_MAX_TERMS = 1 << 20  # a series this long means an input far outside any practical range
+_MAX_TERMS = 1 << 24  # a series this long means an input far outside any practical range
 
 
 def _logsumexp(a):
@@ -87,23 +87,26 @@ def _compute_log_a_for_int_alpha(q, sigma, alpha):
     return _logsumexp(s)
 
 
-def _signed_log_binom(alpha, n):
-    """(log |C(alpha, i)|, sign C(alpha, i)) for i = 0 .. n-1 (last axis) and real alphas
-    (first axis), by the recurrence C(alpha, i) = C(alpha, i - 1) (alpha - i + 1) / i."""
-    i = np.arange(1, n, dtype=np.float64)
-    ratio = (alpha[:, None] - i + 1) / i
+def _signed_log_binom(alpha, start, size, carry_log, carry_sign):
+    """(log |C(alpha, i)|, sign C(alpha, i)) for i = start .. start+size-1 (last axis) and
+    real alphas (first axis), by the recurrence C(alpha, i) = C(alpha, i - 1) (alpha - i + 1)
+    / i continued from C(alpha, start - 1) = carry (C(alpha, 0) = 1 when start is 0)."""
+    first = 1 if start == 0 else start
+    m = np.arange(first, start + size, dtype=np.float64)
+    ratio = (alpha[:, None] - m + 1) / m
     with np.errstate(divide="ignore"):
-        logs = np.cumsum(np.log(np.abs(ratio)), axis=1)
-    signs = np.cumprod(np.sign(ratio), axis=1)
-    one = np.ones((len(alpha), 1))
-    return np.concatenate((0 * one, logs), axis=1), np.concatenate((one, signs), axis=1)
+        logs = carry_log[:, None] + np.cumsum(np.log(np.abs(ratio)), axis=1)
+    signs = carry_sign[:, None] * np.cumprod(np.sign(ratio), axis=1)
+    if start == 0:
+        one = np.ones((len(alpha), 1))
+        logs, signs = np.concatenate((0 * one, logs), 1), np.concatenate((one, signs), 1)
+    return logs, signs
 
 
-def _frac_terms(q, sigma, alpha, n):
-    """The first n terms (log s0, log s1) of both series, per fractional order (rows)."""
+def _frac_terms(q, sigma, alpha, start, log_coef):
+    """Terms i = start .. start+size-1 (log s0, log s1) of both series, per order (rows)."""
     z0 = sigma ** 2 * math.log(1 / q - 1) + 0.5
-    log_coef, sign = _signed_log_binom(alpha, n)
-    i = np.arange(n, dtype=np.float64)
+    i = np.arange(start, start + log_coef.shape[1], dtype=np.float64)
     j = alpha[:, None] - i
     log_t0 = log_coef + i * math.log(q) + j * math.log(1 - q)
     log_t1 = log_coef + j * math.log(q) + i * math.log(1 - q)
@@ -111,36 +114,41 @@ def _frac_terms(q, sigma, alpha, n):
     log_e = math.log(0.5) + _log_erfc(x)                   # one call for both series
     log_s0 = log_t0 + (i * i - i) / (2 * sigma ** 2) + log_e[0]
     log_s1 = log_t1 + (j * j - j) / (2 * sigma ** 2) + log_e[1]
-    return log_s0, log_s1, sign
-
-
-def _signed_logsumexp(log_s, sign):
-    """log(sum of sign * exp(log_s)) for a positive total."""
-    neg = sign < 0
-    return _log_sub(_logsumexp(log_s[~neg]), _logsumexp(log_s[neg]) if neg.any() else -np.inf)
+    return log_s0, log_s1
 
 
 def _compute_log_a_for_frac_alphas(q, sigma, alphas):
     """log A_alpha for fractional alphas: the two erfc-weighted series of the module
     docstring, each summed up to and including its first i where both terms are below
-    e^-30 (all orders in one NumPy pass; the count doubles until every series stops)."""
+    e^-30. All orders are evaluated together, in chunks of terms (64, then 4096) for
+    the orders whose series has not stopped yet; the positive and negative terms of each
+    series are summed apart (in log space) and subtracted at the end."""
     alphas = np.asarray(alphas, np.float64)
-    n = _BLOCK
-    while True:
-        log_s0, log_s1, sign = _frac_terms(q, sigma, alphas, n)
+    rows = len(alphas)
+    acc = np.full((rows, 4), -np.inf)      # log sums: s0 positive, s0 negative, s1 +, s1 -
+    carry_log, carry_sign = np.zeros(rows), np.ones(rows)
+    active, start, size = np.arange(rows), 0, _BLOCK
+    while active.size:
+        if start >= _MAX_TERMS:
+            raise RuntimeError(f"compute_rdp: the series for q={q}, sigma={sigma}, alphas "
+                               f"{alphas[active]} did not converge in {start} terms")
+        log_coef, sign = _signed_log_binom(alphas[active], start, size, carry_log[active],
+                                           carry_sign[active])
+        log_s0, log_s1 = _frac_terms(q, sigma, alphas[active], start, log_coef)
         small = np.maximum(log_s0, log_s1) < -30
-        if small.any(axis=1).all():
-            break
-        if n >= _MAX_TERMS:
-            raise RuntimeError(f"compute_rdp: the series for q={q}, sigma={sigma} did not "
-                               f"converge in {n} terms")
-        n *= 2
-    out = []
-    for s0, s1, sg, stop in zip(log_s0, log_s1, sign, small):
-        k = int(np.argmax(stop)) + 1
-        out.append(float(np.logaddexp(_signed_logsumexp(s0[:k], sg[:k]),
-                                      _signed_logsumexp(s1[:k], sg[:k]))))
-    return out
+        stops = small.any(axis=1)
+        keep = np.where(stops, np.argmax(small, axis=1) + 1, size)
+        for r, row in enumerate(active):
+            k, pos = keep[r], sign[r, :keep[r]] > 0
+            for col, (terms, want) in enumerate(((log_s0, True), (log_s0, False),
+                                                 (log_s1, True), (log_s1, False))):
+                part = terms[r, :k][pos if want else ~pos]
+                if part.size:
+                    acc[row, col] = np.logaddexp(acc[row, col], _logsumexp(part))
+        carry_log[active], carry_sign[active] = log_coef[:, -1], sign[:, -1]
+        active = active[~stops]
+        start, size = start + size, 4096
+    return [float(np.logaddexp(_log_sub(a[0], a[1]), _log_sub(a[2], a[3]))) for a in acc]
 
 
 def _compute_rdp_orders(q, sigma, orders):
