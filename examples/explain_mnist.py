@@ -117,7 +117,11 @@ print("Seconds per method (8 digits): " +
       ", ".join(f"{k} {v:.2f}" for k, v in timings.items()))
 
 # the picture: one row per digit, one column per method
-from matplotlib.figure import Figure                                 # noqa: E402
+try:
+    from matplotlib.figure import Figure
+except ImportError:
+    print("matplotlib is not installed: no picture (pip install matplotlib)")
+    raise SystemExit(0)
 
 columns = [("digit", None, None), ("Saliency", "heat_map", "absolute_value"),
            ("IntegratedGradients", "blended_heat_map", "all"),

@@ -122,7 +122,11 @@ for i in range(10):
 noise = importance["KernelShap"][5:].sum() / importance["KernelShap"].sum()
 print(f"Share of KernelShap importance on the noise features x5..x9: {noise:.1%}")
 
-from matplotlib.figure import Figure                                 # noqa: E402
+try:
+    from matplotlib.figure import Figure
+except ImportError:
+    print("matplotlib is not installed: no picture (pip install matplotlib)")
+    raise SystemExit(0)
 
 fig = Figure(figsize=(10, 4.2))
 left, right = fig.subplots(1, 2)
