@@ -3,8 +3,10 @@ Horovod's callbacks, stop agreement, aggregation and compression, the ops.
 
 Run by test_distributed_mpi.py (``python mpi_keras_checks.py [check ...]``).
 """
-import io
 import contextlib
+import io
+import os
+import tempfile
 
 import numpy as np
 
@@ -139,11 +141,15 @@ def metric_average_and_rank0_progress():
     model.compile(optimizer=hvd.DistributedOptimizer(keras.optimizers.SGD(0.01)),
                   loss=keras_loss(keras, "mlp"), metrics=["accuracy"])
     probe = keras.callbacks.LambdaCallback(on_epoch_end=lambda e, logs: raw.append(dict(logs)))
+    folder = tempfile.mkdtemp()
+    writers = [keras.callbacks.ModelCheckpoint(os.path.join(folder, f"r{R}.dgkeras")),
+               keras.callbacks.CSVLogger(os.path.join(folder, f"r{R}.csv"))]
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         history = model.fit(x, y, batch_size=2, epochs=2, verbose=1,
-                            callbacks=[probe, hvd.callbacks.MetricAverageCallback()])
+                            callbacks=[probe, hvd.callbacks.MetricAverageCallback()] + writers)
     assert ("Epoch 1/2" in out.getvalue()) == (R == 0), out.getvalue()
+    assert sorted(os.listdir(folder)) == ([f"r{R}.csv", f"r{R}.dgkeras"] if R == 0 else [])
     everyone = _gather(raw)
     for epoch in range(2):
         for key in ("loss", "accuracy"):

@@ -188,7 +188,10 @@ def fit_callbacks(optimizer, callbacks, pg):
     if isinstance(callbacks, CallbackList):
         raise ValueError("fit: pass callbacks as a list under deepgrad.keras.distributed "
                          "(a CallbackList cannot be sharded by rank)")
-    cbs = [cb for cb in (callbacks or []) if pg.rank() == 0 or not isinstance(cb, RANK0_ONLY)]
-    stops_mid_epoch = any(_overrides(cb, h) for cb in cbs for h in _BATCH_HOOKS)
-    keeper = _RanksInStepEveryBatch if stops_mid_epoch else _RanksInStep
+    given = list(callbacks or [])
+    cbs = [cb for cb in given if pg.rank() == 0 or not isinstance(cb, RANK0_ONLY)]
+    # every rank must make the same agreement calls: decided on the callbacks as given
+    # (before rank 0's writers are left out elsewhere), by all ranks together
+    local = any(_overrides(cb, h) for cb in given for h in _BATCH_HOOKS)
+    keeper = _RanksInStepEveryBatch if any(pg.comm.allgather(local)) else _RanksInStep
     return cbs + [keeper(optimizer, pg)]
