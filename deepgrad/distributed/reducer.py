@@ -14,10 +14,12 @@ with batch N*B.
 most a cap of bytes: walking them in order, a bucket closes as soon as it holds
 ``limits[k]`` bytes or more (``limits`` = the first bucket's cap, then the cap of the
 others; the last repeats). Buckets are reduced in the order backward fills them. For
-``DistributedDataParallel`` the first iteration uses one bucket per dtype; its
-gradient-ready order (rank 0's, broadcast) then rebuilds the buckets with a 1 MiB first
-bucket and 25 MiB ones after it, so the small first bucket, holding the gradients that
-backward produces first, starts reducing early.
+``DistributedDataParallel`` (without ``find_unused_parameters``) the first iteration
+uses one bucket per dtype; the first iteration whose gradients all arrive through the
+hooks gives the gradient-ready order (rank 0's, broadcast), which rebuilds the buckets
+with a 1 MiB first bucket and 25 MiB ones after it, so the small first bucket, holding
+the gradients backward produces first, starts reducing early. (The Keras front starts
+from the parameters' reverse order with those caps and rebuilds the same way.)
 
 **Overlap.** The engine runs a parameter's post-accumulate hook as soon as its
 gradient is complete (``deepgrad.autograd.engine``). The hook copies the gradient into

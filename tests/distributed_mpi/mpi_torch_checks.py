@@ -191,7 +191,7 @@ def ddp_lstm():
 
 @check
 def ddp_mlp_float32():
-    return _report(_ddp_vs_one_process("mlp", np.float32, gradient_as_bucket_view=True), 1e-5)
+    return _report(_ddp_vs_one_process("mlp", np.float32, gradient_as_bucket_view=True), 1e-6)
 
 
 class TwoHeads(nn.Module):
