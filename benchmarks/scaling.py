@@ -35,7 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 RANKS = (8, 64, 512)
 
 
-def launch(ranks, workloads, seconds, calibrate):
+def launch(ranks, workloads, seconds, calibrate, front="torch"):
     """One ``mpirun -n ranks`` of the worker; its RESULT records."""
     env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
@@ -44,7 +44,8 @@ def launch(ranks, workloads, seconds, calibrate):
                    os.path.exists(p) or p == "mpirun"))
     cmd = [mpirun, "-n", str(ranks), "--oversubscribe", "--bind-to", "none", sys.executable,
            os.path.join(HERE, "scaling_worker.py"), "--workloads", ",".join(workloads),
-           "--seconds", str(seconds)] + (["--calibrate"] if calibrate else [])
+           "--seconds", str(seconds), "--front", front] + (["--calibrate"] if calibrate
+                                                             else [])
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
@@ -52,16 +53,19 @@ def launch(ranks, workloads, seconds, calibrate):
             if line.startswith("RESULT ")]
 
 
-def measure(workloads, rounds, seconds):
+def measure(workloads, rounds, seconds, fronts):
     runs, calibration = {}, {}
     for r in range(rounds):
-        for ranks in (1, 2):
-            for rec in launch(ranks, workloads, seconds, calibrate=ranks == 2):
-                if rec.get("calibration"):
-                    calibration.setdefault(rec["bytes"], []).append(rec["seconds"])
-                else:
-                    runs.setdefault((rec["workload"], ranks), []).append(rec)
-            print(f"round {r + 1}/{rounds}, {ranks} rank(s) done", file=sys.stderr)
+        for front in fronts:
+            for ranks in (1, 2):
+                calibrate = ranks == 2 and front == fronts[0]
+                for rec in launch(ranks, workloads, seconds, calibrate, front):
+                    if rec.get("calibration"):
+                        calibration.setdefault(rec["bytes"], []).append(rec["seconds"])
+                    else:
+                        runs.setdefault((rec["workload"], front, ranks), []).append(rec)
+                print(f"round {r + 1}/{rounds}: {front}, {ranks} rank(s) done",
+                      file=sys.stderr)
     return runs, {n: float(np.median(t)) for n, t in sorted(calibration.items())}
 
 
@@ -69,15 +73,15 @@ def _median(records, key):
     return float(np.median([rec[key] for rec in records]))
 
 
-def summarise(workloads, runs):
+def summarise(workloads, runs, front):
     rows = []
     for name in workloads:
-        one, two = runs[(name, 1)], runs[(name, 2)]
+        one, two = runs[(name, front, 1)], runs[(name, front, 2)]
         r1, r2 = _median(one, "samples_s"), _median(two, "samples_s")
         allreduce, wait = _median(two, "allreduce_s"), _median(two, "wait_s")
         busy = np.median([t["launch_s"] + t["progress_s"] + t["wait_s"] for t in two])
         rows.append(dict(
-            workload=name, seed=WORKLOADS[name].seed, batch=WORKLOADS[name].batch,
+            workload=name, front=front, seed=WORKLOADS[name].seed, batch=WORKLOADS[name].batch,
             one=r1, two=r2, efficiency=r2 / (2 * r1), bytes=two[0]["bytes"],
             buckets=two[0]["buckets"], allreduce_ms=1e3 * allreduce, wait_ms=1e3 * wait,
             mpi_ms=1e3 * float(busy), copy_ms=1e3 * _median(two, "copy_s"),
@@ -100,32 +104,35 @@ def predictions(rows, alpha0, gamma):
     return out
 
 
-def markdown(rows, preds, alpha0, gamma, calibration, args):
+def markdown(fronts, preds, alpha0, gamma, calibration, args):
     lines = [
         "# Data-parallel scaling: measured (1 and 2 ranks) and modelled (8 to 512 ranks)",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {platform.system()}; Open "
         f"MPI over shared memory; one BLAS thread per rank; float32; {args.rounds} rounds "
-        f"of {args.seconds} s per workload, medians. Produced by `python "
+        f"of {args.seconds} s per workload and front, medians. Produced by `python "
         f"benchmarks/scaling.py --rounds {args.rounds} --seconds {args.seconds}` (method in "
         f"its docstring and in `benchmarks/cost_model.py`).",
         "",
         "## Measured: 1 and 2 ranks, B samples per rank",
         "",
-        "| workload | seed | B per rank | 1 rank samples/s | 2 ranks samples/s | "
-        "efficiency | gradients | buckets | allreduce alone (ms/step) | DDP in MPI (ms/step)"
+        "`deepgrad.nn` with `DistributedDataParallel` (torch) and `deepgrad.keras` `fit` "
+        "with Horovod's `DistributedOptimizer` (keras); one rank runs the plain model.",
+        "",
+        "| workload | front | seed | B per rank | 1 rank samples/s | 2 ranks samples/s | "
+        "efficiency | gradients | buckets | allreduce alone (ms/step) | in MPI (ms/step)"
         " | exposed wait (ms/step) | overlap |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in (row for rows in fronts.values() for row in rows):
         lines.append(
-            f"| {r['workload']} | {r['seed']} | {r['batch']} | {r['one']:,.0f} | "
+            f"| {r['workload']} | {r['front']} | {r['seed']} | {r['batch']} | {r['one']:,.0f} | "
             f"{r['two']:,.0f} | **{100 * r['efficiency']:.0f}%** | "
             f"{r['bytes'] / 2**20:.2f} MiB | {len(r['buckets'])} | {r['allreduce_ms']:.3f} | "
             f"{r['mpi_ms']:.3f} | {r['wait_ms']:.3f} | {100 * r['overlap']:.0f}% |")
     lines += [
         "",
-        "*allreduce alone*: DDP's buckets all-reduced back to back, blocking, nothing else "
-        "running. *DDP in MPI*: what the training step spent starting the bucket "
+        "*allreduce alone*: the step's buckets all-reduced back to back, blocking, nothing "
+        "else running. *in MPI*: what the training step spent starting the bucket "
         "reductions, polling them during backward and waiting for them at its end. "
         "*exposed wait*: the last part alone (it also holds the faster rank's wait for the "
         "slower). *overlap* = 1 - exposed / alone: the share of the reduction that was no "
@@ -144,6 +151,7 @@ def markdown(rows, preds, alpha0, gamma, calibration, args):
         "| workload | gradients | model, 2 ranks here | measured | "
         + " | ".join(f"{n} ranks, {link}" for link in cost_model.LINKS for n in RANKS) + " |",
         "|---|---|---|---|" + "---|" * (len(RANKS) * len(cost_model.LINKS))]
+    rows = fronts["torch"] if "torch" in fronts else next(iter(fronts.values()))
     for r, p in zip(rows, preds):
         lines.append(
             f"| {r['workload']} | {r['bytes'] / 2**20:.2f} MiB | {100 * p['local2']:.0f}% | "
@@ -168,13 +176,15 @@ def main():
     parser.add_argument("--workloads", default=",".join(MODELS))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=2.0)
+    parser.add_argument("--fronts", default="torch,keras")
     parser.add_argument("--markdown", help="write the tables to this file")
     args = parser.parse_args()
-    workloads = args.workloads.split(",")
-    runs, calibration = measure(workloads, args.rounds, args.seconds)
-    rows = summarise(workloads, runs)
+    workloads, fronts = args.workloads.split(","), args.fronts.split(",")
+    runs, calibration = measure(workloads, args.rounds, args.seconds, fronts)
+    rows = {front: summarise(workloads, runs, front) for front in fronts}
     alpha0, gamma = cost_model.fit_local(list(calibration.items()))
-    text = markdown(rows, predictions(rows, alpha0, gamma), alpha0, gamma, calibration, args)
+    preds = predictions(rows.get("torch", rows[fronts[0]]), alpha0, gamma)
+    text = markdown(rows, preds, alpha0, gamma, calibration, args)
     print(text)
     if args.markdown:
         with open(args.markdown, "w") as f:

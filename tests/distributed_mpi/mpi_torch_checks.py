@@ -2,6 +2,9 @@
 
 Run by test_distributed_mpi.py (``python mpi_torch_checks.py [check ...]``).
 """
+import datetime
+import os
+
 import numpy as np
 
 import deepgrad
@@ -244,6 +247,29 @@ def sampler_shards_the_dataset():
     everyone = [None] * N
     dist.all_gather_object(everyone, mine)
     assert sorted(sum(everyone, [])) == list(range(10)) and len(set(mine)) == len(mine)
+
+
+@check
+def init_checks_the_launchers_ranks():            # last: it re-creates the group
+    dist.destroy_process_group()
+    assert not dist.is_initialized()
+    os.environ["WORLD_SIZE"] = "3"
+    try:
+        _expect_error(ValueError, "WORLD_SIZE=3 in the environment, but the MPI launcher "
+                                  "started this process as rank", dist.init_process_group)
+    finally:
+        del os.environ["WORLD_SIZE"]
+    _expect_error(ValueError, f"rank={1 - R} was given", lambda: dist.init_process_group(
+        rank=1 - R))
+    assert not dist.is_initialized()
+    dist.init_process_group("gloo", init_method="tcp://127.0.0.1:29500", world_size=N,
+                            rank=R, timeout=datetime.timedelta(seconds=30))
+    assert dist.get_backend() == "mpi" and dist.get_rank() == R
+    _expect_error(RuntimeError, "initialize the default process group twice",
+                  dist.init_process_group)
+    t = np.ones(1)
+    dist.all_reduce(t)
+    assert t[0] == N
 
 
 if __name__ == "__main__":

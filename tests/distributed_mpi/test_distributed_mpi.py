@@ -20,7 +20,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TORCH_CHECKS = ["collectives", "point_to_point_and_objects", "bad_input_raises_on_every_rank",
                 "ddp_mlp", "ddp_cnn", "ddp_lstm", "ddp_mlp_float32",
                 "ddp_unused_parameters_and_no_sync", "ddp_refuses_different_modules",
-                "sampler_shards_the_dataset"]
+                "sampler_shards_the_dataset", "init_checks_the_launchers_ranks"]
 KERAS_CHECKS = ["keras_mlp", "keras_cnn", "keras_lstm", "keras_mlp_shuffled_two_epochs",
                 "keras_mlp_backward_passes_per_step", "keras_mlp_fp16_compression",
                 "stop_training_is_agreed", "metric_average_and_rank0_progress",
