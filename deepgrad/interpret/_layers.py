@@ -11,11 +11,18 @@ from deepgrad.interpret import _common
 from deepgrad.nn.module import Module
 
 
-def check_layer(forward_func, layer, method):
-    """The layer must be a module/keras layer and, when the model is known, part of it."""
+def check_layer(forward_func, layer, method, allow_list=False):
+    """The layer must be a module/keras layer and, when the model is known, part of it
+    (each of them, for a list where the method takes one)."""
     if isinstance(layer, list):
-        raise TypeError(f"{method}: attribution to a list of layers is not supported; "
-                        f"create one {method} per layer")
+        if not allow_list:
+            raise TypeError(f"{method}: takes one layer, received a list; create one "
+                            f"{method} per layer")
+        if not layer:
+            raise ValueError(f"{method}: the list of layers is empty")
+        for one in layer:
+            check_layer(forward_func, one, method)
+        return
     if not isinstance(layer, Module) and not _common.is_keras_layer(layer):
         raise TypeError(f"{method}: layer must be a deepgrad.nn.Module or a deepgrad.keras "
                         f"layer; received {type(layer).__name__}")
@@ -56,6 +63,15 @@ def _split(value):
         return tuple(value), lambda ts: kind(ts)
     raise TypeError(f"the layer's value is {type(value).__name__} with nested or non-tensor "
                     f"parts; attribution needs a tensor or a flat tuple of tensors")
+
+
+@contextlib.contextmanager
+def tap_all(layers, to_input, fns):
+    """:func:`tap` on several layers at once, ``fns[i]`` for ``layers[i]``."""
+    with contextlib.ExitStack() as stack:
+        for layer, fn in zip(layers, fns):
+            stack.enter_context(tap(layer, to_input, fn))
+        yield
 
 
 @contextlib.contextmanager

@@ -19,9 +19,12 @@ class LayerAttribution(Attribution):
         device_ids: Captum's DataParallel devices; deepgrad has one device, so only None.
     """
 
+    _accepts_layer_list = False
+
     def __init__(self, forward_func, layer, device_ids=None):
         super().__init__(forward_func)
-        _layers.check_layer(forward_func, layer, type(self).__name__)
+        _layers.check_layer(forward_func, layer, type(self).__name__,
+                            allow_list=self._accepts_layer_list)
         _layers.check_device_ids(device_ids, type(self).__name__)
         self.layer = layer
         self.device_ids = device_ids
@@ -150,13 +153,13 @@ def layer_gradients(forward_func, layer, xs, target, extra, to_input, grad_kwarg
     return full, tuple(a.detach() for a in acts)
 
 
-def layer_values(forward_func, layer, xs, extra, to_input, method):
-    """The layer's value (a tuple of detached tensors) when the model runs on ``xs``."""
-    calls = []
-    with deepgrad.no_grad(), _layers.tap(layer, to_input,
-                                         lambda ts: calls.append(ts)):
+def layer_values(forward_func, layers, xs, extra, to_input, method):
+    """Each layer's value (a tuple of detached tensors) when the model runs on ``xs``."""
+    calls = [[] for _ in layers]
+    with deepgrad.no_grad(), _layers.tap_all(layers, to_input, [c.append for c in calls]):
         _common.call_forward(forward_func, xs, extra)
-    return tuple(t.detach() for t in _layers.one_call(calls, layer, method))
+    return [tuple(t.detach() for t in _layers.one_call(c, layer, method))
+            for c, layer in zip(calls, layers)]
 
 
 class LayerIntegratedGradients(LayerAttribution, GradientAttribution):
@@ -173,12 +176,18 @@ class LayerIntegratedGradients(LayerAttribution, GradientAttribution):
     every path from the input to the output passes through the layer;
     ``return_convergence_delta=True`` returns the gap (measured with ``F`` on the inputs).
 
+    With a list of layers, every layer's value is replaced by its own interpolation in the
+    same forward pass (Captum's rule: a layer downstream of another then cuts the upstream
+    one's gradient), and a list of attributions comes back, one entry per layer.
+
     Args:
         forward_func: the model or function.
-        layer: the layer (one module or keras layer).
+        layer: the layer (a module or keras layer), or a list of them.
         device_ids: only None.
         multiply_by_inputs (bool): multiply by ``A(x) - A(x')``.
     """
+
+    _accepts_layer_list = True
 
     def __init__(self, forward_func, layer, device_ids=None, multiply_by_inputs=True):
         super().__init__(forward_func, layer, device_ids)
@@ -203,8 +212,8 @@ class LayerIntegratedGradients(LayerAttribution, GradientAttribution):
             attribute_to_layer_input (bool): attribute to the layer's input.
             grad_kwargs (dict): extra arguments for :func:`deepgrad.autograd.grad`.
         Returns:
-            attributions with the layer value's shape (a tuple for several tensors), and
-            the deltas ``(N,)`` when asked.
+            attributions with the layer value's shape (a tuple for several tensors; a list
+            of those for a list of layers), and the deltas ``(N,)`` when asked.
         """
         name = "LayerIntegratedGradients"
         xs, _, as_numpy = _common.format_inputs(inputs)
@@ -217,10 +226,12 @@ class LayerIntegratedGradients(LayerAttribution, GradientAttribution):
         kwargs = _grad_kwargs(grad_kwargs, name)
         kwargs.setdefault("allow_unused", True)
         extra = _common.format_additional_args(additional_forward_args)
-        acts = layer_values(self.forward_func, self.layer, xs, extra,
-                            attribute_to_layer_input, name)
-        acts_base = layer_values(self.forward_func, self.layer, base, extra,
+        layers = self.layer if isinstance(self.layer, list) else [self.layer]
+        acts = layer_values(self.forward_func, layers, xs, extra, attribute_to_layer_input, name)
+        acts_base = layer_values(self.forward_func, layers, base, extra,
                                  attribute_to_layer_input, name)
+        sizes = [len(a) for a in acts]
+        acts, acts_base = sum(acts, ()), sum(acts_base, ())
         for a in acts:
             if not a.is_floating_point():
                 raise TypeError(f"{name}: the layer's value has dtype {a.dtype}, which "
@@ -230,32 +241,38 @@ class LayerIntegratedGradients(LayerAttribution, GradientAttribution):
 
         def grad_fn(scaled, tgt, args):
             return self._layer_grads(scaled, tgt, args[:len(xs)], args[len(xs):] or None,
-                                     attribute_to_layer_input, kwargs)
+                                     attribute_to_layer_input, kwargs, layers, sizes)
         attrs = integrate(grad_fn, acts, acts_base, target, carried, n_steps, method,
                           internal_batch_size, self._multiply_by_inputs)
-        result = _common.format_output(attrs, len(attrs) > 1, as_numpy)
+        groups = _split(attrs, sizes)
+        per_layer = [_common.format_output(g, len(g) > 1, as_numpy) for g in groups]
+        result = per_layer if isinstance(self.layer, list) else per_layer[0]
         if not return_convergence_delta:
             return result
         delta = _common.convergence_delta(self.forward_func, attrs, base, xs, target, extra)
         return result, _common.format_values(delta, as_numpy)
 
-    def _layer_grads(self, scaled, target, xs, extra, to_input, grad_kwargs):
+    def _layer_grads(self, scaled, target, xs, extra, to_input, grad_kwargs, layers, sizes):
         leaves = tuple(s.detach().requires_grad_() for s in scaled)
-        calls = []
+        calls = [[] for _ in layers]
 
-        def replace(tensors):
-            if len(tensors) != len(leaves) or any(t.shape != s.shape
-                                                  for t, s in zip(tensors, leaves)):
-                raise ValueError(f"LayerIntegratedGradients: the layer's value has shapes "
-                                 f"{[tuple(t.shape) for t in tensors]} when the batch is "
-                                 f"repeated along its first axis, not "
-                                 f"{[tuple(s.shape) for s in leaves]}: the layer must keep "
-                                 f"the batch on its first axis")
-            calls.append(leaves)
-            return leaves
-        with deepgrad.enable_grad(), _layers.tap(self.layer, to_input, replace):
+        def replacer(own, record):
+            def replace(tensors):
+                if len(tensors) != len(own) or any(t.shape != s.shape
+                                                   for t, s in zip(tensors, own)):
+                    raise ValueError(
+                        f"LayerIntegratedGradients: the layer's value has shapes "
+                        f"{[tuple(t.shape) for t in tensors]} when the batch is repeated "
+                        f"along its first axis, not {[tuple(s.shape) for s in own]}: the "
+                        f"layer must keep the batch on its first axis")
+                record.append(own)
+                return own
+            return replace
+        fns = [replacer(own, record) for own, record in zip(_split(leaves, sizes), calls)]
+        with deepgrad.enable_grad(), _layers.tap_all(layers, to_input, fns):
             out = _common.run_forward(self.forward_func, xs, target, extra)
-        _layers.one_call(calls, self.layer, "LayerIntegratedGradients")
+        for record, layer in zip(calls, layers):
+            _layers.one_call(record, layer, "LayerIntegratedGradients")
         _common.check_scalar_per_example(out, xs[0].shape[0], "LayerIntegratedGradients")
         if not out.requires_grad:
             raise RuntimeError("LayerIntegratedGradients: the model's output does not depend "
@@ -263,3 +280,11 @@ class LayerIntegratedGradients(LayerAttribution, GradientAttribution):
         grads = deepgrad.autograd.grad(out.sum(), leaves, **grad_kwargs)
         return tuple(_common.zeros_if_none(g, s) for g, s in zip(grads, leaves))
 
+
+def _split(values, sizes):
+    """``values`` cut into consecutive groups of the given sizes."""
+    out, start = [], 0
+    for n in sizes:
+        out.append(tuple(values[start:start + n]))
+        start += n
+    return out

@@ -149,3 +149,50 @@ def test_gradcam_grad_kwargs_and_progress(capsys):
     from deepgrad.interpret import Occlusion
     Occlusion(model).attribute(x, (1, 5, 5), strides=(1, 5, 5), target=0, show_progress=True)
     assert "5/5" in capsys.readouterr().err
+
+
+def test_layer_integrated_gradients_on_a_list_of_layers():
+    """Each layer gets its own attribution; a replaced layer downstream cuts an upstream
+    one's gradient (zeros; Captum raises there); two branches match Captum."""
+    import deepgrad.nn as dnn
+    from interpret_twins import _copy_state
+    model, _ = nn_cnn()
+    x = images(2)
+    both = LayerIntegratedGradients(model, [model.conv, model.fc2]).attribute(
+        x, target=1, n_steps=6)
+    assert isinstance(both, list) and [b.shape for b in both] == [(2, 3, 8, 8), (2, 4)]
+    alone = LayerIntegratedGradients(model, model.fc2).attribute(x, target=1, n_steps=6)
+    np.testing.assert_allclose(both[1], alone, rtol=1e-12)
+    np.testing.assert_array_equal(both[0], 0)
+    with pytest.raises(TypeError, match="takes one layer"):
+        LayerGradCam(model, [model.conv])
+
+    class Branches(dnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = dnn.Linear(3, 2, dtype=deepgrad.float64)
+            self.b = dnn.Linear(3, 2, dtype=deepgrad.float64)
+
+        def forward(self, t):
+            return self.a(t) * deepgrad.tanh(self.b(t))
+    deepgrad.manual_seed(4)
+    branches = Branches()
+    xb = np.random.default_rng(5).normal(size=(4, 3))
+    ours, delta = LayerIntegratedGradients(branches, [branches.a, branches.b]).attribute(
+        xb, target=0, n_steps=30, return_convergence_delta=True)
+    assert np.abs(delta).max() < 1e-3
+    attr = captum_attr()
+    torch = torch_module()
+
+    class TorchBranches(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+
+        def forward(self, t):
+            return self.a(t) * torch.tanh(self.b(t))
+    tb = _copy_state(branches, TorchBranches())
+    theirs = attr.LayerIntegratedGradients(tb, [tb.a, tb.b]).attribute(to_torch(xb), target=0,
+                                                                       n_steps=30)
+    for o, t in zip(ours, theirs):
+        assert_close(o, t)
