@@ -237,3 +237,23 @@ def test_pydataset_training_matches_keras_3(keras3):
     assert list(h) == list(h3)
     for key in h:
         np.testing.assert_allclose(h[key], h3[key], rtol=2e-5, err_msg=key)
+
+
+@pytest.mark.parametrize("shape", [(300, 784), (70000,), (600, 28, 28, 1), (100000, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_non_finite_data_is_found_by_the_summed_check(shape, dtype):
+    """fit's data check sums the data (by rows through the BLAS for large matrices): any
+    NaN or infinity is found, anywhere; finite data whose sum overflows is accepted."""
+    from deepgrad.keras.models.data import check_arrays
+    rng = np.random.default_rng(0)
+    x = rng.random(shape).astype(dtype)
+    assert check_arrays(x) == shape[0]
+    for bad in (np.nan, np.inf, -np.inf):
+        for at in (0, x.size // 2, x.size - 1):
+            b = x.copy()
+            b.reshape(-1)[at] = bad
+            with pytest.raises(ValueError, match=r"x contains 1 NaN or infinite value"):
+                check_arrays(b)
+    huge = np.full(shape, np.finfo(dtype).max / 2, dtype)     # the sum overflows
+    assert check_arrays(huge) == shape[0]
+    assert check_arrays(x[::2]) == len(x[::2])                # not contiguous: NumPy's sum

@@ -113,10 +113,20 @@ def _all_finite(a):
     A finite sum proves it (a NaN or an infinity makes the sum NaN or infinite), and
     summing reads the data once without writing (``np.isfinite(a).all()`` also writes a
     boolean array as large as the data: twice the time on the large arrays ``fit``
-    receives). Only a sum that overflows is checked element by element.
+    receives). A large float32/float64 matrix is summed by the BLAS, as its rows' products
+    with a vector of ones (a NaN or infinity stays in its row's sum): on the BLAS's threads
+    (at 2 threads 14 instead of 24 ms for 400 MB), where NumPy's sum uses one. Only a sum
+    that overflows is checked element by element.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(np.add.reduce(a, axis=None)):
+        rows = len(a) if a.ndim else 1
+        if a.size >= 1 << 16 and a.size >= 16 * rows and a.flags.c_contiguous \
+                and a.dtype in (np.float32, np.float64):
+            m = a.reshape(rows, -1)
+            total = np.add.reduce(m @ np.ones(m.shape[1], a.dtype))
+        else:
+            total = np.add.reduce(a, axis=None)
+        if np.isfinite(total):
             return True
     return bool(np.isfinite(a).all())
 
