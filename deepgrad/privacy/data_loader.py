@@ -26,7 +26,9 @@ class UniformWithReplacementSampler(Sampler):
         num_samples (int): dataset size N.
         sample_rate (float): q in (0, 1].
         generator (deepgrad.Generator, optional): the random stream.
-        steps (int, optional): batches per epoch; ``int(1 / sample_rate)`` by default.
+        steps (int, optional): batches per epoch; ``1 / sample_rate`` rounded down by
+            default (Opacus's ``int(1 / sample_rate)`` loses a batch to rounding for some
+            rates, e.g. int(1 / (1 / 93)) = 92; 1e-9 of slack keeps it).
     """
 
     def __init__(self, *, num_samples, sample_rate, generator=None, steps=None):
@@ -37,7 +39,7 @@ class UniformWithReplacementSampler(Sampler):
             raise ValueError(f"sample_rate must be in (0, 1], received {sample_rate!r}")
         self.num_samples, self.sample_rate, self.generator = int(num_samples), sample_rate, \
             generator
-        self.steps = int(1 / sample_rate) if steps is None else int(steps)
+        self.steps = int(1 / sample_rate + 1e-9) if steps is None else int(steps)
 
     def __len__(self):
         return self.steps

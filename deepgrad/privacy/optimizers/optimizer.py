@@ -232,7 +232,7 @@ class DPOptimizer(Optimizer):
             return self.original_optimizer.step()
         return None
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none=False):
         """Clear ``.grad`` and ``.grad_sample``; the accumulated clipped sum too, unless the
         last step was skipped (a logical batch in progress)."""
         for p in self.params:
