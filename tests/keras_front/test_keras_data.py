@@ -257,3 +257,18 @@ def test_non_finite_data_is_found_by_the_summed_check(shape, dtype):
     huge = np.full(shape, np.finfo(dtype).max / 2, dtype)     # the sum overflows
     assert check_arrays(huge) == shape[0]
     assert check_arrays(x[::2]) == len(x[::2])                # not contiguous: NumPy's sum
+
+
+def test_the_same_array_as_x_and_y_is_checked_once(monkeypatch):
+    """fit(x, x) (an autoencoder) reads x once for the NaN/inf check, and still refuses a
+    NaN in it."""
+    from deepgrad.keras.models import data as data_lib
+    seen = []
+    real = data_lib._all_finite
+    monkeypatch.setattr(data_lib, "_all_finite", lambda a: seen.append(a) or real(a))
+    x = np.random.default_rng(0).random((64, 8)).astype(np.float32)
+    assert data_lib.check_arrays(x, x) == 64 and len(seen) == 1
+    assert data_lib.check_arrays(x, x.copy()) == 64 and len(seen) == 3
+    x[5, 3] = np.nan
+    with pytest.raises(ValueError, match="x contains 1 NaN"):
+        data_lib.check_arrays(x, x)

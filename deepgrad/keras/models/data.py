@@ -98,8 +98,12 @@ def check_arrays(x, y=None, sample_weight=None):
         detail = "\n".join(f"'{k}' sizes: {', '.join(map(str, v))}" for k, v in sizes.items())
         raise ValueError(f"Data cardinality is ambiguous. Make sure all arrays contain the "
                          f"same number of samples.\n{detail}")
+    checked = set()                           # fit(x, x) (an autoencoder): x read once
     for name, v in (("x", x), ("y", y), ("sample_weight", sample_weight)):
         for a in leaves(v):
+            if id(a) in checked:
+                continue
+            checked.add(id(a))
             if a.dtype.kind == "f" and not _all_finite(a):
                 bad = int(np.size(a) - np.isfinite(a).sum())
                 raise ValueError(f"{name} contains {bad} NaN or infinite value(s) (array of "
