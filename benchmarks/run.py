@@ -12,7 +12,9 @@ step start from the same weights (PyTorch's initialisation, copied with
 from Keras' initialisation (``set_weights(keras_model.get_weights())``) and are timed
 through ``model.fit``. Every column's first losses are checked against its reference's
 before anything is timed. Then every column is timed in interleaved rounds and the median
-samples/s is reported. Nothing here asserts a speed: the numbers are measurements, not
+samples/s is reported. Every column reads fresh data at each step, like for like: ``fit``
+trains on n copies of the batch laid out one after another, and the PyTorch-style and NumPy
+columns step through the same n copies (``workloads.common.streaming``). Nothing here asserts a speed: the numbers are measurements, not
 tests.
 """
 import argparse

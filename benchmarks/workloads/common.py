@@ -4,6 +4,9 @@ A family module describes a model once as ``make_model(nn)``, a function of the 
 module (``torch.nn`` or ``deepgrad.nn``, whose APIs and ``state_dict`` keys are the
 same), and :func:`nn_builders` turns it into both columns' builders.
 """
+import time
+
+import numpy as np
 
 
 def autograd_step(fw, make_model, optimizer, lr, loss, state, x, y):
@@ -22,13 +25,49 @@ def autograd_step(fw, make_model, optimizer, lr, loss, state, x, y):
     loss_fn = getattr(fw.nn.functional, loss)
     xt, yt = fw.from_numpy(x), fw.from_numpy(y)
 
+    batch = [xt, yt]                 # the batch the next step reads
+
     def step():
-        loss = loss_fn(model(xt), yt)
+        loss = loss_fn(model(batch[0]), batch[1])
         opt.zero_grad()
         loss.backward()
         opt.step()
         return loss
-    return step
+    return streaming(step, batch, lambda a: fw.from_numpy(a), x, y)
+
+
+def streaming(step, batch, wrap, x, y):
+    """Give ``step`` a ``run(n)``: n steps over n fresh copies of the batch, as ``fit`` reads.
+
+    ``model.fit`` (the Keras columns) trains on n copies of the batch laid out one after
+    another, so every step reads data that is not in the cache. For a like-for-like
+    comparison the PyTorch-style and NumPy columns do the same: ``run(n)`` makes n copies
+    (untimed), then times n steps, step i reading copy i (``batch`` is the step's mutable
+    [x, y] slot; ``wrap`` turns an array into the framework's tensor). ``step()`` alone
+    keeps training on the original batch (loss checks).
+    """
+    cache = {}
+
+    def timed_step():
+        return step()
+
+    def run(n):
+        if cache.get("n") != n:
+            xs, ys = np.concatenate([x] * n), np.concatenate([y] * n)
+            b = len(x)
+            cache.update(n=n, copies=[(wrap(xs[i * b:(i + 1) * b]), wrap(ys[i * b:(i + 1) * b]))
+                                      for i in range(n)])
+        original = list(batch)
+        t0 = time.perf_counter()
+        for xb, yb in cache["copies"]:
+            batch[0], batch[1] = xb, yb
+            step()
+        elapsed = time.perf_counter() - t0
+        batch[0], batch[1] = original
+        return elapsed
+
+    timed_step.run = run
+    return timed_step
 
 
 def nn_builders(make_model, optimizer, lr, loss):
