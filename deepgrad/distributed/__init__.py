@@ -24,7 +24,7 @@ What is here (PyTorch's names and arguments):
 * collectives on Tensors and NumPy arrays (in place, their buffers handed to MPI
   without copies): ``all_reduce``, ``reduce``, ``broadcast``, ``all_gather``,
   ``all_gather_into_tensor``, ``gather``, ``scatter``, ``reduce_scatter``,
-  ``reduce_scatter_tensor``, with ``ReduceOp`` SUM, AVG, PRODUCT, MIN, MAX, BAND, BOR,
+  ``reduce_scatter_tensor``, ``all_to_all``, ``all_to_all_single``, with ``ReduceOp`` SUM, AVG, PRODUCT, MIN, MAX, BAND, BOR,
   BXOR, and ``async_op=True`` (a ``Work`` to ``wait()`` on);
 * point to point: ``send``, ``recv``, ``isend``, ``irecv``; objects:
   ``broadcast_object_list``, ``all_gather_object``, ``gather_object``,
@@ -48,6 +48,7 @@ from deepgrad.distributed.process_group import (
 from deepgrad.distributed.collectives import (
     all_gather, all_gather_into_tensor, all_reduce, broadcast, gather, reduce, reduce_scatter,
     reduce_scatter_tensor, scatter)
+from deepgrad.distributed.all_to_all import all_to_all, all_to_all_single
 from deepgrad.distributed.point_to_point import (
     all_gather_object, broadcast_object_list, gather_object, irecv, isend, recv,
     scatter_object_list, send)
@@ -61,7 +62,7 @@ __all__ = [
     "is_ucc_available", "new_group", "all_gather", "all_gather_into_tensor", "all_reduce",
     "broadcast", "gather", "reduce", "reduce_scatter", "reduce_scatter_tensor", "scatter",
     "all_gather_object", "broadcast_object_list", "gather_object", "irecv", "isend", "recv",
-    "scatter_object_list", "send"]
+    "scatter_object_list", "send", "all_to_all", "all_to_all_single"]
 
 
 def __getattr__(name):

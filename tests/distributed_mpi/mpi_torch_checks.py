@@ -74,6 +74,20 @@ def collectives():
     part = np.zeros(2)
     dist.reduce_scatter_tensor(part, np.arange(2.0 * N), op=dist.ReduceOp.AVG)
     assert part.tolist() == [[0.0, 1.0], [2.0, 3.0]][R]
+    swap = np.zeros((2, 3))
+    dist.all_to_all_single(swap, np.arange(6.0).reshape(2, 3) + 10 * R)
+    assert swap.tolist() == [[3.0 * R + k for k in range(3)],
+                             [10 + 3.0 * R + k for k in range(3)]]
+    sizes = ([1, 2], [1, 1]) if R == 0 else ([1, 3], [2, 3])    # rows sent / received
+    got = np.zeros(sum(sizes[1]))
+    dist.all_to_all_single(got, np.arange(float(sum(sizes[0]))) + 10 * R,
+                           output_split_sizes=sizes[1], input_split_sizes=sizes[0])
+    assert got.tolist() == ([0.0, 10.0] if R == 0 else [1.0, 2.0, 11.0, 12.0, 13.0])
+    outs = [np.zeros(k + 1) for k in range(N)] if R == 0 else [np.zeros(2), np.zeros(2)]
+    dist.all_to_all(outs, [np.full(R + 1, 1.0 * R), np.full(2, 5.0 + R)] if R == 0 else
+                    [np.full(2, 1.0), np.full(2, 6.0)])
+    assert [o.tolist() for o in outs] == ([[0.0], [1.0, 1.0]] if R == 0 else
+                                          [[5.0, 5.0], [6.0, 6.0]])
     dist.barrier()
 
 
@@ -111,6 +125,9 @@ def bad_input_raises_on_every_rank():
         np.zeros(2, [np.float32, np.float64][R])))
     _expect_error(RuntimeError, "broadcast", lambda: (dist.broadcast(np.zeros(2), src=0)
                                                      if R == 0 else dist.all_reduce(np.zeros(2))))
+    _expect_error(RuntimeError, "rank 0 sends 2 rows to rank 0, which expects 1",
+                  lambda: dist.all_to_all_single(np.zeros(2), np.zeros(2), [1, 1],
+                                                 [2, 0] if R == 0 else [1, 1]))
     lists = [np.zeros(2)] * (N if R == 0 else N + 1)          # wrong length on rank 1 only
     err = (ValueError, "list of 2 tensors") if R == 1 else (RuntimeError, "rank 1 could not "
                                                                           "take part")
