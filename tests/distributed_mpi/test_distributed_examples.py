@@ -23,8 +23,8 @@ def test_two_ranks_equal_one_process_with_the_doubled_batch(example, tmp_path):
     two = mpi_launch.run(script, 2, "--quick", "--batch-size", 16, "--save",
                          tmp_path / "two.npz", timeout=180)
     assert two.returncode == 0, two.stderr[-3000:]
-    one = mpi_launch.run_python(script, "--quick", "--batch-size", 32, "--save",
-                                tmp_path / "one.npz", timeout=180)
+    one = mpi_launch.run(script, 1, "--quick", "--batch-size", 32, "--save",
+                         tmp_path / "one.npz", timeout=180)
     assert one.returncode == 0, one.stderr[-3000:]
     assert two.stdout.count("Test accuracy") == 1              # rank 0 reports, alone
     a, b = np.load(tmp_path / "two.npz"), np.load(tmp_path / "one.npz")

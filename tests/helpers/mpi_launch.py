@@ -82,12 +82,6 @@ def run(script, n, *args, timeout=120):
                              f"stdout: {err.stdout}\nstderr: {err.stderr}") from None
 
 
-def run_python(script, *args, timeout=120):
-    """``python script *args`` without a launcher (a one-process run)."""
-    return subprocess.run([sys.executable, script, *map(str, args)], capture_output=True,
-                          text=True, timeout=timeout, env=env(), cwd=ROOT)
-
-
 def parse(stdout):
     """``{check name: [each rank's report]}`` from the ``CHECK {json}`` lines a worker
     (``tests/distributed_mpi/mpi_report.py``) prints."""
