@@ -25,7 +25,11 @@ def read_npz(fpath, keys):
         DatasetFormatError: the file is not a valid ``.npz`` (corrupted or truncated), lacks
             one of ``keys``, or holds an object (pickled) array.
     """
+    from deepgrad.serialization import safe_io
     try:
+        if zipfile.is_zipfile(fpath):
+            with zipfile.ZipFile(fpath) as zf:
+                safe_io.check_zip_members(zf, fpath, DatasetFormatError)
         with np.load(fpath, allow_pickle=False) as npz:
             missing = [k for k in keys if k not in npz.files]
             if missing:

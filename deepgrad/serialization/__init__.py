@@ -30,15 +30,17 @@ anything else (``os.system``, ``builtins.eval``, ``subprocess``...) is refused w
 ``UnpicklingError`` before anything from it runs. ``weights_only=False`` is plain pickle:
 only for files you trust (whole modules saved with ``deepgrad.save(model, f)``).
 
-Durability: saving to a path writes a temporary file in the same folder, fsyncs it and
-renames it over the target, so a crash or an object that cannot be pickled never leaves a
-partial file and an existing checkpoint stays intact. Saving to a file object (``BytesIO``)
+Durability: saving to a path writes ``<path>.tmp-XXXX`` in the same folder, fsyncs it,
+renames it over the target and fsyncs the folder (:mod:`~deepgrad.serialization.safe_io`),
+so a crash or an object that cannot be pickled never leaves a partial file and an existing
+checkpoint stays intact; temp files left by a killed writer go at the next save of the same
+target. Saving to a file object (``BytesIO``)
 builds the archive in memory and writes it with one ``write``.
 """
 import contextlib
 import pickle
 
-from deepgrad.serialization import _format, _reader, _writer
+from deepgrad.serialization import _format, _reader, _writer, safe_io
 from deepgrad.serialization._format import CheckpointError
 
 __all__ = ["save", "load", "add_safe_globals", "safe_globals", "get_safe_globals",
@@ -149,7 +151,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
         _writer.write_archive(fh, prefix, pkl, storages, not _disable_byteorder_record)
 
     if path is not None:
-        _writer.atomic_write(path, write)
+        safe_io.atomic_write(path, write, who="deepgrad.save")
         return
     import io
     buf = io.BytesIO()

@@ -21,6 +21,7 @@ import zlib
 import numpy as np
 
 from deepgrad.serialization import _format as F
+from deepgrad.serialization import safe_io
 from deepgrad.serialization._format import CheckpointError
 
 _LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")      # zipfile's structFileHeader
@@ -211,6 +212,11 @@ class Archive:
             self.close()
             raise CheckpointError(f"deepgrad.load: the file is truncated or corrupted (not a "
                                   f"readable zip archive: {e})") from None
+        try:
+            safe_io.check_zip_members(self.zf, "deepgrad.load", CheckpointError)
+        except CheckpointError:
+            self.close()
+            raise
         self.prefix = self._prefix(self.zf.infolist())
         order = self.get("byteorder", required=False)
         self.byteorder = "little" if order is None else order.decode("ascii", "replace")

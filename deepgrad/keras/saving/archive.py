@@ -1,42 +1,26 @@
 """Files and zip archives for the savers: atomic writes, and reads that check everything.
 
-Reading a zip archive refuses duplicate, unexpected and missing members, checks every
-member's CRC-32, and bounds what a member may inflate to: a member that declares more
-than 256 MiB and more than 100 times what it stores is a decompression bomb (a genuine
-archive stores its members uncompressed or nearly so), as is a JSON member over 64 MiB.
+Reading a zip archive refuses duplicate, unexpected, path-traversing and missing members,
+checks every member's CRC-32, and bounds what a member may inflate to with the limits of
+:mod:`deepgrad.serialization.safe_io` (a JSON member over 64 MiB, any member over
+``max_member_bytes``, a member over 256 MiB inflating more than 100 times: a bomb).
 """
 import io
 import json
 import os
 import struct
-import tempfile
 import zipfile
 import zlib
 
+from deepgrad.serialization import safe_io
+
 READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, KeyError,
                struct.error, UnicodeDecodeError, NotImplementedError)
-_BOMB_FLOOR = 1 << 28                 # 256 MiB
-_MAX_EXPANSION = 100
-_MAX_JSON = 1 << 26                   # 64 MiB
 
 
-def atomic_write(filepath, write, overwrite):
-    """Write through a temporary file in the same folder, then rename: a failed save never
-    leaves a half-written file or destroys the previous one."""
-    if os.path.isdir(filepath):
-        raise IsADirectoryError(f"Cannot save to {filepath}: it is a directory")
-    if not overwrite and os.path.exists(filepath):
-        raise FileExistsError(f"{filepath} exists and overwrite=False")
-    folder = os.path.dirname(os.path.abspath(filepath))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".deepgrad-", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, filepath)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def atomic_write(filepath, write, overwrite, who="model.save"):
+    """:func:`deepgrad.serialization.safe_io.atomic_write` (the one atomic writer)."""
+    safe_io.atomic_write(filepath, write, who=who, overwrite=overwrite)
 
 
 def write_zip(f, members):
@@ -79,8 +63,7 @@ def read_zip(data, source, allowed, required):
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
             found = [i.filename for i in infos]
-            if len(set(found)) != len(found):
-                raise ValueError(f"{source}: the archive lists a member twice")
+            safe_io.check_member_names(found, source)
             unexpected = [n for n in found if n not in allowed]
             if unexpected:
                 raise ValueError(f"{source}: unexpected member(s) {unexpected} in the archive; "
@@ -90,23 +73,11 @@ def read_zip(data, source, allowed, required):
             if missing:
                 raise ValueError(f"{source}: the archive is missing {missing} (truncated, or "
                                  f"not a model archive?)")
-            for info in infos:
-                _check_bomb(info, source)
+            safe_io.check_zip_members(zf, source)
             return {info.filename: _read_member(zf, info.filename, source) for info in infos}
     except zipfile.BadZipFile as e:
         raise ValueError(f"{source} is not a valid archive (truncated or corrupted zip "
                          f"file): {e}") from None
-
-
-def _check_bomb(info, source):
-    limit = _MAX_JSON if info.filename.endswith(".json") else _BOMB_FLOOR
-    if info.file_size > limit and info.file_size > _MAX_EXPANSION * info.compress_size:
-        raise ValueError(f"{source}: member {info.filename!r} declares {info.file_size} bytes "
-                         f"but stores only {info.compress_size}: refusing a decompression "
-                         f"bomb")
-    if info.filename.endswith(".json") and info.file_size > _MAX_JSON:
-        raise ValueError(f"{source}: member {info.filename!r} is {info.file_size} bytes, "
-                         f"more than a model's JSON ever needs (64 MiB)")
 
 
 def _read_member(zf, name, source):

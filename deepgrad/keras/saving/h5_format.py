@@ -27,11 +27,9 @@ import numpy as np
 from deepgrad.keras import registry
 from deepgrad.keras.layers.layer import Layer
 from deepgrad.keras.optimizers.optimizer import Optimizer
+from deepgrad.serialization import safe_io
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
-#: a dataset may declare at most this much more than the file holds (compression)
-_MAX_EXPANSION = 100
-_EXPANSION_FLOOR = 1 << 28           # 256 MiB
 #: deepgrad's own bookkeeping attributes: never walked (Keras's skip set)
 _INTERNAL = frozenset({"_layers", "_input_layer", "_metrics", "_trainable_variables",
                        "_non_trainable_variables", "_losses", "_train_params",
@@ -162,7 +160,6 @@ def read(data, source):
     h5py = h5py_module(f"Reading {source}")
     if data[:8] != HDF5_MAGIC:
         raise ValueError(f"{source} is not an HDF5 file (truncated or corrupted?)")
-    limit = max(_EXPANSION_FLOOR, _MAX_EXPANSION * len(data))
     groups, total = {}, 0
     try:
         with h5py.File(io.BytesIO(data), "r") as h5:
@@ -181,11 +178,10 @@ def read(data, source):
                 if obj.external or obj.is_virtual:
                     raise ValueError(f"{source}: dataset {name!r} refers to storage outside "
                                      f"the file (external or virtual), which is refused")
-                total += int(obj.size) * obj.dtype.itemsize
-                if total > limit:
-                    raise ValueError(f"{source}: the datasets declare {total} bytes, far more "
-                                     f"than the file's {len(data)}: refusing a decompression "
-                                     f"bomb")
+                nbytes = int(obj.size) * obj.dtype.itemsize
+                total += nbytes
+                safe_io.check_member_size(name, nbytes, len(data), source)
+                safe_io.check_expansion("the datasets", total, len(data), source)
                 groups.setdefault(parent, {})[int(index)] = np.array(obj[()])
     except (OSError, KeyError, RuntimeError) as e:
         raise ValueError(f"{source} is not a readable HDF5 weights file (truncated or "

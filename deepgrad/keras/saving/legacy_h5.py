@@ -31,10 +31,9 @@ import numpy as np
 from deepgrad.keras import registry
 from deepgrad.keras.saving import serialization as ser
 from deepgrad.keras.saving.h5_format import HDF5_MAGIC, h5py_module
+from deepgrad.serialization import safe_io
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
-_MAX_EXPANSION = 100
-_EXPANSION_FLOOR = 1 << 28           # 256 MiB
 _MAX_CONFIG = 1 << 26                # 64 MiB of JSON
 
 
@@ -132,7 +131,7 @@ class _Reader:
 
     def __init__(self, h5py, f, size, source):
         self.h5py, self.f, self.source = h5py, f, source
-        self.limit, self.total = max(_EXPANSION_FLOOR, _MAX_EXPANSION * size), 0
+        self.size, self.total = size, 0
 
     def group(self, parent, name):
         obj = parent.get(name) if name in parent else None
@@ -152,10 +151,10 @@ class _Reader:
         if obj.external or obj.is_virtual:
             raise ValueError(f"{self.source}: dataset {obj.name!r} refers to storage outside "
                              f"the file (external or virtual), which is refused")
-        self.total += int(obj.size) * obj.dtype.itemsize
-        if self.total > self.limit:
-            raise ValueError(f"{self.source}: the datasets declare {self.total} bytes, far "
-                             f"more than the file holds: refusing a decompression bomb")
+        nbytes = int(obj.size) * obj.dtype.itemsize
+        self.total += nbytes
+        safe_io.check_member_size(obj.name, nbytes, self.size, self.source)
+        safe_io.check_expansion("the datasets", self.total, self.size, self.source)
         return np.array(obj[()])
 
     def strings(self, group, name):

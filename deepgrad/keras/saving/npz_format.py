@@ -23,6 +23,7 @@ import zipfile
 import numpy as np
 
 from deepgrad.keras.saving.archive import READ_ERRORS
+from deepgrad.serialization import safe_io
 
 FORMAT_NAME, FORMAT_VERSION = "deepgrad.keras", "1.0"
 WEIGHTS, OPTIMIZER = "model.weights.npz", "optimizer.npz"
@@ -72,6 +73,8 @@ def npz_bytes(items):
 def read_npz(data, source):
     """``[(key, array), ...]`` sorted by key; object arrays (pickles) are refused."""
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            safe_io.check_zip_members(zf, source)
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             items = [(key, npz[key]) for key in sorted(npz.files, key=_natural)]
     except READ_ERRORS as e:

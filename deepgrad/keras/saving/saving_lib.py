@@ -183,7 +183,7 @@ def save_weights(model, filepath, overwrite=True):
         data = h5_format.to_bytes(model, include_optimizer=False)
     else:
         data = npz_format.npz_bytes(npz_format.weight_items(model))
-    archive.atomic_write(filepath, lambda f: f.write(data), overwrite)
+    archive.atomic_write(filepath, lambda f: f.write(data), overwrite, "model.save_weights")
 
 
 def load_weights(model, filepath, skip_mismatch=False, by_name=False):
