@@ -432,10 +432,12 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     _check_reduction("binary_cross_entropy", reduction)
     p, y = operands("binary_cross_entropy", input, target)
     _check_same_shape("binary_cross_entropy", p, y)
-    if p.array.size and (p.array.min() < 0 or p.array.max() > 1):
+    lo, hi = (p.array.min(), p.array.max()) if p.array.size else (0, 0)
+    if not (lo >= 0 and hi <= 1):                    # NaN fails both comparisons
         raise ValueError(f"binary_cross_entropy: input must hold probabilities in [0, 1], "
-                         f"received values in [{p.array.min()}, {p.array.max()}]; for logits use "
-                         f"binary_cross_entropy_with_logits")
+                         f"received values in [{lo}, {hi}]"
+                         f"{' (NaN present)' if np.isnan(lo) or np.isnan(hi) else ''}; for "
+                         f"logits use binary_cross_entropy_with_logits")
     w = _const("binary_cross_entropy", weight, p, "weight")
     return _reduce("binary_cross_entropy", BCE.apply(p, y, w), reduction)
 

@@ -297,9 +297,14 @@ class Optimizer:
         floating-point state is cast to its parameter's dtype.
 
         Raises:
-            ValueError: group counts or sizes differ, a state array's shape differs from
-                its parameter's, or a saved hyperparameter is out of range.
+            TypeError: ``state_dict`` is not a dict with ``state`` (a dict) and
+                ``param_groups`` (a list of dicts with ``params``).
+            ValueError: group counts or sizes differ, a parameter's state has other keys
+                than this optimizer keeps (another optimizer's state), a state array's
+                shape differs from its parameter's, or a saved hyperparameter is out of
+                range.
         """
+        self._check_state_dict_structure(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"loaded state dict has {len(saved_groups)} parameter groups, "
@@ -325,8 +330,46 @@ class Optimizer:
             new["params"] = group["params"]
             self._validate(new)
             new_groups.append(new)
+        self._check_state_keys(state, new_groups)
         self.state = state
         self.param_groups[:] = new_groups
+
+    @staticmethod
+    def _check_state_dict_structure(state_dict):
+        name = "load_state_dict"
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            got = sorted(state_dict) if isinstance(state_dict, dict) else \
+                type(state_dict).__name__
+            raise TypeError(f"{name}: expected an optimizer state_dict (a dict with 'state' "
+                            f"and 'param_groups'), received {got}")
+        if not isinstance(state_dict["state"], dict):
+            raise TypeError(f"{name}: 'state' must be a dict, received "
+                            f"{type(state_dict['state']).__name__}")
+        groups = state_dict["param_groups"]
+        if not isinstance(groups, (list, tuple)) or not all(
+                isinstance(g, dict) and isinstance(g.get("params"), (list, tuple))
+                for g in groups):
+            raise TypeError(f"{name}: 'param_groups' must be a list of dicts, each with a "
+                            f"'params' list, received {groups!r:.200}")
+
+    def _check_state_keys(self, state, groups):
+        """Each loaded per-parameter state holds the keys this algorithm keeps (those of
+        :meth:`init_state`); a state of another optimizer is refused by name."""
+        if type(self).init_state is Optimizer.init_state:
+            return                                 # no declared state (LBFGS keeps its own)
+        for i, group in enumerate(groups):
+            for j, p in enumerate(group["params"]):
+                saved = state.get(p)
+                if not saved:
+                    continue
+                expected = set(self.init_state(p.array, group))
+                if set(saved) != expected:
+                    raise ValueError(
+                        f"load_state_dict: the state of parameter {j} of group {i} has keys "
+                        f"{sorted(saved)}, but {type(self).__name__} keeps "
+                        f"{sorted(expected)} (a state_dict of another optimizer, or "
+                        f"of other settings such as amsgrad or momentum?); nothing was "
+                        f"changed")
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]

@@ -73,6 +73,16 @@ def _accepts(fn, arg):
         return False
 
 
+def _shape_arg(name, value):
+    """A shape argument as a tuple of ints (or None); a clear error otherwise."""
+    if not isinstance(value, (tuple, list)) or not all(
+            d is None or isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d >= 0
+            for d in value):
+        raise ValueError(f"{name} must be a tuple of non-negative ints (or None), e.g. "
+                         f"{name}=(8,) for samples of 8 features; received {name}={value!r}")
+    return tuple(None if d is None else int(d) for d in value)
+
+
 class Layer:
     """Base class of Keras-style layers.
 
@@ -116,9 +126,9 @@ class Layer:
         self.activity_regularizer = regularizers.get(activity_regularizer)
         shape = None
         if batch_input_shape is not None:
-            shape = tuple(batch_input_shape)
+            shape = _shape_arg("batch_input_shape", batch_input_shape)
         elif input_shape is not None:
-            shape = (batch_size,) + tuple(input_shape)
+            shape = (batch_size,) + _shape_arg("input_shape", input_shape)
         elif input_dim is not None:
             shape = (batch_size, int(input_dim))
         self._batch_input_shape = shape

@@ -52,7 +52,13 @@ def leaves(x):
 
 
 def _as_array(a):
-    return a.array if isinstance(a, Tensor) else np.asarray(a)
+    if isinstance(a, Tensor):
+        return a.array
+    try:
+        return np.asarray(a)
+    except ValueError as e:                  # a ragged nested list
+        raise ValueError(f"The data is not a rectangular array (a ragged nested list?): "
+                         f"{e}") from None
 
 
 def as_arrays(x):
@@ -104,6 +110,10 @@ def check_arrays(x, y=None, sample_weight=None):
             if id(a) in checked:
                 continue
             checked.add(id(a))
+            if a.dtype.kind not in "biuf":
+                raise TypeError(f"{name} is an array of dtype {a.dtype} (shape {a.shape}); "
+                                f"expected numbers (float, int or bool): convert it, e.g. "
+                                f"np.asarray({name}, dtype='float32')")
             if a.dtype.kind == "f" and not _all_finite(a):
                 bad = int(np.size(a) - np.isfinite(a).sum())
                 raise ValueError(f"{name} contains {bad} NaN or infinite value(s) (array of "
@@ -201,7 +211,11 @@ class ArrayDataAdapter:
                 raise ValueError("`class_weight` needs targets `y`")
             sample_weight = class_weight_to_sample_weights(y, class_weight)
         n = check_arrays(x, y, sample_weight)
-        if not batch_size:
+        if n == 0:
+            raise ValueError(f"The data is empty: x has 0 samples (shape "
+                             f"{leaves(x)[0].shape if leaves(x) else None}); expected at "
+                             f"least one sample")
+        if batch_size is None:
             batch_size = int(math.ceil(n / steps)) if steps else 32
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer, received {batch_size!r}")

@@ -39,6 +39,7 @@ from deepgrad.keras import optimizers
 from deepgrad.keras.callbacks.callback_list import CallbackList
 from deepgrad.keras.layers.layer import _CALL
 from deepgrad.keras.models import data as data_lib
+from deepgrad.keras.models import data_checks
 from deepgrad.keras.models.compile_utils import CompileLoss, CompileMetrics
 from deepgrad.keras.models.data import EpochIterator
 from deepgrad.keras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
@@ -343,14 +344,23 @@ class Trainer:
         generator (see :mod:`deepgrad.keras.models.data`).
         """
         self._assert_compile_called("fit")
+        data_checks.check_batch_size(batch_size)
+        data_checks.check_batch_size(validation_batch_size, "validation_batch_size")
+        data_checks.check_validation_split(validation_split)
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_lib.train_validation_split(
                 (x, y, sample_weight), validation_split)
-        val = None
-        if validation_data is not None:
-            val = unpack_x_y_sample_weight(validation_data)
+        data_checks.check_fit_data(self, x, y, sample_weight)
         epoch_iterator = EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch,
                                        shuffle, class_weight)
+        val = None
+        if validation_data is not None:     # checked now, before the first step
+            vx, vy, vsw = unpack_x_y_sample_weight(validation_data)
+            data_checks.check_fit_data(self, vx, vy, vsw, "fit: validation_data")
+            if data_lib.is_array_data(x) and data_lib.is_array_data(vx):
+                data_checks.check_same_features(data_lib.as_arrays(x), data_lib.as_arrays(vx))
+            val = EpochIterator(vx, vy, vsw, validation_batch_size or batch_size,
+                                validation_steps, False)
         verbose = 1 if verbose == "auto" else verbose
         distribute = getattr(self.optimizer, "distribute_fit", None)   # keras.distributed:
         if distribute is not None:          # this rank's shard, rank 0's progress and files
@@ -360,8 +370,7 @@ class Trainer:
             epochs=epochs, steps=epoch_iterator.num_batches, model=self)
         self.stop_training = False
         with self._in_loop():
-            self._fit_epochs(epoch_iterator, cbs, initial_epoch, epochs, val, batch_size,
-                             validation_batch_size, validation_steps, validation_freq)
+            self._fit_epochs(epoch_iterator, cbs, initial_epoch, epochs, val, validation_freq)
         return self.history
 
     @contextlib.contextmanager
@@ -378,12 +387,11 @@ class Trainer:
             d["_loop_metrics"] = outer
             d["_loop_metric_list"] = None
 
-    def _fit_epochs(self, epoch_iterator, cbs, initial_epoch, epochs, val, batch_size,
-                    validation_batch_size, validation_steps, validation_freq):
+    def _fit_epochs(self, epoch_iterator, cbs, initial_epoch, epochs, val_iterator,
+                    validation_freq):
         hooks = cbs.has_batch_hooks
         cbs.on_train_begin()
         training_logs = None
-        val_iterator = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)
@@ -397,11 +405,7 @@ class Trainer:
                 if self.stop_training:
                     break
             epoch_logs = pythonify_logs(self._get_metrics_result_or_logs(logs))
-            if val is not None and self._should_eval(epoch, validation_freq):
-                if val_iterator is None:
-                    val_iterator = EpochIterator(val[0], val[1], val[2],
-                                                 validation_batch_size or batch_size,
-                                                 validation_steps, False)
+            if val_iterator is not None and self._should_eval(epoch, validation_freq):
                 val_logs = self._evaluate_iterator(val_iterator, cbs)
                 epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
             cbs.on_epoch_end(epoch, epoch_logs)
@@ -445,6 +449,8 @@ class Trainer:
         """Loss and metrics on the data: a scalar, a list in ``metrics_names`` order, or
         (``return_dict``) a dict."""
         self._assert_compile_called("evaluate")
+        data_checks.check_batch_size(batch_size)
+        data_checks.check_fit_data(self, x, y, sample_weight, "evaluate")
         iterator = EpochIterator(x, y, sample_weight, batch_size, steps, False)
         verbose = 1 if verbose == "auto" else verbose
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
