@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from deepgrad import backend
+from deepgrad import backend, creation
 from deepgrad.keras import registry
 
 
@@ -310,6 +310,68 @@ class Orthogonal(Initializer, aliases=("OrthogonalInitializer",)):
         return {"gain": self.gain, "seed": self.seed}
 
 
+_WINDOWS = {"hann": "hann_window", "hanning": "hann_window", "hamming": "hamming_window",
+            "blackman": "blackman_window", "bartlett": "bartlett_window"}
+
+
+class STFT(Initializer, aliases=("STFTInitializer",)):
+    """Conv1D kernels of a short-time Fourier transform, shape ``(T, 1, F // 2 + 1)``.
+
+    ``kernel[t, 0, f] = cos(-2 pi t f / F) * w[t] / s`` for ``side="real"`` (``sin`` for
+    ``"imag"``), ``F = 2 (shape[-1] - 1)``, ``w`` the window (``"hann"``, ``"hamming"``,
+    ``"blackman"``, ``"bartlett"`` as deepgrad's window functions, an array of length T, or
+    None) and ``s = sqrt(sum w^2)`` (``"density"``), ``sum |w|`` (``"spectrum"``) or 1.
+
+    Args:
+        side (str): ``"real"`` or ``"imag"``.
+        window (str | array | None): the window; ``periodic`` as SciPy's ``fftbins``.
+        scaling (str | None): ``"density"``, ``"spectrum"`` or None.
+        periodic (bool): a periodic (DFT-even) window instead of a symmetric one.
+    """
+
+    def __init__(self, side="real", window="hann", scaling="density", periodic=False):
+        if side not in ("real", "imag"):
+            raise ValueError(f"side should be 'real' or 'imag', not {side!r}")
+        if isinstance(window, str) and window not in _WINDOWS:
+            raise ValueError(f"Unknown window {window!r}: deepgrad knows {sorted(_WINDOWS)} "
+                             f"(or pass the window's values as an array)")
+        if scaling is not None and scaling not in ("density", "spectrum"):
+            raise ValueError(f"Scaling is invalid, it must be `None`, 'density' or 'spectrum'. "
+                             f"Received scaling={scaling!r}")
+        self.side, self.window, self.scaling, self.periodic = side, window, scaling, periodic
+
+    def _window(self, frame_length):
+        if isinstance(self.window, str):
+            make = getattr(creation, _WINDOWS[self.window])
+            return make(frame_length, periodic=self.periodic, dtype=np.float64).numpy()
+        win = np.asarray(self.window, np.float64)
+        if win.shape != (frame_length,):
+            raise ValueError(f"The shape of `window` must be equal to [frame_length]. "
+                             f"Received: window shape={win.shape}, frame_length={frame_length}")
+        return win
+
+    def __call__(self, shape, dtype=None):
+        if len(shape) != 3:
+            raise ValueError(f"STFT expects a shape (frame_length, channels, fft_bins); "
+                             f"received {tuple(shape)}")
+        frame_length, _, bins = shape
+        time = np.arange(frame_length, dtype=np.float64).reshape(-1, 1, 1)
+        freq = np.arange(bins, dtype=np.float64).reshape(1, 1, -1) / ((bins - 1) * 2)
+        args = -2.0 * time * freq * np.pi
+        kernel = np.cos(args) if self.side == "real" else np.sin(args)
+        if self.window is not None:
+            win = self._window(frame_length).reshape(-1, 1, 1)
+            scale = {"density": np.sqrt(np.sum(win ** 2)), "spectrum": np.sum(np.abs(win)),
+                     None: 1.0}[self.scaling]
+            kernel = kernel * win / scale
+        return kernel.astype(_dtype(dtype))
+
+    def get_config(self):
+        window = self.window.tolist() if isinstance(self.window, np.ndarray) else self.window
+        return {"side": self.side, "window": window, "periodic": self.periodic,
+                "scaling": self.scaling}
+
+
 registry.add_base("initializers", Initializer)
 
 
@@ -328,3 +390,13 @@ def serialize(initializer):
 def deserialize(config, custom_objects=None):
     """An Initializer from :func:`serialize`'s dict or from a name."""
     return get(registry.deserialize(config, "initializers", custom_objects))
+
+
+# Keras 3's module-level aliases (keras.initializers.glorot_uniform is the class)
+IdentityInitializer, OrthogonalInitializer, STFTInitializer = Identity, Orthogonal, STFT
+constant, identity, ones, zeros = Constant, Identity, Ones, Zeros
+orthogonal, stft = Orthogonal, STFT
+glorot_normal, glorot_uniform = GlorotNormal, GlorotUniform
+he_normal, he_uniform = HeNormal, HeUniform
+lecun_normal, lecun_uniform, variance_scaling = LecunNormal, LecunUniform, VarianceScaling
+random_normal, random_uniform, truncated_normal = RandomNormal, RandomUniform, TruncatedNormal

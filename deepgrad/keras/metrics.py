@@ -30,6 +30,17 @@ from deepgrad.keras.losses import squeeze_or_expand_to_same_rank
 from deepgrad.keras.metrics_base import (  # noqa: F401  (MetricVariable: re-exported)
     Metric, MetricVariable, _divide_no_nan, _np)
 from deepgrad.keras import registry
+from deepgrad.keras.regression_iou_metrics import (  # noqa: F401  (Keras 3's names)
+    BinaryIoU, ConcordanceCorrelation, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU,
+    PearsonCorrelation, R2Score, concordance_correlation, pearson_correlation)
+from deepgrad.keras.threshold_metrics import (  # noqa: F401  (Keras 3's names)
+    PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity)
+# Keras 3's keras.metrics exports the loss functions under their own names
+from deepgrad.keras.losses import (  # noqa: F401,E402
+    binary_crossentropy, binary_focal_crossentropy, categorical_crossentropy,
+    categorical_focal_crossentropy, categorical_hinge, hinge, huber, kl_divergence, log_cosh,
+    mean_absolute_error, mean_absolute_percentage_error, mean_squared_error,
+    mean_squared_logarithmic_error, poisson, sparse_categorical_crossentropy, squared_hinge)
 
 # ====================================================================== means
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn=np.mean):
@@ -78,6 +89,21 @@ class Mean(Metric):
     def result(self):
         count = float(self.count.value)
         return float(self.total.value) / count if count else 0.0
+
+
+class Sum(Metric):
+    """Weighted sum of the values seen: ``sum w_i v_i``."""
+
+    def __init__(self, name="sum", dtype=None):
+        super().__init__(name=name, dtype=dtype)
+        self.total = self.add_variable(name="total")
+
+    def update_state(self, values, sample_weight=None):
+        values, _ = reduce_to_samplewise_values(_np(values), sample_weight, reduce_fn=np.sum)
+        self.total.assign_add(values.sum())
+
+    def result(self):
+        return float(self.total.value)
 
 
 class MeanMetricWrapper(Metric):
