@@ -11,3 +11,4 @@ from deepgrad.keras.callbacks.learning_rate_scheduler import LearningRateSchedul
 from deepgrad.keras.callbacks.csv_logger import CSVLogger
 from deepgrad.keras.callbacks.terminate_on_nan import TerminateOnNaN
 from deepgrad.keras.callbacks.lambda_callback import LambdaCallback
+from deepgrad.keras.callbacks.backup_and_restore import BackupAndRestore

@@ -234,12 +234,16 @@ class ArrayDataAdapter:
             return order
         return backend.rng().permutation(self.n)
 
-    def get_iterator(self):
-        order, bs = self._order(), self.batch_size
+    def get_iterator(self, order=None, start_batch=0):
+        """The batches of one pass; ``order``/``start_batch`` resume a pass (the order is
+        drawn on the first ``next``, and kept as ``current_order``, for a backup)."""
+        bs = self.batch_size
+        order = self._order() if order is None and self.shuffle else order
+        self.current_order = order
         x, y, sw = self.x, self.y, self.sample_weight
         plain = type(x) is np.ndarray and type(y) is np.ndarray and sw is None
         wrap = Tensor._wrap
-        for start in range(0, self.n, bs):
+        for start in range(start_batch * bs, self.n, bs):
             index = slice(start, start + bs) if order is None else order[start:start + bs]
             if plain:                                  # the common case, kept cheap
                 yield wrap(x[index]), wrap(y[index])
@@ -365,6 +369,33 @@ class EpochIterator:
         self._num_batches = self.data_adapter.num_batches
         self._current = None
         self._steps_seen = 0
+        self._resume_step = None
+
+    @property
+    def can_resume(self):
+        """Whether a pass can be resumed mid-way (array data: its order is kept)."""
+        return isinstance(self.data_adapter, ArrayDataAdapter)
+
+    def position(self):
+        """(the current pass's order or None, batches of the pass done): for a backup."""
+        return getattr(self.data_adapter, "current_order", None), self._steps_seen
+
+    def resume(self, order, steps_seen, epoch_step):
+        """Continue a pass at batch ``steps_seen`` in ``order`` (a backup's
+        :meth:`position`); the next epoch starts at step ``epoch_step``, no number drawn."""
+        if not self.can_resume:
+            raise ValueError("Only array data can be resumed in the middle of an epoch")
+        if order is not None and sorted(np.asarray(order).tolist()) != list(
+                range(self.data_adapter.n)):
+            raise ValueError(f"The saved data order does not fit the data's "
+                             f"{self.data_adapter.n} samples (other data than the backup's?)")
+        self._current = self.data_adapter.get_iterator(
+            None if order is None else np.asarray(order), int(steps_seen))
+        self._steps_seen, self._resume_step = int(steps_seen), int(epoch_step)
+
+    @property
+    def resuming(self):
+        return self._resume_step is not None
 
     @property
     def num_batches(self):
@@ -379,9 +410,10 @@ class EpochIterator:
         adapter = self.data_adapter
         adapter.on_epoch_begin()
         steps = self.steps_per_epoch or self._num_batches
-        if self._current is None or self.steps_per_epoch is None:
+        resumed, step = self._resume_step is not None, self._resume_step or 0
+        self._resume_step = None
+        if not resumed and (self._current is None or self.steps_per_epoch is None):
             self._current, self._steps_seen = adapter.get_iterator(), 0
-        step = 0
         while steps is None or step < steps:
             if self._num_batches and self._steps_seen >= self._num_batches:
                 if self.steps_per_epoch:

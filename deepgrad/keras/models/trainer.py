@@ -369,8 +369,12 @@ class Trainer:
             callbacks, add_history=True, add_progbar=verbose != 0, verbose=verbose,
             epochs=epochs, steps=epoch_iterator.num_batches, model=self)
         self.stop_training = False
-        with self._in_loop():
-            self._fit_epochs(epoch_iterator, cbs, initial_epoch, epochs, val, validation_freq)
+        try:
+            with self._in_loop():
+                self._fit_epochs(epoch_iterator, cbs, initial_epoch, epochs, val,
+                                 validation_freq)
+        finally:
+            self.__dict__.pop("_fit_iterator", None)
         return self.history
 
     @contextlib.contextmanager
@@ -390,12 +394,16 @@ class Trainer:
     def _fit_epochs(self, epoch_iterator, cbs, initial_epoch, epochs, val_iterator,
                     validation_freq):
         hooks = cbs.has_batch_hooks
-        cbs.on_train_begin()
+        self.__dict__["_fit_iterator"] = epoch_iterator      # a backup reads and resumes it
+        self.__dict__["_initial_epoch"] = None
+        cbs.on_train_begin()                    # BackupAndRestore may set _initial_epoch
+        initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
         training_logs = None
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
-            cbs.on_epoch_begin(epoch)
-            logs = {}
+            cbs.on_epoch_begin(epoch)           # (a backup's metric values come back here)
+            # an epoch resumed after its last batch reports its restored metrics
+            logs = self.get_metrics_result() if epoch_iterator.resuming else {}
             for step, data in epoch_iterator:
                 if hooks:
                     cbs.on_train_batch_begin(step)
