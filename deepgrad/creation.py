@@ -16,6 +16,7 @@ import numpy as np
 from deepgrad import backend, dtypes
 from deepgrad.autograd.grad_mode import state as _grad_state
 from deepgrad.autograd.tensor import Tensor, infer_array
+from deepgrad.autograd.version_counter import bump
 from deepgrad.device import check_device
 from deepgrad.dtypes import check_layout, check_pin_memory
 
@@ -79,6 +80,7 @@ def finish(arr, where, out=None, requires_grad=False):
                                f"arguments do not support automatic differentiation")
         if out.array.shape == arr.shape:
             out.array[...] = arr
+            bump(out.array)
         else:
             out.array = np.array(arr, dtype=out.array.dtype)
         return out

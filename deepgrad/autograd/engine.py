@@ -23,8 +23,9 @@ Two loops share this module:
 import numpy as np
 
 from deepgrad.autograd import function
-from deepgrad.autograd.anomaly_mode import anomaly
+from deepgrad.autograd.anomaly_mode import anomaly, check_backward
 from deepgrad.autograd.function import unbroadcast
+from deepgrad.autograd.version_counter import check_saved, clock
 
 
 class _Hooked:
@@ -106,6 +107,8 @@ def backward(root, grad, retain_graph=False):
             if not retain_graph:
                 fn.release()
             continue
+        if fn._t < clock.now:           # something was written in place since fn was made
+            check_saved(fn)
         results = fn.backward(g)
         if not isinstance(results, tuple):
             results = (results,)
@@ -142,13 +145,6 @@ def _reaching(order, target_nodes, target_leaves):
                 reach.add(id(fn))
                 break
     return reach
-
-
-def _check_nan(fn, results):
-    for k, gi in enumerate(results):
-        if gi is not None and np.isnan(gi).any():
-            raise RuntimeError(f"Function '{fn.name()}' returned nan values in its {k}th "
-                               f"output.")
 
 
 class ArrayMath:
@@ -253,9 +249,12 @@ def _walk(roots, seeds, retain_graph, inputs, capture, math):
             if not retain_graph:
                 fn.release()
             continue
+        if fn._t < clock.now:
+            check_saved(fn)
         out = math.node_backward(fn, g)
         if check_nan:
-            _check_nan(fn, [None if gi is None else math.values(gi) for gi in out])
+            check_backward(fn, math.values(g), [None if gi is None else math.values(gi)
+                                                for gi in out])
         for t, gi, need in zip(fn.inputs, out, fn.needs_grad):
             if not need or gi is None:
                 continue

@@ -41,7 +41,9 @@ import inspect
 
 import numpy as np
 
+from deepgrad.autograd.anomaly_mode import anomaly as _anomaly, on_forward as _on_forward
 from deepgrad.autograd.grad_mode import state as _grad_state
+from deepgrad.autograd.version_counter import clock as _clock
 
 
 def unbroadcast(grad, shape):
@@ -82,6 +84,7 @@ class Function:
     inputs = None
     needs_grad = ()
     _meta = None        # the output tensor's hooks / retain_grad, when it has any
+    _t = float("inf")   # the version clock when recorded (version_counter); inf: unchecked
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -118,11 +121,14 @@ class Function:
         out = fn.forward(*[t.array for t in inputs], **params)
         if type(out) is not np.ndarray:
             out = np.asarray(out)           # NumPy returns 0-d results as scalars
+        if _anomaly.enabled:                # detect_anomaly: where it was made, NaN/inf out
+            _on_forward(fn, inputs, out, params)
         if _grad_state.enabled:
             needs = tuple(t.requires_grad for t in inputs)
             if True in needs:
                 fn.inputs = inputs
                 fn.needs_grad = needs
+                fn._t = _clock.now          # saved arrays written after this: backward raises
                 return _Tensor._from_op(out, fn)
         elif _grad_state.inference:
             return _inference_tensor(out)

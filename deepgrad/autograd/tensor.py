@@ -16,6 +16,7 @@ from deepgrad.autograd.tensor_indexing import TensorIndexing
 from deepgrad.autograd.tensor_autograd import TensorAutograd
 from deepgrad.autograd.tensor_attributes import TensorAttributes
 from deepgrad.autograd.tensor_random import TensorRandom
+from deepgrad.autograd.version_counter import bump, version_of
 
 _FLOAT_KINDS = "fc"
 
@@ -116,6 +117,8 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
     ndim = property(lambda self: self.array.ndim)
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
+    _version = property(lambda self: version_of(self.array),
+                        doc="In-place writes into this tensor's memory (shared with its views).")
     T = property(lambda self: self.permute(*range(self.ndim - 1, -1, -1)))
     mT = property(lambda self: self.transpose(-2, -1))
 
@@ -190,16 +193,19 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
     def zero_(self):
         self._check_inplace("zero_")
         self.array[...] = 0
+        bump(self.array)
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_")
         self.array[...] = value
+        bump(self.array)
         return self
 
     def copy_(self, src):
         self._check_inplace("copy_")
         self.array[...] = src.array if isinstance(src, Tensor) else src
+        bump(self.array)
         return self
 
     # ------------------------------------------------------------------ conversion
@@ -263,6 +269,7 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
         self._check_inplace(name)
         ufunc(self.array, other.array if isinstance(other, Tensor) else other,
               out=self.array, casting="same_kind")
+        bump(self.array)
         return self
 
     def __iadd__(self, other):
@@ -292,6 +299,7 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
     def clamp_(self, min=None, max=None):
         self._check_inplace("clamp_")
         np.clip(self.array, min, max, out=self.array)
+        bump(self.array)
         return self
 
     # __setitem__ lives in TensorIndexing (tensor_indexing.py), with the indexing ops

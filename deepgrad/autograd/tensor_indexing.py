@@ -16,6 +16,7 @@ import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.grad_mode import no_grad, state as _grad_state
+from deepgrad.autograd.version_counter import bump
 from deepgrad.ops import (householder as _hh, indexing as _ix, linalg as _la,
                           linalg_torch as _lt, norms as _nm, positions as _ps, rearrange as _ra,
                           shape as _sh, solve as _sv, triangular as _tr)
@@ -45,6 +46,7 @@ def _write(name, self, fn, *args, **kwargs):
         raise RuntimeError(f"{name}: result type {out.dtype} can't be cast to the desired "
                            f"output type {self.dtype}")
     self.array[...] = out.array
+    bump(self.array)
     return self
 
 
@@ -132,6 +134,7 @@ class TensorIndexing:
                 "x = torch.where(mask, value, x), or collect the pieces and torch.stack them)")
         if not (isinstance(value, _fn._Tensor) and value.requires_grad and _grad_state.enabled):
             self.array[index] = value.array if isinstance(value, _fn._Tensor) else value
+            bump(self.array)
             return
         update(self, "__setitem__",
                lambda x, v: _ix.index_put_positions("__setitem__", x, index, v), value)

@@ -8,6 +8,7 @@ requires grad while the graph is recorded (as PyTorch: fill it under ``no_grad``
 import numpy as np
 
 from deepgrad import backend
+from deepgrad.autograd.version_counter import bump
 from deepgrad.ops import random as _random
 
 
@@ -37,6 +38,7 @@ class TensorRandom:
                                f"from={a} > to={b}")
         self._check_random_fill("uniform_")
         self.array[...] = backend.rng(generator).uniform(a, b, self.shape)
+        bump(self.array)
         return self
 
     def normal_(self, mean=0.0, std=1.0, *, generator=None):
@@ -46,6 +48,7 @@ class TensorRandom:
             raise RuntimeError(f"normal_: expects std >= 0.0, but found std={std}")
         self._check_random_fill("normal_")
         self.array[...] = backend.rng(generator).normal(mean, std, self.shape)
+        bump(self.array)
         return self
 
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
@@ -55,6 +58,7 @@ class TensorRandom:
             raise RuntimeError(f"cauchy_: expects sigma > 0.0, but found sigma={sigma}")
         self._check_random_fill("cauchy_")
         self.array[...] = median + sigma * backend.rng(generator).standard_cauchy(self.shape)
+        bump(self.array)
         return self
 
     def exponential_(self, lambd=1.0, *, generator=None):
@@ -64,6 +68,7 @@ class TensorRandom:
             raise RuntimeError(f"exponential_: expects lambda > 0.0, but found lambda={lambd}")
         self._check_random_fill("exponential_")
         self.array[...] = backend.rng(generator).exponential(1.0 / lambd, self.shape)
+        bump(self.array)
         return self
 
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
@@ -73,6 +78,7 @@ class TensorRandom:
             raise RuntimeError(f"log_normal_: expects std > 0.0, but found std={std}")
         self._check_random_fill("log_normal_")
         self.array[...] = backend.rng(generator).lognormal(mean, std, self.shape)
+        bump(self.array)
         return self
 
     def geometric_(self, p, *, generator=None):
@@ -83,6 +89,7 @@ class TensorRandom:
             raise RuntimeError(f"geometric_: expects p to be in (0, 1), but got p={p}")
         self._check_random_fill("geometric_", floating=False)
         self.array[...] = backend.rng(generator).geometric(p, self.shape)
+        bump(self.array)
         return self
 
     def bernoulli_(self, p=0.5, *, generator=None):
@@ -94,6 +101,7 @@ class TensorRandom:
             raise RuntimeError(f"bernoulli_: expects p to be in [0, 1], but got p={p}")
         self._check_random_fill("bernoulli_", floating=False)
         self.array[...] = backend.rng(generator).random(self.shape) < q
+        bump(self.array)
         return self
 
     def random_(self, *args, generator=None, **kwargs):
@@ -126,6 +134,7 @@ class TensorRandom:
         else:
             draws = rng.integers(frm, to, size=self.shape, dtype=np.int64)
         self.array[...] = draws
+        bump(self.array)
         return self
 
     def bernoulli(self, p=None, *, generator=None):

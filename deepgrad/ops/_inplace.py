@@ -21,6 +21,7 @@ import numpy as np
 
 from deepgrad.autograd.function import to_tensor
 from deepgrad.autograd.grad_mode import state as _grad_state, no_grad
+from deepgrad.autograd.version_counter import bump
 
 
 def run(name, x, op, explicit):
@@ -50,4 +51,5 @@ def run(name, x, op, explicit):
         raise TypeError(f"{name}: the result has dtype {y.dtype}, which cannot be written in "
                         f"place into the input of dtype {x.dtype}")
     np.copyto(x.array, y.array, casting="same_kind")
+    bump(x.array)
     return x

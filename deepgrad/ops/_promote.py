@@ -15,6 +15,7 @@ from deepgrad import backend
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import to_tensor
 from deepgrad.autograd.grad_mode import no_grad, state as grad_state
+from deepgrad.autograd.version_counter import bump
 from deepgrad.ops._util import operands
 
 
@@ -85,6 +86,7 @@ def write_inplace(name, target, fn, *args, **kwargs):
                            f"cannot be recorded into a {target.dtype} tensor; use the "
                            f"out-of-place op")
     target.array[...] = result
+    bump(target.array)
     if recorded:
         target._ctx, target.requires_grad = out._ctx, True
     return target

@@ -28,6 +28,8 @@ class Sub(Function):
 
 
 class Mul(Function):
+    _saved_for = {"a": 1, "b": 0}       # a is read only for db, b only for da
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return a * b

@@ -26,6 +26,8 @@ def _gemm(a, b):
 
 
 class MatMul(Function):
+    _saved_for = {"a": 1, "b": 0}       # a is read only for db, b only for da
+
     def forward(self, a, b):
         self.a, self.b = a, b
         return _gemm(a, b) if b.ndim == 2 else np.matmul(a, b)
@@ -57,6 +59,8 @@ class MatMul(Function):
 
 
 class Linear(Function):
+    _saved_for = {"x": 1, "w": 0}       # x is read only for dW, W only for dx
+
     def forward(self, x, w, b=None):
         self.x, self.w = x, w
         out = _gemm(x, w.T)
@@ -77,6 +81,8 @@ class Linear(Function):
 
 class Dense(Function):
     """y = x K + b with Keras's kernel layout K (in, out): dX = G K^T, dK = X^T G, db = sum G."""
+
+    _saved_for = {"x": 1, "k": 0}
 
     def forward(self, x, k, b=None):
         self.x, self.k = x, k

@@ -2,6 +2,7 @@
 import numpy as np
 
 from deepgrad.autograd import enable_grad
+from deepgrad.autograd.version_counter import bump
 from deepgrad.optim.line_search import strong_wolfe
 from deepgrad.optim.optimizer import Optimizer, NON_NEGATIVE
 
@@ -94,11 +95,13 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.array.size
             p.array += step_size * update[offset:offset + n].reshape(p.array.shape)
+            bump(p.array)
             offset += n
 
     def _set_param(self, values):
         for p, value in zip(self._params, values):
             p.array[...] = value
+            bump(p.array)
 
     def _directional_evaluate(self, closure, x, t, d):
         """``f`` and its flat gradient at ``x + t d``; the parameters are left at ``x``."""

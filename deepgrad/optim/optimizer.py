@@ -29,6 +29,7 @@ from itertools import chain
 import numpy as np
 
 from deepgrad.autograd import Tensor, enable_grad
+from deepgrad.autograd.version_counter import bump
 
 
 def effective_grad(param, grad, weight_decay, maximize):
@@ -181,6 +182,7 @@ class Optimizer:
                 if not s:
                     s = state[p] = init(p.array, group)
                 update(p.array, grad.array, s, hp)
+                bump(p.array)                # backward of a graph made before refuses
         return loss
 
     def zero_grad(self, set_to_none=True):

@@ -39,6 +39,7 @@ import numpy as np
 
 from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.autograd.version_counter import bump
 from deepgrad.keras import registry
 from deepgrad.keras.optimizers import schedules
 from deepgrad.nn.utils.clip_grad import get_total_norm
@@ -461,6 +462,7 @@ class Optimizer:
             if decay and self._use_weight_decay(p):
                 p.array *= 1.0 - decay               # theta - lr wd theta
             update(p.array, g, state[p], constants)
+            bump(p.array)
 
     def _update_moving_averages(self):
         """``average <- mu average + (1 - mu) theta`` for every tracked variable (``mu = 0``
