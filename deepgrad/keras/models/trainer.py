@@ -28,6 +28,7 @@ updates the weights.
 """
 import contextlib
 import inspect
+import math
 import warnings
 
 import numpy as np
@@ -59,6 +60,25 @@ def pythonify_logs(logs):
             value = value.item() if value.size == 1 else value
         out[key] = value
     return dict(sorted(out.items()))
+
+
+def _warn_nonfinite_loss(logs, epoch, step):
+    """Warn when a training step's ``logs['loss']`` is NaN or +-inf; True if it warned.
+
+    ``fit`` warns once per call (training goes on, as Keras; ``TerminateOnNaN`` stops
+    it); ``deepgrad.autograd.detect_anomaly()`` names the op that made the NaN."""
+    loss = logs.get("loss") if isinstance(logs, dict) else None
+    try:
+        value = float(loss)
+    except (TypeError, ValueError):
+        return False                     # no loss, or not a single number
+    if math.isfinite(value):
+        return False
+    warnings.warn(f"fit: the training loss became {value} at epoch {epoch + 1} (index "
+                  f"{epoch}), batch {step}; training goes on. Stop it with the "
+                  f"TerminateOnNaN callback, and find the op that made it with "
+                  f"deepgrad.autograd.detect_anomaly().", RuntimeWarning, stacklevel=4)
+    return True
 
 
 def _concat(batches):
@@ -399,6 +419,7 @@ class Trainer:
         cbs.on_train_begin()                    # BackupAndRestore may set _initial_epoch
         initial_epoch = self.__dict__.pop("_initial_epoch", None) or initial_epoch
         training_logs = None
+        nan_warned = False                  # fit warns once when the loss turns NaN/inf
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             cbs.on_epoch_begin(epoch)           # (a backup's metric values come back here)
@@ -408,6 +429,8 @@ class Trainer:
                 if hooks:
                     cbs.on_train_batch_begin(step)
                 logs = self.train_step(data)
+                if not nan_warned:
+                    nan_warned = _warn_nonfinite_loss(logs, epoch, step)
                 if hooks:
                     cbs.on_train_batch_end(step, pythonify_logs(logs))
                 if self.stop_training:
