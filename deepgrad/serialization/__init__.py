@@ -261,7 +261,8 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
             unpickler = _reader.full_unpickler(base)(data, storages, **pickle_load_args)
         try:
             result = unpickler.load()
-        except (EOFError, ValueError, IndexError, KeyError, TypeError) as e:
+        except (EOFError, ValueError, IndexError, KeyError, TypeError, AttributeError,
+                OverflowError, MemoryError) as e:
             # a malformed pickle stream (or rebuild arguments of the wrong kind)
             raise CheckpointError(f"deepgrad.load: the checkpoint's data.pkl is corrupted "
                                   f"({type(e).__name__}: {e})") from None

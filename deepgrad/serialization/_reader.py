@@ -208,7 +208,7 @@ class Archive:
             raise CheckpointError(_not_zip_message(head))
         try:
             self.zf = zipfile.ZipFile(self.fh)
-        except (zipfile.BadZipFile, EOFError, OSError, ValueError) as e:
+        except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError) as e:
             self.close()
             raise CheckpointError(f"deepgrad.load: the file is truncated or corrupted (not a "
                                   f"readable zip archive: {e})") from None
@@ -260,7 +260,8 @@ class Archive:
                 raise CheckpointError(f"deepgrad.load: the checkpoint lacks its record "
                                       f"{full!r} (truncated or corrupted)") from None
             return None
-        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as e:
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError,
+                NotImplementedError) as e:
             raise CheckpointError(f"deepgrad.load: record {full!r} is corrupted ({e})") from None
 
     def record(self, name, nbytes):
@@ -282,7 +283,8 @@ class Archive:
             with self.zf.open(info) as fh:
                 got = fh.readinto(buf)
                 fh.read(1)                      # reach the end, where the CRC is checked
-        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError) as e:
+        except (zipfile.BadZipFile, EOFError, zlib.error, OSError, ValueError,
+                NotImplementedError) as e:
             raise CheckpointError(f"deepgrad.load: storage record {full!r} is corrupted "
                                   f"({e})") from None
         if got != nbytes:

@@ -130,6 +130,9 @@ def check_zip_members(zf, source, error=ValueError):
     infos = zf.infolist()
     check_member_names([i.filename for i in infos], source, error)
     for info in infos:
+        if info.flag_bits & 0x1:
+            raise error(f"{source}: member {info.filename!r} is encrypted; deepgrad's files "
+                        f"never are (a corrupted or foreign archive)")
         check_member_size(info.filename, info.file_size, info.compress_size, source, error)
     return infos
 

@@ -30,6 +30,9 @@ from deepgrad.keras.optimizers.optimizer import Optimizer
 from deepgrad.serialization import safe_io
 
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+#: what h5py raises on a corrupted file (a flipped bit can reach any of them)
+H5_ERRORS = (OSError, KeyError, RuntimeError, OverflowError, TypeError, AttributeError,
+             IndexError, UnicodeDecodeError)
 #: deepgrad's own bookkeeping attributes: never walked (Keras's skip set)
 _INTERNAL = frozenset({"_layers", "_input_layer", "_metrics", "_trainable_variables",
                        "_non_trainable_variables", "_losses", "_train_params",
@@ -183,7 +186,7 @@ def read(data, source):
                 safe_io.check_member_size(name, nbytes, len(data), source)
                 safe_io.check_expansion("the datasets", total, len(data), source)
                 groups.setdefault(parent, {})[int(index)] = np.array(obj[()])
-    except (OSError, KeyError, RuntimeError) as e:
+    except H5_ERRORS as e:
         raise ValueError(f"{source} is not a readable HDF5 weights file (truncated or "
                          f"corrupted): {e}") from None
     out = {}

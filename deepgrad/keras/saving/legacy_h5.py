@@ -30,7 +30,7 @@ import numpy as np
 
 from deepgrad.keras import registry
 from deepgrad.keras.saving import serialization as ser
-from deepgrad.keras.saving.h5_format import HDF5_MAGIC, h5py_module
+from deepgrad.keras.saving.h5_format import H5_ERRORS, HDF5_MAGIC, h5py_module
 from deepgrad.serialization import safe_io
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -198,17 +198,21 @@ def _open(data, source):
         raise ValueError(f"{source} is not an HDF5 file (truncated or corrupted?)")
     try:
         return h5py, h5py.File(io.BytesIO(data), "r")
-    except OSError as e:
+    except H5_ERRORS as e:
         raise ValueError(f"{source} is not a readable HDF5 file (truncated or corrupted): "
                          f"{e}") from None
 
 
-def is_legacy_layout(data):
+def is_legacy_layout(data, source="file"):
     """True for an HDF5 file in Keras's legacy layout (a whole-model ``.h5`` file, or
     a Keras 2 weights file with ``layer_names``), False for Keras 3's ``vars`` layout."""
-    h5py, f = _open(data, "file")
-    with f:
-        return "model_weights" in f or any(k.startswith("layer_names") for k in f.attrs)
+    h5py, f = _open(data, source)
+    try:
+        with f:
+            return "model_weights" in f or any(k.startswith("layer_names") for k in f.attrs)
+    except H5_ERRORS as e:
+        raise ValueError(f"{source} is not a readable HDF5 file (truncated or corrupted): "
+                         f"{e}") from None
 
 
 def load_model(data, source, compile=True):
@@ -239,7 +243,7 @@ def load_model(data, source, compile=True):
                     group = reader.group(f, "optimizer_weights")
                     optimizer_values = [reader.dataset(group, n)
                                         for n in reader.strings(group, "weight_names")]
-    except (OSError, KeyError, RuntimeError) as e:
+    except H5_ERRORS as e:
         raise ValueError(f"{source} is not a readable HDF5 model file (truncated or "
                          f"corrupted): {e}") from None
     for target, array in plan:
@@ -267,7 +271,7 @@ def load_weights(data, source, model, skip_mismatch=False, by_name=False):
             if "layer_names" not in f.attrs and "model_weights" in f:
                 group = reader.group(f, "model_weights")
             plan = _weights_plan(reader, group, model, skip_mismatch, by_name)
-    except (OSError, KeyError, RuntimeError) as e:
+    except H5_ERRORS as e:
         raise ValueError(f"{source} is not a readable HDF5 weights file (truncated or "
                          f"corrupted): {e}") from None
     for target, array in plan:

@@ -203,7 +203,7 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
     """
     filepath = os.fspath(filepath)
     data = archive.read_file(filepath)
-    legacy = data[:8] == h5_format.HDF5_MAGIC and legacy_h5.is_legacy_layout(data)
+    legacy = data[:8] == h5_format.HDF5_MAGIC and legacy_h5.is_legacy_layout(data, filepath)
     if by_name and not legacy:
         raise ValueError("Invalid keyword arguments: `by_name` only supports loading legacy "
                          "'.h5' or '.hdf5' files.")
