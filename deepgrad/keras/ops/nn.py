@@ -14,6 +14,11 @@ The piecewise activations Keras adds (formulas as computed):
     squareplus(x, b)  = (x + sqrt(x^2 + b)) / 2
     sparsemax(x)      = max(x - tau, 0), tau = (sum_{j <= k} z_(j) - 1) / k over the
                         largest k with 1 + k z_(k) > sum_{j <= k} z_(j) (z sorted down)
+
+``sparsemax`` follows its definition (Martins & Astudillo, 2016: the output sums to 1).
+Keras 3.15 computes ``tau`` from the sum of the cumulative sums over the support, which
+agrees with the definition only when the support has one entry (``[1, 1]`` gives
+``[0, 0]`` there, ``[0.5, 0.5]`` here).
 """
 import math
 
@@ -319,14 +324,15 @@ def batch_normalization(x, mean, variance, axis, offset=None, scale=None, epsilo
 
 
 def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
-    """Normalize over ``axis`` (population variance, ``eps`` = 1e-3 by default as
-    Keras's LayerNormalization), then ``* gamma + beta``."""
+    """Normalize over ``axis`` (population variance, ``eps`` defaults to
+    ``keras.backend.epsilon()`` as ``keras.ops``; the LayerNormalization layer passes its
+    own 1e-3), then ``* gamma + beta``."""
     if kwargs.pop("rms_scaling", False):
         return rms_normalization(x, gamma, axis, epsilon)
     if kwargs:
         raise TypeError(f"layer_normalization: unsupported arguments {sorted(kwargs)}")
     x = f(x)
-    eps = 1e-3 if epsilon is None else epsilon
+    eps = backend.epsilon() if epsilon is None else epsilon
     m, v = mean(x, axis, True), var(x, axis, True)
     out = _ops.mul(_ops.sub(x, m), _ops.rsqrt(_ops.add(v, eps)))
     if gamma is not None:

@@ -239,6 +239,9 @@ def dot_product_attention(query, key, value, bias=None, mask=None, scale=None,
     if flash_attention:
         raise ValueError("dot_product_attention: flash_attention needs a GPU kernel; "
                          "deepgrad computes the plain form (pass flash_attention=None)")
+    if bias is not None and mask is not None:
+        raise ValueError("dot_product_attention: only one of `bias` and `mask` can be "
+                         "provided (Keras's rule); received both")
     q, k, v = f(query), f(key), f(value)
     k, v = cast(k, q.dtype), cast(v, q.dtype)
     if q.ndim != 4:
