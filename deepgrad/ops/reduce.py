@@ -107,20 +107,27 @@ def mean(x, dim=None, keepdim=False):
 def amax(x, dim=None, keepdim=False):
     """Maximum over ``dim`` (all axes by default); ties share the gradient."""
     x = to_tensor(x)
-    _check_nonempty("amax", x)
-    return Amax.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
+    axis = reduction_axis(dim, x.ndim)
+    _check_nonempty("amax", x, axis)
+    return Amax.apply(x, axis=axis, keepdims=keepdim)
 
 
 def amin(x, dim=None, keepdim=False):
     """Minimum over ``dim`` (all axes by default); ties share the gradient."""
     x = to_tensor(x)
-    _check_nonempty("amin", x)
-    return Amax.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim, minimum=True)
+    axis = reduction_axis(dim, x.ndim)
+    _check_nonempty("amin", x, axis)
+    return Amax.apply(x, axis=axis, keepdims=keepdim, minimum=True)
 
 
-def _check_nonempty(name, x):
-    if x.array.size == 0:
-        raise RuntimeError(f"{name}: expected a non-empty tensor, received shape {x.shape}")
+def _check_nonempty(name, x, axis):
+    """A max/min needs something to reduce: every reduced axis must be non-empty (an
+    empty tensor reduced over its other axes gives an empty result, as in PyTorch)."""
+    axes = range(x.ndim) if axis is None else axis if isinstance(axis, tuple) else (axis,)
+    for a in axes:
+        if x.shape[a] == 0:
+            raise RuntimeError(f"{name}: expected a non-empty tensor, received shape "
+                               f"{tuple(x.shape)} (reduction dim {a} has size zero)")
 
 
 def max_with_indices(x, dim, keepdim=False):
@@ -135,8 +142,8 @@ def min_with_indices(x, dim, keepdim=False):
 
 def _along_dim(name, argfn, x, dim, keepdim):
     x = to_tensor(x)
-    _check_nonempty(name, x)
     axis = reduction_axis(dim, x.ndim)
+    _check_nonempty(name, x, axis)
     if axis is None:               # a 0-d tensor: itself, at index 0
         values, indices = _along_dim(name, argfn, x.reshape(1), 0, False)
         return MaxResult(values, indices)
@@ -177,16 +184,16 @@ def logsumexp(x, dim=None, keepdim=False):
 def argmax(x, dim=None, keepdim=False):
     """Index of the maximum (flattened when ``dim`` is None); int64, no gradient."""
     x = to_tensor(x)
-    _check_nonempty("argmax", x)
     axis = reduction_axis(dim, x.ndim)
+    _check_nonempty("argmax", x, axis)
     return _fn._Tensor._wrap(np.asarray(np.argmax(x.array, axis=axis, keepdims=keepdim), np.int64))
 
 
 def argmin(x, dim=None, keepdim=False):
     """Index of the minimum; int64, no gradient."""
     x = to_tensor(x)
-    _check_nonempty("argmin", x)
     axis = reduction_axis(dim, x.ndim)
+    _check_nonempty("argmin", x, axis)
     return _fn._Tensor._wrap(np.asarray(np.argmin(x.array, axis=axis, keepdims=keepdim), np.int64))
 
 
@@ -285,7 +292,7 @@ def aminmax(input, *, dim=None, keepdim=False):
     """(min, max) over ``dim`` (all elements by default) as a named tuple; each is
     differentiable as ``amin``/``amax`` (ties share the gradient)."""
     x = to_tensor(input)
-    _check_nonempty("aminmax", x)
+    _check_nonempty("aminmax", x, reduction_axis(dim, x.ndim))
     return AminmaxResult(amin(x, dim, keepdim), amax(x, dim, keepdim))
 
 
