@@ -39,6 +39,7 @@ from deepgrad.ops.shuffle import pixel_shuffle, pixel_unshuffle, channel_shuffle
 from deepgrad.ops.normalization import instance_norm, rms_norm, local_response_norm
 from deepgrad.ops.embedding import embedding_bag
 from deepgrad.ops.grid_sample import grid_sample, affine_grid
+from deepgrad.ops.image_warp import affine_transform   # Keras's projective warp (H9B)
 # pointwise math, special functions, logical ops, reductions, scans, sorting (H1)
 from deepgrad.ops.elementwise import multiply, subtract, rsub, negative, positive, absolute
 from deepgrad.ops.trig import (
