@@ -21,6 +21,9 @@ class _Table(Module):
     def _make_weight(self, num_embeddings, embedding_dim, padding_idx, _weight, _freeze,
                      dtype):
         name = type(self).__name__
+        for arg, value in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+                raise ValueError(f"{name}: {arg} must be a non-negative int, received {value!r}")
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         self.padding_idx = normalize_padding_idx(name, padding_idx, self.num_embeddings)
         dtype = backend.default_float if dtype is None else np.dtype(dtype)

@@ -33,6 +33,9 @@ class InputLayer(Layer):
             if shape is None:
                 raise ValueError("Input: you must pass a shape= argument (the shape of one "
                                  "sample, e.g. shape=(784,))")
+            if not isinstance(shape, (tuple, list)):
+                raise ValueError(f"Input: shape must be a tuple of ints (the shape of one "
+                                 f"sample, e.g. shape=({shape!r},)), received shape={shape!r}")
             batch_shape = (batch_size,) + tuple(shape)
         super().__init__(name=name, dtype=dtype, batch_input_shape=batch_shape, **kwargs)
         self.built = True

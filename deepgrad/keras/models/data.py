@@ -97,6 +97,12 @@ def check_arrays(x, y=None, sample_weight=None):
     Raises:
         ValueError: Keras's "Data cardinality is ambiguous", or non-finite values.
     """
+    for name, v in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        if any(np.ndim(a) == 0 for a in leaves(v)):
+            raise ValueError(f"{name} holds a single number where arrays of samples are "
+                             f"expected (a list is read as one array per model input; a "
+                             f"ragged nested list is no array): pass a rectangular "
+                             f"np.array of shape (samples, ...)")
     sizes = {name: [len(a) for a in leaves(v)] for name, v in
              (("x", x), ("y", y), ("sample_weight", sample_weight)) if v is not None}
     flat = [n for v in sizes.values() for n in v]

@@ -156,14 +156,16 @@ class Trainer:
         if jit_compile not in ("auto", False, None):
             raise ValueError(f"jit_compile={jit_compile!r} is not supported: deepgrad runs "
                              f"eagerly and has no compiler (use 'auto' or False)")
-        self.optimizer = optimizers.get(optimizer)
         names = self.output_names if hasattr(self, "output_names") else None
+        # every name resolved before anything is set: a bad one leaves the model as it was
+        resolved = optimizers.get(optimizer)
+        compile_loss = CompileLoss(loss, loss_weights, names) if loss is not None else None
+        compile_metrics = CompileMetrics(metrics, weighted_metrics, names) \
+            if metrics is not None or weighted_metrics is not None else None
+        self.optimizer = resolved
         # set without attribute tracking: these are listed by `metrics` themselves
         d = self.__dict__
-        d["_compile_loss"] = CompileLoss(loss, loss_weights, names) if loss is not None \
-            else None
-        d["_compile_metrics"] = CompileMetrics(metrics, weighted_metrics, names) \
-            if metrics is not None or weighted_metrics is not None else None
+        d["_compile_loss"], d["_compile_metrics"] = compile_loss, compile_metrics
         d["_loss_tracker"] = metrics_module.Mean(name="loss")
         self.loss = loss
         self.stop_training = False
@@ -367,6 +369,7 @@ class Trainer:
         data_checks.check_batch_size(batch_size)
         data_checks.check_batch_size(validation_batch_size, "validation_batch_size")
         data_checks.check_validation_split(validation_split)
+        self._should_eval(0, validation_freq)            # its type, before any step
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_lib.train_validation_split(
                 (x, y, sample_weight), validation_split)

@@ -64,15 +64,15 @@ def read_zip(data, source, allowed, required):
             infos = zf.infolist()
             found = [i.filename for i in infos]
             safe_io.check_member_names(found, source)
+            missing = [n for n in required if n not in found]
+            if missing:                 # (a truncated file can show an inner archive's list)
+                raise ValueError(f"{source}: the archive is missing {missing} (a truncated "
+                                 f"file, or not a model archive?)")
             unexpected = [n for n in found if n not in allowed]
             if unexpected:
                 raise ValueError(f"{source}: unexpected member(s) {unexpected} in the archive; "
                                  f"it may hold only {list(allowed)} and nothing else is ever "
                                  f"loaded (no pickles, no code, no assets)")
-            missing = [n for n in required if n not in found]
-            if missing:
-                raise ValueError(f"{source}: the archive is missing {missing} (truncated, or "
-                                 f"not a model archive?)")
             safe_io.check_zip_members(zf, source)
             return {info.filename: _read_member(zf, info.filename, source) for info in infos}
     except zipfile.BadZipFile as e:
