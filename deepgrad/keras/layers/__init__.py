@@ -27,6 +27,12 @@ from deepgrad.keras.layers.conv3d import (
     GlobalAveragePooling3D, Convolution3D, Convolution3DTranspose, MaxPool3D, AvgPool3D,
     GlobalMaxPool3D, GlobalAvgPool3D)
 from deepgrad.keras.layers.reshaping3d import ZeroPadding3D, Cropping3D, UpSampling3D
+from deepgrad.keras.layers.preprocessing_numeric import (
+    Normalization, Discretization, Rescaling, CategoryEncoding, Hashing, HashedCrossing)
+from deepgrad.keras.layers.preprocessing_image import Resizing, CenterCrop
+from deepgrad.keras.layers.augmentation import (
+    RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
+    RandomBrightness, RandomCrop)
 from deepgrad.keras.layers import operations  # noqa: F401  (registers Keras's graph ops)
 
 
