@@ -135,5 +135,38 @@ def dropout(inputs, rate, noise_shape=None, seed=None):
     return x * Tensor._wrap(mask)
 
 
-__all__ = ["SeedGenerator", "categorical", "dropout", "normal", "randint", "shuffle",
-           "truncated_normal", "uniform"]
+def gamma(shape, alpha, dtype=None, seed=None):
+    """Draws from Gamma(alpha, 1) (shape ``alpha``, unit scale)."""
+    dtype = _float(dtype)
+    alpha = np.asarray(alpha.array if isinstance(alpha, Tensor) else alpha, np.float64)
+    if np.any(alpha <= 0):
+        raise ValueError(f"gamma: alpha must be > 0, received {alpha.tolist()}")
+    return Tensor._wrap(_rng(seed).gamma(alpha, 1.0, _shape(shape)).astype(dtype))
+
+
+def beta(shape, alpha, beta, dtype=None, seed=None):
+    """Draws from Beta(alpha, beta)."""
+    dtype = _float(dtype)
+    a = np.asarray(alpha.array if isinstance(alpha, Tensor) else alpha, np.float64)
+    b = np.asarray(beta.array if isinstance(beta, Tensor) else beta, np.float64)
+    if np.any(a <= 0) or np.any(b <= 0):
+        raise ValueError(f"beta: alpha and beta must be > 0, received alpha={a.tolist()}, "
+                         f"beta={b.tolist()}")
+    return Tensor._wrap(_rng(seed).beta(a, b, _shape(shape)).astype(dtype))
+
+
+def binomial(shape, counts, probabilities, dtype=None, seed=None):
+    """Draws from Binomial(counts, probabilities), as floats (``floatx``) as Keras."""
+    dtype = _float(dtype)
+    n = np.asarray(counts.array if isinstance(counts, Tensor) else counts)
+    p = np.asarray(probabilities.array if isinstance(probabilities, Tensor)
+                   else probabilities, np.float64)
+    if np.any(p < 0) or np.any(p > 1) or np.any(n < 0):
+        raise ValueError(f"binomial: counts must be >= 0 and probabilities in [0, 1], "
+                         f"received counts={n.tolist()}, probabilities={p.tolist()}")
+    return Tensor._wrap(_rng(seed).binomial(n.astype(np.int64), p,
+                                            _shape(shape)).astype(dtype))
+
+
+__all__ = ["SeedGenerator", "beta", "binomial", "categorical", "dropout", "gamma", "normal",
+           "randint", "shuffle", "truncated_normal", "uniform"]

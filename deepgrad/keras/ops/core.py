@@ -270,8 +270,11 @@ def _rebuild(template, leaves):
 
 def _stack_results(results):
     leaves = [_leaves(r) for r in results]
-    stacked = [_ops.stack([t(row[j]) for row in leaves], 0) for j in builtins.range(
-        len(leaves[0]))]
+    stacked = []
+    for j in builtins.range(len(leaves[0])):
+        column = [t(row[j]) for row in leaves]
+        dtype = result_type(*column)
+        stacked.append(_ops.stack([cast(c, dtype) for c in column], 0))
     return _rebuild(results[0], stacked)
 
 
