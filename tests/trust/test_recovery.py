@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 import deepgrad
+from deepgrad import keras
 from deepgrad.serialization import safe_io
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -209,3 +210,91 @@ def test_save_into_a_missing_folder_names_the_users_path(tmp_path):
     with pytest.raises(FileNotFoundError, match="no_such_dir.*does not exist") as info:
         deepgrad.save({"a": 1}, path)
     assert path in str(info.value) and ".tmp" not in str(info.value)
+
+
+# ====================================================================== BackupAndRestore
+class _Interrupt(keras.callbacks.Callback):
+    """Raises after ``at`` training batches (an in-process crash)."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at, self.seen = at, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen += 1
+        if self.seen == self.at:
+            raise RuntimeError("crash")
+
+
+def _keras_run(backup=None, crash_at=None, epochs=3):
+    keras.utils.set_random_seed(1)
+    rs = np.random.RandomState(2)
+    x, y = rs.rand(40, 5).astype("float32"), rs.randint(0, 4, 40)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(8, activation="tanh"),
+                              keras.layers.Dropout(0.4),
+                              keras.layers.Dense(4, activation="softmax")])
+    model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    callbacks = ([backup] if backup else []) + ([_Interrupt(crash_at)] if crash_at else [])
+    history = model.fit(x, y, batch_size=8, epochs=epochs, shuffle=True, verbose=0,
+                        validation_data=(x[:10], y[:10]), callbacks=callbacks)
+    return model, history.history
+
+
+@pytest.mark.parametrize("save_freq, crash_at, epochs_left", [("epoch", 7, 2), (2, 8, 2),
+                                                               (1, 15, 1)])
+def test_backup_and_restore_resumes_to_the_same_weights_and_logs(tmp_path, save_freq,
+                                                                   crash_at, epochs_left):
+    reference, ref_logs = _keras_run()
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "b"), save_freq=save_freq)
+    with pytest.raises(RuntimeError, match="crash"):
+        _keras_run(backup, crash_at)
+    model, logs = _keras_run(backup)
+    for a, b in zip(model.get_weights(), reference.get_weights()):
+        assert np.array_equal(a, b)
+    assert len(logs["loss"]) == epochs_left              # Keras: only the epochs left
+    for key in logs:
+        assert logs[key] == ref_logs[key][-epochs_left:], key
+    assert not os.path.exists(tmp_path / "b")
+
+
+def test_backup_falls_back_to_the_previous_one_with_double_checkpoint(tmp_path):
+    folder = str(tmp_path / "b")
+    backup = keras.callbacks.BackupAndRestore(folder, save_freq=2, double_checkpoint=True,
+                                              delete_checkpoint=False)
+    with pytest.raises(RuntimeError):
+        _keras_run(backup, crash_at=7)
+    assert sorted(os.listdir(folder)) == ["latest.backup.pt", "latest.backup.pt.bkp"]
+    with open(os.path.join(folder, "latest.backup.pt"), "r+b") as f:
+        f.truncate(100)                                     # the latest is unreadable
+    model, _ = _keras_run(backup)
+    reference, _ = _keras_run()
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(),
+                                                    reference.get_weights()))
+    assert os.path.exists(os.path.join(folder, "latest.backup.pt"))   # kept: delete=False
+
+
+def test_an_unreadable_backup_is_a_clear_error_and_changes_nothing(tmp_path):
+    folder = tmp_path / "b"
+    folder.mkdir()
+    (folder / "latest.backup.pt").write_bytes(b"garbage")
+    keras.utils.set_random_seed(1)
+    model = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4)])
+    model.compile("sgd", "mse")
+    before = model.get_weights()
+    with pytest.raises(ValueError, match="cannot read the backup"):
+        model.fit(np.ones((4, 5)), np.ones((4, 4)), verbose=0,
+                  callbacks=[keras.callbacks.BackupAndRestore(str(folder))])
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+
+
+def test_a_backup_of_another_model_is_refused_before_anything_changes(tmp_path):
+    folder = str(tmp_path / "b")
+    with pytest.raises(RuntimeError):
+        _keras_run(keras.callbacks.BackupAndRestore(folder, save_freq=1), crash_at=3)
+    other = keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+    other.compile("sgd", "mse")
+    before = other.get_weights()
+    with pytest.raises(ValueError, match="weights"):
+        other.fit(np.ones((4, 5)), np.ones((4, 3)), verbose=0,
+                  callbacks=[keras.callbacks.BackupAndRestore(folder)])
+    assert all(np.array_equal(a, b) for a, b in zip(before, other.get_weights()))
