@@ -30,6 +30,8 @@ from deepgrad.keras.layers.reshaping3d import ZeroPadding3D, Cropping3D, UpSampl
 from deepgrad.keras.layers.preprocessing_numeric import (
     Normalization, Discretization, Rescaling, CategoryEncoding, Hashing, HashedCrossing)
 from deepgrad.keras.layers.preprocessing_image import Resizing, CenterCrop
+from deepgrad.keras.layers.preprocessing_lookup import StringLookup, IntegerLookup
+from deepgrad.keras.layers.text_vectorization import TextVectorization
 from deepgrad.keras.layers.augmentation import (
     RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
     RandomBrightness, RandomCrop)

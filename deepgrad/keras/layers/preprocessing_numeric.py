@@ -48,7 +48,8 @@ def iterate_batches(data, steps=None):
 
 
 def _is_batch_list(data):
-    return isinstance(data, list) and data and isinstance(data[0], (np.ndarray, Tensor))
+    return isinstance(data, list) and len(data) > 0 and isinstance(data[0], (np.ndarray, Tensor,
+                                                                            tuple))
 
 
 def encode_categorical(ids, mode, depth, dtype="float32", count_weights=None):
