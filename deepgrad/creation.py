@@ -15,7 +15,7 @@ import numpy as np
 
 from deepgrad import backend, dtypes
 from deepgrad.autograd.grad_mode import state as _grad_state
-from deepgrad.autograd.tensor import Tensor, infer_array
+from deepgrad.autograd.tensor import Tensor, describe_ragged, infer_array
 from deepgrad.autograd.version_counter import bump
 from deepgrad.device import check_device
 from deepgrad.dtypes import check_layout, check_pin_memory
@@ -141,6 +141,10 @@ def _infer(data, dtype, where):
     try:
         return infer_array(data, dtype)
     except ValueError as e:
+        ragged = describe_ragged(data)
+        if ragged:
+            raise ValueError(f"{where}: {ragged}; nested lists must be rectangular (lists "
+                             f"of equal lengths at each depth)") from None
         raise ValueError(f"{where}: cannot make a tensor from this data ({e}); expected a "
                          f"number, an array or nested lists of equal lengths") from None
 

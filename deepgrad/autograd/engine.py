@@ -101,13 +101,14 @@ def backward(root, grad, retain_graph=False):
     order = _topological_order([root._ctx])
     grads = {id(root._ctx): grad}
     handed = {id(grad)}
+    now = clock.now                 # no hook runs in this loop: nothing writes meanwhile
     for fn in reversed(order):
         g = grads.pop(id(fn), None)
         if g is None:
             if not retain_graph:
                 fn.release()
             continue
-        if fn._t < clock.now:           # something was written in place since fn was made
+        if fn._t < now:                 # something was written in place since fn was made
             check_saved(fn)
         results = fn.backward(g)
         if not isinstance(results, tuple):

@@ -118,7 +118,13 @@ class Function:
             Tensor: the output, with ``requires_grad`` and this node attached when recorded.
         """
         fn = cls()
-        out = fn.forward(*[t.array for t in inputs], **params)
+        try:
+            out = fn.forward(*[t.array for t in inputs], **params)
+        except ValueError as e:             # NumPy's "operands could not be broadcast"
+            err = broadcast_error(inputs, e, cls.__name__)
+            if err is None:
+                raise
+            raise err from None
         if type(out) is not np.ndarray:
             out = np.asarray(out)           # NumPy returns 0-d results as scalars
         if _anomaly.enabled:                # detect_anomaly: where it was made, NaN/inf out
@@ -138,6 +144,36 @@ class Function:
         """Drop the saved arrays and the links to the inputs (after backward)."""
         self.__dict__.clear()
         self.inputs = None
+
+
+class BroadcastError(RuntimeError, ValueError):
+    """Shapes that do not broadcast (PyTorch raises RuntimeError, NumPy ValueError)."""
+
+
+def broadcast_error(operands, err, op):
+    """PyTorch's error for operands whose shapes do not broadcast, naming the dimension::
+
+        The size of tensor a (3) must match the size of tensor b (4) at non-singleton
+        dimension 1
+
+    or None when ``err`` is not about broadcasting or the shapes do broadcast.
+    """
+    if "broadcast" not in str(err):
+        return None
+    shapes = [tuple(getattr(t, "shape", np.shape(t))) for t in operands]
+    for i, a in enumerate(shapes):
+        for j in range(i + 1, len(shapes)):
+            b = shapes[j]
+            n = max(len(a), len(b))
+            pa, pb = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
+            for d in range(n - 1, -1, -1):
+                if pa[d] != pb[d] and pa[d] != 1 and pb[d] != 1:
+                    names = ("a", "b") if len(shapes) == 2 else (f"#{i}", f"#{j}")
+                    return BroadcastError(
+                        f"The size of tensor {names[0]} ({pa[d]}) must match the size of "
+                        f"tensor {names[1]} ({pb[d]}) at non-singleton dimension {d} ({op} "
+                        f"of shapes {', '.join(str(s) for s in shapes)})")
+    return None
 
 
 def _inference_tensor(array):

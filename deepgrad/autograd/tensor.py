@@ -35,7 +35,14 @@ def infer_array(data, dtype=None):
         return data
     if isinstance(data, np.generic):
         return np.asarray(data)
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:
+        ragged = describe_ragged(data)
+        if ragged is None:
+            raise
+        raise ValueError(f"Tensor: {ragged}; nested lists must be rectangular (lists of "
+                         f"equal lengths at each depth)") from e
     if arr.dtype.kind == "f":
         return arr.astype(backend.default_float, copy=False)
     if arr.dtype.kind in "iu":
@@ -44,6 +51,25 @@ def infer_array(data, dtype=None):
         return arr
     raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} "
                     f"(NumPy made dtype {arr.dtype}); expected numbers, lists of numbers or arrays")
+
+
+def describe_ragged(data):
+    """Where nested lists stop being rectangular, in PyTorch's words ("expected sequence
+    of length 2 at dim 1 (got 1)"), or None if they are rectangular."""
+    items, dim = [data], 0
+    while True:
+        is_seq = [isinstance(x, (list, tuple)) for x in items]
+        if not any(is_seq):
+            return None
+        if not all(is_seq):
+            odd = items[is_seq.index(False)]
+            return (f"expected a sequence at dim {dim} (got {type(odd).__name__} {odd!r} "
+                    f"beside sequences)")
+        n = len(items[0])
+        for x in items:
+            if len(x) != n:
+                return f"expected sequence of length {n} at dim {dim} (got {len(x)})"
+        items, dim = [y for x in items for y in x], dim + 1
 
 
 def _legacy_sizes(data, dtype, requires_grad, more):
@@ -267,8 +293,19 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
 
     def _inplace(self, name, other, ufunc):
         self._check_inplace(name)
-        ufunc(self.array, other.array if isinstance(other, Tensor) else other,
-              out=self.array, casting="same_kind")
+        try:
+            ufunc(self.array, other.array if isinstance(other, Tensor) else other,
+                  out=self.array, casting="same_kind")
+        except ValueError as e:
+            value = np.asarray(other.array if isinstance(other, Tensor) else other)
+            err = function.broadcast_error((self.array, value), e, name)
+            if err is None and "broadcast" in str(e):
+                err = function.BroadcastError(
+                    f"{name}: output with shape {list(self.shape)} doesn't match the "
+                    f"broadcast shape {list(np.broadcast_shapes(self.shape, value.shape))}")
+            if err is None:
+                raise
+            raise err from None
         bump(self.array)
         return self
 

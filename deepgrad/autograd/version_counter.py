@@ -92,6 +92,24 @@ def bump(array):
         del stamps[:_KEEP_STAMPS // 2]
 
 
+def bump_all(arrays):
+    """:func:`bump` for many arrays written by one step (an optimizer's parameters): one
+    clock tick for all of them, and no call per array."""
+    clock.now = now = clock.now + 1
+    get = _counters.get
+    for array in arrays:
+        base = array.base
+        owner = array if base is None else _owner(base)
+        c = get(id(owner))
+        if c is None:
+            c = _new_counter(owner)
+        c.version += 1
+        stamps = c.stamps
+        stamps.append(now)
+        if len(stamps) > _KEEP_STAMPS:
+            del stamps[:_KEEP_STAMPS // 2]
+
+
 def _new_counter(owner):
     key = id(owner)
     c = _counters[key] = _Counter()

@@ -54,6 +54,15 @@ class _ConvNd(Module):
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = _tuple(kernel_size, self.n)
         self.stride, self.dilation = _tuple(stride, self.n), _tuple(dilation, self.n)
+        for arg, given in (("kernel_size", kernel_size), ("stride", stride),
+                           ("dilation", dilation)):
+            value = getattr(self, arg)                   # checked before any weight exists
+            if isinstance(value, str):
+                raise TypeError(f"{name}: {arg} must be an int or a tuple of {self.n} ints, "
+                                f"received {arg}={given!r}")
+            if min(value) < 1:
+                raise ValueError(f"{name}: {arg} must be positive in every dimension, "
+                                 f"received {arg}={given!r}")
         self.output_padding = _tuple(output_padding, self.n)
         self.padding, self.padding_mode = _tuple(padding, self.n), padding_mode
         if isinstance(self.padding, str):

@@ -209,6 +209,9 @@ def _operands(name, n, input, weight, groups, stride, dilation):
                          f"input {LAYOUTS[n]}, received shape {tuple(x.shape)}")
     if w.ndim != n + 2:
         raise ValueError(f"{name}: expected a {n + 2}-D weight, received shape {tuple(w.shape)}")
+    if min(w.shape[2:]) < 1:
+        raise ValueError(f"{name}: kernel size should be greater than zero, but the weight "
+                         f"has shape {tuple(w.shape)} (kernel {tuple(w.shape[2:])})")
     if min(stride) < 1 or min(dilation) < 1 or not isinstance(groups, (int, np.integer)) \
             or groups < 1:
         raise ValueError(f"{name}: stride, dilation and groups must be positive, received "

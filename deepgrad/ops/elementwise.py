@@ -357,7 +357,13 @@ def clone(x):
 def _compare(ufunc):
     def op(a, b):
         a, b = operands(ufunc.__name__, a, b)
-        return _fn._Tensor._wrap(ufunc(a.array, b.array))
+        try:
+            return _fn._Tensor._wrap(ufunc(a.array, b.array))
+        except ValueError as e:
+            err = _fn.broadcast_error((a, b), e, ufunc.__name__)
+            if err is None:
+                raise
+            raise err from None
     op.__name__ = ufunc.__name__
     op.__doc__ = f"Elementwise ``{ufunc.__name__}`` as a bool tensor (no gradient)."
     return op

@@ -29,7 +29,7 @@ from itertools import chain
 import numpy as np
 
 from deepgrad.autograd import Tensor, enable_grad
-from deepgrad.autograd.version_counter import bump
+from deepgrad.autograd.version_counter import bump_all
 
 
 def effective_grad(param, grad, weight_decay, maximize):
@@ -172,17 +172,22 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         state, init, update = self.state, self.init_state, self.update_step
-        for group in self.param_groups:
-            hp = self.hyperparameters(group)
-            for p in group["params"]:
-                grad = p.grad
-                if grad is None:
-                    continue
-                s = state.get(p)
-                if not s:
-                    s = state[p] = init(p.array, group)
-                update(p.array, grad.array, s, hp)
-                bump(p.array)                # backward of a graph made before refuses
+        written = []                # their version counters: backward of an older graph refuses
+        try:
+            for group in self.param_groups:
+                hp = self.hyperparameters(group)
+                for p in group["params"]:
+                    grad = p.grad
+                    if grad is None:
+                        continue
+                    s = state.get(p)
+                    if not s:
+                        s = state[p] = init(p.array, group)
+                    array = p.array
+                    update(array, grad.array, s, hp)
+                    written.append(array)
+        finally:
+            bump_all(written)
         return loss
 
     def zero_grad(self, set_to_none=True):

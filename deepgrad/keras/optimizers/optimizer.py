@@ -39,7 +39,7 @@ import numpy as np
 
 from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.autograd.version_counter import bump
+from deepgrad.autograd.version_counter import bump_all
 from deepgrad.keras import registry
 from deepgrad.keras.optimizers import schedules
 from deepgrad.nn.utils.clip_grad import get_total_norm
@@ -458,11 +458,13 @@ class Optimizer:
                                          self._iterations) + 1)
         decay = lr * self.weight_decay if self.weight_decay else 0.0
         state, update = self.state, self._update
-        for p, g in zip(params, grads):
-            if decay and self._use_weight_decay(p):
-                p.array *= 1.0 - decay               # theta - lr wd theta
-            update(p.array, g, state[p], constants)
-            bump(p.array)
+        try:
+            for p, g in zip(params, grads):
+                if decay and self._use_weight_decay(p):
+                    p.array *= 1.0 - decay               # theta - lr wd theta
+                update(p.array, g, state[p], constants)
+        finally:
+            bump_all([p.array for p in params])     # version counters (autograd)
 
     def _update_moving_averages(self):
         """``average <- mu average + (1 - mu) theta`` for every tracked variable (``mu = 0``
