@@ -153,9 +153,20 @@ _LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serializa
                  "federated": "deepgrad.federated",
                  "interpret": "deepgrad.interpret",   # attribution methods, Captum's names
                  "vision": "deepgrad.vision", "metrics": "deepgrad.metrics",   # (H12)
-                 "distributed": "deepgrad.distributed"}   # collectives on MPI, DDP (H15)
+                 "distributed": "deepgrad.distributed",   # collectives on MPI, DDP (H15)
+                 # the tf namespace; `math`, `config`, `data` are tf's (torch has none)
+                 "tf": "deepgrad.tf", "math": "deepgrad.tf.math",
+                 "config": "deepgrad.tf.config", "data": "deepgrad.tf.data"}
 _LAZY_NAMES = {"save": "deepgrad.serialization", "load": "deepgrad.serialization",
                "GradientTape": "deepgrad.keras.gradient_tape"}   # tf.GradientTape
+# `import deepgrad as tf`: TensorFlow's names that PyTorch's namespace lacks (deepgrad.tf)
+_LAZY_NAMES.update(dict.fromkeys((
+    "constant", "Variable", "convert_to_tensor", "shape", "cast", "reduce_sum", "reduce_mean",
+    "reduce_max", "reduce_min", "reduce_prod", "reduce_logsumexp", "reduce_any", "reduce_all",
+    "reduce_std", "reduce_variance", "one_hot", "unstack", "clip_by_value", "expand_dims",
+    "boolean_mask", "gather_nd", "function", "TensorShape", "executing_eagerly", "identity",
+    "rank", "size", "squared_difference", "add_n", "truediv", "print", "pad", "reverse",
+    "stop_gradient", "newaxis", "string"), "deepgrad.tf"))
 
 
 def __getattr__(name):

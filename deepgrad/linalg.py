@@ -79,5 +79,13 @@ def __getattr__(name):
     out of scope), instead of Python's bare "has no attribute"."""
     if name.startswith("__"):
         raise AttributeError(f"module 'deepgrad.linalg' has no attribute {name!r}")
+    if name in _TF_LINALG:      # `import deepgrad as tf`: tf.linalg's names torch's lacks
+        import importlib
+        return getattr(importlib.import_module("deepgrad.tf.linalg"), name)
     from deepgrad._scope import missing_attribute
     raise missing_attribute("deepgrad.linalg", name)
+
+
+_TF_LINALG = frozenset((
+    "logdet", "band_part", "matrix_transpose", "matvec", "trace", "diag", "diag_part",
+    "set_diag", "triangular_solve", "global_norm", "l2_normalize", "expm", "tensor_diag"))

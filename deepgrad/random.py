@@ -168,3 +168,16 @@ def randint_like(input, low=0, high=None, *, generator=None, dtype=None, layout=
 __all__ = ["seed", "initial_seed", "get_rng_state", "set_rng_state", "fork_rng",
            "manual_seed", "Generator", "rand", "randn", "randint", "randperm", "rand_like",
            "randn_like", "randint_like"]
+
+
+_TF_RANDOM = frozenset(("set_seed", "normal", "uniform", "truncated_normal", "categorical",
+                        "shuffle", "gamma", "poisson"))
+
+
+def __getattr__(name):
+    """`import deepgrad as tf`: tf.random's names that torch.random lacks load lazily
+    from :mod:`deepgrad.tf.random`."""
+    if name in _TF_RANDOM:
+        import importlib
+        return getattr(importlib.import_module("deepgrad.tf.random"), name)
+    raise AttributeError(f"module 'deepgrad.random' has no attribute {name!r}")

@@ -73,3 +73,16 @@ def set_value(x, value):
         x.array[...] = value
     else:
         raise TypeError(f"set_value: cannot assign to {type(x).__name__}")
+
+
+def __getattr__(name):
+    """The rest of ``keras.backend`` (Keras 3's dtype helpers) and tf.keras 2's backend
+    functions (``int_shape``, ``random_normal``, ``mean``, ...) load on first use from
+    :mod:`deepgrad.keras.legacy_backend` (it builds on ``keras.ops``, which sits above
+    this module)."""
+    import importlib
+    if not name.startswith("__"):
+        legacy = importlib.import_module("deepgrad.keras.legacy_backend")
+        if name in legacy.__all__:
+            return getattr(legacy, name)
+    raise AttributeError(f"deepgrad does not implement keras.backend.{name}")

@@ -66,5 +66,18 @@ def __getattr__(name):
     out of scope), instead of Python's bare "has no attribute"."""
     if name.startswith("__"):
         raise AttributeError(f"module 'deepgrad.nn' has no attribute {name!r}")
+    if name in _TF_NN:          # `import deepgrad as tf`: tf.nn's names torch.nn lacks
+        import importlib
+        return getattr(importlib.import_module("deepgrad.tf.nn"), name)
     from deepgrad._scope import missing_attribute
     raise missing_attribute("deepgrad.nn", name)
+
+
+_TF_NN = frozenset((
+    "relu", "relu6", "elu", "selu", "gelu", "leaky_relu", "silu", "swish", "sigmoid", "tanh",
+    "softmax", "log_softmax", "softplus", "softsign", "log_sigmoid", "moments", "l2_loss",
+    "l2_normalize", "softmax_cross_entropy_with_logits",
+    "sparse_softmax_cross_entropy_with_logits", "sigmoid_cross_entropy_with_logits",
+    "weighted_cross_entropy_with_logits", "bias_add", "embedding_lookup",
+    "batch_normalization", "conv1d", "conv2d", "convolution", "max_pool", "max_pool2d",
+    "avg_pool", "avg_pool2d", "top_k", "in_top_k"))
