@@ -23,6 +23,7 @@ function; ``serialize`` gives a function's name back.
 from deepgrad import ops
 from deepgrad.autograd.function import to_tensor
 from deepgrad.keras import registry
+from deepgrad.keras.ops import nn as _kops_nn
 from deepgrad.keras.registry import register
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -207,6 +208,61 @@ def tanh_shrink(x):
 
 swish = silu
 hard_swish = hard_silu
+
+
+# Keras 3's newer activations: thin names over keras.ops.nn (one implementation each)
+@register("activations")
+def glu(x, axis=-1):
+    """Gated linear unit: ``a * sigmoid(b)`` with ``x = concat(a, b)`` along ``axis``."""
+    return _kops_nn.glu(x, axis=axis)
+
+
+@register("activations")
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    return _kops_nn.hard_shrink(x, threshold)
+
+
+@register("activations")
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return _kops_nn.hard_tanh(x)
+
+
+@register("activations")
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` above ``threshold``, ``x + threshold`` below ``-threshold``, else 0."""
+    return _kops_nn.soft_shrink(x, threshold)
+
+
+@register("activations")
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``(x + 1)^2 / 4`` for ``|x| < 1``, ``x`` for ``x >= 1``."""
+    return _kops_nn.sparse_plus(x)
+
+
+@register("activations")
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, ``(x + 1) / 2`` for ``|x| < 1``, 1 for ``x >= 1``."""
+    return _kops_nn.sparse_sigmoid(x)
+
+
+@register("activations")
+def sparsemax(x, axis=-1):
+    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``."""
+    return _kops_nn.sparsemax(x, axis=axis)
+
+
+@register("activations")
+def squareplus(x, b=4):
+    """``(x + sqrt(x^2 + b)) / 2``."""
+    return _kops_nn.squareplus(x, b)
+
+
+@register("activations")
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return _kops_nn.threshold(x, threshold, default_value)
 
 
 def get(identifier):
