@@ -27,7 +27,11 @@ the memory a hostile file can make deepgrad allocate. Change the limits for one 
 """
 import contextlib
 import dataclasses
+import io
 import os
+import struct
+import zipfile
+import zlib
 
 try:
     import fcntl
@@ -135,6 +139,87 @@ def check_zip_members(zf, source, error=ValueError):
                         f"never are (a corrupted or foreign archive)")
         check_member_size(info.filename, info.file_size, info.compress_size, source, error)
     return infos
+
+
+_LOCAL_HEADER = struct.Struct("<4s2B4HL2L2H")      # zipfile's structFileHeader
+_CHUNK = 1 << 20
+
+
+class _Window(io.RawIOBase):
+    """Read-only, seekable bytes ``[start, start + size)`` of an open binary file: a
+    stored zip member read in place (the file is sought before every read, as zipfile
+    shares it)."""
+
+    def __init__(self, fh, start, size):
+        super().__init__()
+        self.fh, self.start, self.size, self.pos = fh, start, size, 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return True
+
+    def tell(self):
+        return self.pos
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence]
+        self.pos = max(0, base + offset)
+        return self.pos
+
+    def readinto(self, buffer):
+        n = min(len(buffer), max(0, self.size - self.pos))
+        if n == 0:
+            return 0
+        self.fh.seek(self.start + self.pos)
+        got = self.fh.readinto(memoryview(buffer)[:n])
+        self.pos += got
+        return got
+
+
+def open_member(fh, zf, name, source, error=ValueError):
+    """A seekable binary file object of member ``name`` of ``zf`` (opened on ``fh``).
+
+    A stored member (how deepgrad and Keras write weights) is read in place from the
+    file, with no copy of it in memory, after its CRC-32 is checked in one streaming
+    pass; a compressed one is inflated into memory (bounded by :data:`LIMITS`, which
+    :func:`check_zip_members` applied).
+
+    Raises:
+        error: a member that is missing, runs past the end of the file or fails its CRC.
+    """
+    try:
+        info = zf.getinfo(name)
+        if info.compress_type != zipfile.ZIP_STORED:
+            return io.BytesIO(zf.read(name))
+        fh.seek(info.header_offset)
+        header = fh.read(_LOCAL_HEADER.size)
+        if len(header) != _LOCAL_HEADER.size or header[:4] != b"PK\x03\x04":
+            raise error(f"{source}: member {name!r} has no valid local header (corrupted)")
+        fields = _LOCAL_HEADER.unpack(header)
+        start = info.header_offset + _LOCAL_HEADER.size + fields[-2] + fields[-1]
+        window = _Window(fh, start, info.file_size)
+        crc = 0
+        while True:
+            chunk = window.read(_CHUNK)
+            if not chunk:
+                break
+            crc = zlib.crc32(chunk, crc)
+        if window.tell() != info.file_size:
+            raise error(f"{source}: member {name!r} runs past the end of the file "
+                        f"(truncated)")
+        if crc != info.CRC:
+            raise error(f"{source}: member {name} is corrupted or truncated: Bad CRC-32 for "
+                        f"file {name!r}")
+        window.seek(0)
+        return io.BufferedReader(window, _CHUNK)
+    except (KeyError, OSError, EOFError, zlib.error, zipfile.BadZipFile, struct.error,
+            NotImplementedError, RuntimeError) as e:
+        if isinstance(e, error):
+            raise
+        raise error(f"{source}: member {name!r} is missing, corrupted or truncated "
+                    f"({type(e).__name__}: {e})") from None
 
 
 # ====================================================================== writing

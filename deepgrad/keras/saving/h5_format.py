@@ -153,19 +153,29 @@ def to_bytes(model, include_optimizer=True):
 
 
 # ====================================================================== reading
+def as_file(data):
+    """(a seekable binary file at 0, its size) for bytes or an open binary file."""
+    f = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    size = f.seek(0, io.SEEK_END)
+    f.seek(0)
+    return f, size
+
+
 def read(data, source):
-    """``{vars path: [arrays]}`` from HDF5 bytes, every dataset checked (see the module
-    docstring).
+    """``{vars path: [arrays]}`` from HDF5 bytes or an open binary file, every dataset
+    checked (see the module docstring).
 
     Raises:
         ValueError: not HDF5, unreadable, or a dataset that is not a plain numeric array.
     """
     h5py = h5py_module(f"Reading {source}")
-    if data[:8] != HDF5_MAGIC:
+    f, size = as_file(data)
+    if f.read(8) != HDF5_MAGIC:
         raise ValueError(f"{source} is not an HDF5 file (truncated or corrupted?)")
+    f.seek(0)
     groups, total = {}, 0
     try:
-        with h5py.File(io.BytesIO(data), "r") as h5:
+        with h5py.File(f, "r") as h5:
             items = []
             h5.visititems(lambda name, obj: items.append((name, obj)))
             for name, obj in items:
@@ -183,8 +193,8 @@ def read(data, source):
                                      f"the file (external or virtual), which is refused")
                 nbytes = int(obj.size) * obj.dtype.itemsize
                 total += nbytes
-                safe_io.check_member_size(name, nbytes, len(data), source)
-                safe_io.check_expansion("the datasets", total, len(data), source)
+                safe_io.check_member_size(name, nbytes, size, source)
+                safe_io.check_expansion("the datasets", total, size, source)
                 groups.setdefault(parent, {})[int(index)] = np.array(obj[()])
     except H5_ERRORS as e:
         raise ValueError(f"{source} is not a readable HDF5 weights file (truncated or "

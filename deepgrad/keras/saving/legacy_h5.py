@@ -30,7 +30,7 @@ import numpy as np
 
 from deepgrad.keras import registry
 from deepgrad.keras.saving import serialization as ser
-from deepgrad.keras.saving.h5_format import H5_ERRORS, HDF5_MAGIC, h5py_module
+from deepgrad.keras.saving.h5_format import H5_ERRORS, HDF5_MAGIC, as_file, h5py_module
 from deepgrad.serialization import safe_io
 
 HDF5_OBJECT_HEADER_LIMIT = 64512
@@ -194,10 +194,12 @@ class _Reader:
 
 def _open(data, source):
     h5py = h5py_module(f"Reading {source}")
-    if data[:8] != HDF5_MAGIC:
+    f, _ = as_file(data)
+    if f.read(8) != HDF5_MAGIC:
         raise ValueError(f"{source} is not an HDF5 file (truncated or corrupted?)")
+    f.seek(0)
     try:
-        return h5py, h5py.File(io.BytesIO(data), "r")
+        return h5py, h5py.File(f, "r")
     except H5_ERRORS as e:
         raise ValueError(f"{source} is not a readable HDF5 file (truncated or corrupted): "
                          f"{e}") from None

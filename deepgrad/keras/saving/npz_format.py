@@ -71,11 +71,15 @@ def npz_bytes(items):
     return buf.getvalue()
 
 def read_npz(data, source):
-    """``[(key, array), ...]`` sorted by key; object arrays (pickles) are refused."""
+    """``[(key, array), ...]`` sorted by key, from ``.npz`` bytes or an open binary file;
+    object arrays (pickles) are refused."""
+    f = io.BytesIO(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        f.seek(0)
+        with zipfile.ZipFile(f) as zf:
             safe_io.check_zip_members(zf, source)
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        f.seek(0)
+        with np.load(f, allow_pickle=False) as npz:
             items = [(key, npz[key]) for key in sorted(npz.files, key=_natural)]
     except READ_ERRORS as e:
         why = ("it holds pickled object arrays, which deepgrad never loads"

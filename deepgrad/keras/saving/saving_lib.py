@@ -125,33 +125,32 @@ def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
             class, or weights that do not fit the architecture.
     """
     filepath = os.fspath(filepath)
-    data = archive.read_file(filepath)
-    if data[:8] == h5_format.HDF5_MAGIC:
-        with registry.extended_scope(custom_objects):
-            return legacy_h5.load_model(data, filepath, compile=compile)
-    if not archive.is_zip(data):
-        raise ValueError(f"{filepath} is not a valid .keras archive (truncated or corrupted "
-                         f"zip file)")
-    keras_format = _H5 in archive.names(data)
-    allowed = _KERAS_MEMBERS if keras_format else _NPZ_MEMBERS
-    required = _KERAS_MEMBERS if keras_format else _NPZ_MEMBERS[:3]
-    members = archive.read_zip(data, filepath, allowed, required)
-    metadata = archive.parse_json(members, _METADATA, filepath)
-    if keras_format:
-        _check_keras_metadata(metadata, filepath)
-        weights = h5_format.read(members[_H5], f"{filepath}:{_H5}")
-    else:
-        npz_format.check_metadata(metadata, filepath)
-        weights = npz_format.read_npz(members[npz_format.WEIGHTS],
-                                      f"{filepath}:{npz_format.WEIGHTS}")
-    config = archive.parse_json(members, _CONFIG, filepath)
-    if not isinstance(config, dict) or "class_name" not in config or "config" not in config:
-        raise ValueError(f"{filepath}: config.json must be an object with 'class_name' and "
-                         f"'config'")
-    opt_state = None
-    if compile and not keras_format and npz_format.OPTIMIZER in members:
-        opt_state = npz_format.read_npz(members[npz_format.OPTIMIZER],
-                                        f"{filepath}:{npz_format.OPTIMIZER}")
+    with archive.open_file(filepath) as fh:
+        if archive.head(fh) == h5_format.HDF5_MAGIC:
+            data = fh.read()
+            with registry.extended_scope(custom_objects):
+                return legacy_h5.load_model(data, filepath, compile=compile)
+        with archive.ZipArchive(fh, filepath) as zf:
+            keras_format = _H5 in zf.names
+            zf.check(_KERAS_MEMBERS if keras_format else _NPZ_MEMBERS,
+                     _KERAS_MEMBERS if keras_format else _NPZ_MEMBERS[:3])
+            metadata = zf.json(_METADATA)
+            if keras_format:
+                _check_keras_metadata(metadata, filepath)
+                weights = h5_format.read(zf.open(_H5), f"{filepath}:{_H5}")
+            else:
+                npz_format.check_metadata(metadata, filepath)
+                weights = npz_format.read_npz(zf.open(npz_format.WEIGHTS),
+                                              f"{filepath}:{npz_format.WEIGHTS}")
+            config = zf.json(_CONFIG)
+            if not isinstance(config, dict) or "class_name" not in config or \
+                    "config" not in config:
+                raise ValueError(f"{filepath}: config.json must be an object with "
+                                 f"'class_name' and 'config'")
+            opt_state = None
+            if compile and not keras_format and npz_format.OPTIMIZER in zf.names:
+                opt_state = npz_format.read_npz(zf.open(npz_format.OPTIMIZER),
+                                                f"{filepath}:{npz_format.OPTIMIZER}")
     with registry.extended_scope(custom_objects):
         model = _model_from_entry(config, filepath)
         compiled = compile and config.get("compile_config")
@@ -202,30 +201,36 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False):
             that do not fit the model.
     """
     filepath = os.fspath(filepath)
-    data = archive.read_file(filepath)
-    legacy = data[:8] == h5_format.HDF5_MAGIC and legacy_h5.is_legacy_layout(data, filepath)
-    if by_name and not legacy:
-        raise ValueError("Invalid keyword arguments: `by_name` only supports loading legacy "
-                         "'.h5' or '.hdf5' files.")
-    if legacy:
-        legacy_h5.load_weights(data, filepath, model, skip_mismatch, by_name)
-        return
-    if data[:8] == h5_format.HDF5_MAGIC:
-        groups = h5_format.read(data, filepath)
-        h5_format.assign(model, groups, filepath, skip_mismatch)
-        return
-    if archive.is_zip(data) and _CONFIG in archive.names(data):
-        if _H5 in archive.names(data):
-            members = archive.read_zip(data, filepath, _KERAS_MEMBERS, _KERAS_MEMBERS)
-            source = f"{filepath}:{_H5}"
-            h5_format.assign(model, h5_format.read(members[_H5], source), source,
-                             skip_mismatch)
+    with archive.open_file(filepath) as fh:
+        hdf5 = archive.head(fh) == h5_format.HDF5_MAGIC
+        legacy = hdf5 and legacy_h5.is_legacy_layout(fh, filepath)
+        if by_name and not legacy:
+            raise ValueError("Invalid keyword arguments: `by_name` only supports loading "
+                             "legacy '.h5' or '.hdf5' files.")
+        if legacy:
+            legacy_h5.load_weights(archive.head(fh, -1), filepath, model, skip_mismatch,
+                                   by_name)
             return
-        members = archive.read_zip(data, filepath, _NPZ_MEMBERS, _NPZ_MEMBERS[:3])
-        data, source = members[npz_format.WEIGHTS], f"{filepath}:{npz_format.WEIGHTS}"
-    else:
-        source = filepath
-    npz_format.assign(model, npz_format.read_npz(data, source), source, skip_mismatch)
+        if hdf5:
+            h5_format.assign(model, h5_format.read(fh, filepath), filepath, skip_mismatch)
+            return
+        zf = archive.ZipArchive.open_or_none(fh, filepath)
+        if zf is None or _CONFIG not in zf.names:           # a .weights.npz file
+            if zf is not None:
+                zf.close()
+            items, source = npz_format.read_npz(fh, filepath), filepath
+        else:
+            with zf:
+                if _H5 in zf.names:
+                    zf.check(_KERAS_MEMBERS, _KERAS_MEMBERS)
+                    source = f"{filepath}:{_H5}"
+                    h5_format.assign(model, h5_format.read(zf.open(_H5), source), source,
+                                     skip_mismatch)
+                    return
+                zf.check(_NPZ_MEMBERS, _NPZ_MEMBERS[:3])
+                source = f"{filepath}:{npz_format.WEIGHTS}"
+                items = npz_format.read_npz(zf.open(npz_format.WEIGHTS), source)
+    npz_format.assign(model, items, source, skip_mismatch)
 
 
 def model_from_json(json_string, custom_objects=None):
