@@ -308,3 +308,21 @@ def test_read_limits_refuses_unknown_or_bad_limits():
     with pytest.raises(ValueError, match="positive int"):
         with safe_io.read_limits(max_member_bytes=0):
             pass
+
+
+@pytest.mark.parametrize("suffix", [".weights.npz", ".dgkeras", ".weights.h5", ".keras"])
+def test_loading_weights_streams_from_the_file_without_whole_copies(suffix, tmp_path):
+    if suffix.endswith(("h5", ".keras")) and not _has_h5py():
+        pytest.skip("needs h5py (the [h5] extra)")
+    big = keras.Sequential([keras.Input((2000,)), keras.layers.Dense(2000)])
+    big.compile("sgd", "mse")
+    path = str(tmp_path / ("big" + suffix))
+    (big.save_weights if "weights" in suffix else big.save)(path)
+    nbytes = 2000 * 2000 * 4
+    tracemalloc.start()
+    try:
+        big.load_weights(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.3 * nbytes, f"peak {peak} for {nbytes} bytes of weights"

@@ -195,7 +195,8 @@ def read(data, source):
                 total += nbytes
                 safe_io.check_member_size(name, nbytes, size, source)
                 safe_io.check_expansion("the datasets", total, size, source)
-                groups.setdefault(parent, {})[int(index)] = np.array(obj[()])
+                # obj[()] reads into a fresh array: no second copy
+                groups.setdefault(parent, {})[int(index)] = np.asarray(obj[()])
     except H5_ERRORS as e:
         raise ValueError(f"{source} is not a readable HDF5 weights file (truncated or "
                          f"corrupted): {e}") from None

@@ -155,7 +155,7 @@ class _Reader:
         self.total += nbytes
         safe_io.check_member_size(obj.name, nbytes, self.size, self.source)
         safe_io.check_expansion("the datasets", self.total, self.size, self.source)
-        return np.array(obj[()])
+        return np.asarray(obj[()])           # a fresh array: no second copy
 
     def strings(self, group, name):
         """Keras's ``load_attributes_from_hdf5_group`` (chunked lists included)."""
