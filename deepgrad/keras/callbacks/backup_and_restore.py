@@ -162,7 +162,7 @@ class BackupAndRestore(Callback):
         model = self.model
         iterator = getattr(model, "_fit_iterator", None)
         order, seen = None, 0
-        if batch and iterator is not None and iterator.can_resume:
+        if batch and getattr(iterator, "can_resume", False):     # array data
             order, seen = iterator.position()
         optimizer = model.optimizer
         if optimizer is not None and not optimizer.built:
@@ -223,7 +223,7 @@ class BackupAndRestore(Callback):
                              f"{sorted(state['generators'])} are not the model's "
                              f"{sorted(generators)} (another model?)")
         iterator = getattr(model, "_fit_iterator", None)
-        resume_batch = state["batch"] > 0 and iterator is not None and iterator.can_resume
+        resume_batch = state["batch"] > 0 and getattr(iterator, "can_resume", False)
         for w, a in zip(weights, state["weights"]):
             w.array[...] = a
         if state["optimizer"] and optimizer is not None:
