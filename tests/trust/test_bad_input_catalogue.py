@@ -448,6 +448,8 @@ CASES = [
     # ---------------------------------------------------------------- nn: layers
     ("linear-negative", PURE(lambda: nn.Linear(-1, 3)), V, ["in_features", "-1"]),
     ("linear-str", PURE(lambda: nn.Linear("3", 4)), V, ["in_features", "'3'"]),
+    ("conv2d-kernel-0-torch", PURE(lambda: nn.Conv2d(1, 8, 0)), V, ["kernel_size", "0"]),
+    ("conv2d-stride-0-torch", PURE(lambda: nn.Conv2d(1, 8, 3, stride=0)), V, ["stride", "0"]),
     ("conv2d-padding-str", PURE(lambda: nn.Conv2d(1, 8, 3, padding="nope")), V,
      ["padding", "nope"]),
     ("conv2d-groups", PURE(lambda: nn.Conv2d(3, 8, 3, groups=2)), V, ["divisible", "groups"]),
@@ -468,8 +470,8 @@ CASES = [
     ("mse-shapes", PURE(lambda: nn.functional.mse_loss(dg.ones(2, 3), dg.ones(3, 2))), V,
      ["(3, 2)", "(2, 3)"]),
     # ---------------------------------------------------------------- engine
-    ("broadcast-incompatible", PURE(lambda: dg.ones(2, 3) + dg.ones(4)), (V, R),
-     ["3", "4"]),
+    ("broadcast-incompatible", PURE(lambda: dg.ones(2, 3) + dg.ones(4)), R,
+     ["size of tensor a (3)", "tensor b (4)", "dimension 1", "(2, 3)"]),
     ("ragged-nested-list", PURE(lambda: dg.tensor([[1, 2], [3]])), (V, T),
      ["length 2", "dim 1", "got 1"]),
     ("negative-size", PURE(lambda: dg.zeros(2, -3)), (V, R), ["non-negative", "-3"]),
