@@ -6,6 +6,10 @@ from deepgrad.keras.layers.input_layer import Input, InputLayer
 from deepgrad.keras.layers.core import Dense, Activation, Dropout, Flatten
 from deepgrad.keras.layers.conv import (
     Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D)
+# Keras 3's aliases of the convolution classes
+Convolution1D, Convolution2D = Conv1D, Conv2D
+Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose
+SeparableConvolution2D = SeparableConv2D
 from deepgrad.keras.layers.pooling import (
     MaxPooling1D, MaxPooling2D, AveragePooling1D, AveragePooling2D, GlobalMaxPooling1D,
     GlobalMaxPooling2D, GlobalAveragePooling1D, GlobalAveragePooling2D, MaxPool1D, MaxPool2D,
@@ -35,6 +39,16 @@ from deepgrad.keras.layers.text_vectorization import TextVectorization
 from deepgrad.keras.layers.augmentation import (
     RandomFlip, RandomRotation, RandomZoom, RandomTranslation, RandomContrast,
     RandomBrightness, RandomCrop)
+from deepgrad.keras.layers.noise import (
+    GaussianNoise, GaussianDropout, AlphaDropout, SpatialDropout1D, SpatialDropout2D,
+    SpatialDropout3D)
+from deepgrad.keras.layers.core_extra import (
+    Identity, ActivityRegularization, Masking, UnitNormalization, EinsumDense, Wrapper)
+from deepgrad.keras.layers.normalization_extra import (
+    GroupNormalization, RMSNormalization, SpectralNormalization)
+from deepgrad.keras.layers.pooling_adaptive import (
+    AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
 from deepgrad.keras.layers import operations  # noqa: F401  (registers Keras's graph ops)
 
 
