@@ -140,6 +140,16 @@ def min(input, dim=None, keepdim=False):
     return to_tensor_for_method(input).min(dim, keepdim)
 
 
+def fill(input, value):
+    """``torch.fill(tensor, value)``: a new tensor of ``input``'s shape and dtype holding
+    ``value``; given a list/tuple of sizes instead (``import deepgrad as tf``), TensorFlow's
+    ``tf.fill(dims, value)``. A Tensor argument always means PyTorch's form."""
+    if isinstance(input, Tensor):
+        return full_like(input, value)
+    from deepgrad.tf import fill as tf_fill
+    return tf_fill(input, value)
+
+
 def mm(a, b):
     return matmul(a, b)
 
@@ -166,7 +176,7 @@ _LAZY_NAMES.update(dict.fromkeys((
     "reduce_std", "reduce_variance", "one_hot", "unstack", "clip_by_value", "expand_dims",
     "boolean_mask", "gather_nd", "function", "TensorShape", "executing_eagerly", "identity",
     "rank", "size", "squared_difference", "add_n", "truediv", "print", "pad", "reverse",
-    "stop_gradient", "newaxis", "string"), "deepgrad.tf"))
+    "stop_gradient", "newaxis", "string", "floordiv", "floormod"), "deepgrad.tf"))
 
 
 def __getattr__(name):

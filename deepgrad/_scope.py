@@ -103,3 +103,17 @@ def missing_attribute(owner, name):
                               f"deepgrad's scope ({reason})")
     return AttributeError(f"{owner} has no attribute {name!r}: deepgrad does not implement "
                           f"it (the PyTorch/Keras name it mirrors may exist there)")
+
+
+class NotImplementedAttribute(AttributeError):
+    """The AttributeError for a name deepgrad does not provide, whose message is the whole
+    answer: Python's "Did you mean ...?" guess (which reads ``name``) is left out, as a
+    near-miss spelling of a missing API name would mislead."""
+
+    @property
+    def name(self):
+        return None
+
+    @name.setter
+    def name(self, value):
+        pass

@@ -88,4 +88,5 @@ def __getattr__(name):
 
 _TF_LINALG = frozenset((
     "logdet", "band_part", "matrix_transpose", "matvec", "trace", "diag", "diag_part",
-    "set_diag", "triangular_solve", "global_norm", "l2_normalize", "expm", "tensor_diag"))
+    "set_diag", "triangular_solve", "global_norm", "l2_normalize", "expm", "tensor_diag",
+    "eye", "transpose"))

@@ -18,6 +18,16 @@ KERAS_OUT_OF_SCOPE = (
      "dynamic loss scaling exists for float16 training; deepgrad never changes dtypes behind "
      "the user's back (float32 by default, float64 on request)",
      {"optimizers": ("LossScaleOptimizer",)}),
+    ("complex numbers",
+     "complex dtypes are out of deepgrad's scope (real float32/float64 tensors); FFTs, "
+     "spectrograms, complex views and general eigenvalues produce or read complex numbers",
+     {"ops": ("angle", "conj", "conjugate", "real", "imag", "polar", "view_as_complex",
+              "view_as_real", "fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft",
+              "eig")}),
+    ("forward-mode autodiff",
+     "Jacobian-vector products need forward-mode differentiation; deepgrad's engine is "
+     "reverse-mode only",
+     {"ops": ("jvp",)}),
 )
 
 

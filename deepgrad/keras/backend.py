@@ -6,6 +6,7 @@ and constraints read it, it imports none of them.
 """
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import backend as _backend
 
 _EPSILON = 1e-7
@@ -85,4 +86,4 @@ def __getattr__(name):
         legacy = importlib.import_module("deepgrad.keras.legacy_backend")
         if name in legacy.__all__:
             return getattr(legacy, name)
-    raise AttributeError(f"deepgrad does not implement keras.backend.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement keras.backend.{name}")

@@ -38,6 +38,7 @@ import importlib
 
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import ops as _ops
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import ops as _k
@@ -47,6 +48,7 @@ from deepgrad.keras.ops.core import t as _t
 from deepgrad.tf.variable import Variable  # noqa: F401
 from deepgrad.tf.math import (  # noqa: F401
     abs, add, add_n, argmax, argmin, ceil, clip_by_value, cos, cumsum, cumprod, divide,
+    floordiv, floormod,
     equal, exp, floor, greater, greater_equal, less, less_equal, log, logical_and,
     logical_not, logical_or, maximum, minimum, multiply, negative, not_equal, pow,
     reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean, reduce_min,
@@ -337,4 +339,4 @@ def __getattr__(name):
         return importlib.import_module(_SUBMODULES[name])
     if name.startswith("__"):
         raise AttributeError(f"module 'deepgrad.tf' has no attribute {name!r}")
-    raise AttributeError(f"deepgrad does not implement tf.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement tf.{name}")

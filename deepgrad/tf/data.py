@@ -30,6 +30,7 @@ import math
 
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import backend as _backend
 from deepgrad.autograd.tensor import Tensor
 
@@ -378,4 +379,4 @@ experimental = _Experimental()
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
-    raise AttributeError(f"deepgrad does not implement tf.data.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement tf.data.{name}")

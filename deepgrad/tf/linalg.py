@@ -7,6 +7,7 @@ list of tensors taken together.
 """
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import ops as _ops
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import ops as _k
@@ -119,6 +120,11 @@ def matrix_transpose(a, name="matrix_transpose", conjugate=False):
     return _ops.transpose(t(a), -2, -1)
 
 
+def transpose(a, name="transpose", perm=None, conjugate=False):
+    """The last two axes swapped (or ``perm``)."""
+    return _k.transpose(a, perm) if perm is not None else _ops.transpose(t(a), -2, -1)
+
+
 def matvec(a, b, transpose_a=False, adjoint_a=False, name=None):
     return _ops.squeeze(matmul(a, _ops.unsqueeze(t(b), -1), transpose_a=transpose_a,
                                adjoint_a=adjoint_a), -1)
@@ -150,4 +156,4 @@ def tensor_diag(diagonal, name=None):
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
-    raise AttributeError(f"deepgrad does not implement tf.linalg.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement tf.linalg.{name}")

@@ -7,6 +7,7 @@ TensorFlow's argument names (``input_tensor``, ``axis``, ``keepdims``); ``argmax
 """
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import ops as _ops
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import ops as _k
@@ -302,4 +303,4 @@ def polyval(coeffs, x, name=None):
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
-    raise AttributeError(f"deepgrad does not implement tf.math.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement tf.math.{name}")

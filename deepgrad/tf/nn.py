@@ -17,11 +17,13 @@ name ``torch.nn`` lacks.
 """
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import ops as _ops
 from deepgrad.keras import ops as _k
 from deepgrad.keras import random as _random
 from deepgrad.keras.ops.core import f, t
-from deepgrad.tf.math import l2_normalize, log_sigmoid, sigmoid, softplus, softsign, tanh  # noqa: F401,E501
+from deepgrad.tf.math import (  # noqa: F401
+    l2_normalize, log_sigmoid, sigmoid, softplus, softsign, tanh)
 from deepgrad.tf.math import in_top_k, top_k  # noqa: F401
 
 
@@ -185,4 +187,4 @@ max_pool, avg_pool = max_pool2d, avg_pool2d
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
-    raise AttributeError(f"deepgrad does not implement tf.nn.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement tf.nn.{name}")

@@ -8,6 +8,7 @@ draws are NumPy's (PCG64): same distributions as TensorFlow, different numbers.
 """
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import backend as _backend
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import random as _kr
@@ -67,4 +68,4 @@ def poisson(shape, lam, dtype=np.float32, seed=None, name=None):
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
-    raise AttributeError(f"deepgrad does not implement tf.random.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement tf.random.{name}")

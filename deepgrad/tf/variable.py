@@ -48,5 +48,6 @@ class Variable(_KerasVariable):
         return Tensor._wrap(self.array.copy())
 
     def __repr__(self):
+        value = np.array2string(self.array, threshold=6)
         return (f"<tf.Variable '{self.name}:0' shape={tuple(self.array.shape)} "
-                f"dtype={self.array.dtype.name}, numpy={np.array2string(self.array, threshold=6)}>")
+                f"dtype={self.array.dtype.name}, numpy={value}>")

@@ -27,6 +27,9 @@ CASES = {
     "extract_patches": ((IMG, 2), {}),
     "extract_patches_same": ((IMG, (3, 2)), {"strides": (2, 1), "padding": "same"}),
     "gaussian_blur": ((IMG, (3, 3), (1.0, 2.0)), {}),
+    "affine_transform": ((IMG, np.array([[1.0, 0.2, -1.0, 0.1, 0.9, 0.5, 0.0, 0.0],
+                                         [0.8, 0.0, 0.5, 0.0, 1.1, -0.3, 0.0, 0.0]],
+                                        "float32")), {"fill_mode": "reflect"}),
 }
 
 
@@ -67,6 +70,10 @@ def test_against_numpy():
     np.testing.assert_allclose(same_size, IMG, rtol=1e-6)
     padded = ops.image.pad_images(IMG, 1, 2, 0, 0).numpy()
     np.testing.assert_allclose(padded, np.pad(IMG, ((0, 0), (1, 0), (2, 0), (0, 0))))
+    shift = ops.image.affine_transform(IMG, [1, 0, -2, 0, 1, 0, 0, 0],
+                                       interpolation="nearest").numpy()
+    np.testing.assert_allclose(shift[:, :, 2:], IMG[:, :, :3])         # moved 2 right
+    np.testing.assert_allclose(shift[:, :, :2], 0.0)
     flat = np.full((1, 5, 5, 1), 2.0, "float32")
     blurred = ops.image.gaussian_blur(flat, (3, 5), (1.0, 2.0)).numpy()
     gx, gy = np.exp(-np.arange(-1, 2) ** 2 / 2.0), np.exp(-np.arange(-2, 3) ** 2 / 8.0)

@@ -13,8 +13,11 @@ rules of :mod:`.core`). The names live in files by family, as Keras's sub-namesp
     image          resizing, colour spaces, padding/cropping, patches (``keras.ops.image``)
 
 A Keras name deepgrad does not provide (complex numbers and FFTs, forward-mode ``jvp``,
-...) raises AttributeError saying so and why (see ``OUT_OF_SCOPE``).
+...) raises AttributeError saying so and why (the reasons are
+:data:`deepgrad.keras._scope.KERAS_OUT_OF_SCOPE`, which the coverage report reads too).
 """
+from deepgrad._scope import NotImplementedAttribute
+from deepgrad.keras._scope import keras_out_of_scope
 from deepgrad.keras.ops import core, image, linalg, math, nn, numpy  # noqa: F401
 from deepgrad.keras.ops.core import *  # noqa: F401,F403
 from deepgrad.keras.ops.linalg import *  # noqa: F401,F403
@@ -23,25 +26,16 @@ from deepgrad.keras.ops.nn import *  # noqa: F401,F403
 from deepgrad.keras.ops.numpy import *  # noqa: F401,F403
 from deepgrad.keras.ops.numpy_math import erf  # noqa: F401  (one name, two namespaces)
 
-_COMPLEX = ("complex dtypes are out of deepgrad's scope (real float32/float64 tensors); "
-            "FFTs, spectrograms and complex views produce or read complex numbers")
-OUT_OF_SCOPE = {
-    **{name: _COMPLEX for name in (
-        "angle", "conj", "conjugate", "real", "imag", "polar", "view_as_complex",
-        "view_as_real", "fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "eig")},
-    "jvp": "forward-mode differentiation: deepgrad's engine is reverse-mode only "
-           "(use deepgrad.autograd.functional's reverse-mode tools)",
-}
-
 
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(f"module 'deepgrad.keras.ops' has no attribute {name!r}")
-    reason = OUT_OF_SCOPE.get(name)
-    if reason:
-        raise AttributeError(f"deepgrad does not implement keras.ops.{name}: {reason}")
-    raise AttributeError(f"deepgrad does not implement keras.ops.{name} (not a keras.ops "
-                         f"name deepgrad provides)")
+    scope = keras_out_of_scope("ops", name)
+    if scope:
+        raise NotImplementedAttribute(f"deepgrad does not implement keras.ops.{name}: out "
+                                      f"of scope ({scope[0]}): {scope[1]}")
+    raise NotImplementedAttribute(f"deepgrad does not implement keras.ops.{name} (not a "
+                                  f"keras.ops name deepgrad provides)")
 
 
 __all__ = sorted(set(core.__all__) | set(linalg.__all__) | set(math.__all__)  # noqa: F405

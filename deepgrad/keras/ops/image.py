@@ -13,14 +13,17 @@ engine's ops (``interpolate``, ``unfold``, ``conv2d``, ``where``):
     resize:            PyTorch's ``interpolate`` (half-pixel centres; nearest is
                        'nearest-exact'), as Keras's torch backend
 
-Names of ``keras.ops.image`` not provided (``affine_transform``, ``map_coordinates``,
+``affine_transform`` is the engine's projective warp (:func:`deepgrad.ops.affine_transform`).
+Names of ``keras.ops.image`` not provided (``map_coordinates``,
 ``perspective_transform``, ``elastic_transform``, ``scale_and_translate``,
 ``extract_patches_3d``, ``sobel_edges``, ``ssim``) raise AttributeError.
 """
 import numpy as np
 
+from deepgrad._scope import NotImplementedAttribute
 from deepgrad import ops as _ops
 from deepgrad.keras import backend
+from deepgrad.keras.ops.core import array_of as _array_of
 from deepgrad.keras.ops.core import f, wrap
 
 _MODES = {"bilinear": "bilinear", "nearest": "nearest-exact", "bicubic": "bicubic"}
@@ -196,11 +199,21 @@ def gaussian_blur(images, kernel_size=(3, 3), sigma=(1.0, 1.0), data_format=None
     return _finish(_ops.conv2d(x, weight, None, 1, 0, 1, c), fmt, single)
 
 
-__all__ = ["crop_images", "extract_patches", "gaussian_blur", "hsv_to_rgb", "pad_images",
+def affine_transform(images, transform, interpolation="bilinear", fill_mode="constant",
+                     fill_value=0, data_format=None):
+    """Warp by projective transforms ``[a0, a1, a2, b0, b1, b2, c0, c1]`` (the map from
+    output to input pixel coordinates), one per image or shared."""
+    x, fmt, single = _prepare(images, data_format)
+    y = _ops.affine_transform(x, np.asarray(_array_of(transform)), interpolation, fill_mode,
+                              float(fill_value))
+    return _finish(y, fmt, single)
+
+
+__all__ = ["affine_transform", "crop_images", "extract_patches", "gaussian_blur", "hsv_to_rgb", "pad_images",
            "resize", "rgb_to_grayscale", "rgb_to_hsv"]
 
 
 def __getattr__(name):
     if name.startswith("__"):
         raise AttributeError(name)
-    raise AttributeError(f"deepgrad does not implement keras.ops.image.{name}")
+    raise NotImplementedAttribute(f"deepgrad does not implement keras.ops.image.{name}")

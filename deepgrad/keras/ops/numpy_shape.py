@@ -316,6 +316,67 @@ def trace(x, offset=0, axis1=0, axis2=1):
     return _ops.sum(d, -1)
 
 
+
+# ---------------------------------------------------------------------- einops
+def _groups(side):
+    """'b (h w) c' -> [['b'], ['h', 'w'], ['c']]."""
+    groups, current = [], None
+    for token in side.replace("(", " ( ").replace(")", " ) ").split():
+        if token == "(":
+            if current is not None:
+                raise ValueError(f"rearrange: nested parentheses in {side!r}")
+            current = []
+        elif token == ")":
+            if current is None:
+                raise ValueError(f"rearrange: unbalanced parentheses in {side!r}")
+            groups.append(current)
+            current = None
+        elif current is not None:
+            current.append(token)
+        else:
+            groups.append([token])
+    if current is not None:
+        raise ValueError(f"rearrange: unbalanced parentheses in {side!r}")
+    return groups
+
+
+def rearrange(tensor, pattern, **axes_lengths):
+    """einops' ``rearrange``: ``'b h w c -> b (h w) c'``, groups split with sizes from
+    ``axes_lengths`` (one size per group may be inferred). A reshape, a transpose and a
+    reshape of the engine, so it differentiates. Ellipses are not supported."""
+    x = t(tensor)
+    if "->" not in pattern or "..." in pattern:
+        raise ValueError(f"rearrange: expected 'left -> right' without '...', received "
+                         f"{pattern!r}")
+    left, right = (_groups(side) for side in pattern.split("->"))
+    if len(left) != x.ndim:
+        raise ValueError(f"rearrange: the pattern's left side has {len(left)} axes, the "
+                         f"tensor {x.ndim} (shape {tuple(x.shape)})")
+    sizes = {}
+    for group, n in zip(left, x.shape):
+        unknown = [a for a in group if a not in axes_lengths]
+        known = int(np.prod([axes_lengths[a] for a in group if a in axes_lengths],
+                            dtype=np.int64))
+        if len(unknown) > 1 and len(group) > 1:
+            raise ValueError(f"rearrange: cannot infer the sizes of {unknown} in {group}")
+        if unknown and (n % known):
+            raise ValueError(f"rearrange: axis of size {n} is not divisible by {known}")
+        for a in group:
+            sizes[a] = axes_lengths[a] if a in axes_lengths else n // known
+        if int(np.prod([sizes[a] for a in group], dtype=np.int64)) != n:
+            raise ValueError(f"rearrange: sizes {[sizes[a] for a in group]} do not make "
+                             f"the axis of size {n}")
+    names = [a for g in left for a in g]
+    out_names = [a for g in right for a in g]
+    if sorted(names) != sorted(out_names) or len(set(names)) != len(names):
+        raise ValueError(f"rearrange: both sides must name the same axes once each, "
+                         f"received {pattern!r}")
+    y = _ops.reshape(x, tuple(sizes[a] for a in names))
+    y = _ops.permute(y, tuple(names.index(a) for a in out_names))
+    return _ops.reshape(y, tuple(int(np.prod([sizes[a] for a in g], dtype=np.int64))
+                                 for g in right))
+
+
 __all__ = sorted(name for name, obj in list(globals().items())
                  if callable(obj) and not name.startswith("_")
                  and getattr(obj, "__module__", None) == __name__)
