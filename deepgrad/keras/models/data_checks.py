@@ -61,8 +61,8 @@ def check_input_shapes(model, x, what):
     """Each x array's sample shape against the declared input shape (module docstring)."""
     shapes = declared_input_shapes(model)
     arrays = data_lib.leaves(x)
-    if shapes is None or len(shapes) != len(arrays):
-        return
+    if shapes is None or isinstance(x, dict) or len(shapes) != len(arrays):
+        return                              # (a dict is matched by name, in the model)
     for i, (a, shape) in enumerate(zip(arrays, shapes)):
         got, want = tuple(a.shape[1:]), shape[1:]
         name = what if len(arrays) == 1 else f"{what}[{i}]"
@@ -81,16 +81,14 @@ def check_input_shapes(model, x, what):
 
 
 def check_same_features(x, val_x):
-    """Validation (samples, features) data has the training data's number of features."""
-    a, b = data_lib.leaves(x), data_lib.leaves(val_x)
-    if len(a) != len(b):
-        raise ValueError(f"validation_data has {len(b)} input array(s), the training data "
-                         f"{len(a)}")
-    for i, (t, v) in enumerate(zip(a, b)):
-        if t.ndim == 2 and v.ndim == 2 and t.shape[1] != v.shape[1]:
-            raise ValueError(f"validation_data's x{'' if len(a) == 1 else f'[{i}]'} has "
-                             f"{v.shape[1]} features per sample (shape {v.shape}), the "
-                             f"training x {t.shape[1]} (shape {t.shape})")
+    """Validation (samples, features) data has the training data's number of features
+    (single arrays; several inputs are checked by the model)."""
+    if not (isinstance(x, np.ndarray) and isinstance(val_x, np.ndarray)):
+        return
+    if x.ndim == 2 and val_x.ndim == 2 and x.shape[1] != val_x.shape[1]:
+        raise ValueError(f"validation_data's x has {val_x.shape[1]} features per sample "
+                         f"(shape {val_x.shape}), the training x {x.shape[1]} (shape "
+                         f"{x.shape})")
 
 
 def _single_loss(model):
