@@ -49,6 +49,8 @@ from deepgrad.keras.layers.normalization_extra import (
 from deepgrad.keras.layers.pooling_adaptive import (
     AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
     AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+from deepgrad.keras.layers.attention import (
+    Attention, AdditiveAttention, MultiHeadAttention, GroupQueryAttention)
 from deepgrad.keras.layers import operations  # noqa: F401  (registers Keras's graph ops)
 
 
