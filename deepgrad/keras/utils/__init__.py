@@ -19,8 +19,24 @@ from deepgrad.keras.utils.numerical_utils import normalize, to_categorical
 from deepgrad.keras.utils.py_dataset import PyDataset, Sequence
 from deepgrad.keras.utils.rng_utils import set_random_seed
 from deepgrad.keras.utils.sequence_utils import pad_sequences
+from deepgrad.keras.utils.dataset_utils import (
+    image_dataset_from_directory, split_dataset, text_dataset_from_directory,
+    timeseries_dataset_from_array)
+from deepgrad.keras.utils.progbar import Progbar
+from deepgrad.keras.utils.misc_utils import (
+    array_to_img, deserialize_keras_object, disable_interactive_logging,
+    enable_interactive_logging, get_source_inputs, img_to_array,
+    is_interactive_logging_enabled, is_keras_tensor, load_img, save_img,
+    serialize_keras_object, standardize_dtype)
+from deepgrad.keras.backend import clear_session
 
-__all__ = ["CustomObjectScope", "PyDataset", "Sequence", "custom_object_scope",
+__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "Sequence", "array_to_img",
+           "clear_session", "custom_object_scope", "deserialize_keras_object",
+           "disable_interactive_logging", "enable_interactive_logging", "get_source_inputs",
+           "image_dataset_from_directory", "img_to_array", "is_interactive_logging_enabled",
+           "is_keras_tensor", "load_img", "save_img", "serialize_keras_object",
+           "split_dataset", "standardize_dtype", "text_dataset_from_directory",
+           "timeseries_dataset_from_array",
            "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
            "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_model",
            "register_keras_serializable", "set_random_seed", "to_categorical",
