@@ -239,7 +239,7 @@ def test_augmentation_against_keras(name, kwargs):
     np.testing.assert_allclose(ours(IMG, training=True).numpy(),
                                _np(getattr(keras.layers, name)(**kwargs)(IMG, training=True)),
                                atol=3e-4)
-    np.testing.assert_array_equal(ours(IMG).numpy(), IMG)            # inference: unchanged
+    np.testing.assert_array_equal(ours(IMG, training=False).numpy(), IMG)   # inference
 
 
 def test_augmentation_numpy_properties():
@@ -264,8 +264,19 @@ def test_augmentation_numpy_properties():
     found = [(i, j) for i in range(6) for j in range(8)
              if np.array_equal(IMG[:, i:i + 4, j:j + 5], y)]
     assert len(found) == 1
-    np.testing.assert_array_equal(crop(IMG).numpy(), IMG)
+    np.testing.assert_array_equal(crop(IMG, training=False).numpy(), IMG)
     assert L.RandomCrop(12, 4)(IMG, training=True).shape == (2, 12, 4, 3)   # resized up
+
+
+def test_augmentation_default_is_training_as_keras():
+    # Keras 3: a direct call and model(x) augment; predict does not
+    flip = L.RandomFlip("horizontal", seed=0)
+    assert any(not np.array_equal(flip(IMG).numpy(), IMG) for _ in range(5))
+    model = Sequential([Input((9, 12, 3)), L.RandomRotation(0.2, seed=1)])
+    assert not np.allclose(model(IMG).numpy(), IMG)
+    np.testing.assert_array_equal(model.predict(IMG, verbose=0), IMG)
+    noise = L.GaussianNoise(0.5)
+    np.testing.assert_array_equal(noise(IMG).numpy(), IMG)     # noise layers: off by default
 
 
 def test_augmentation_seeds_gradients_and_model():

@@ -1,8 +1,9 @@
 """Keras 3's image augmentation layers: RandomFlip, RandomRotation, RandomZoom,
 RandomTranslation, RandomContrast, RandomBrightness, RandomCrop.
 
-They change images only when called with ``training=True`` (``fit`` does; ``predict`` and
-``evaluate`` do not): otherwise the input passes through unchanged. Each draws its random
+They change images unless called with ``training=False``: as in Keras 3 (whose call
+defaults to ``training=True``), a direct call, ``model(x)`` and ``fit`` augment, while
+``predict`` and ``evaluate`` pass ``training=False`` and get the input unchanged. Each draws its random
 parameters per image from its own ``keras.random.SeedGenerator(seed)``, so a seeded layer
 repeats its draws. The geometric ones warp with :func:`deepgrad.ops.affine_transform`
 (output pixel (x, y) reads the input at M (x, y, 1)), centred on ((W-1)/2, (H-1)/2):
@@ -58,8 +59,8 @@ class _RandomLayer(ImageLayer):
     def _uniform(self, n, low, high):
         return random.uniform((n,), low, high, dtype="float64", seed=self.generator).numpy()
 
-    def call(self, inputs, training=None):
-        if not training:
+    def call(self, inputs, training=True):
+        if training is not None and not training:          # None: Keras's default, True
             return inputs
         x, single = self._to_nchw(inputs)
         return self._from_nchw(self._augment(x), single)
