@@ -126,3 +126,5 @@ from deepgrad.ops.norms import (
     vector_norm, matrix_norm, nuclear_norm, cdist, dist, renorm, cov, corrcoef)
 from deepgrad.ops.lowrank import svd_lowrank, pca_lowrank
 from deepgrad.ops.householder import geqrf, orgqr, ormqr
+from deepgrad.ops.activation_sparse import (  # Keras 3's sparse activations (H9A)
+    sparse_plus, sparse_sigmoid, squareplus, sparsemax)

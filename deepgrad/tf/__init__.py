@@ -33,6 +33,7 @@ shared with Keras and PyTorch fronts); results are deepgrad Tensors and differen
 ``input_signature``, ``jit_compile``, ``reduce_retracing`` and returns the function
 itself, wrapped. Names TensorFlow has and deepgrad lacks raise AttributeError.
 """
+import builtins
 import functools
 import importlib
 
@@ -183,7 +184,7 @@ def gather_nd(params, indices, batch_dims=0, name=None):
     if batch_dims:
         raise ValueError("gather_nd: batch_dims != 0 is not supported by deepgrad")
     idx = np.asarray(_array_of(indices)).astype(np.int64)
-    return _ops.getitem(_t(params), tuple(idx[..., k] for k in range(idx.shape[-1])))
+    return _ops.getitem(_t(params), tuple(idx[..., k] for k in builtins.range(idx.shape[-1])))
 
 
 def boolean_mask(tensor, mask, axis=None, name="boolean_mask"):
@@ -323,7 +324,6 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None,
 
 def print(*inputs, **kwargs):     # noqa: A001
     """``tf.print``: tensors printed as their values."""
-    import builtins
     builtins.print(*[x.numpy() if isinstance(x, Tensor) else x for x in inputs],
                    **{k: v for k, v in kwargs.items() if k in ("sep", "end")})
 

@@ -227,7 +227,13 @@ def test_import_deepgrad_as_tf_keeps_torch_semantics():
     assert t.Variable is tf.Variable and t.math is tf.math and t.data is tf.data
     assert t.nn.relu is tf.nn.relu and t.nn.moments is tf.nn.moments
     assert t.random.normal is tf.random.normal and t.random.set_seed is tf.random.set_seed
-    assert t.linalg.band_part is tf.linalg.band_part
+    assert t.linalg.band_part is tf.linalg.band_part and t.linalg.eye is tf.linalg.eye
+    assert int(t.floordiv(7, 2).numpy()) == 3
+    # fill: a Tensor argument is torch.fill (same shape, new value); sizes are tf.fill
+    np.testing.assert_array_equal(t.fill(x, 2.0).numpy(), np.full((3, 4), 2.0))
+    assert t.fill(x, 2.0).dtype == np.float32
+    np.testing.assert_array_equal(t.fill([2, 3], 5).numpy(), np.full((2, 3), 5))
+    assert t.linalg.transpose(x).shape == (4, 3)
     # torch's split is by chunk size, torch's argmax flattens, torch's where(c) is a tuple
     assert [p.shape for p in t.split(x, 1, 1)] == [(3, 1)] * 4
     assert int(t.argmax(x)) == int(X.argmax())

@@ -7,14 +7,8 @@ Thin calls of :mod:`deepgrad.ops` in Keras 3's signatures. Keras's rules kept:
 ``(*spatial, out_channels, in_channels)``; ``padding='same'`` pads
 ``total = max((ceil(n / s) - 1) s + (k - 1) d + 1 - n, 0)``, the extra one after.
 
-The piecewise activations Keras adds (formulas as computed):
-
-    sparse_plus(x)    = 0 (x <= -1),  (x + 1)^2 / 4 (|x| < 1),  x (x >= 1)
-    sparse_sigmoid(x) = 0 (x <= -1),  (x + 1) / 2  (|x| < 1),  1 (x >= 1)
-    squareplus(x, b)  = (x + sqrt(x^2 + b)) / 2
-    sparsemax(x)      = max(x - tau, 0), tau = (sum_{j <= k} z_(j) - 1) / k over the
-                        largest k with 1 + k z_(k) > sum_{j <= k} z_(j) (z sorted down)
-
+The activations Keras adds (``sparse_plus``, ``sparse_sigmoid``, ``squareplus``,
+``sparsemax``) are engine ops, :mod:`deepgrad.ops.activation_sparse`, with their formulas.
 ``sparsemax`` follows its definition (Martins & Astudillo, 2016: the output sums to 1).
 Keras 3.15 computes ``tau`` from the sum of the cumulative sums over the support, which
 agrees with the definition only when the support has one entry (``[1, 1]`` gives
@@ -123,41 +117,20 @@ def log_sigmoid(x):
 
 
 def sparse_plus(x):
-    x = f(x)
-    mid = _ops.mul(_ops.square(_ops.add(x, 1.0)), 0.25)
-    a = x.array
-    return _ops.where(wrap(a <= -1), wrap(np.zeros((), x.dtype)),
-                      _ops.where(wrap(a >= 1), x, mid))
+    return _ops.sparse_plus(f(x))
 
 
 def sparse_sigmoid(x):
-    x = f(x)
-    return _ops.clip(_ops.mul(_ops.add(x, 1.0), 0.5), 0.0, 1.0)
+    return _ops.sparse_sigmoid(f(x))
 
 
 def squareplus(x, b=4):
-    if b < 0:
-        raise ValueError(f"squareplus: b must be >= 0, received {b}")
-    x = f(x)
-    return _ops.mul(_ops.add(x, _ops.sqrt(_ops.add(_ops.square(x), float(b)))), 0.5)
+    return _ops.squareplus(f(x), b)
 
 
 def sparsemax(x, axis=-1):
-    """The Euclidean projection of ``x`` onto the simplex along ``axis`` (see the module
-    docstring); the support is found on the values, the output differentiates through
-    ``x - tau``."""
-    x = f(x)
-    z = np.moveaxis(x.array, axis, -1)
-    zs = -np.sort(-z, axis=-1)
-    k = np.arange(1, z.shape[-1] + 1, dtype=z.dtype)
-    support = 1 + k * zs > np.cumsum(zs, -1)
-    kz = support.sum(-1, keepdims=True)
-    kth = np.take_along_axis(zs, kz - 1, -1)
-    mask = np.moveaxis(z >= kth, -1, axis)           # the entries in the support
-    count = np.moveaxis(kz, -1, axis).astype(x.dtype)
-    tau = _ops.div(_ops.sub(_ops.sum(_ops.mul(x, wrap(mask.astype(x.dtype))), axis, True),
-                            1.0), wrap(count))
-    return _ops.relu(_ops.sub(x, tau))
+    """The projection onto the simplex (:func:`deepgrad.ops.sparsemax`)."""
+    return _ops.sparsemax(f(x), axis)
 
 
 def softmax(x, axis=-1):
