@@ -66,8 +66,12 @@ def test_timeseries_fit_and_errors():
     model.compile("adam", "mse")
     hist = model.fit(ds, epochs=2, verbose=0)
     assert len(hist.history["loss"]) == 2
-    with pytest.raises(ValueError, match="same number of time steps"):
-        utils.timeseries_dataset_from_array(series, series[:-1], 5)
+    short = utils.timeseries_dataset_from_array(series, series[:20, 0], 5, batch_size=None)
+    assert len(list(short)) == 20                       # as many windows as targets (Keras)
+    with pytest.raises(ValueError, match="sampling_rate.*lower than the length"):
+        utils.timeseries_dataset_from_array(series, None, 5, sampling_rate=300)
+    with pytest.raises(ValueError, match="format.*grain"):
+        utils.timeseries_dataset_from_array(series, None, 5, format="grain")
     with pytest.raises(ValueError, match="sequence_length.*0"):
         utils.timeseries_dataset_from_array(series, None, 0)
     with pytest.raises(ValueError, match="start_index.*300"):

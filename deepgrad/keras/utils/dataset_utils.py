@@ -37,7 +37,7 @@ def _check_positive_int(name, value, allow_none=False):
 
 def timeseries_dataset_from_array(data, targets, sequence_length, sequence_stride=1,
                                   sampling_rate=1, batch_size=128, shuffle=False, seed=None,
-                                  start_index=None, end_index=None):
+                                  start_index=None, end_index=None, format="tf"):
     """Batches of sliding windows over ``data`` (and their targets), as Keras.
 
     Args:
@@ -50,6 +50,7 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
         batch_size (int | None): windows per batch (None: one window at a time).
         shuffle (bool), seed (int): shuffle the window starts (reproducibly with a seed).
         start_index, end_index (int): use ``data[start_index:end_index]`` only.
+        format: ``"tf"`` (a tf.data-style Dataset; Keras's ``"grain"`` is refused).
     Returns:
         a Dataset of ``x`` batches (batch, sequence_length, ...), or of ``(x, y)``.
     Raises:
@@ -60,13 +61,16 @@ def timeseries_dataset_from_array(data, targets, sequence_length, sequence_strid
                         ("sampling_rate", sampling_rate)):
         _check_positive_int(name, value)
     _check_positive_int("batch_size", batch_size, allow_none=True)
+    if format != "tf":
+        raise ValueError(f'`format` should be "tf" in deepgrad (Grain is not supported). '
+                         f'Received: format={format}')
     data = np.asarray(data)
-    if targets is not None:
-        targets = np.asarray(targets)
-        if len(targets) != len(data):
-            raise ValueError(f"Expected data and targets to have the same number of time "
-                             f"steps (axis=0), but got data.shape={data.shape}, "
-                             f"targets.shape={targets.shape}")
+    targets = None if targets is None else np.asarray(targets)   # may be shorter (Keras)
+    for name, value in (("sampling_rate", sampling_rate), ("sequence_stride",
+                                                            sequence_stride)):
+        if value >= len(data):
+            raise ValueError(f"`{name}` must be lower than the length of the data. Received: "
+                             f"{name}={value}, for data of length {len(data)}")
     start = 0 if start_index is None else start_index
     end = len(data) if end_index is None else end_index
     if not 0 <= start < len(data):
