@@ -32,6 +32,8 @@ from deepgrad.keras.loss_utils import (  # noqa: F401  (REDUCTIONS: re-exported)
 from deepgrad.keras import backend, registry
 from deepgrad.keras.losses_focal import (  # noqa: F401  (Keras 3's focal losses)
     binary_focal_crossentropy, categorical_focal_crossentropy)
+from deepgrad.keras.losses_extra import (  # noqa: F401  (Keras 3's newer losses)
+    categorical_generalized_cross_entropy, circle, circle_values, ctc, dice, tversky)
 from deepgrad.keras.registry import register
 
 
@@ -519,6 +521,50 @@ class CategoricalFocalCrossentropy(LossFunctionWrapper):
         super().__init__(categorical_focal_crossentropy, reduction, name, dtype, alpha=alpha,
                          gamma=gamma, from_logits=from_logits,
                          label_smoothing=label_smoothing, axis=axis)
+
+
+class Dice(LossFunctionWrapper):
+    """:func:`dice` as a loss object."""
+
+    def __init__(self, reduction=_SBS, name="dice", axis=None, dtype=None):
+        super().__init__(dice, reduction, name, dtype, axis=axis)
+
+
+class Tversky(LossFunctionWrapper):
+    """:func:`tversky` as a loss object."""
+
+    def __init__(self, alpha=0.5, beta=0.5, reduction=_SBS, name="tversky", axis=None,
+                 dtype=None):
+        super().__init__(tversky, reduction, name, dtype, alpha=alpha, beta=beta, axis=axis)
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """:func:`categorical_generalized_cross_entropy` as a loss object (q in (0, 1))."""
+
+    def __init__(self, q=0.5, reduction=_SBS, name="categorical_generalized_cross_entropy",
+                 dtype=None):
+        if not 0 < q < 1:
+            raise ValueError(f"q must be in the interval (0, 1); received q={q}")
+        super().__init__(categorical_generalized_cross_entropy, reduction, name, dtype, q=q)
+
+
+class Circle(LossFunctionWrapper):
+    """:func:`circle` as a loss object; the mean counts samples with a positive loss."""
+
+    def __init__(self, gamma=80.0, margin=0.4, remove_diagonal=True, reduction=_SBS,
+                 name="circle", dtype=None):
+        super().__init__(circle, reduction, name, dtype, gamma=gamma, margin=margin,
+                         remove_diagonal=remove_diagonal)
+
+    def call(self, y_true, y_pred):
+        return circle_values(y_true, y_pred, **self._fn_kwargs)
+
+
+class CTC(LossFunctionWrapper):
+    """:func:`ctc` as a loss object."""
+
+    def __init__(self, reduction=_SBS, name="ctc", dtype=None):
+        super().__init__(ctc, reduction, name, dtype)
 
 
 class _AutoCrossentropy(LossFunctionWrapper):
