@@ -49,6 +49,9 @@ from deepgrad.keras.layers.normalization_extra import (
 from deepgrad.keras.layers.pooling_adaptive import (
     AdaptiveAveragePooling1D, AdaptiveAveragePooling2D, AdaptiveAveragePooling3D,
     AdaptiveMaxPooling1D, AdaptiveMaxPooling2D, AdaptiveMaxPooling3D)
+from deepgrad.keras.layers.augmentation_color import (
+    AutoContrast, Solarization, RandomInvert, RandomGrayscale, RandomPosterization)
+from deepgrad.keras.layers.embedding_extra import ReversibleEmbedding, Pipeline
 from deepgrad.keras.layers.attention import (
     Attention, AdditiveAttention, MultiHeadAttention, GroupQueryAttention)
 from deepgrad.keras.layers import operations  # noqa: F401  (registers Keras's graph ops)
