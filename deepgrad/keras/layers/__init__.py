@@ -52,6 +52,8 @@ from deepgrad.keras.layers.pooling_adaptive import (
 from deepgrad.keras.layers.augmentation_color import (
     AutoContrast, Solarization, RandomInvert, RandomGrayscale, RandomPosterization)
 from deepgrad.keras.layers.embedding_extra import ReversibleEmbedding, Pipeline
+from deepgrad.keras.layers.rnn_cells import (
+    SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN)
 from deepgrad.keras.layers.attention import (
     Attention, AdditiveAttention, MultiHeadAttention, GroupQueryAttention)
 from deepgrad.keras.layers import operations  # noqa: F401  (registers Keras's graph ops)
