@@ -407,3 +407,50 @@ def lamb(param, grad, m, v, lr, beta1, beta2, eps, step):
     ratio = w_norm / u_norm if w_norm > 0 and u_norm > 0 else 1.0
     update *= ratio * lr
     param -= update
+
+
+def schedule_free_adamw(param, grad, z, v, lr, beta1, beta2, eps, step):
+    r"""Schedule-free AdamW (Defazio et al., 2024) in Keras 3's form, at step ``t``:
+
+        v <- v + (1 - beta2)(g^2 - v)
+        z_new = z - lr g / (sqrt(v / (1 - beta2^t)) + eps)      (the base sequence)
+        x = (y - (1 - beta1) z) / beta1                          (the averaged sequence)
+        x <- (1 - 1/t) x + (1/t) z_new
+        y <- (1 - beta1) z_new + beta1 x                         (the evaluated point)
+
+    ``param`` holds y; ``z`` starts as a copy of it (warm-up scales ``lr`` outside).
+    """
+    x = param - (1.0 - beta1) * z
+    x /= beta1
+    v += (1.0 - beta2) * (grad * grad - v)
+    z -= lr * grad / (np.sqrt(v / (1.0 - beta2 ** step)) + eps)
+    weight = 1.0 / step
+    x *= 1.0 - weight
+    x += weight * z
+    param[...] = (1.0 - beta1) * z + beta1 * x
+
+
+def newton_schulz5(x, steps, a=3.4445, b=-4.775, c=2.0315):
+    r"""Muon's orthogonalisation: ``x / ||x||_F`` then ``steps`` quintic iterations
+    ``x <- a x + (b A + c A^2) x``, ``A = x x^T`` (on the wide orientation), an
+    approximation of ``U V^T`` of x's SVD (Jordan et al., 2024)."""
+    tall = x.shape[-2] > x.shape[-1]
+    if tall:
+        x = np.swapaxes(x, -1, -2)
+    x = x / (np.linalg.norm(x, axis=(-2, -1), keepdims=True) + 1e-7)
+    for _ in range(steps):
+        gram = x @ np.swapaxes(x, -1, -2)
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return np.swapaxes(x, -1, -2) if tall else x
+
+
+def muon(param, grad, m, lr, momentum, nesterov, ns_steps, abc, rms_rate):
+    r"""Muon's step for a 2-D weight: ``m <- m + g + (mu - 1) m`` (i.e. ``mu m + g``),
+    ``u = NS5(g + mu m)`` (nesterov) or ``NS5(m)``, and
+    ``theta <- theta - lr u sqrt(max(n, k)) rms_rate`` (Moonlight's scaling; none when
+    ``rms_rate`` is None)."""
+    m += grad + (momentum - 1.0) * m
+    update = newton_schulz5(grad + momentum * m if nesterov else m, ns_steps, *abc)
+    scale = lr if rms_rate is None else lr * math.sqrt(max(param.shape[0],
+                                                            param.shape[1])) * rms_rate
+    param -= scale * update

@@ -21,6 +21,7 @@ from deepgrad.keras.optimizers.nadam import Nadam
 from deepgrad.keras.optimizers.optimizer import Optimizer
 from deepgrad.keras.optimizers.rmsprop import RMSprop
 from deepgrad.keras.optimizers.sgd import SGD
+from deepgrad.keras.optimizers.schedule_free import Muon, ScheduleFreeAdamW
 
 
 def get(identifier):
