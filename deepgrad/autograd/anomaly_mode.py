@@ -35,8 +35,10 @@ from deepgrad.autograd.grad_mode import _DecoratorContextManager
 
 
 class _AnomalyState:
-    enabled = False
-    check_nan = True
+    __slots__ = ("enabled", "check_nan")        # a slot: Function.apply reads it per op
+
+    def __init__(self):
+        self.enabled, self.check_nan = False, True
 
 
 anomaly = _AnomalyState()

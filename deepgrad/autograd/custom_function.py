@@ -30,6 +30,7 @@ import numpy as np
 from deepgrad.autograd import function
 from deepgrad.autograd.function import Function, unbroadcast
 from deepgrad.autograd.grad_mode import no_grad, state as _grad_state
+from deepgrad.autograd.version_counter import clock
 
 _FREED = ("Trying to backward through the graph a second time (or directly access saved "
           "tensors after they have already been freed). Saved intermediate values of the "
@@ -279,6 +280,7 @@ def _apply(cls, *args, **kwargs):
     ctx._arg_is_tensor = is_tensor
     ctx.inputs = tuple(_history_of(a, ctx) for a, t in zip(args, is_tensor) if t)
     ctx.needs_grad = tuple(t.requires_grad for t in ctx.inputs)
+    ctx._t = clock.now                  # saved tensors written after this: backward raises
     outs = out if isinstance(out, tuple) else (out,)
     outs = _connect_outputs(ctx, args, outs)
     return outs if isinstance(out, tuple) else outs[0]

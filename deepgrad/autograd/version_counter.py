@@ -21,6 +21,9 @@ How it stays cheap
   clock (one int compare per node): only when something was written in place after the
   node was recorded are its saved arrays looked up here. A training loop (forward,
   backward, then the optimizer's writes) never takes that path.
+* An optimizer step writes all its parameters at once: :class:`StepWrites` bumps them
+  as one (one clock tick, one counter the parameters' memory points to), so a step costs
+  the same few operations whatever the number of parameters.
 
 What counts as saved: every array a node keeps as an attribute (alone, or in a tuple or
 list; tensors kept by a custom function's ``ctx.save_for_backward`` too), apart from its
@@ -29,6 +32,7 @@ written freely, as in PyTorch. An op whose backward reads an attribute only for 
 input's gradient says so in ``_saved_for`` (``Mul``: ``{"a": 1, "b": 0}``), so that, as in
 PyTorch, ``y = x * 2`` followed by ``x.add_(1)`` is fine when only ``x`` needs a gradient.
 """
+import operator
 import weakref
 
 import numpy as np
@@ -48,8 +52,11 @@ clock = _Clock()
 
 
 class _Counter:
-    """One piece of memory's version and the clock stamps of its recent writes."""
-    __slots__ = ("ref", "version", "stamps")
+    """One piece of memory's version and the clock stamps of its recent writes; ``groups``
+    maps a weak reference to each :class:`StepWrites` that also writes it to that record's
+    version when the memory joined (None: none). Weak: a dead optimizer frees its
+    parameters."""
+    __slots__ = ("ref", "version", "stamps", "groups")
 
 
 _counters = {}          # id(memory owner) -> _Counter; an entry dies with its owner
@@ -67,10 +74,14 @@ def _owner(array):
     return array
 
 
-def _forget(key, ref):
-    c = _counters.get(key)
-    if c is not None and c.ref is ref:
-        del _counters[key]
+def _forgetter(key, counters=_counters):
+    """The weakref callback dropping ``key``'s entry when its memory dies (it uses no
+    module globals: it may run while the interpreter shuts down)."""
+    def forget(ref):
+        c = counters.get(key)
+        if c is not None and c.ref is ref:
+            del counters[key]
+    return forget
 
 
 def bump(array):
@@ -113,9 +124,79 @@ def bump_all(arrays):
 def _new_counter(owner):
     key = id(owner)
     c = _counters[key] = _Counter()
-    c.ref = weakref.ref(owner, lambda r, k=key: _forget(k, r))
-    c.version, c.stamps = 0, []
+    c.ref = weakref.ref(owner, _forgetter(key))
+    c.version, c.stamps, c.groups = 0, [], None
     return c
+
+
+def _counter_of(array):
+    owner = _owner(array)
+    c = _counters.get(id(owner))
+    return _new_counter(owner) if c is None else c
+
+
+_ARRAY = operator.attrgetter("array")
+
+
+class StepWrites:
+    """The parameters an optimizer step writes all together, bumped as one.
+
+    A step calls :meth:`wrote` once with every parameter it updated: one clock tick and
+    one counter for all of them (each parameter's memory knows the record), instead of
+    a bump per parameter. The arrays are compared by identity on every call (in C); a
+    parameter rebound to a new array makes the record join the new memory.
+    """
+    __slots__ = ("arrays", "version", "stamps", "ref", "__weakref__")
+
+    def __init__(self):
+        self.arrays, self.version, self.stamps = (), 0, []
+        self.ref = weakref.ref(self)                 # its key in the counters' ``groups``
+
+    def __deepcopy__(self, memo):           # a copied optimizer starts its own record
+        return StepWrites()
+
+    def __reduce__(self):
+        return StepWrites, ()
+
+    def wrote(self, params):
+        """Record one step that wrote every tensor of ``params``."""
+        arrays = self.arrays
+        if len(arrays) != len(params) or not all(map(operator.is_, map(_ARRAY, params),
+                                                     arrays)):
+            self._join([p.array for p in params])
+        clock.now = now = clock.now + 1
+        self.version += 1
+        stamps = self.stamps
+        stamps.append(now)
+        if len(stamps) > _KEEP_STAMPS:
+            del stamps[:_KEEP_STAMPS // 2]
+
+    def _join(self, arrays):
+        for a in self.arrays:                               # leave memory no longer written
+            c = _counters.get(id(_owner(a)))
+            if c is not None and c.groups:
+                c.groups.pop(self.ref, None)
+        for a in arrays:
+            c = _counter_of(a)
+            if c.groups is None:
+                c.groups = {}
+            c.groups.setdefault(self.ref, self.version)
+        self.arrays = arrays
+
+
+def _history(c):
+    """(version, sorted recent stamps) of one memory: its own writes and its steps'."""
+    if not c.groups:
+        return c.version, c.stamps
+    version, stamps = c.version, list(c.stamps)
+    for ref, joined in c.groups.items():
+        g = ref()
+        if g is None:
+            continue
+        since = g.version - joined
+        version += since
+        stamps += g.stamps[max(0, len(g.stamps) - since):]
+    return version, sorted(stamps)
 
 
 def bump_tensor(t):
@@ -127,7 +208,7 @@ def bump_tensor(t):
 def version_of(array):
     """How many in-place writes ``array``'s memory has had (``Tensor._version``)."""
     c = _counters.get(id(_owner(array)))
-    return 0 if c is None else c.version
+    return 0 if c is None else _history(c)[0]
 
 
 def _array_of(value):
@@ -157,8 +238,10 @@ def check_saved(fn):
         for a in _saved_arrays(value):
             owner = _owner(a)
             c = _counters.get(id(owner))
-            if c is not None and c.stamps[-1] > t0:
-                raise RuntimeError(_message(fn, a, owner, c, t0))
+            if c is not None:
+                version, stamps = _history(c)
+                if stamps and stamps[-1] > t0:
+                    raise RuntimeError(_message(fn, a, owner, version, stamps, t0))
 
 
 _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
@@ -167,7 +250,7 @@ _TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "
                "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor"}
 
 
-def _message(fn, array, owner, c, t0):
+def _message(fn, array, owner, version, stamps, t0):
     """PyTorch's wording: the saved tensor's type and shape, the node that made it, its
     version now and when it was saved; plus the node that saved it."""
     shape, producer = array.shape, fn.name()        # not an input: the node's own output
@@ -176,9 +259,9 @@ def _message(fn, array, owner, c, t0):
             shape = t.array.shape
             producer = None if t._ctx is None else t._ctx.name()
             break
-    later = sum(1 for s in c.stamps if s > t0)
-    expected = (f"expected version {c.version - later}" if later < len(c.stamps) or
-                len(c.stamps) == c.version else f"expected a version before the last {later}")
+    later = sum(1 for s in stamps if s > t0)
+    expected = (f"expected version {version - later}" if later < len(stamps) or
+                len(stamps) == version else f"expected a version before the last {later}")
     made = "" if producer is None else f", which is output 0 of {producer},"
     kind = _TYPE_NAMES.get(array.dtype.name, array.dtype.name)
     loc = where(fn)
@@ -187,6 +270,6 @@ def _message(fn, array, owner, c, t0):
             "to find the line that created the node.")
     return (f"one of the variables needed for gradient computation has been modified by an "
             f"inplace operation: [deepgrad.{kind} {list(shape)}]{made} is at version "
-            f"{c.version}; {expected} instead. It was saved for backward by {fn.name()}; "
+            f"{version}; {expected} instead. It was saved for backward by {fn.name()}; "
             f"write into a copy (x = x.clone()) or make the in-place change after "
             f"backward().{hint}")

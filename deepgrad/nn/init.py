@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from deepgrad import backend
+from deepgrad.autograd.version_counter import bump
 
 _GAINS = {
     "linear": lambda p: 1.0, "identity": lambda p: 1.0, "sigmoid": lambda p: 1.0,
@@ -50,6 +51,7 @@ def _fan(tensor, mode):
 
 def _fill(tensor, values):
     tensor.array[...] = values
+    bump(tensor.array)
     return tensor
 
 

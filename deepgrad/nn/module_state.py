@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.autograd.version_counter import bump
 from deepgrad.nn.hooks import add_hook
 from deepgrad.nn.parameter import Parameter, is_lazy
 
@@ -296,6 +297,7 @@ def _to_array(value):
 def _write(module, name, param, value, assign):
     if not assign:
         param.array[...] = value
+        bump(param.array)               # a graph recorded before refuses to backward
         return
     t = Tensor._wrap(value)
     if isinstance(param, Parameter):

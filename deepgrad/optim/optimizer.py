@@ -29,7 +29,7 @@ from itertools import chain
 import numpy as np
 
 from deepgrad.autograd import Tensor, enable_grad
-from deepgrad.autograd.version_counter import bump_all
+from deepgrad.autograd.version_counter import StepWrites, bump_all
 
 
 def effective_grad(param, grad, weight_decay, maximize):
@@ -172,23 +172,35 @@ class Optimizer:
             with enable_grad():
                 loss = closure()
         state, init, update = self.state, self.init_state, self.update_step
-        written = []                # their version counters: backward of an older graph refuses
+        skipped = False
         try:
             for group in self.param_groups:
                 hp = self.hyperparameters(group)
                 for p in group["params"]:
                     grad = p.grad
                     if grad is None:
+                        skipped = True
                         continue
                     s = state.get(p)
                     if not s:
                         s = state[p] = init(p.array, group)
-                    array = p.array
-                    update(array, grad.array, s, hp)
-                    written.append(array)
+                    update(p.array, grad.array, s, hp)
         finally:
-            bump_all(written)
+            self._record_writes(skipped)
         return loss
+
+    def _record_writes(self, skipped):
+        """Bump the version counters of the parameters the step wrote, so that backward
+        through a graph recorded before the step refuses (:mod:`deepgrad.autograd.
+        version_counter`): one bump for all of them when none was skipped."""
+        params = list(chain.from_iterable(g["params"] for g in self.param_groups))
+        if skipped:
+            bump_all([p.array for p in params if p.grad is not None])
+            return
+        writes = self.__dict__.get("_step_writes")
+        if writes is None:
+            writes = self.__dict__["_step_writes"] = StepWrites()
+        writes.wrote(params)
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters.

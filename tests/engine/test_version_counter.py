@@ -115,6 +115,33 @@ def second_backward_after_a_write(m):
     y.backward()
 
 
+def custom_function_saving_its_input(m):
+    class Square(m.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 2 * x * g
+
+    a = leaf(m, (3,))
+    y = Square.apply(a).sum()
+    with m.no_grad():
+        a.add_(1)
+    y.backward()
+
+
+def autograd_grad_after_a_write(m):        # the general walk (grad, hooks) checks too
+    a, b = leaf(m, (3,)), leaf(m, (3,), 1)
+    y = (a * b).sum()
+    with m.no_grad():
+        a.mul_(2)
+    m.autograd.grad(y, [b])
+
+
 def _mlp(m, inplace_relu=False):
     m.manual_seed(0)
     return m.nn.Sequential(m.nn.Linear(4, 8), m.nn.ReLU(inplace=inplace_relu),
@@ -147,6 +174,15 @@ def zero_grad_between_forward_and_backward(m):            # grads are not saved 
     loss.backward()
 
 
+def load_state_dict_between_forward_and_backward(m):
+    model = _mlp(m)
+    x, _ = _batch(m)
+    loss = model(x).sum()
+    state = {k: v * 2 for k, v in model.state_dict().items()}
+    model.load_state_dict(state)                  # copies into the saved weights
+    loss.backward()
+
+
 def write_after_backward(m):
     a, b = leaf(m, (3,)), leaf(m, (3,), 1)
     (a * b).sum().backward()
@@ -159,7 +195,8 @@ RAISING = [mul_then_add_to_a_factor, matmul_then_scale_the_weight, exp_then_modi
            sigmoid_then_modify_its_output, view_saved_then_base_written_by_setitem,
            base_saved_then_written_through_a_view, setitem_on_a_saved_input,
            detach_shares_the_counter, second_backward_after_a_write,
-           optimizer_step_between_forward_and_backward]
+           optimizer_step_between_forward_and_backward, custom_function_saving_its_input,
+           autograd_grad_after_a_write, load_state_dict_between_forward_and_backward]
 LEGAL = [mul_by_a_constant_then_modify_the_input, add_then_modify_an_addend,
          zero_grad_between_forward_and_backward, write_after_backward]
 
@@ -262,6 +299,26 @@ def test_an_optimizer_step_bumps_each_parameter_it_updates(opt):
     deepgrad.nn.functional.cross_entropy(model(x), y).backward()
     optimizer.step()
     assert all(p._version > v for p, v in zip(model.parameters(), before))
+
+
+def test_counters_keep_no_memory_alive():
+    import gc
+    import weakref
+    from deepgrad.autograd import version_counter
+    model = _mlp(deepgrad)
+    optimizer = deepgrad.optim.Adam(model.parameters(), lr=0.01)
+    x, y = _batch(deepgrad)
+    deepgrad.nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()
+    refs = [weakref.ref(p.array) for p in model.parameters()]
+    scratch = deepgrad.zeros(1000)
+    scratch.add_(1)
+    refs.append(weakref.ref(scratch.array))
+    count = len(version_counter._counters)
+    del model, optimizer, scratch
+    gc.collect()
+    assert all(r() is None for r in refs)
+    assert len(version_counter._counters) <= count - len(refs)
 
 
 # --------------------------------------------------------------- ordinary training

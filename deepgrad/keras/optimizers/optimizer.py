@@ -39,7 +39,7 @@ import numpy as np
 
 from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.autograd.version_counter import bump_all
+from deepgrad.autograd.version_counter import StepWrites
 from deepgrad.keras import registry
 from deepgrad.keras.optimizers import schedules
 from deepgrad.nn.utils.clip_grad import get_total_norm
@@ -463,8 +463,11 @@ class Optimizer:
                 if decay and self._use_weight_decay(p):
                     p.array *= 1.0 - decay               # theta - lr wd theta
                 update(p.array, g, state[p], constants)
-        finally:
-            bump_all([p.array for p in params])     # version counters (autograd)
+        finally:                                         # autograd's version counters
+            writes = self.__dict__.get("_step_writes")
+            if writes is None:
+                writes = self.__dict__["_step_writes"] = StepWrites()
+            writes.wrote(params)
 
     def _update_moving_averages(self):
         """``average <- mu average + (1 - mu) theta`` for every tracked variable (``mu = 0``
