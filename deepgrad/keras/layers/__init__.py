@@ -26,6 +26,8 @@ from deepgrad.keras.layers.merge import (
 from deepgrad.keras.layers.activation_layers import ReLU, LeakyReLU, PReLU, ELU, Softmax
 from deepgrad.keras.layers.recurrent import SimpleRNN, LSTM, GRU
 from deepgrad.keras.layers.wrappers import Bidirectional, TimeDistributed
+from deepgrad.keras.layers.conv_depthwise1d import (
+    DepthwiseConv1D, SeparableConv1D, SeparableConvolution1D)
 from deepgrad.keras.layers.conv3d import (
     Conv3D, Conv3DTranspose, MaxPooling3D, AveragePooling3D, GlobalMaxPooling3D,
     GlobalAveragePooling3D, Convolution3D, Convolution3DTranspose, MaxPool3D, AvgPool3D,
