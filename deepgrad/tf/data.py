@@ -216,6 +216,50 @@ class Dataset:
         card = c if c < 0 else (c // size if drop_remainder else math.ceil(c / size))
         return Dataset(make, card)
 
+    def padded_batch(self, batch_size, padded_shapes=None, padding_values=None,
+                     drop_remainder=False, name=None):
+        """``batch`` for elements of different shapes: each component is padded (with
+        ``padding_values``, default 0) to the batch's largest size on every axis, or to
+        ``padded_shapes`` where it gives a size (None or -1: the largest)."""
+        size = _check_int("padded_batch: batch_size", batch_size, 1)
+
+        def pad_stack(arrays, shape, value):
+            ndim = arrays[0].ndim
+            if any(a.ndim != ndim for a in arrays):
+                raise ValueError("padded_batch: the components differ in rank")
+            target = [max(a.shape[d] for a in arrays) for d in range(ndim)]
+            if shape is not None:
+                shape = list(shape)
+                for d, n in enumerate(shape):
+                    if n is not None and n != -1:
+                        if n < target[d]:
+                            raise ValueError(f"padded_batch: padded_shapes {shape} is "
+                                             f"smaller than an element ({target})")
+                        target[d] = int(n)
+            out = np.full([len(arrays)] + target, 0 if value is None else value,
+                          arrays[0].dtype)
+            for i, a in enumerate(arrays):
+                out[(i,) + tuple(slice(0, n) for n in a.shape)] = a
+            return out
+
+        def make():
+            it = iter(self._make_iter())
+            while True:
+                chunk = list(itertools.islice(it, size))
+                if not chunk or (drop_remainder and len(chunk) < size):
+                    return
+                columns = _zip_structure(chunk[0], chunk)
+                leaves = _leaves(columns) if isinstance(columns, (tuple, dict)) else [columns]
+                shapes = _leaves(padded_shapes) if isinstance(padded_shapes, (tuple, dict)) \
+                    else [padded_shapes] * len(leaves)
+                values = _leaves(padding_values) if isinstance(padding_values, (tuple, dict)) \
+                    else [padding_values] * len(leaves)
+                padded = iter([pad_stack(c, sh, v) for c, sh, v in zip(leaves, shapes, values)])
+                yield _map_structure(lambda _: next(padded), chunk[0])
+        c = self._cardinality
+        card = c if c < 0 else (c // size if drop_remainder else math.ceil(c / size))
+        return Dataset(make, card)
+
     def unbatch(self, name=None):
         """Split every element along its leading axis (the inverse of ``batch``)."""
         def make():

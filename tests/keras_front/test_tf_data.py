@@ -71,6 +71,19 @@ def test_transformations():
         len(r.filter(lambda v: v > 2))
 
 
+def test_padded_batch():
+    seqs = [np.arange(n) + 1 for n in (2, 4, 1, 3)]
+    ds = Dataset.from_generator(lambda: ((s, len(s)) for s in seqs))
+    batches = list(ds.padded_batch(2).as_numpy_iterator())
+    assert batches[0][0].tolist() == [[1, 2, 0, 0], [1, 2, 3, 4]]
+    assert batches[1][0].tolist() == [[1, 0, 0], [1, 2, 3]] and batches[1][1].tolist() == [1, 3]
+    fixed = next(ds.padded_batch(3, padded_shapes=([5], []), padding_values=(-1, 0))
+                 .as_numpy_iterator())
+    assert fixed[0].tolist() == [[1, 2, -1, -1, -1], [1, 2, 3, 4, -1], [1, -1, -1, -1, -1]]
+    with pytest.raises(ValueError, match="smaller"):
+        next(ds.padded_batch(2, padded_shapes=([3], [])).as_numpy_iterator())
+
+
 def test_cache_replays_the_first_pass():
     calls = []
 
