@@ -308,6 +308,11 @@ CASES = [
     ("train-on-batch-object", K(lambda m: m.train_on_batch(X.astype(object), Y)), T,
      ["dtype object"]),
     ("train-on-batch-lengths", K(lambda m: m.train_on_batch(X, Y[:3])), V, ["cardinality"]),
+    ("train-on-batch-binary-labels", K(lambda m: m.train_on_batch(X, np.r_[2.0, YB[1:, 0]]),
+                                       loss="binary_crossentropy", units=1, act="sigmoid"),
+     V, ["train_on_batch", "[0, 1]"]),
+    ("train-on-batch-label-out-of-range", K(lambda m: m.train_on_batch(X, np.r_[Y[:-1], 4])),
+     V, ["label 4"]),
     ("test-on-batch-lengths", K(lambda m: m.test_on_batch(X[:2], Y)), V, ["cardinality"]),
     # ---------------------------------------------------------------- keras: compile
     ("compile-unknown-metric-acc2", K(lambda m: m.compile("sgd", "mse", metrics=["acc2"])),

@@ -523,6 +523,7 @@ class Trainer:
             sample_weight = data_lib.class_weight_to_sample_weights(y, class_weight)
         x, y, sample_weight = (data_lib.as_arrays(v) for v in (x, y, sample_weight))
         data_lib.check_arrays(x, y, sample_weight)
+        data_checks.check_fit_data(self, x, y, sample_weight, "train_on_batch/test_on_batch")
         return pack_x_y_sample_weight(*(data_lib.to_tensors(v) for v in (x, y, sample_weight)))
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None,
