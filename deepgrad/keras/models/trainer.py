@@ -373,17 +373,18 @@ class Trainer:
         if validation_split and validation_data is None:
             (x, y, sample_weight), validation_data = data_lib.train_validation_split(
                 (x, y, sample_weight), validation_split)
-        data_checks.check_fit_data(self, x, y, sample_weight)
+        # lengths, dtypes, emptiness, NaN/inf (the adapter), then against the model
         epoch_iterator = EpochIterator(x, y, sample_weight, batch_size, steps_per_epoch,
                                        shuffle, class_weight)
+        data_checks.check_fit_data(self, x, y, sample_weight)
         val = None
         if validation_data is not None:     # checked now, before the first step
             vx, vy, vsw = unpack_x_y_sample_weight(validation_data)
+            val = EpochIterator(vx, vy, vsw, validation_batch_size or batch_size,
+                                validation_steps, False)
             data_checks.check_fit_data(self, vx, vy, vsw, "fit: validation_data")
             if data_lib.is_array_data(x) and data_lib.is_array_data(vx):
                 data_checks.check_same_features(data_lib.as_arrays(x), data_lib.as_arrays(vx))
-            val = EpochIterator(vx, vy, vsw, validation_batch_size or batch_size,
-                                validation_steps, False)
         verbose = 1 if verbose == "auto" else verbose
         distribute = getattr(self.optimizer, "distribute_fit", None)   # keras.distributed:
         if distribute is not None:          # this rank's shard, rank 0's progress and files
@@ -484,8 +485,8 @@ class Trainer:
         (``return_dict``) a dict."""
         self._assert_compile_called("evaluate")
         data_checks.check_batch_size(batch_size)
-        data_checks.check_fit_data(self, x, y, sample_weight, "evaluate")
         iterator = EpochIterator(x, y, sample_weight, batch_size, steps, False)
+        data_checks.check_fit_data(self, x, y, sample_weight, "evaluate")
         verbose = 1 if verbose == "auto" else verbose
         cbs = callbacks if isinstance(callbacks, CallbackList) else CallbackList(
             callbacks, add_progbar=verbose != 0, verbose=verbose, epochs=1,
