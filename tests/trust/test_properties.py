@@ -11,7 +11,7 @@ from hypothesis.extra import numpy as hnp  # noqa: E402
 
 import deepgrad  # noqa: E402
 
-SETTINGS = settings(max_examples=40, deadline=None, derandomize=True)
+SETTINGS = settings(max_examples=40, deadline=None, derandomize=True, database=None)
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=4)
 NONEMPTY = hnp.array_shapes(min_dims=1, max_dims=4, min_side=1, max_side=4)
 
