@@ -181,16 +181,29 @@ def logsumexp(x, dim=None, keepdim=False):
     return LogSumExp.apply(x, axis=reduction_axis(dim, x.ndim), keepdims=keepdim)
 
 
-def argmax(x, dim=None, keepdim=False):
-    """Index of the maximum (flattened when ``dim`` is None); int64, no gradient."""
+def _dim_alias(name, dim, axis):
+    """``dim``, or ``axis`` when given instead (PyTorch's NumPy-style alias); both at once
+    is a TypeError, as in PyTorch."""
+    if axis is None:
+        return dim
+    if dim is not None:
+        raise TypeError(f"{name}() got both `dim` and its alias `axis`")
+    return axis
+
+
+def argmax(x, dim=None, keepdim=False, *, axis=None):
+    """Index of the maximum (flattened when ``dim`` is None; ``axis=`` is PyTorch's alias
+    of ``dim``); int64, no gradient."""
+    dim = _dim_alias("argmax", dim, axis)
     x = to_tensor(x)
     axis = reduction_axis(dim, x.ndim)
     _check_nonempty("argmax", x, axis)
     return _fn._Tensor._wrap(np.asarray(np.argmax(x.array, axis=axis, keepdims=keepdim), np.int64))
 
 
-def argmin(x, dim=None, keepdim=False):
-    """Index of the minimum; int64, no gradient."""
+def argmin(x, dim=None, keepdim=False, *, axis=None):
+    """Index of the minimum (``axis=``: PyTorch's alias of ``dim``); int64, no gradient."""
+    dim = _dim_alias("argmin", dim, axis)
     x = to_tensor(x)
     axis = reduction_axis(dim, x.ndim)
     _check_nonempty("argmin", x, axis)

@@ -213,8 +213,10 @@ def getitem(x, index):
         raise IndexError(f"index: {e} (tensor shape {tuple(x.shape)})") from None
 
 
-def cat(tensors, dim=0):
-    """Concatenate along ``dim``.   backward: split the gradient at the boundaries."""
+def cat(tensors, dim=0, *, axis=None):
+    """Concatenate along ``dim`` (``axis=`` is accepted for it, as PyTorch's NumPy-style
+    alias).   backward: split the gradient at the boundaries."""
+    dim = _dim_alias("cat", dim, 0, axis)
     tensors = [to_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
@@ -226,13 +228,25 @@ def cat(tensors, dim=0):
 concatenate = cat
 
 
-def stack(tensors, dim=0):
-    """Stack equally shaped tensors along a new axis ``dim``."""
+def stack(tensors, dim=0, *, axis=None):
+    """Stack equally shaped tensors along a new axis ``dim`` (or ``axis=``, PyTorch's
+    alias)."""
+    dim = _dim_alias("stack", dim, 0, axis)
     tensors = [to_tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
     _check_same("stack", tensors)
     return Stack.apply(*tensors, axis=normalize_axis(dim, tensors[0].ndim + 1))
+
+
+def _dim_alias(name, dim, default, axis):
+    """``dim``, or ``axis`` when given instead (PyTorch accepts ``axis=`` for ``dim=``;
+    both at once is a TypeError, as there)."""
+    if axis is None:
+        return dim
+    if dim is not default:
+        raise TypeError(f"{name}() got both `dim` and its alias `axis`")
+    return axis
 
 
 def _check_same(name, tensors, skip_axis=None):

@@ -234,6 +234,12 @@ def test_import_deepgrad_as_tf_keeps_torch_semantics():
     assert t.fill(x, 2.0).dtype == np.float32
     np.testing.assert_array_equal(t.fill([2, 3], 5).numpy(), np.full((2, 3), 5))
     assert t.linalg.transpose(x).shape == (4, 3)
+    # PyTorch accepts axis= for dim= (NumPy-style alias), so tf-style keywords work too
+    assert t.concat([x, x], axis=1).shape == (3, 8) and t.stack([x, x], axis=1).shape == (3, 2, 4)
+    assert t.argmax(x, axis=1).numpy().tolist() == X.argmax(1).tolist()
+    assert t.argmin(x, axis=0).numpy().tolist() == X.argmin(0).tolist()
+    with pytest.raises(TypeError, match="alias"):
+        t.cat([x, x], dim=1, axis=1)
     # torch's split is by chunk size, torch's argmax flattens, torch's where(c) is a tuple
     assert [p.shape for p in t.split(x, 1, 1)] == [(3, 1)] * 4
     assert int(t.argmax(x)) == int(X.argmax())
@@ -244,3 +250,14 @@ def test_import_deepgrad_as_tf_keeps_torch_semantics():
         tf.nonexistent
     with pytest.raises(AttributeError):
         t.nn.not_an_nn_name
+
+
+def test_pytorch_accepts_the_axis_alias_too():
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor(X)
+    assert tuple(torch.cat([tx, tx], axis=1).shape) == tuple(deepgrad.cat(
+        [deepgrad.tensor(X)] * 2, axis=1).shape)
+    assert torch.argmax(tx, axis=1).tolist() == deepgrad.argmax(deepgrad.tensor(X),
+                                                                axis=1).numpy().tolist()
+    with pytest.raises(TypeError):
+        torch.cat([tx, tx], dim=1, axis=1)
