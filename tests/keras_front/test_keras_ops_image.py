@@ -27,10 +27,17 @@ CASES = {
     "extract_patches": ((IMG, 2), {}),
     "extract_patches_same": ((IMG, (3, 2)), {"strides": (2, 1), "padding": "same"}),
     "gaussian_blur": ((IMG, (3, 3), (1.0, 2.0)), {}),
+    "ssim": ((IMG[:, :, :, :], np.clip(IMG + 0.05 * np.sin(IMG * 7), 0, 1)),
+             {"filter_size": 3}),
     "affine_transform": ((IMG, np.array([[1.0, 0.2, -1.0, 0.1, 0.9, 0.5, 0.0, 0.0],
                                          [0.8, 0.0, 0.5, 0.0, 1.1, -0.3, 0.0, 0.0]],
                                         "float32")), {"fill_mode": "reflect"}),
 }
+
+
+# Keras 3.15's backends pad sobel_edges differently (torch: zeros, numpy: symmetric, TF:
+# reflect); deepgrad follows TensorFlow, so Keras is compared on the interior only.
+EDGES = {"sobel_edges": ((IMG,), {})}
 
 
 def _name(name):
@@ -51,6 +58,9 @@ def test_matches_keras_3():
         got = getattr(ops.image, _name(name))(*args, **kwargs).numpy()
         if got.shape != ref.shape or not np.allclose(got, ref, rtol=1e-4, atol=1e-5):
             bad.append(f"{name}: {got.shape} vs {ref.shape}")
+    ref = keras.ops.convert_to_numpy(keras.ops.image.sobel_edges(IMG))
+    np.testing.assert_allclose(ops.image.sobel_edges(IMG).numpy()[:, 1:-1, 1:-1],
+                               ref[:, 1:-1, 1:-1], rtol=1e-5, atol=1e-5)
     assert not bad, "\n".join(bad)
 
 
@@ -74,6 +84,18 @@ def test_against_numpy():
                                        interpolation="nearest").numpy()
     np.testing.assert_allclose(shift[:, :, 2:], IMG[:, :, :3])         # moved 2 right
     np.testing.assert_allclose(shift[:, :, :2], 0.0)
+    edges = ops.image.sobel_edges(IMG).numpy()
+    padded = np.pad(IMG, ((0, 0), (1, 1), (1, 1), (0, 0)), mode="reflect")
+    ky = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]])
+    ref = np.zeros(IMG.shape + (2,))
+    for i in range(3):
+        for j in range(3):
+            win = padded[:, i:i + 6, j:j + 5]
+            ref[..., 0] += ky[i, j] * win
+            ref[..., 1] += ky.T[i, j] * win
+    np.testing.assert_allclose(edges, ref, rtol=1e-5, atol=1e-5)
+    same = ops.image.ssim(IMG, IMG, filter_size=3).numpy()
+    np.testing.assert_allclose(same, np.ones(2), rtol=1e-5)
     flat = np.full((1, 5, 5, 1), 2.0, "float32")
     blurred = ops.image.gaussian_blur(flat, (3, 5), (1.0, 2.0)).numpy()
     gx, gy = np.exp(-np.arange(-1, 2) ** 2 / 2.0), np.exp(-np.arange(-2, 3) ** 2 / 8.0)
@@ -87,9 +109,9 @@ def test_against_numpy():
 
 
 @pytest.mark.parametrize("name", ["resize", "rgb_to_hsv", "hsv_to_rgb", "extract_patches",
-                                  "gaussian_blur", "crop_images"])
+                                  "gaussian_blur", "crop_images", "sobel_edges"])
 def test_gradients(name):
-    args, kwargs = CASES[name]
+    args, kwargs = {**CASES, **EDGES}[name]
     x = dg.tensor(args[0][:1, :4, :4].astype(np.float64), requires_grad=True)
     if name == "crop_images":
         kwargs = {"top_cropping": 1, "bottom_cropping": 1, "left_cropping": 1,
@@ -107,5 +129,8 @@ def test_bad_input():
         ops.image.resize(IMG, (2, 2), crop_to_aspect_ratio=True)
     with pytest.raises(ValueError, match="exactly two"):
         ops.image.pad_images(IMG, 1, 1, 1, 1, target_height=9)
-    with pytest.raises(AttributeError, match="deepgrad does not implement keras.ops.image.ssim"):
-        ops.image.ssim
+    with pytest.raises(ValueError, match="same shape"):
+        ops.image.ssim(IMG, IMG[:, :4])
+    with pytest.raises(AttributeError, match="deepgrad does not implement "
+                                             "keras.ops.image.map_coordinates"):
+        ops.image.map_coordinates

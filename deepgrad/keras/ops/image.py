@@ -14,9 +14,16 @@ engine's ops (``interpolate``, ``unfold``, ``conv2d``, ``where``):
                        'nearest-exact'), as Keras's torch backend
 
 ``affine_transform`` is the engine's projective warp (:func:`deepgrad.ops.affine_transform`).
+    sobel_edges:       (dy, dx) with the 3x3 Sobel kernels [[-1,-2,-1],[0,0,0],[1,2,1]]
+                       and its transpose, reflect padding (TensorFlow's), stacked last
+    ssim:              mean over pixels and channels of
+                       (2 mu1 mu2 + c1)(2 s12 + c2) / ((mu1^2 + mu2^2 + c1)(s1^2 + s2^2 + c2)),
+                       local moments under a normalised Gaussian window ('valid'),
+                       c1 = (k1 max_val)^2, c2 = (k2 max_val)^2   (Keras's formula)
+
 Names of ``keras.ops.image`` not provided (``map_coordinates``,
 ``perspective_transform``, ``elastic_transform``, ``scale_and_translate``,
-``extract_patches_3d``, ``sobel_edges``, ``ssim``) raise AttributeError.
+``extract_patches_3d``) raise AttributeError.
 """
 import numpy as np
 
@@ -209,8 +216,55 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     return _finish(y, fmt, single)
 
 
-__all__ = ["affine_transform", "crop_images", "extract_patches", "gaussian_blur", "hsv_to_rgb", "pad_images",
-           "resize", "rgb_to_grayscale", "rgb_to_hsv"]
+def sobel_edges(images, data_format=None):
+    """(…, H, W, C, 2) gradients [dy, dx] of each channel (see the module docstring)."""
+    x, fmt, single = _prepare(images, data_format)
+    c = x.shape[1]
+    dy = np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], x.dtype)
+    kernels = wrap(np.stack([np.broadcast_to(k, (c, 3, 3)) for k in (dy, dy.T)], 1)
+                   .reshape(2 * c, 1, 3, 3))
+    padded = _ops.pad(x, (1, 1, 1, 1), mode="reflect")
+    y = _ops.conv2d(padded, kernels, None, 1, 0, 1, c)              # (N, 2C, H, W)
+    n, _, h, w = y.shape
+    y = _ops.permute(_ops.reshape(y, (n, c, 2, h, w)), (0, 3, 4, 1, 2))   # (N, H, W, C, 2)
+    if fmt == "channels_first":
+        y = _ops.permute(y, (0, 3, 1, 2, 4))
+    return _ops.squeeze(y, 0) if single else y
+
+
+def ssim(image1, image2, max_val=1.0, filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03,
+         data_format=None):
+    """The structural similarity of two images (a batch gives one value per image)."""
+    a, fmt, single = _prepare(image1, data_format)
+    b, _, _ = _prepare(image2, data_format)
+    if tuple(a.shape) != tuple(b.shape):
+        raise ValueError(f"ssim: the images must have the same shape, received "
+                         f"{tuple(a.shape)} and {tuple(b.shape)}")
+    b = b if b.dtype == a.dtype else _ops.cast(b, a.dtype)
+    n, c, h, w = a.shape
+    r = np.arange(filter_size) - (filter_size - 1) / 2.0
+    g = np.exp(-r ** 2 / (2.0 * filter_sigma ** 2))
+    g /= g.sum()
+    window = wrap(np.outer(g, g).astype(a.dtype).reshape(1, 1, filter_size, filter_size))
+
+    def local(v):                            # the Gaussian-weighted local mean, per channel
+        return _ops.conv2d(_ops.reshape(v, (n * c, 1, h, w)), window)
+    mu1, mu2 = local(a), local(b)
+    s1 = _ops.sub(local(_ops.mul(a, a)), _ops.mul(mu1, mu1))
+    s2 = _ops.sub(local(_ops.mul(b, b)), _ops.mul(mu2, mu2))
+    s12 = _ops.sub(local(_ops.mul(a, b)), _ops.mul(mu1, mu2))
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    num = _ops.mul(_ops.add(_ops.mul(_ops.mul(mu1, mu2), 2.0), c1),
+                   _ops.add(_ops.mul(s12, 2.0), c2))
+    den = _ops.mul(_ops.add(_ops.add(_ops.mul(mu1, mu1), _ops.mul(mu2, mu2)), c1),
+                   _ops.add(_ops.add(s1, s2), c2))
+    per_image = _ops.mean(_ops.reshape(_ops.div(num, den), (n, -1)), 1)
+    return _ops.squeeze(per_image, 0) if single else per_image
+
+
+__all__ = ["affine_transform", "crop_images", "extract_patches", "gaussian_blur",
+           "hsv_to_rgb", "pad_images", "resize", "rgb_to_grayscale", "rgb_to_hsv",
+           "sobel_edges", "ssim"]
 
 
 def __getattr__(name):
