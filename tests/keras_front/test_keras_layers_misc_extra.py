@@ -37,6 +37,7 @@ CASES = [
 @pytest.mark.parametrize("name,kwargs,x", CASES)
 def test_against_keras_same_weights(name, kwargs, x):
     keras = pytest.importorskip("keras")
+    keras.utils.set_random_seed(0)                     # the same Keras weights every run
     theirs = getattr(keras.layers, name)(**kwargs)
     ref = np.asarray(theirs(x).detach().cpu())
     ours = getattr(L, name)(**kwargs)
