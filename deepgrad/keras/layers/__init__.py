@@ -54,6 +54,7 @@ from deepgrad.keras.layers.pooling_adaptive import (
 from deepgrad.keras.layers.augmentation_color import (
     AutoContrast, Solarization, RandomInvert, RandomGrayscale, RandomPosterization)
 from deepgrad.keras.layers.embedding_extra import ReversibleEmbedding, Pipeline
+from deepgrad.keras.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from deepgrad.keras.layers.rnn_cells import (
     SimpleRNNCell, LSTMCell, GRUCell, StackedRNNCells, RNN)
 from deepgrad.keras.layers.attention import (
