@@ -16,7 +16,7 @@ from deepgrad.autograd.tensor_indexing import TensorIndexing
 from deepgrad.autograd.tensor_autograd import TensorAutograd
 from deepgrad.autograd.tensor_attributes import TensorAttributes
 from deepgrad.autograd.tensor_random import TensorRandom
-from deepgrad.autograd.version_counter import bump, version_of
+from deepgrad.autograd.version_counter import bump, rebound, version_of
 
 _FLOAT_KINDS = "fc"
 
@@ -170,6 +170,7 @@ class Tensor(TensorAttributes, TensorRandom, TensorMath, TensorPointwise, Tensor
     @data.setter
     def data(self, value):
         self.array = value.array if isinstance(value, Tensor) else np.asarray(value)
+        rebound()
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.array.dtype.kind not in _FLOAT_KINDS:

@@ -16,7 +16,7 @@ import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.grad_mode import no_grad, state as _grad_state
-from deepgrad.autograd.version_counter import bump
+from deepgrad.autograd.version_counter import bump, rebound
 from deepgrad.ops import (householder as _hh, indexing as _ix, linalg as _la,
                           linalg_torch as _lt, norms as _nm, positions as _ps, rearrange as _ra,
                           shape as _sh, solve as _sv, triangular as _tr)
@@ -72,6 +72,7 @@ def update(self, name, fn, *args, **kwargs):
                            f"cannot replace the tensor (shape {tuple(self.shape)}, dtype "
                            f"{self.dtype}) in place")
     self.array, self._ctx, self.requires_grad = out.array, out._ctx, out.requires_grad
+    rebound()
     return self
 
 
@@ -88,6 +89,7 @@ def _restride(fn, name):
     def method(self, *args):
         self._check_inplace(name)
         self.array = fn(_fn._Tensor._wrap(self.array), *args).array
+        rebound()
         return self
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"In-place :func:`{fn.__module__}.{fn.__name__}`: changes the shape."

@@ -136,20 +136,41 @@ def _counter_of(array):
 
 
 _ARRAY = operator.attrgetter("array")
+_PARAMS = operator.itemgetter("params")
+
+
+class _Rebinds:
+    """How many times a tensor was given another array (``t.data = a``, ``t_()``...):
+    :class:`StepWrites` re-checks its parameters' arrays only when this moved."""
+    __slots__ = ("now",)
+
+    def __init__(self):
+        self.now = 0
+
+
+rebinds = _Rebinds()
+
+
+def rebound():
+    """Call after giving an existing tensor another array (``tensor.array = ...``)."""
+    rebinds.now += 1
 
 
 class StepWrites:
     """The parameters an optimizer step writes all together, bumped as one.
 
-    A step calls :meth:`wrote` once with every parameter it updated: one clock tick and
-    one counter for all of them (each parameter's memory knows the record), instead of
-    a bump per parameter. The arrays are compared by identity on every call (in C); a
-    parameter rebound to a new array makes the record join the new memory.
+    A step calls :meth:`wrote` once with its parameter groups' lists: one clock tick and
+    one counter for all of them (each parameter's memory points to this record), instead
+    of a bump per parameter. The parameters' arrays are compared with the registered ones
+    only when the lists, their lengths or the global rebind count (:func:`rebound`) have
+    changed, so a step costs a few operations whatever the number of parameters.
     """
-    __slots__ = ("arrays", "version", "stamps", "ref", "__weakref__")
+    __slots__ = ("lists", "lens", "epoch", "arrays", "version", "stamps", "ref",
+                 "__weakref__")
 
     def __init__(self):
-        self.arrays, self.version, self.stamps = (), 0, []
+        self.lists, self.lens, self.epoch, self.arrays = (), [], -1, ()
+        self.version, self.stamps = 0, []
         self.ref = weakref.ref(self)                 # its key in the counters' ``groups``
 
     def __deepcopy__(self, memo):           # a copied optimizer starts its own record
@@ -158,18 +179,25 @@ class StepWrites:
     def __reduce__(self):
         return StepWrites, ()
 
-    def wrote(self, params):
-        """Record one step that wrote every tensor of ``params``."""
-        arrays = self.arrays
-        if len(arrays) != len(params) or not all(map(operator.is_, map(_ARRAY, params),
-                                                     arrays)):
-            self._join([p.array for p in params])
+    def wrote(self, lists):
+        """Record one step that wrote every tensor of the lists ``lists``."""
+        if (self.epoch != rebinds.now or len(lists) != len(self.lists)
+                or not all(map(operator.is_, lists, self.lists))
+                or list(map(len, lists)) != self.lens):
+            self._check(lists)
         clock.now = now = clock.now + 1
         self.version += 1
         stamps = self.stamps
         stamps.append(now)
         if len(stamps) > _KEEP_STAMPS:
             del stamps[:_KEEP_STAMPS // 2]
+
+    def _check(self, lists):
+        arrays = [p.array for params in lists for p in params]
+        if len(arrays) != len(self.arrays) or not all(map(operator.is_, arrays,
+                                                          self.arrays)):
+            self._join(arrays)
+        self.lists, self.lens, self.epoch = tuple(lists), list(map(len, lists)), rebinds.now
 
     def _join(self, arrays):
         for a in self.arrays:                               # leave memory no longer written

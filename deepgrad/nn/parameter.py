@@ -4,6 +4,7 @@ import numpy as np
 
 from deepgrad import backend
 from deepgrad.autograd.tensor import Tensor, infer_array
+from deepgrad.autograd.version_counter import rebound
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "UninitializedBuffer",
            "UninitializedTensorMixin", "is_lazy"]
@@ -132,6 +133,7 @@ class UninitializedTensorMixin:
             raise ValueError(f"materialize: shape must be non-negative ints, received {shape}")
         dtype = self.array.dtype if dtype is None else np.dtype(dtype)
         self.array = np.empty(shape, dtype)
+        rebound()                           # optimizers re-read their parameters' arrays
         self.__class__ = self.cls_to_become
 
     def __repr__(self):

@@ -23,6 +23,7 @@ arithmetic of ``update_step`` is a rule of :mod:`deepgrad.optim.rules`, shared w
 * ``update_step(param, grad, state, hp)``: update the ndarray ``param`` in place.
 """
 import copy
+import operator
 from collections import defaultdict
 from itertools import chain
 
@@ -30,6 +31,8 @@ import numpy as np
 
 from deepgrad.autograd import Tensor, enable_grad
 from deepgrad.autograd.version_counter import StepWrites, bump_all
+
+_PARAMS = operator.itemgetter("params")
 
 
 def effective_grad(param, grad, weight_decay, maximize):
@@ -193,14 +196,14 @@ class Optimizer:
         """Bump the version counters of the parameters the step wrote, so that backward
         through a graph recorded before the step refuses (:mod:`deepgrad.autograd.
         version_counter`): one bump for all of them when none was skipped."""
-        params = list(chain.from_iterable(g["params"] for g in self.param_groups))
         if skipped:
-            bump_all([p.array for p in params if p.grad is not None])
+            bump_all([p.array for g in self.param_groups for p in g["params"]
+                      if p.grad is not None])
             return
         writes = self.__dict__.get("_step_writes")
         if writes is None:
             writes = self.__dict__["_step_writes"] = StepWrites()
-        writes.wrote(params)
+        writes.wrote(list(map(_PARAMS, self.param_groups)))
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters.

@@ -301,6 +301,25 @@ def test_an_optimizer_step_bumps_each_parameter_it_updates(opt):
     assert all(p._version > v for p, v in zip(model.parameters(), before))
 
 
+@pytest.mark.parametrize("rebind", ["data", "vector_to_parameters"])
+def test_parameters_given_new_arrays_are_followed_by_the_optimizer(rebind):
+    model = _mlp(deepgrad)
+    optimizer = deepgrad.optim.SGD(model.parameters(), lr=0.1)
+    x, y = _batch(deepgrad)
+    deepgrad.nn.functional.cross_entropy(model(x), y).backward()
+    optimizer.step()                               # registers the parameters' arrays
+    if rebind == "data":
+        for p in model.parameters():
+            p.data = p.detach().numpy() * 1.0      # a new array for every parameter
+    else:
+        flat = deepgrad.nn.utils.parameters_to_vector(model.parameters()).clone()
+        deepgrad.nn.utils.vector_to_parameters(flat, model.parameters())
+    loss = deepgrad.nn.functional.cross_entropy(model(x), y)
+    optimizer.step()                               # writes the new arrays
+    with pytest.raises(RuntimeError, match=MESSAGE):
+        loss.backward()
+
+
 def test_counters_keep_no_memory_alive():
     import gc
     import weakref

@@ -39,7 +39,7 @@ import numpy as np
 
 from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.autograd.version_counter import StepWrites
+from deepgrad.autograd.version_counter import StepWrites, bump_all
 from deepgrad.keras import registry
 from deepgrad.keras.optimizers import schedules
 from deepgrad.nn.utils.clip_grad import get_total_norm
@@ -464,10 +464,14 @@ class Optimizer:
                     p.array *= 1.0 - decay               # theta - lr wd theta
                 update(p.array, g, state[p], constants)
         finally:                                         # autograd's version counters
-            writes = self.__dict__.get("_step_writes")
-            if writes is None:
-                writes = self.__dict__["_step_writes"] = StepWrites()
-            writes.wrote(params)
+            everything = self._trainable_variables
+            if len(params) != len(everything):
+                bump_all([p.array for p in params])
+            else:                                        # all of them: bumped as one
+                writes = self.__dict__.get("_step_writes")
+                if writes is None:
+                    writes = self.__dict__["_step_writes"] = StepWrites()
+                writes.wrote([everything])
 
     def _update_moving_averages(self):
         """``average <- mu average + (1 - mu) theta`` for every tracked variable (``mu = 0``

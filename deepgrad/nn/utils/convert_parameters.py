@@ -4,6 +4,7 @@ import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.autograd.version_counter import rebound
 
 __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
@@ -49,4 +50,5 @@ def vector_to_parameters(vec, parameters):
     for p in params:
         n = int(np.prod(p.shape))
         p.array = vec.array[pointer:pointer + n].reshape(p.shape)
+        rebound()
         pointer += n

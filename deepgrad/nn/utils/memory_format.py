@@ -2,6 +2,7 @@
 ``torch.nn.utils.convert_conv2d_weight_memory_format`` / ``..._conv3d_...``): the values are
 unchanged, the weight array is re-laid out (e.g. channels-last) in place."""
 from deepgrad.autograd.tensor import Tensor
+from deepgrad.autograd.version_counter import rebound
 
 __all__ = ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]
 
@@ -10,6 +11,7 @@ def _convert(module, memory_format, classes):
     if isinstance(module, classes):
         w = module.weight
         w.array = Tensor._wrap(w.array).to(memory_format=memory_format).array
+        rebound()
     for child in module.children():
         _convert(child, memory_format, classes)
     return module
