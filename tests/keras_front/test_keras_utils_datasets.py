@@ -195,3 +195,48 @@ def test_progbar_and_helpers():
     utils.clear_session()
     with pytest.raises(ValueError, match="target must be None or >= 0"):
         utils.Progbar(-1)
+
+
+def test_audio_dataset_from_directory(tmp_path):
+    import wave
+    rng = np.random.default_rng(5)
+    clips = {}
+    for label in ("no", "yes"):
+        os.makedirs(tmp_path / label)
+        for i in range(3):
+            samples = rng.integers(-2000, 2000, (40 + 5 * i, 1)).astype(np.int16)
+            path = tmp_path / label / f"{i}.wav"
+            with wave.open(str(path), "wb") as f:
+                f.setnchannels(1)
+                f.setsampwidth(2)
+                f.setframerate(8000)
+                f.writeframes(samples.tobytes())
+            clips[str(path)] = samples.astype(np.float32) / 32768
+    ds = utils.audio_dataset_from_directory(tmp_path, batch_size=3, shuffle=False,
+                                            output_sequence_length=45, verbose=False)
+    assert ds.class_names == ["no", "yes"]
+    x, y = next(iter(ds))
+    x = np.asarray(x.numpy())
+    assert x.shape == (3, 45, 1) and list(np.asarray(y.numpy())) == [0, 0, 0]
+    first = clips[ds.file_paths[0]]
+    np.testing.assert_allclose(x[0, :40], first)                 # padded with zeros
+    np.testing.assert_array_equal(x[0, 40:], 0)
+    np.testing.assert_allclose(x[2], clips[ds.file_paths[2]][:45])   # cut
+    with pytest.raises(NotImplementedError, match="sampling_rate"):
+        utils.audio_dataset_from_directory(tmp_path, sampling_rate=16000)
+
+
+def test_config():
+    cfg = utils.Config(lr=0.1, layers={"units": 4})
+    assert cfg.lr == 0.1 and cfg["layers"] == {"units": 4}
+    cfg.epochs = 3
+    assert cfg.as_dict() == {"lr": 0.1, "layers": {"units": 4}, "epochs": 3}
+    assert cfg.to_json() == '{"lr": 0.1, "layers": {"units": 4}, "epochs": 3}'
+    cfg.freeze()
+    with pytest.raises(ValueError, match="frozen"):
+        cfg.lr = 1.0
+    cfg.unfreeze()
+    cfg.lr = 1.0
+    assert cfg.get("lr") == 1.0 and "epochs" in cfg and len(cfg) == 3
+    with pytest.raises(AttributeError, match="Unknown attribute: 'missing'"):
+        cfg.missing

@@ -19,9 +19,10 @@ from deepgrad.keras.utils.numerical_utils import normalize, to_categorical
 from deepgrad.keras.utils.py_dataset import PyDataset, Sequence
 from deepgrad.keras.utils.rng_utils import set_random_seed
 from deepgrad.keras.utils.sequence_utils import pad_sequences
+from deepgrad.keras.utils.config import Config
 from deepgrad.keras.utils.dataset_utils import (
-    image_dataset_from_directory, split_dataset, text_dataset_from_directory,
-    timeseries_dataset_from_array)
+    audio_dataset_from_directory, image_dataset_from_directory, split_dataset,
+    text_dataset_from_directory, timeseries_dataset_from_array)
 from deepgrad.keras.utils.progbar import Progbar
 from deepgrad.keras.utils.misc_utils import (
     array_to_img, deserialize_keras_object, disable_interactive_logging,
@@ -30,7 +31,8 @@ from deepgrad.keras.utils.misc_utils import (
     serialize_keras_object, standardize_dtype)
 from deepgrad.keras.backend import clear_session
 
-__all__ = ["CustomObjectScope", "Progbar", "PyDataset", "Sequence", "array_to_img",
+__all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence",
+           "array_to_img", "audio_dataset_from_directory",
            "clear_session", "custom_object_scope", "deserialize_keras_object",
            "disable_interactive_logging", "enable_interactive_logging", "get_source_inputs",
            "image_dataset_from_directory", "img_to_array", "is_interactive_logging_enabled",

@@ -11,6 +11,7 @@ Windows of ``timeseries_dataset_from_array``: sequence i starts at
 ``targets[p_i]``.
 """
 import os
+import wave
 
 import numpy as np
 
@@ -379,3 +380,55 @@ def text_dataset_from_directory(directory, labels="inferred", label_mode="int",
 
     return _build(paths, ids, names, label_mode, load, batch_size, shuffle, seed,
                   validation_split, subset, "text", verbose)
+
+
+def _read_wav(path, output_sequence_length=None):
+    """A float32 (samples, channels) array in [-1, 1] of a PCM WAV file (stdlib ``wave``)."""
+    with wave.open(str(path), "rb") as f:
+        width, channels, frames = f.getsampwidth(), f.getnchannels(), f.getnframes()
+        raw = f.readframes(frames)
+    if width == 1:
+        audio = (np.frombuffer(raw, np.uint8).astype(np.float32) - 128) / 128
+    elif width in (2, 4):
+        dtype = np.int16 if width == 2 else np.int32
+        audio = np.frombuffer(raw, dtype).astype(np.float32) / float(np.iinfo(dtype).max + 1)
+    else:
+        raise ValueError(f"{path}: {8 * width}-bit PCM WAV is not supported (8, 16, 32)")
+    audio = audio.reshape(-1, channels)
+    if output_sequence_length is not None:
+        audio = audio[:output_sequence_length]
+        if len(audio) < output_sequence_length:
+            audio = np.pad(audio, ((0, output_sequence_length - len(audio)), (0, 0)))
+    return audio
+
+
+def audio_dataset_from_directory(directory, labels="inferred", label_mode="int",
+                                 class_names=None, batch_size=32, sampling_rate=None,
+                                 output_sequence_length=None, ragged=False, shuffle=True,
+                                 seed=None, validation_split=None, subset=None,
+                                 follow_links=False, verbose=True):
+    """A Dataset of ``(audio, labels)`` batches from class subfolders of ``.wav`` files
+    (Keras 3's arguments). Each clip is float32 (samples, channels) in [-1, 1], cut or
+    zero-padded to ``output_sequence_length``; without it the clips of a batch must have
+    equal lengths. ``sampling_rate`` (resampling) and ``ragged`` are refused."""
+    if sampling_rate is not None:
+        raise NotImplementedError("audio_dataset_from_directory: resampling (sampling_rate=) "
+                                  "is not supported; resample the files first")
+    if ragged:
+        raise ValueError("audio_dataset_from_directory: ragged=True is not supported (dense "
+                         "tensors only); set output_sequence_length")
+    _check_split(validation_split, subset, seed, shuffle)
+    _check_positive_int("batch_size", batch_size, allow_none=True)
+    paths, ids, names = index_directory(directory, labels, (".wav",), class_names, shuffle,
+                                        seed, follow_links)
+    if labels is None:
+        label_mode = None
+    if labels not in ("inferred", None):
+        names = [str(i) for i in range(int(max(ids)) + 1)]
+    _check_label_mode(label_mode, len(names or []))
+
+    def load(path):
+        return _read_wav(str(_raw(path)), output_sequence_length)
+
+    return _build(paths, ids, names, label_mode, load, batch_size, shuffle, seed,
+                  validation_split, subset, "audio", verbose)
