@@ -15,6 +15,11 @@ into one batched matrix product y = W_mat @ cols. Backward, with G = dL/dy:
 
 ``conv_transpose`` is the same pair run the other way round: its forward is conv's
 input gradient and its backward is conv's forward. One kernel serves 1-, 2- and 3-D.
+
+``channels_last=True`` (Keras's layout, :class:`ConvLast`): x (N, *S, C) and Keras's kernel
+(*K, C, O) are used as they are; the windows view is (N, *S_out, *K, C), so im2col gives
+cols (N prod(S_out), prod(K) C), y = cols @ W.reshape(prod(K) C, O) is already (N, *S_out, O),
+dL/dW = cols^T G and dL/dx = col2im_last(G W_mat^T): no transposes of x, W or y.
 """
 from math import prod
 from operator import mul
@@ -78,25 +83,57 @@ def col2im(gcols, in_size, kernel, stride, dilation):
     return out
 
 
-def pad_hw(x, pads, value=0.0):
-    """Pad the last len(pads) // 2 axes by pads = (before_0, after_0, before_1, after_1, ...)
-    (for two axes: (top, bottom, left, right))."""
+def pad_hw(x, pads, value=0.0, channels_last=False):
+    """Pad the spatial axes by pads = (before_0, after_0, before_1, after_1, ...) (for two
+    axes: (top, bottom, left, right)): the last len(pads) // 2 axes, or with
+    ``channels_last`` the axes after the batch axis (x (N, *S, C))."""
     if not any(pads):
         return x
     k = len(pads) // 2
-    spatial = x.shape[x.ndim - k:]
-    out = np.full(x.shape[:x.ndim - k] + tuple(n + pads[2 * i] + pads[2 * i + 1]
-                                                for i, n in enumerate(spatial)), value, x.dtype)
-    out[(Ellipsis,) + tuple(slice(pads[2 * i], pads[2 * i] + n) for i, n in enumerate(spatial))] = x
+    first = 1 if channels_last else x.ndim - k
+    spatial = x.shape[first:first + k]
+    out = np.full(x.shape[:first] + tuple(n + pads[2 * i] + pads[2 * i + 1]
+                                          for i, n in enumerate(spatial)) + x.shape[first + k:],
+                  value, x.dtype)
+    out[(slice(None),) * first + tuple(slice(pads[2 * i], pads[2 * i] + n)
+                                       for i, n in enumerate(spatial))] = x
     return out
 
 
-def crop_hw(x, pads):
-    """Inverse of :func:`pad_hw`: cut pads = (before_0, after_0, ...) off the trailing axes."""
+def crop_hw(x, pads, channels_last=False):
+    """Inverse of :func:`pad_hw`: cut pads = (before_0, after_0, ...) off the spatial axes."""
     k = len(pads) // 2
-    spatial = x.shape[x.ndim - k:]
-    return x[(Ellipsis,) + tuple(slice(pads[2 * i], n - pads[2 * i + 1])
-                                 for i, n in enumerate(spatial))]
+    first = 1 if channels_last else x.ndim - k
+    spatial = x.shape[first:first + k]
+    return x[(slice(None),) * first + tuple(slice(pads[2 * i], n - pads[2 * i + 1])
+                                            for i, n in enumerate(spatial))]
+
+
+def windows_last(x, kernel, stride, dilation, out):
+    """Strided view (N, *out, *kernel, C) of a channels-last x (N, *spatial, C).
+
+    Element [n, i, p, c] of the view is x[n, s i + d p, c] (per spatial axis), so a
+    reshape to (N prod(out), prod(kernel) C) is the im2col matrix whose columns are
+    ordered as Keras's kernel (*kernel, C, O) is laid out.
+    """
+    k = len(kernel)
+    sp = x.strides[1:1 + k]
+    return as_strided(x, (x.shape[0],) + tuple(out) + tuple(kernel) + (x.shape[-1],),
+                      (x.strides[0],) + tuple(map(mul, sp, stride))
+                      + tuple(map(mul, sp, dilation)) + (x.strides[-1],), writeable=False)
+
+
+def col2im_last(gcols, in_size, kernel, stride, dilation):
+    """Adjoint of :func:`windows_last`: sum gcols (N, *out, *kernel, C) into (N, *in_size, C)."""
+    k = len(kernel)
+    out_size = gcols.shape[1:1 + k]
+    out = np.zeros((gcols.shape[0],) + tuple(in_size) + (gcols.shape[-1],), dtype=gcols.dtype)
+    outs = (slice(None),) * (1 + k)
+    for pos in np.ndindex(*kernel):
+        dst = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
+                    for p, d, s, o in zip(pos, dilation, stride, out_size))
+        out[(slice(None),) + dst] += gcols[outs + pos]
+    return out
 
 
 class Conv(Function):
@@ -132,6 +169,45 @@ class Conv(Function):
             gw = np.matmul(g3, self.cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
+        return gx, gw, gb
+
+
+class ConvLast(Function):
+    """Channels-last convolution with Keras's kernel layout, groups = 1:
+
+        x (N, *S, C), W (*K, C, O):   y[n, i, o] = b[o] + sum_{p, c} W[p, c, o] x[n, s i + d p, c]
+
+    as one GEMM y = cols @ W_mat, cols (N prod(S_out), prod(K) C) the im2col copy of
+    :func:`windows_last` and W_mat = W reshaped to (prod(K) C, O) (no copy). Backward:
+    dL/dW = cols^T G, dL/dcols = G W_mat^T -> dL/dx by :func:`col2im_last`, dL/db = sum G.
+    """
+
+    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
+        kernel, O = w.shape[:-2], w.shape[-1]
+        xp = pad_hw(x, pads, channels_last=True)
+        out = tuple([(n - d * (k - 1) - 1) // s + 1
+                     for n, k, s, d in zip(xp.shape[1:-1], kernel, stride, dilation)])
+        cols = windows_last(xp, kernel, stride, dilation, out).reshape(
+            x.shape[0] * prod(out), -1)                   # the im2col copy
+        y = np.matmul(cols, w.reshape(-1, O)).reshape((x.shape[0],) + out + (O,))
+        if b is not None:
+            y += b
+        self.cols, self.w, self.geom = cols, w, (xp.shape[1:-1], stride, dilation, pads)
+        return y
+
+    def backward(self, g):
+        padded, stride, dilation, pads = self.geom
+        w = self.w
+        kernel, C, O = w.shape[:-2], w.shape[-2], w.shape[-1]
+        g2 = g.reshape(-1, O)
+        gx = gw = gb = None
+        if self.needs_grad[0]:
+            gcols = np.matmul(g2, w.reshape(-1, O).T).reshape(g.shape[:-1] + kernel + (C,))
+            gx = crop_hw(col2im_last(gcols, padded, kernel, stride, dilation), pads, True)
+        if self.needs_grad[1]:
+            gw = np.matmul(self.cols.T, g2).reshape(w.shape)
+        if len(self.needs_grad) == 3 and self.needs_grad[2]:
+            gb = g2.sum(axis=0)
         return gx, gw, gb
 
 
@@ -228,9 +304,46 @@ def _bias(name, bias, n):
 
 
 # ----------------------------------------------------------------- convolution
-def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
+def _conv_last(name, n, input, weight, bias, stride, padding, dilation, groups):
+    """The channels-last convolution: x (N, *S, C) or (*S, C), Keras's weight (*K, C, O)."""
+    x, w = operands(name, input, weight)
+    if x.ndim not in (n + 1, n + 2) or w.ndim != n + 2:
+        raise ValueError(f"{name}: channels_last expects a {n + 2}-D input (N, *spatial, C) "
+                         f"(or {n + 1}-D unbatched) and a {n + 2}-D weight (*kernel, C, O); "
+                         f"received input {tuple(x.shape)} and weight {tuple(w.shape)}")
+    if groups != 1:
+        raise ValueError(f"{name}: channels_last supports groups=1 only, received "
+                         f"groups={groups}")
+    if min(stride) < 1 or min(dilation) < 1 or min(w.shape) < 1:
+        raise ValueError(f"{name}: stride and dilation must be positive and the weight "
+                         f"non-empty, received stride={stride}, dilation={dilation}, weight "
+                         f"{tuple(w.shape)}")
+    unbatched = x.ndim == n + 1
+    x = x.unsqueeze(0) if unbatched else x
+    kernel, C, O = w.shape[:-2], w.shape[-2], w.shape[-1]
+    if x.shape[-1] != C:
+        raise ValueError(f"{name}: input has {x.shape[-1]} channels (last axis of "
+                         f"{tuple(x.shape)}), the weight of shape {tuple(w.shape)} expects {C}")
+    pads = _padding(padding, kernel, dilation, stride, name)
+    eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+    padded = tuple(s + pads[2 * i] + pads[2 * i + 1] for i, s in enumerate(x.shape[1:-1]))
+    if any(p < e for p, e in zip(padded, eff)):
+        raise ValueError(f"{name}: kernel size {eff} (dilated) is larger than the padded input "
+                         f"size {padded}; input shape {tuple(x.shape)}")
+    params = dict(stride=stride, pads=pads, dilation=dilation)
+    if bias is None:
+        y = ConvLast.apply(x, w, **params)
+    else:
+        y = ConvLast.apply(x, w, _bias(name, bias, O), **params)
+    return y.squeeze(0) if unbatched else y
+
+
+def _conv(name, n, input, weight, bias, stride, padding, dilation, groups,
+          channels_last=False):
     stride = ntuple(stride, n, name, "stride")
     dilation = ntuple(dilation, n, name, "dilation")
+    if channels_last:
+        return _conv_last(name, n, input, weight, bias, stride, padding, dilation, groups)
     x, w, unbatched = _operands(name, n, input, weight, groups, stride, dilation)
     C, O, Cg, kernel = x.shape[1], w.shape[0], w.shape[1], w.shape[2:]
     if C != Cg * groups or O % groups:
@@ -251,31 +364,42 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups):
     return y.squeeze(0) if unbatched else y
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """2-D cross-correlation (what deep learning calls convolution), NCHW.
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           channels_last=False):
+    """2-D cross-correlation (what deep learning calls convolution), NCHW or NHWC.
 
     Args:
-        input: (N, C, H, W) or unbatched (C, H, W).   weight: (O, C/groups, kh, kw).
+        input: (N, C, H, W) or unbatched (C, H, W); with ``channels_last`` (N, H, W, C)
+            or (H, W, C).
+        weight: (O, C/groups, kh, kw); with ``channels_last`` Keras's (kh, kw, C, O).
         bias: (O,) or None.
         stride, dilation: int or (sh, sw).   padding: int, (ph, pw), 'same' or 'valid'.
-        groups: C and O are split into this many independent groups.
+        groups: C and O are split into this many independent groups (1 with
+            ``channels_last``).
+        channels_last (bool): Keras's layout for input, weight and output, computed as
+            such (no transposes; :class:`ConvLast`).
     Returns:
-        (N, O, Ho, Wo), Ho = floor((H + 2 ph - dh (kh - 1) - 1) / sh) + 1.
+        (N, O, Ho, Wo) (channels_last: (N, Ho, Wo, O)),
+        Ho = floor((H + 2 ph - dh (kh - 1) - 1) / sh) + 1.
     Backward: see the module docstring (im2col GEMMs, col2im for dL/dx).
     Example:
         >>> conv2d(x, w, padding=1).shape        # x (8, 3, 32, 32), w (16, 3, 3, 3)
         (8, 16, 32, 32)
     """
-    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups,
+                 channels_last)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """1-D convolution over (N, C, L) (or unbatched (C, L)) with weight (O, C/groups, k).
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           channels_last=False):
+    """1-D convolution over (N, C, L) (or unbatched (C, L)) with weight (O, C/groups, k);
+    with ``channels_last`` over (N, L, C) with Keras's weight (k, C, O).
 
     y[n, o, i] = b[o] + sum_{c, p} W[o, c, p] x[n, c, s i + d p];
     L_out = floor((L + 2 p - d (k - 1) - 1) / s) + 1. Arguments as :func:`conv2d`.
     """
-    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups,
+                 channels_last)
 
 
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):

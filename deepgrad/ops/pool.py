@@ -18,7 +18,7 @@ import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
-from deepgrad.ops.conv import LAYOUTS, col2im, crop_hw, ntuple, pad_hw, windows
+from deepgrad.ops.conv import LAYOUTS, col2im, crop_hw, ntuple, pad_hw, windows, windows_last
 
 
 def _out_size(size, k, s, p, d, ceil_mode):
@@ -30,14 +30,15 @@ def _out_size(size, k, s, p, d, ceil_mode):
     return out
 
 
-def _spatial(x, n):
-    return x.shape[x.ndim - n:]
+def _spatial(x, n, channels_last=False):
+    return x.shape[1:1 + n] if channels_last else x.shape[x.ndim - n:]
 
 
-def _ceil_pads(x, kernel, stride, padding, dilation, out):
+def _ceil_pads(x, kernel, stride, padding, dilation, out, channels_last=False):
     """(before, after) pads per axis: ``padding``, plus what ceil_mode's last window needs."""
     pads = ()
-    for o, s, d, k, m, p in zip(out, stride, dilation, kernel, _spatial(x, len(kernel)), padding):
+    for o, s, d, k, m, p in zip(out, stride, dilation, kernel,
+                                _spatial(x, len(kernel), channels_last), padding):
         pads += (p, p + max((o - 1) * s + d * (k - 1) + 1 - (m + 2 * p), 0))
     return pads
 
@@ -54,15 +55,21 @@ class MaxPool(Function):
     Forward keeps, per output, which kernel position won (first one at ties, as PyTorch);
     backward routes each output's gradient to that position. Both loop over the kernel
     positions only, each step one vectorised pass over a strided view of the input.
+    ``channels_last``: x is (N, *S, C) and so is y (Keras's layout, no transposes).
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1),
-                out=(1, 1), indices_into=None):
-        pads = _ceil_pads(x, kernel, stride, padding, dilation, out)
+                out=(1, 1), indices_into=None, channels_last=False):
+        n = len(kernel)
+        pads = _ceil_pads(x, kernel, stride, padding, dilation, out, channels_last)
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-        xp = pad_hw(x, pads, fill)
-        win = windows(xp, kernel, stride, dilation, out)          # (N, C, *kernel, *out)
-        lead = (slice(None),) * (x.ndim - len(kernel))
+        xp = pad_hw(x, pads, fill, channels_last)
+        if channels_last:
+            win = windows_last(xp, kernel, stride, dilation, out)    # (N, *out, *kernel, C)
+            lead = (slice(None),) * (1 + n)
+        else:
+            win = windows(xp, kernel, stride, dilation, out)         # (N, C, *kernel, *out)
+            lead = (slice(None),) * (x.ndim - n)
         positions = list(np.ndindex(*kernel))
         y = win[lead + positions[0]].copy()
         itype = np.int16 if len(positions) < 2 ** 15 else np.int64
@@ -74,17 +81,19 @@ class MaxPool(Function):
             # k grows, so the last position that beat the running max has the largest k:
             # arg = max_k(k [v_k beat it]) - plain arithmetic, much faster than masked writes
             np.maximum(arg, better * itype(k), out=arg)
-        self.arg, self.geom = arg, (xp.shape[x.ndim - len(kernel):], kernel, stride, dilation, pads)
+        self.arg, self.channels_last = arg, channels_last
+        self.geom = (_spatial(xp, n, channels_last), kernel, stride, dilation, pads)
         if indices_into is not None:                  # return_indices: hand them out
             indices_into.append(self.indices(_spatial(x, len(kernel)), padding))
         return y
 
     def backward(self, g):
         padded, kernel, stride, dilation, pads = self.geom
-        n = len(kernel)
-        out = g.shape[g.ndim - n:]
-        lead = (slice(None),) * (g.ndim - n)
-        gx = np.zeros(g.shape[:g.ndim - n] + tuple(padded), dtype=g.dtype)
+        n, last = len(kernel), self.channels_last
+        out = _spatial(g, n, last)
+        lead = (slice(None),) * (1 if last else g.ndim - n)
+        gx = np.zeros(g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:],
+                      dtype=g.dtype)
         # g is read once per kernel position: a transposed g (a channels-last model's
         # gradient) is made contiguous once (one copy) instead of read strided each time
         g = np.ascontiguousarray(g)
@@ -96,7 +105,7 @@ class MaxPool(Function):
                 view += routed
             else:
                 view[...] = routed           # each input position is in one window only
-        return crop_hw(gx, pads)
+        return crop_hw(gx, pads, last)
 
     def indices(self, in_size, padding):
         """Flat position in the unpadded spatial plane of each window's winner (int64)."""
@@ -155,7 +164,8 @@ def _rank(name, n, x):
     return (x.unsqueeze(0), True) if x.ndim == n + 1 else (x, False)
 
 
-def _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode):
+def _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode,
+                 channels_last=False):
     """Check and normalise the window arguments; the output size of each spatial axis."""
     k = ntuple(kernel_size, n, name, "kernel_size")
     no_stride = stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0)
@@ -168,18 +178,24 @@ def _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode):
     if any(pp > kk // 2 for pp, kk in zip(p, k)):
         raise ValueError(f"{name}: padding {p} should be at most half of kernel size {k}")
     out = tuple(_out_size(m, kk, ss, pp, dd, ceil_mode)
-                for m, kk, ss, pp, dd in zip(_spatial(x, n), k, s, p, d))
+                for m, kk, ss, pp, dd in zip(_spatial(x, n, channels_last), k, s, p, d))
     if min(out) < 1:
         raise ValueError(f"{name}: kernel {k} (dilation {d}) is larger than the padded input; "
                          f"input shape {tuple(x.shape)}, padding {p}, output size {out}")
     return k, s, p, d, out
 
 
-def _max_pool(name, n, input, kernel_size, stride, padding, dilation, ceil_mode, with_indices):
+def _max_pool(name, n, input, kernel_size, stride, padding, dilation, ceil_mode, with_indices,
+              channels_last=False):
+    if channels_last and with_indices:
+        raise ValueError(f"{name}: return_indices=True is for the channels-first layout "
+                         f"(PyTorch's MaxUnpool), received channels_last=True")
     x, unbatched = _rank(name, n, to_tensor(input))
-    k, s, p, d, out = _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode)
+    k, s, p, d, out = _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode,
+                                   channels_last)
     box = [] if with_indices else None
-    y = MaxPool.apply(x, kernel=k, stride=s, padding=p, dilation=d, out=out, indices_into=box)
+    y = MaxPool.apply(x, kernel=k, stride=s, padding=p, dilation=d, out=out, indices_into=box,
+                      channels_last=channels_last)
     return _with_indices(y, box, unbatched)
 
 
@@ -193,11 +209,12 @@ def _with_indices(y, box, unbatched):
 
 # ----------------------------------------------------------------- max pooling
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Max over kh x kw windows (stride defaults to the kernel size), NCHW.
+               return_indices=False, *, channels_last=False):
+    """Max over kh x kw windows (stride defaults to the kernel size), NCHW or NHWC.
 
     Args:
-        input: (N, C, H, W) or unbatched (C, H, W).
+        input: (N, C, H, W) or unbatched (C, H, W); with ``channels_last`` (N, H, W, C)
+            or (H, W, C), pooled as laid out (no transposes), output (N, Ho, Wo, C).
         kernel_size, stride, padding, dilation: int or pair; padding <= kernel // 2,
             padded positions never win.
         ceil_mode (bool): round the output size up (a last, partial window).
@@ -209,7 +226,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     Backward: each output's gradient goes to its window's (first) argmax.
     """
     return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
-                     ceil_mode, return_indices)
+                     ceil_mode, return_indices, channels_last)
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,

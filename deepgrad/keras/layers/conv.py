@@ -78,12 +78,13 @@ def axis_pads(n, k, s, padding, d=1):
     return total // 2, total - total // 2
 
 
-def pad_hw(x, pads, value=0.0):
-    """Pad (N, C, H, W) by pads ((top, bottom), (left, right)) when any is non-zero."""
+def pad_hw(x, pads, value=0.0, channels_last=False):
+    """Pad (N, C, H, W) (``channels_last``: (N, H, W, C)) by pads ((top, bottom),
+    (left, right)) when any is non-zero."""
     (t, b), (l, r) = pads
     if not (t or b or l or r):
         return x
-    return ops.pad(x, (l, r, t, b), value=value)
+    return ops.pad(x, (0, 0, l, r, t, b) if channels_last else (l, r, t, b), value=value)
 
 
 def to_nchw(x, data_format, rank):
@@ -263,6 +264,8 @@ class _Conv(Layer):
         return lead + self.kernel_size, lead + self.strides, lead + self.dilation_rate
 
     def call(self, inputs):
+        if self.data_format == "channels_last" and self.groups == 1 and self.rank <= 2:
+            return self.activation(self._call_channels_last(inputs))
         x = to_nchw(inputs, self.data_format, self.rank)
         k, s, d = self._geometry()
         pads = [axis_pads(n, kk, ss, self.padding, dd)
@@ -274,6 +277,22 @@ class _Conv(Layer):
         y = ops.conv2d(x, _kernel_oihw(self.kernel, self.rank), self.bias, s, padding, d,
                        self.groups)
         return self.activation(from_nchw(y, self.data_format, self.rank))
+
+    def _call_channels_last(self, x):
+        """Keras's layout and kernel (*k, in, out) as they are, into the engine's
+        channels-last convolution (a 1-D input is a height-1 image: views, no copies)."""
+        kernel = self.kernel
+        if self.rank == 1:
+            x, kernel = ops.unsqueeze(x, 1), ops.unsqueeze(kernel, 0)
+        k, s, d = self._geometry()
+        pads = [axis_pads(n, kk, ss, self.padding, dd)
+                for n, kk, ss, dd in zip(x.shape[1:-1], k, s, d)]
+        if all(b == a for b, a in pads):                 # symmetric: the op pads itself
+            padding = tuple(b for b, _ in pads)
+        else:
+            x, padding = pad_hw(x, pads, channels_last=True), 0
+        y = ops.conv2d(x, kernel, self.bias, s, padding, d, channels_last=True)
+        return ops.squeeze(y, 1) if self.rank == 1 else y
 
     def compute_output_shape(self, input_shape):
         out = output_spatial(self, input_shape, self.kernel_size, self.strides,

@@ -50,6 +50,8 @@ class _Pooling(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.mode == "max" and self.data_format == "channels_last" and self.rank <= 2:
+            return self._max_channels_last(inputs)
         x = to_nchw(inputs, self.data_format, self.rank)
         lead = (1,) * (2 - self.rank)
         k, s = lead + self.pool_size, lead + self.strides
@@ -62,6 +64,18 @@ class _Pooling(Layer):
                 ones = Tensor(np.ones((1, 1) + tuple(x.shape[2:]), x.dtype))
                 y = y / ops.avg_pool2d(pad_hw(ones, pads), k, s)
         return from_nchw(y, self.data_format, self.rank)
+
+    def _max_channels_last(self, x):
+        """Max pooling in Keras's layout, by the engine's channels-last op (no transposes;
+        a 1-D input is a height-1 image)."""
+        if self.rank == 1:
+            x = ops.unsqueeze(x, 1)
+        lead = (1,) * (2 - self.rank)
+        k, s = lead + self.pool_size, lead + self.strides
+        pads = [axis_pads(n, kk, ss, self.padding) for n, kk, ss in zip(x.shape[1:-1], k, s)]
+        y = ops.max_pool2d(pad_hw(x, pads, value=-np.inf, channels_last=True), k, s,
+                           channels_last=True)
+        return ops.squeeze(y, 1) if self.rank == 1 else y
 
     def compute_output_shape(self, input_shape):
         out = output_spatial(self, input_shape, self.pool_size, self.strides)
