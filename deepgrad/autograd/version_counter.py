@@ -159,17 +159,17 @@ def rebound():
 class StepWrites:
     """The parameters an optimizer step writes all together, bumped as one.
 
-    A step calls :meth:`wrote` once with its parameter groups' lists: one clock tick and
-    one counter for all of them (each parameter's memory points to this record), instead
-    of a bump per parameter. The parameters' arrays are compared with the registered ones
-    only when the lists, their lengths or the global rebind count (:func:`rebound`) have
-    changed, so a step costs a few operations whatever the number of parameters.
+    A step calls :meth:`wrote` once with its parameter lists: one clock tick and one
+    counter for all of them (each parameter's memory points to this record), instead of a
+    bump per parameter. The parameters' arrays are read again only when ``count`` (the
+    number of groups, or of parameters) or the global rebind count (:func:`rebound`) has
+    changed, so a step costs a few operations whatever the number of parameters. (A
+    parameter list edited in place without changing ``count`` is seen at the next rebind.)
     """
-    __slots__ = ("lists", "lens", "epoch", "arrays", "version", "stamps", "ref",
-                 "__weakref__")
+    __slots__ = ("count", "epoch", "arrays", "version", "stamps", "ref", "__weakref__")
 
     def __init__(self):
-        self.lists, self.lens, self.epoch, self.arrays = (), [], -1, ()
+        self.count, self.epoch, self.arrays = -1, -1, ()
         self.version, self.stamps = 0, []
         self.ref = weakref.ref(self)                 # its key in the counters' ``groups``
 
@@ -179,25 +179,23 @@ class StepWrites:
     def __reduce__(self):
         return StepWrites, ()
 
-    def wrote(self, lists):
-        """Record one step that wrote every tensor of the lists ``lists``."""
-        if (self.epoch != rebinds.now or len(lists) != len(self.lists)
-                or not all(map(operator.is_, lists, self.lists))
-                or list(map(len, lists)) != self.lens):
-            self._check(lists)
+    def wrote(self, lists, count):
+        """Record one step that wrote every tensor of the lists ``lists``; ``count``
+        changes whenever the lists do (their number, or their total length)."""
+        if self.epoch != rebinds.now or count != self.count:
+            self._check(lists, count)
         clock.now = now = clock.now + 1
-        self.version += 1
-        stamps = self.stamps
-        stamps.append(now)
-        if len(stamps) > _KEEP_STAMPS:
-            del stamps[:_KEEP_STAMPS // 2]
+        self.version = version = self.version + 1
+        self.stamps.append(now)
+        if not version % _KEEP_STAMPS:
+            del self.stamps[:-_KEEP_STAMPS // 2]
 
-    def _check(self, lists):
+    def _check(self, lists, count):
         arrays = [p.array for params in lists for p in params]
         if len(arrays) != len(self.arrays) or not all(map(operator.is_, arrays,
                                                           self.arrays)):
             self._join(arrays)
-        self.lists, self.lens, self.epoch = tuple(lists), list(map(len, lists)), rebinds.now
+        self.count, self.epoch = count, rebinds.now
 
     def _join(self, arrays):
         for a in self.arrays:                               # leave memory no longer written

@@ -113,6 +113,7 @@ class Optimizer:
     checks = {}
     #: state entries that are numbers, not arrays (a loaded 0-d array becomes a number).
     scalar_state = ("step",)
+    _step_writes = None     # the parameters' version-counter record (set by the first step)
 
     def __init__(self, params, defaults):
         if isinstance(params, Tensor):
@@ -200,10 +201,11 @@ class Optimizer:
             bump_all([p.array for g in self.param_groups for p in g["params"]
                       if p.grad is not None])
             return
-        writes = self.__dict__.get("_step_writes")
+        writes = self._step_writes
         if writes is None:
-            writes = self.__dict__["_step_writes"] = StepWrites()
-        writes.wrote(list(map(_PARAMS, self.param_groups)))
+            writes = self._step_writes = StepWrites()
+        groups = self.param_groups
+        writes.wrote(map(_PARAMS, groups), len(groups))
 
     def zero_grad(self, set_to_none=True):
         """Reset the gradients of all parameters.

@@ -471,7 +471,7 @@ class Optimizer:
                 writes = self.__dict__.get("_step_writes")
                 if writes is None:
                     writes = self.__dict__["_step_writes"] = StepWrites()
-                writes.wrote([everything])
+                writes.wrote((everything,), len(everything))
 
     def _update_moving_averages(self):
         """``average <- mu average + (1 - mu) theta`` for every tracked variable (``mu = 0``
