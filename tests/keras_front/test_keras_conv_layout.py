@@ -1,0 +1,75 @@
+"""The Keras conv/pool layers in their own layout: channels_last Conv1D/Conv2D (groups=1)
+and MaxPooling1D/2D call the engine's channels-last ops with Keras's kernel as it is (no
+Permute in the graph), and give what the channels_first path gives on the same weights."""
+import numpy as np
+import pytest
+
+import deepgrad as dg
+from deepgrad import keras
+from deepgrad.keras import layers as L
+
+
+def graph_ops(y):
+    """Class names of every Function in y's graph."""
+    seen, names, stack = set(), [], [y.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        names.append(type(node).__name__)
+        stack += [getattr(t, "grad_fn", None) for t in node.inputs]
+    return names
+
+
+def cnn(data_format, shape):
+    return keras.Sequential([
+        keras.Input(shape), L.Conv2D(4, 3, activation="relu", data_format=data_format),
+        L.MaxPooling2D(data_format=data_format),
+        L.Conv2D(3, (2, 3), strides=2, padding="same", data_format=data_format),
+        L.MaxPooling2D(3, 1, padding="same", data_format=data_format)])
+
+
+def test_channels_last_cnn_has_no_permute_and_matches_channels_first():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 11, 10, 2)).astype(np.float32)
+    last, first = cnn("channels_last", (11, 10, 2)), cnn("channels_first", (2, 11, 10))
+    first.set_weights(last.get_weights())          # the kernel layout is the same
+    xl = dg.tensor(x, requires_grad=True)
+    xf = dg.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
+    yl, yf = last(xl), first(xf)
+    names = graph_ops(yl)
+    assert "Permute" not in names and names.count("ConvLast") == 2, names
+    assert "Permute" in graph_ops(yf)              # (the channels_first path permutes)
+    np.testing.assert_allclose(yl.numpy(), yf.numpy().transpose(0, 2, 3, 1), rtol=1e-5,
+                               atol=1e-6)
+    g = rng.standard_normal(yl.shape).astype(np.float32)
+    (yl * dg.tensor(g)).sum().backward()
+    (yf * dg.tensor(g.transpose(0, 3, 1, 2).copy())).sum().backward()
+    np.testing.assert_allclose(xl.grad.numpy(), xf.grad.numpy().transpose(0, 2, 3, 1),
+                               rtol=1e-4, atol=1e-5)
+    for a, b in zip(last.trainable_weights, first.trainable_weights):
+        np.testing.assert_allclose(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4,
+                                   atol=1e-5)
+
+
+def test_conv1d_and_maxpool1d_channels_last_have_no_permute():
+    x = dg.tensor(np.random.default_rng(1).standard_normal((2, 9, 3)).astype(np.float32))
+    y = L.MaxPooling1D(2, padding="same")(L.Conv1D(4, 3, padding="causal", dilation_rate=2)(x))
+    assert y.shape == (2, 5, 4)
+    assert "Permute" not in graph_ops(y) and "ConvLast" in graph_ops(y)
+
+
+def test_channels_last_cnn_against_keras():
+    keras3 = pytest.importorskip("keras")
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, 11, 10, 2)).astype(np.float32)
+    theirs = keras3.Sequential([
+        keras3.Input((11, 10, 2)), keras3.layers.Conv2D(4, 3, activation="relu"),
+        keras3.layers.MaxPooling2D(),
+        keras3.layers.Conv2D(3, (2, 3), strides=2, padding="same"),
+        keras3.layers.MaxPooling2D(3, 1, padding="same")])
+    ours = cnn("channels_last", (11, 10, 2))
+    ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
+    np.testing.assert_allclose(ours(dg.tensor(x)).numpy(),
+                               keras3.ops.convert_to_numpy(theirs(x)), rtol=1e-4, atol=1e-5)
