@@ -11,6 +11,10 @@ adds the per-window gradients back with :func:`~deepgrad.ops.conv.col2im`. Adapt
 pooling picks PyTorch's bins start = floor(i n / m), end = ceil((i + 1) n / m) for an axis
 of length n pooled to m. Indices (``return_indices``) are flat positions in the unpadded
 spatial plane of each (n, c), as PyTorch's.
+
+``max_pool2d(..., channels_last=True)`` pools Keras's (N, H, W, C) as laid out: the window
+view is (N, *out, *kernel, C) (:func:`~deepgrad.ops.conv.windows_last`), each kernel
+position one pass over contiguous channels, output (N, Ho, Wo, C); no transposes.
 """
 import math
 
