@@ -1,9 +1,12 @@
 """Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D,
 SeparableConv2D (Keras 3 names, arguments, defaults, weight names and layouts).
 
-The math lives in :func:`deepgrad.ops.conv2d` / :func:`deepgrad.ops.conv_transpose2d`
-(NCHW, weight (out, in/groups, kh, kw)). A layer only converts layouts, with differentiable
-ops, on every call:
+The math lives in :func:`deepgrad.ops.conv2d` / :func:`deepgrad.ops.conv_transpose2d`.
+Conv1D/Conv2D in channels_last with groups=1 (Keras's default) call
+``ops.conv2d(..., channels_last=True)`` with the input and Keras's kernel
+(kh, kw, in, filters) as they are: no layout conversion at all. The other cases (groups > 1,
+channels_first, the transposed, depthwise and separable layers) run the NCHW op (weight
+(out, in/groups, kh, kw)) and convert layouts, with differentiable ops, on every call:
 
     input   channels_last (N, H, W, C)  --permute-->  (N, C, H, W)   (and back after)
     kernel  Keras (kh, kw, in/groups, filters)  --permute (3, 2, 0, 1)-->  (filters, in/g, kh, kw)

@@ -2,7 +2,8 @@
 
 The window math lives in :func:`deepgrad.ops.max_pool2d` / :func:`deepgrad.ops.avg_pool2d`
 (NCHW); the layers convert layouts as the convolutions do (:mod:`.conv`), a 1-D input
-being an image of height 1. Keras's padding, per axis (n, pool k, stride s):
+being an image of height 1. Max pooling in channels_last (Keras's default) converts
+nothing: ``ops.max_pool2d(..., channels_last=True)`` pools (N, H, W, C) as it is. Keras's padding, per axis (n, pool k, stride s):
 
     'valid'   out = floor((n - k) / s) + 1
     'same'    out = ceil(n / s), padded by total = max((out - 1) s + k - n, 0), total // 2
