@@ -371,6 +371,10 @@ def test_apply_forms_and_missing_gradients():
     p.grad = deepgrad.tensor(np.ones(3))
     opt.step()                                          # PyTorch-style alias
     assert opt.iterations == 4
+    fresh, calls = O.SGD(), []
+    with pytest.raises(RuntimeError, match=r"not built yet.*optimizer\.build"):
+        fresh.step(lambda: calls.append(1))             # no silent no-op, closure not run
+    assert calls == [] and not fresh.built
 
 
 def test_exclude_from_weight_decay():

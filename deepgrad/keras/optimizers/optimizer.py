@@ -399,13 +399,23 @@ class Optimizer:
         return self.iterations
 
     def step(self, closure=None):
-        """PyTorch-style: update every tracked variable from its ``.grad``."""
+        """PyTorch-style: update every tracked variable from its ``.grad``.
+
+        Raises:
+            RuntimeError: the optimizer is not built yet, so it tracks no variables (raised
+                before ``closure`` runs; a silent no-op would leave the weights unchanged).
+        """
+        if not self.built:
+            raise RuntimeError(
+                f"{type(self).__name__}.step() updates the variables the optimizer was built "
+                f"with, and this optimizer is not built yet (it tracks no variables). Call "
+                f"optimizer.build(model.trainable_variables) first (compile + fit does it), "
+                f"or pass the gradients explicitly: optimizer.apply(grads, variables)")
         loss = None
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        if self.built:
-            self.apply(self._trainable_variables)
+        self.apply(self._trainable_variables)
         return loss
 
     def zero_grad(self, set_to_none=True):
