@@ -62,6 +62,16 @@ class ValidSplit:
         train, valid = next(iter(self._splitter().split(np.arange(n), labels)))
         return Subset(dataset, train), Subset(dataset, valid)
 
+    def __eq__(self, other):
+        """Equal settings make equal splitters (a clone compares equal)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return ((self.cv, self.stratified, self.random_state) ==
+                (other.cv, other.stratified, other.random_state))
+
+    def __hash__(self):
+        return hash((type(self), self.cv, self.stratified, repr(self.random_state)))
+
     def __repr__(self):
         return (f"ValidSplit(cv={self.cv!r}, stratified={self.stratified!r}, "
                 f"random_state={self.random_state!r})")
