@@ -34,6 +34,7 @@ Differences from skorch: there are no callbacks, no ``dataset`` argument and no 
 parameters passed to ``forward``; ``device`` must be ``"cpu"`` (or None); the inputs
 ``X`` are validated by scikit-learn (2-D, finite, numeric; converted to float32).
 """
+import inspect
 import time
 
 import numpy as np
@@ -174,7 +175,6 @@ class NeuralNet(BaseEstimator):
             raise ValueError("\n".join(msgs))
 
     def _named_params(self):
-        import inspect
         return set(inspect.signature(type(self).__init__).parameters) - {"self", "kwargs"}
 
     # ------------------------------------------------------------------ initialization

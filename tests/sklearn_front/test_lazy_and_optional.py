@@ -22,6 +22,10 @@ def test_import_deepgrad_loads_no_sklearn():
               "print(sorted(m for m in sys.modules if m == 'sklearn' or m.startswith("
               "('sklearn.', 'deepgrad.sklearn', 'deepgrad.keras.wrappers'))))")
     assert out.strip() == "[]"
+    out = run("import deepgrad\n"
+              "print(deepgrad.sklearn.NeuralNetRegressor.__name__, "
+              "deepgrad.keras.wrappers.SKLearnRegressor.__name__)")
+    assert out.split() == ["NeuralNetRegressor", "SKLearnRegressor"]   # lazy attributes
 
 
 def test_without_sklearn_the_classes_import_and_construction_names_the_extra():

@@ -257,3 +257,16 @@ def test_valid_split():
         ValidSplit(5, random_state=0)
     with pytest.raises(ValueError, match="needs y"):
         ValidSplit(5, stratified=True)(ds)
+
+
+def test_the_base_net_takes_any_criterion_and_predicts_the_raw_output():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(64, 4)).astype(np.float32)
+    y = (X.sum(axis=1, keepdims=True) > 0).astype(np.float32)
+    base = NeuralNet(MLP, nn.BCEWithLogitsLoss, module__n_out=1, module__logits=True,
+                     lr=0.5, max_epochs=30, train_split=None, verbose=0).fit(X, y)
+    assert not hasattr(base, "score")                     # neither classifier nor regressor
+    out = base.predict(X)
+    assert out.shape == (64, 1)
+    np.testing.assert_array_equal(out, base.forward(X).numpy())
+    assert np.mean((out > 0) == (y > 0.5)) > 0.9          # logits on the right side
