@@ -14,7 +14,7 @@ from deepgrad.keras.variables import Variable
 
 _SUBMODULES = ("activations", "backend", "callbacks", "constraints", "datasets", "distributed",
                "initializers", "layers", "losses", "metrics", "models", "ops", "optimizers",
-               "preprocessing", "random", "regularizers", "saving", "utils")
+               "preprocessing", "random", "regularizers", "saving", "utils", "wrappers")
 
 
 def __getattr__(name):
