@@ -25,11 +25,13 @@ import ast
 import contextlib
 import importlib
 import os
+import random
 import re
 import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,13 +113,19 @@ def _missing_requirement(header):
 
 @contextlib.contextmanager
 def _restored_global_state():
-    """A page may set the default dtype, seeds or open figures: put them back after it."""
+    """A page may set the default dtype, seed the generators (``set_random_seed`` seeds
+    Python's, NumPy's and deepgrad's) or open figures: put them back after it."""
+    import deepgrad
     from deepgrad import backend
     dtype = backend.get_default_dtype()
+    states = random.getstate(), np.random.get_state(), deepgrad.get_rng_state()
     try:
         yield
     finally:
         backend.set_default_dtype(dtype)
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        deepgrad.set_rng_state(states[2])
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is not None:
             plt.close("all")
@@ -151,14 +159,21 @@ def test_every_python_block_compiles():
     assert not errors, "python blocks that do not parse:\n" + "\n".join(errors)
 
 
-def test_requires_comments_name_modules():
-    """A page's ``requires`` names importable modules, not pip names ('scikit-learn')."""
+def test_requires_and_data_comments_are_well_formed():
+    """``requires`` names importable modules (not pip names such as 'scikit-learn'), and a
+    ``requires``/``data`` comment sits in the page's opening comments, where it is read
+    (one further down would be ignored, and the page run without its packages)."""
     bad = []
     for page in _pages():
-        for name in page_header(page.read_text(encoding="utf-8"))["requires"]:
+        text = page.read_text(encoding="utf-8")
+        for name in page_header(text)["requires"]:
             if not re.fullmatch(r"[A-Za-z_][\w.]*", name):
-                bad.append(f"{page.relative_to(DOCS)}: {name!r}")
-    assert not bad, "requires comments with names that are not module names: " + ", ".join(bad)
+                bad.append(f"{page.relative_to(DOCS)}: {name!r} is not a module name")
+        header = _HEADER.match(text)
+        rest = text[header.end():] if header else text
+        if re.search(r"<!--\s*(requires|data)\s*:", rest):
+            bad.append(f"{page.relative_to(DOCS)}: a requires/data comment below the page's top")
+    assert not bad, "\n".join(bad)
 
 
 def test_extraction_on_a_sample_page():
