@@ -33,4 +33,6 @@ def test_mkdocs_build_strict(tmp_path):
     assert (site / "javascripts" / "mathjax.js").is_file()
     api = (site / "reference" / "nn" / "index.html").read_text(encoding="utf-8")
     assert 'id="deepgrad.nn.linear.Linear"' in api
-    assert 'id="deepgrad.nn.module.Module.state_dict"' in api
+    assert 'id="deepgrad.nn.module.Module.state_dict"' in api       # inherited, still shown
+    keras_api = (site / "reference" / "keras-models" / "index.html").read_text(encoding="utf-8")
+    assert 'id="deepgrad.keras.models.Model.fit"' in keras_api
