@@ -113,12 +113,16 @@ def _missing_requirement(header):
 
 @contextlib.contextmanager
 def _restored_global_state():
-    """A page may set the default dtype, seed the generators (``set_random_seed`` seeds
-    Python's, NumPy's and deepgrad's) or open figures: put them back after it."""
+    """Each page starts as in a fresh process as far as Keras's automatic layer names go;
+    it may set the default dtype, seed the generators (``set_random_seed`` seeds Python's,
+    NumPy's and deepgrad's) or open figures: those are put back after it."""
     import deepgrad
     from deepgrad import backend
     dtype = backend.get_default_dtype()
     states = random.getstate(), np.random.get_state(), deepgrad.get_rng_state()
+    keras_backend = sys.modules.get("deepgrad.keras.backend")
+    if keras_backend is not None:
+        keras_backend.clear_session()          # layer names start afresh, as in a new process
     try:
         yield
     finally:
