@@ -332,10 +332,13 @@ class Conv2D(_Conv):
     """2-D convolution over images: y = activation(conv(x, K) + b).
 
     Args:
-        filters (int), kernel_size (int or pair), strides (1), padding ('valid' or 'same'),
-        data_format ('channels_last'), dilation_rate (1), groups (1), activation,
-        use_bias (True), kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
-        kernel/bias/activity regularizers.
+        filters (int): output channels.
+        kernel_size (int or pair): window (kh, kw).
+        strides, padding, dilation_rate, groups: 1, 'valid' (or 'same'), 1, 1 by default.
+        data_format: 'channels_last' (default) or 'channels_first'.
+        activation: name or callable (default: linear).
+        use_bias, kernel_initializer, bias_initializer: True, 'glorot_uniform', 'zeros'.
+        kernel_regularizer, bias_regularizer, activity_regularizer: default None.
     Weights:
         kernel (kh, kw, in/groups, filters), bias (filters,).
     Shape:

@@ -13,9 +13,11 @@ class Dense(Layer):
     Args:
         units (int): output size.
         activation: name or callable (default: linear).
-        use_bias (bool), kernel_initializer ('glorot_uniform'), bias_initializer ('zeros'),
-        kernel_regularizer, bias_regularizer, activity_regularizer,
-        kernel_constraint, bias_constraint (applied after each optimizer update).
+        use_bias (bool): add the bias b (default True).
+        kernel_initializer, bias_initializer: 'glorot_uniform' and 'zeros' by default.
+        kernel_regularizer, bias_regularizer, activity_regularizer: penalties added to the
+            loss (default None).
+        kernel_constraint, bias_constraint: applied after each optimizer update.
     Shape:
         (batch, ..., input_dim) -> (batch, ..., units).
     """

@@ -98,8 +98,10 @@ class MaxPooling2D(_Pooling):
     """Max over pool_size windows of an image: (batch, H, W, C) -> (batch, H', W', C).
 
     Args:
-        pool_size (2 or pair), strides (None: pool_size), padding ('valid' or 'same'),
-        data_format ('channels_last').
+        pool_size (int or pair): window (default 2).
+        strides (int, pair or None): step (default None: pool_size).
+        padding: 'valid' (default) or 'same'.
+        data_format: 'channels_last' (default) or 'channels_first'.
     """
 
     rank, mode = 2, "max"

@@ -326,9 +326,11 @@ class LSTM(_FusedRNN):
     i, f, g, o, so K^T and R^T are the op's weights as they are.
 
     Args:
-        As :class:`SimpleRNN`, plus recurrent_activation ('sigmoid', the only one the fused
-        op computes) and unit_forget_bias (True: the forget gate's bias starts at 1).
-        ``return_state=True`` returns ``[output, h_T, c_T]``; ``initial_state=[h0, c0]``.
+        units, activation, return_sequences, ...: as :class:`SimpleRNN`.
+        recurrent_activation: 'sigmoid', the only one the fused op computes.
+        unit_forget_bias (bool): True: the forget gate's bias starts at 1.
+        return_state (bool): True returns ``[output, h_T, c_T]``.
+        initial_state: ``[h0, c0]`` (a call argument).
     Weights:
         kernel (I, 4H), recurrent_kernel (H, 4H), bias (4H,).
         count_params() = 4 (H (I + H) + H).
