@@ -1,7 +1,9 @@
 """``SummaryWriter``: TensorBoard event files with ``torch.utils.tensorboard``'s API.
 
-The files are written by tensorboardX's ``FileWriter`` (an optional extra, imported when
-the first writer is made); what goes into them follows torch's ``SummaryWriter``:
+The records are built and framed by tensorboardX (an optional extra, imported when the
+first writer is made) and written by :class:`~deepgrad.utils.tensorboard.event_file.EventFile`
+(one file per run, named as TensorBoard names them); what goes into them follows torch's
+``SummaryWriter``:
 
 * ``log_dir`` defaults to ``runs/<Mon01_12-00-00>_<hostname><comment>``;
 * ``add_scalars(main, {tag: v})`` writes each series to its own run ``<log_dir>/<main>_<tag>``
@@ -25,6 +27,7 @@ import numpy as np
 
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.utils.tensorboard import summary
+from deepgrad.utils.tensorboard.event_file import EventFile
 
 _IMAGE_FORMATS = {"add_image": ("CHW", "HW"), "add_images": ("NCHW",)}
 
@@ -122,9 +125,7 @@ class SummaryWriter:
 
     # ------------------------------------------------------------------ files
     def _new_file_writer(self, log_dir):
-        from tensorboardX.writer import FileWriter
-        return FileWriter(log_dir, max_queue=self.max_queue, flush_secs=self.flush_secs,
-                          filename_suffix=self.filename_suffix)
+        return EventFile(log_dir, self.max_queue, self.flush_secs, self.filename_suffix)
 
     def _get_file_writer(self):
         """The run's file writer, made again after ``close()`` (as torch does)."""
