@@ -24,6 +24,8 @@ import tempfile
 import urllib.error
 import urllib.request
 
+from deepgrad.utils.progress import live_bar
+
 #: environment variable naming a folder that holds the data files.
 ENV_VAR = "DEEPGRAD_DATA"
 
@@ -150,14 +152,11 @@ def _download(origin, target, sha256):
 
 def _progress(total, name):
     """A progress display with ``update(n)``/``close()`` (see the module docstring)."""
-    if getattr(sys.stderr, "isatty", lambda: False)():
-        try:
-            from tqdm import tqdm
-        except ImportError:
-            return _TextProgress(total, name, dynamic=True)
+    if live_bar(sys.stderr):
+        from tqdm import tqdm
         return tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {name}",
                     file=sys.stderr)
-    return _TextProgress(total, name, dynamic=False)
+    return _TextProgress(total, name, dynamic=getattr(sys.stderr, "isatty", lambda: False)())
 
 
 class _TextProgress:

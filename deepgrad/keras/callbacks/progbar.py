@@ -18,6 +18,7 @@ import sys
 
 from deepgrad.keras.callbacks.callback import Callback
 from deepgrad.keras.utils.progbar import Progbar
+from deepgrad.utils.progress import live_bar
 
 
 def _tqdm_postfix(logs):
@@ -54,13 +55,7 @@ class ProgbarLogger(Callback):
         self.target = params.get("steps")
 
     def _use_tqdm(self):
-        if self.verbose != 1 or not getattr(self.stream, "isatty", lambda: False)():
-            return False
-        try:
-            import tqdm  # noqa: F401  (optional extra: used only when installed)
-        except ImportError:
-            return False
-        return True
+        return self.verbose == 1 and live_bar(self.stream)
 
     # ------------------------------------------------------------------ the bar
     def _reset_progbar(self):
