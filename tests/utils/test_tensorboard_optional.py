@@ -1,22 +1,24 @@
 """TensorBoard logging without its optional extra, and the arguments refused before it is
 needed: these run in every environment (tensorboardX installed or not)."""
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from deepgrad.keras.callbacks import TensorBoard
 from deepgrad.utils.tensorboard import SummaryWriter
 
+ROOT = Path(__file__).resolve().parents[2]
 HINT = r"pip install 'deepgrad\[tensorboard\]' \(or pip install tensorboardX\)"
 
 
 def test_importing_the_package_does_not_import_tensorboardx():
-    import subprocess
     code = ("import sys, deepgrad.utils.tensorboard, deepgrad.keras.callbacks; "
             "print('tensorboardX' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+                         check=True, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.stdout.split() == ["False", "False"]
 
 
