@@ -222,7 +222,7 @@ def test_progbar_rejects_both_metric_lists():
         Progbar(3, stateful_metrics=["a"], stateless_metrics=["b"])
 
 
-# ----------------------------------------------------------------------------- parity with Keras fit
+# ----------------------------------------------------------------------------- Keras fit parity
 def _shape(text):
     """The output with every number replaced by N: what must match Keras exactly."""
     return re.sub(r"\d+(\.\d+)?(e[-+]\d+)?", "N", text)
