@@ -13,6 +13,7 @@ import deepgrad as torch
 import deepgrad.nn as nn
 from deepgrad.datasets import mnist
 from deepgrad.utils.data import DataLoader, TensorDataset
+from deepgrad.utils.progress import progress      # a tqdm bar on a terminal, else nothing
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--epochs", type=int, default=3)
@@ -45,7 +46,7 @@ def test_accuracy():
 
 for epoch in range(args.epochs):
     start, seen = time.perf_counter(), 0
-    for xb, yb in loader:
+    for xb, yb in progress(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False):
         optimizer.zero_grad()
         loss = nn.functional.cross_entropy(model(xb), yb)
         loss.backward()

@@ -30,6 +30,7 @@ import numpy as np
 
 import deepgrad as torch
 from deepgrad.datasets import mnist
+from deepgrad.utils.progress import progress      # a tqdm bar on a terminal, else nothing
 
 PRESETS = {1: dict(noise_multiplier=1.2, epochs=10, learning_rate=0.32),
            2: dict(noise_multiplier=1.12, epochs=60, learning_rate=0.08),
@@ -95,7 +96,7 @@ def run_torch():
 
     for epoch in range(args.epochs):
         start, seen = time.perf_counter(), 0
-        for xb, yb in loader:
+        for xb, yb in progress(loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False):
             optimizer.zero_grad()
             loss = nn.functional.cross_entropy(model(xb), yb)
             loss.backward()

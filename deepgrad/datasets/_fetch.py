@@ -12,8 +12,10 @@ the bytes are hashed while they stream into a temporary file in the target folde
 file is moved into place with ``os.replace`` only when the hash matches, so an interrupted
 or corrupted download never leaves a half-written file under the final name.
 
-The download shows a progress bar: ``tqdm`` when it is installed (it is optional), else a
-one-line percentage on stderr.
+The download shows its progress on stderr. On a terminal: a ``tqdm`` bar when tqdm is
+installed (it is optional), else one percentage line redrawn in place. When stderr is not
+a terminal (a log file, CI): plain lines, one at each quarter of the file (or one at the
+end when its size is unknown), never a carriage return.
 """
 import hashlib
 import os
@@ -21,6 +23,8 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+
+from deepgrad.utils.progress import live_bar
 
 #: environment variable naming a folder that holds the data files.
 ENV_VAR = "DEEPGRAD_DATA"
@@ -147,35 +151,46 @@ def _download(origin, target, sha256):
 
 
 def _progress(total, name):
-    """A progress bar with ``update(n)``/``close()``: tqdm if importable, else stderr text."""
-    try:
+    """A progress display with ``update(n)``/``close()`` (see the module docstring)."""
+    if live_bar(sys.stderr):
         from tqdm import tqdm
-    except ImportError:
-        return _TextProgress(total, name)
-    return tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {name}",
-                file=sys.stderr)
+        return tqdm(total=total, unit="B", unit_scale=True, desc=f"Downloading {name}",
+                    file=sys.stderr)
+    return _TextProgress(total, name, dynamic=getattr(sys.stderr, "isatty", lambda: False)())
 
 
 class _TextProgress:
-    """Fallback progress line: ``Downloading mnist.npz:  42% (4.8/11.5 MB)`` on stderr."""
+    """``Downloading mnist.npz:  42% (4.8/11.5 MB)`` on stderr: redrawn with ``\\r`` on a
+    terminal (``dynamic``), else a plain line at 25, 50, 75 and 100 %."""
 
-    def __init__(self, total, name):
-        self.total, self.name, self.done, self._shown = total, name, 0, None
+    def __init__(self, total, name, dynamic):
+        self.total, self.name, self.dynamic = total, name, dynamic
+        self.done, self._shown = 0, None
+
+    def _text(self):
+        mb = f"{self.done / 1e6:.1f}"
+        if not self.total:
+            return f"{mb} MB"
+        return f"{int(100 * self.done / self.total):3d}% ({mb}/{self.total / 1e6:.1f} MB)"
 
     def update(self, n):
         self.done += n
-        mb = f"{self.done / 1e6:.1f}"
-        if self.total:
-            pct = int(100 * self.done / self.total)
-            text = f"{pct:3d}% ({mb}/{self.total / 1e6:.1f} MB)"
-        else:
-            text = f"{mb} MB"
-        if text != self._shown:
-            self._shown = text
-            sys.stderr.write(f"\rDownloading {self.name}: {text}")
-            sys.stderr.flush()
+        if self.dynamic:
+            text = self._text()
+            if text != self._shown:
+                self._shown = text
+                sys.stderr.write(f"\rDownloading {self.name}: {text}")
+                sys.stderr.flush()
+        elif self.total:
+            quarter = 4 * self.done // self.total
+            if quarter > (self._shown or 0):
+                self._shown = quarter
+                sys.stderr.write(f"Downloading {self.name}: {self._text()}\n")
+                sys.stderr.flush()
 
     def close(self):
-        if self._shown is not None:
+        if self.dynamic and self._shown is not None:
             sys.stderr.write("\n")
-            sys.stderr.flush()
+        elif not self.dynamic and not self.total:
+            sys.stderr.write(f"Downloaded {self.name}: {self._text()}\n")
+        sys.stderr.flush()

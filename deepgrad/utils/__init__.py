@@ -1,12 +1,13 @@
 """Utilities: ``deepgrad.utils.data`` (Dataset, DataLoader); for imbalanced data
 ``deepgrad.utils.class_weight`` (scikit-learn's class and sample weights) and
-``deepgrad.utils.resampling`` (imbalanced-learn's random over- and under-samplers), loaded
-on first use."""
+``deepgrad.utils.resampling`` (imbalanced-learn's random over- and under-samplers); for
+TensorBoard ``deepgrad.utils.tensorboard`` (torch's ``SummaryWriter``); for progress bars
+``deepgrad.utils.progress`` (tqdm on a terminal); loaded on first use."""
 import importlib
 
 from deepgrad.utils import data
 
-_LAZY = ("class_weight", "resampling")
+_LAZY = ("class_weight", "progress", "resampling", "tensorboard")
 
 
 def __getattr__(name):

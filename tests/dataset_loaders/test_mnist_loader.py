@@ -189,19 +189,46 @@ def test_offline_with_explicit_path_names_that_path(home, tmp_path, monkeypatch)
         mnist.load_data(path=target)
 
 
-def test_progress_falls_back_to_stderr_line_without_tqdm(home, origin, monkeypatch, capsys):
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_on_a_terminal_without_tqdm_redraws_one_line(home, origin, monkeypatch):
     monkeypatch.setitem(sys.modules, "tqdm", None)          # `import tqdm` -> ImportError
+    monkeypatch.setattr(sys, "stderr", _Terminal())
+    get_file("mnist.npz", mnist.ORIGIN, mnist.SHA256)
+    assert sys.stderr.getvalue() == "\rDownloading mnist.npz: 100% (0.0/0.0 MB)\n"
+
+
+def test_progress_in_a_log_is_plain_lines_at_each_quarter(home, origin, monkeypatch, capsys):
+    monkeypatch.setattr(_fetch, "_CHUNK", os.path.getsize(origin) // 10 + 1)   # 10 chunks
     get_file("mnist.npz", mnist.ORIGIN, mnist.SHA256)
     err = capsys.readouterr().err
-    assert "\rDownloading mnist.npz: 100% (0.0/0.0 MB)\n" in err
+    assert "\r" not in err
+    lines = err.splitlines()
+    percents = [int(line.split(":")[1].split("%")[0]) for line in lines]
+    assert [line.startswith("Downloading mnist.npz: ") for line in lines] == [True] * 4
+    assert percents[-1] == 100 and percents == sorted(percents) and percents[0] >= 25
+    assert [4 * p // 100 for p in percents] == [1, 2, 3, 4]
 
 
-def test_progress_uses_tqdm_when_installed(home, origin, monkeypatch):
+def test_progress_in_a_log_of_unknown_size_is_one_line(capsys):
+    bar = _fetch._progress(None, "data.bin")
+    bar.update(2_500_000)
+    bar.update(500_000)
+    bar.close()
+    assert capsys.readouterr().err == "Downloaded data.bin: 3.0 MB\n"
+
+
+def test_progress_on_a_terminal_uses_tqdm_when_installed(home, origin, monkeypatch):
     made = []
 
     class FakeTqdm:
         def __init__(self, total=None, **kwargs):
-            self.total, self.n, self.closed = total, 0, False
+            self.total, self.n, self.closed, self.kwargs = total, 0, False, kwargs
             made.append(self)
 
         def update(self, n):
@@ -211,9 +238,11 @@ def test_progress_uses_tqdm_when_installed(home, origin, monkeypatch):
             self.closed = True
     monkeypatch.setitem(sys.modules, "tqdm", type(sys)("tqdm"))
     sys.modules["tqdm"].tqdm = FakeTqdm
+    monkeypatch.setattr(sys, "stderr", _Terminal())
     get_file("mnist.npz", mnist.ORIGIN, mnist.SHA256)
     [bar] = made
     assert bar.n == bar.total == os.path.getsize(origin) and bar.closed
+    assert bar.kwargs["file"] is sys.stderr and sys.stderr.getvalue() == ""
 
 
 # ----------------------------------------------------------------------------- bad files

@@ -13,3 +13,4 @@ from deepgrad.keras.callbacks.terminate_on_nan import TerminateOnNaN
 from deepgrad.keras.callbacks.lambda_callback import LambdaCallback
 from deepgrad.keras.callbacks.backup_and_restore import BackupAndRestore
 from deepgrad.keras.callbacks.ema_and_remote import RemoteMonitor, SwapEMAWeights
+from deepgrad.keras.callbacks.tensorboard import TensorBoard

@@ -1,18 +1,27 @@
-"""``ProgbarLogger``: live progress in a terminal (tqdm), one clean line per epoch otherwise.
+"""``ProgbarLogger``: the progress ``fit``, ``evaluate`` and ``predict`` print (Keras 3's).
 
-verbose=1 on a terminal: a tqdm bar per epoch with ETA and running metrics (tqdm is an
-optional dependency; without it, or when output is not a terminal, verbose=1 prints
-what verbose=2 prints). verbose=2: ``Epoch 3/10`` then
-``1875/1875 - 4s - 2ms/step - accuracy: 0.9812 - loss: 0.0623`` at the end of the epoch.
-``evaluate`` and ``predict`` (outside ``fit``) print one such line when they end.
+``Epoch 3/10`` opens each epoch when there is more than one (as Keras 3), then:
+
+* ``verbose=1`` on a terminal: a tqdm bar per epoch (steps, rate, ETA, running metrics)
+  when tqdm is installed (an optional extra, ``pip install 'deepgrad[progress]'``);
+  without tqdm, Keras 3's own bar redrawn in place (:class:`deepgrad.keras.utils.Progbar`).
+* ``verbose=1`` when the output is not a terminal (a log file, CI), and ``verbose=2``:
+  one plain line at the end of each epoch, Keras 3's
+  ``1875/1875 - 4s - 2ms/step - accuracy: 0.9812 - loss: 0.0623 - val_accuracy: ...``.
+* ``verbose=0``: nothing (``fit`` adds no ProgbarLogger).
+
+During ``fit`` the validation pass prints nothing of its own (its values end the epoch's
+line); ``evaluate`` and ``predict`` print their own bar or line. The numbers shown are
+the logs as reported (running means over the epoch), not averaged again.
 """
 import sys
-import time
 
 from deepgrad.keras.callbacks.callback import Callback
+from deepgrad.keras.utils.progbar import Progbar
+from deepgrad.utils.progress import live_bar
 
 
-def _fmt(logs):
+def _tqdm_postfix(logs):
     return " - ".join(f"{k}: {v:.4f}" if isinstance(v, float) else f"{k}: {v}"
                       for k, v in logs.items())
 
@@ -20,87 +29,107 @@ def _fmt(logs):
 class ProgbarLogger(Callback):
     """Prints the progress of ``fit``, ``evaluate`` and ``predict`` (see module docstring).
 
-    Its verbosity is the ``verbose`` of the call (``params["verbose"]``) unless given.
+    Args:
+        verbose (int, optional): 1 or 2; default the ``verbose`` of the call.
+        stream (file, optional): where to print; default ``sys.stdout`` when printing.
     """
 
     def __init__(self, verbose=None, stream=None):
         super().__init__()
-        self._verbose = verbose
-        self.stream = stream or sys.stdout
-        self.bar = None
-        self._in_fit = False
-        self.start, self.seen = time.perf_counter(), 0
+        self._verbose, self._stream = verbose, stream
+        self.seen, self.target = 0, None
+        self.progbar = self.bar = None
+        self._called_in_fit = False
+
+    @property
+    def stream(self):
+        return self._stream if self._stream is not None else sys.stdout
 
     @property
     def verbose(self):
-        return self._verbose if self._verbose is not None else self.params.get("verbose", 1)
+        verbose = self._verbose if self._verbose is not None else self.params.get("verbose", 1)
+        return 1 if verbose == "auto" else verbose
 
-    def _live(self):
-        if self.verbose != 1 or not getattr(self.stream, "isatty", lambda: False)():
-            return False
-        try:
-            import tqdm  # noqa: F401  (optional extra: only when it is installed)
-        except ImportError:
-            return False
-        return True
+    def set_params(self, params):
+        super().set_params(params)
+        self.target = params.get("steps")
 
-    def _begin(self):
-        self.start, self.seen = time.perf_counter(), 0
+    def _use_tqdm(self):
+        return self.verbose == 1 and live_bar(self.stream)
 
-    def _line(self, logs):
-        elapsed = time.perf_counter() - self.start
-        steps = self.params.get("steps") or self.seen
-        per_step = elapsed / max(self.seen, 1)
-        text = f"{self.seen}/{steps} - {elapsed:.0f}s - {per_step * 1e3:.0f}ms/step"
-        print(text + (f" - {_fmt(logs)}" if logs else ""), file=self.stream, flush=True)
-
-    def on_train_begin(self, logs=None):
-        self._in_fit = True
-
-    def on_train_end(self, logs=None):
-        self._in_fit = False
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._begin()
-        epochs = self.params.get("epochs", 1)
-        print(f"Epoch {epoch + 1}/{epochs}", file=self.stream, flush=True)
-        if self._live():
+    # ------------------------------------------------------------------ the bar
+    def _reset_progbar(self):
+        self.seen = 0
+        if self.bar is not None:
+            self.bar.close()
+        self.progbar = self.bar = None
+        if self._use_tqdm():
             from tqdm import tqdm
-            self.bar = tqdm(total=self.params.get("steps"), file=self.stream, unit="step",
-                            leave=True, dynamic_ncols=True)
+            self.bar = tqdm(total=self.target, file=self.stream, unit="step", leave=True,
+                            dynamic_ncols=True)
+        else:
+            self.progbar = Progbar(self.target, verbose=self.verbose, unit_name="step",
+                                   stateless_metrics=set(), stream=self._stream)
 
-    def on_train_batch_end(self, batch, logs=None):
-        self.seen = batch + 1
+    def _update_progbar(self, batch, logs):
+        self.seen = batch + 1                                   # one-indexed
         if self.bar is not None:
-            self.bar.update(1)
-            if batch % 10 == 0:
-                self.bar.set_postfix_str(_fmt(logs or {}), refresh=False)
+            self.bar.update(self.seen - self.bar.n)
+            if logs and batch % 10 == 0:
+                self.bar.set_postfix_str(_tqdm_postfix(logs), refresh=False)
+        elif self.progbar is not None and self.verbose == 1:
+            self.progbar.update(self.seen, list((logs or {}).items()), finalize=False)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def _finalize_progbar(self, logs):
+        if self.target is None:                 # learnt from the first pass (Keras's rule)
+            self.target = self.seen
         if self.bar is not None:
-            self.bar.set_postfix_str(_fmt(logs or {}))
+            if logs:
+                self.bar.set_postfix_str(_tqdm_postfix(logs), refresh=False)
+            self.bar.total = self.target
             self.bar.close()
             self.bar = None
-            return
-        self._line(logs or {})
+        elif self.progbar is not None:
+            self.progbar.target = self.target
+            self.progbar.update(self.target, list((logs or {}).items()), finalize=True)
+            self.progbar = None
+
+    # ------------------------------------------------------------------ hooks
+    def on_train_begin(self, logs=None):
+        self._called_in_fit = True            # the validation pass is silent in fit
+
+    def on_train_end(self, logs=None):
+        self._called_in_fit = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epochs = self.params.get("epochs", 1)
+        if self.verbose and epochs > 1:
+            print(f"Epoch {epoch + 1}/{epochs}", file=self.stream, flush=True)
+        self._reset_progbar()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._update_progbar(batch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._finalize_progbar(logs)
 
     def on_test_begin(self, logs=None):
-        if not self._in_fit:
-            self._begin()
+        if not self._called_in_fit:
+            self._reset_progbar()
 
     def on_test_batch_end(self, batch, logs=None):
-        if not self._in_fit:
-            self.seen = batch + 1
+        if not self._called_in_fit:
+            self._update_progbar(batch, logs)
 
     def on_test_end(self, logs=None):
-        if not self._in_fit:
-            self._line(logs or {})
+        if not self._called_in_fit:
+            self._finalize_progbar(logs)
 
     def on_predict_begin(self, logs=None):
-        self._begin()
+        self._reset_progbar()
 
     def on_predict_batch_end(self, batch, logs=None):
-        self.seen = batch + 1
+        self._update_progbar(batch, None)                       # outputs are not shown
 
     def on_predict_end(self, logs=None):
-        self._line({})
+        self._finalize_progbar(None)
