@@ -472,3 +472,25 @@ def test_model_checkpoint_accepts_h5(tmp_path):
     _same(_predict(loaded, x), _predict(model, x), rtol=0, atol=0)
     with pytest.raises(ValueError, match="must end in"):
         dk.callbacks.ModelCheckpoint(str(tmp_path / "m.hdf5"))
+
+
+@pytest.mark.parametrize("seed_style", ["input_shape", "input_dim"])
+def test_seed_style_sequential_opens_in_keras(k3, tmp_path, seed_style):
+    """The seeds build ``Sequential([Dense(..., input_shape=(784,)), ...])``: the saved
+    config must carry that shape as Keras 3 does (an InputLayer entry), since Keras 3's
+    layers refuse a ``batch_input_shape`` key."""
+    dk.utils.set_random_seed(0)
+    first = (dk.layers.Dense(8, activation="relu", input_shape=(4,)) if seed_style ==
+             "input_shape" else dk.layers.Dense(8, activation="relu", input_dim=4))
+    ours = dk.Sequential([first, dk.layers.Dropout(0.2), dk.layers.Dense(3)])
+    ours.compile("adam", "mse")
+    path = str(tmp_path / "seed.keras")
+    ours.save(path)
+    layer_configs = json.loads(zipfile.ZipFile(path).read("config.json"))["config"]["layers"]
+    assert layer_configs[0]["class_name"] == "InputLayer"
+    assert all("batch_input_shape" not in c["config"] for c in layer_configs)
+    theirs = k3.saving.load_model(path)
+    x = np.random.default_rng(0).normal(size=(5, 4)).astype("float32")
+    _same(_predict(theirs, x), _predict(ours, x))
+    again = load_model(path)                                    # and back into deepgrad
+    _same(_predict(again, x), _predict(ours, x))

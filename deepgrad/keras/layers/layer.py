@@ -480,10 +480,13 @@ class Layer:
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        """The constructor arguments, as a JSON-friendly dict (Keras's ``get_config``)."""
+        """The constructor arguments, as a JSON-friendly dict (Keras's ``get_config``).
+
+        ``input_shape=`` is not part of it, as in Keras 3 (whose layers refuse a
+        ``batch_input_shape`` key): a Sequential's config carries the shape in its
+        ``InputLayer`` entry.
+        """
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
-        if self._batch_input_shape is not None:
-            config["batch_input_shape"] = list(self._batch_input_shape)
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         return config
