@@ -164,6 +164,7 @@ _LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serializa
                  "interpret": "deepgrad.interpret",   # attribution methods, Captum's names
                  "vision": "deepgrad.vision", "metrics": "deepgrad.metrics",   # (H12)
                  "distributed": "deepgrad.distributed",   # collectives on MPI, DDP (H15)
+                 "onnx": "deepgrad.onnx",   # export (torch.onnx's names); onnx loads lazily
                  # the tf namespace; `math`, `config`, `data` are tf's (torch has none)
                  "tf": "deepgrad.tf", "math": "deepgrad.tf.math",
                  "config": "deepgrad.tf.config", "data": "deepgrad.tf.data"}
