@@ -134,7 +134,10 @@ class GraphBuilder:
     def model(self, inputs, outputs, graph_name, doc=""):
         """The ModelProto: ``inputs``/``outputs`` are value infos from :meth:`value_info`."""
         helper = self.onnx.helper
-        graph = helper.make_graph(self.nodes, graph_name, inputs, outputs, self.initializers)
+        used = {name for node in self.nodes for name in node.input}
+        used.update(o.name for o in outputs)
+        initializers = [t for t in self.initializers if t.name in used]
+        graph = helper.make_graph(self.nodes, graph_name, inputs, outputs, initializers)
         opsets = [helper.make_opsetid("", self.opset)]
         model = helper.make_model(graph, opset_imports=opsets, producer_name="deepgrad",
                                   doc_string=doc)

@@ -38,6 +38,24 @@ def _at(value, path):
     return value
 
 
+def _same(a, b):
+    """Equal values (arrays by shape and content, slices by their bounds, recursively)."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        a, b = np.asarray(a), np.asarray(b)
+        return a.shape == b.shape and a.dtype == b.dtype and np.array_equal(
+            a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, (tuple, list)) and isinstance(b, (tuple, list)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, slice) and isinstance(b, slice):
+        return (a.start, a.stop, a.step) == (b.start, b.stop, b.step)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    try:
+        return bool(a == b) or (a is b)
+    except (TypeError, ValueError):
+        return a is b
+
+
 def _uniform(a):
     """The one value that fills array ``a``, or None."""
     if a.size == 0:
@@ -60,7 +78,8 @@ class ExportContext:
         self.g = builder
         self.first, self.second = first, second
         self.weight_names = weight_names
-        self.names, self.values = {}, {}     # id(tensor) -> ONNX name / constant array
+        self.names = {}                      # id(tensor) -> ONNX name
+        self.folded = {}                     # id(tensor) -> node: op outputs folded
         self.dependent = set()               # id(tensor) of tensors computed from inputs
         self.twin = {}                       # id(first-run tensor) -> second-run tensor
         self.twin_params = {}                # first-run node index -> second-run params
@@ -89,17 +108,27 @@ class ExportContext:
         for node in self.first.nodes:
             out = node.output
             if not self._node_depends(node):
-                self.names[id(out)] = self._constant(out.array, self._twin_array(out),
-                                                     node.op.lower(), node)
-                self.values[id(out)] = out.array
+                self.folded[id(out)] = node     # a constant, emitted when first read
                 continue
             convert = converters.get(type(node.fn))
             if convert is None:
                 raise self.unsupported(node)
+            self._check_params(node, convert.checks)
             name = convert(self, node)
             self.names[id(out)] = name
             self.dependent.add(id(out))
             self.array_names.setdefault(id(out.array), name)
+
+    def _check_params(self, node, checked):
+        """Every argument the converter does not read in both runs must be the same in
+        both: a traced graph holds one value for it."""
+        twin = self.twin_params[node.index]
+        for key, value in node.params.items():
+            if key not in checked and not _same(value, twin.get(key)):
+                raise self.fail(node, f"its argument {key!r} changes when the dynamic axes "
+                                      f"change size or the input values change; the traced "
+                                      f"graph can hold only one value. Export with fixed "
+                                      f"sizes (no dynamic_axes on the axes it reads)")
 
     def unsupported(self, node, detail=""):
         fn = type(node.fn)
@@ -130,14 +159,16 @@ class ExportContext:
         key = id(t)
         if key in self.names:
             return self.names[key]
-        source = self._source(t.array, self._twin_array(t))
+        folded = self.folded.get(key)
+        source = None if folded is not None else self._source(t.array, self._twin_array(t))
         if source is not None:
             name = source
             self.dependent.add(key)
+        elif folded is not None:
+            name = self._constant(t.array, self._twin_array(t), folded.op.lower(), folded)
         else:
             name = self._constant(t.array, self._twin_array(t),
                                   self.weight_names.get(key, hint))
-            self.values[key] = t.array
         self.names[key] = name
         return name
 

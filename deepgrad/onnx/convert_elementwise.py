@@ -97,7 +97,7 @@ def clamp_tensor(ctx, node):
     return ctx.g.op("Max" if which == "min" else "Min", [x, a])
 
 
-@converts(E.Where)
+@converts(E.Where, checks=("cond",))
 def where(ctx, node):
     """where(cond, a, b): the condition is an argument (an input, or a constant mask)."""
     cond = ctx.param_tensor(node, "cond", "where_cond")

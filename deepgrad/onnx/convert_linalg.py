@@ -38,12 +38,15 @@ def dense(ctx, node):
     return _affine(ctx, node, trans_b=False)
 
 
-@converts(Einsum)
+@converts(Einsum, checks=("shapes",))
 def einsum(ctx, node):
     """``terms -> output`` on the operands with their dropped size-1 axes squeezed (the
     op's ``shapes`` mark them -1), as the op contracts them."""
     terms, output = node.params["terms"], node.params["output"]
     shapes = node.params["shapes"]
+    twin = ctx.twin_params[node.index]["shapes"]
+    if [[n == -1 for n in s] for s in shapes] != [[n == -1 for n in s] for s in twin]:
+        raise ctx.fail(node, "the operands' broadcast axes change with the dynamic sizes")
     names = []
     for name, shape in zip(ctx.inputs(node), shapes):
         dropped = [ax for ax, n in enumerate(shape) if n == -1]

@@ -18,7 +18,7 @@ from deepgrad.ops.embedding import Embedding
 from deepgrad.onnx.registry import converts
 
 
-@converts(Embedding)
+@converts(Embedding, checks=("index",))
 def embedding(ctx, node):
     index = ctx.param_tensor(node, "index", "embedding_index")
     return ctx.g.op("Gather", [ctx.input(node, 0), index], axis=0)
@@ -35,7 +35,7 @@ def dropout(ctx, node):
                          "Keras training=False), where dropout is the identity")
 
 
-@converts(AT.ScaledDotProductAttention)
+@converts(AT.ScaledDotProductAttention, checks=("bool_mask",))
 def scaled_dot_product_attention(ctx, node):
     p = node.params
     if p.get("dropout_p", 0.0) > 0.0:

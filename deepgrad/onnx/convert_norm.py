@@ -18,7 +18,7 @@ from deepgrad.ops import normalization as N
 from deepgrad.onnx.registry import converts
 
 
-@converts(N.BatchNorm)
+@converts(N.BatchNorm, checks=("mean", "var"))
 def batch_norm(ctx, node):
     p = node.params
     if p.get("batch_stats", True):

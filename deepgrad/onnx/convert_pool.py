@@ -21,7 +21,7 @@ from deepgrad.onnx.convert_conv import onnx_pads, to_channels_first, to_channels
 from deepgrad.onnx.registry import converts
 
 
-@converts(PL.MaxPool)
+@converts(PL.MaxPool, checks=("out",))
 def max_pool(ctx, node):
     p, x = node.params, node.inputs[0]
     if p.get("indices_into") is not None:
@@ -29,8 +29,7 @@ def max_pool(ctx, node):
                                     "exported")
     last = bool(p.get("channels_last", False))
     kernel, stride = list(p["kernel"]), list(p["stride"])
-    pads = PL._ceil_pads(x.array, p["kernel"], p["stride"], p["padding"], p["dilation"],
-                         p["out"], last)
+    pads = _pads(ctx, node, p["dilation"], last)
     g, name = ctx.g, ctx.input(node, 0)
     if last:
         name = to_channels_first(g, name, x.ndim)
@@ -39,11 +38,11 @@ def max_pool(ctx, node):
     return to_channels_last(g, y, x.ndim) if last else y
 
 
-@converts(PL.AvgPool)
+@converts(PL.AvgPool, checks=("out",))
 def avg_pool(ctx, node):
     p, x = node.params, node.inputs[0]
     n = len(p["kernel"])
-    pads = PL._ceil_pads(x.array, p["kernel"], p["stride"], p["padding"], (1,) * n, p["out"])
+    pads = _pads(ctx, node, (1,) * n, False)
     g = ctx.g
     y = g.op("AveragePool", [ctx.input(node, 0)], kernel_shape=list(p["kernel"]),
              strides=list(p["stride"]), pads=onnx_pads(pads), count_include_pad=1)
@@ -51,7 +50,24 @@ def avg_pool(ctx, node):
     factor = prod(p["kernel"]) / div.astype(np.float64)
     if np.all(factor == 1.0):
         return y
+    if node.params["out"] != ctx.twin_params[node.index]["out"]:
+        raise ctx.fail(node, "average pooling whose divisor varies over the output (padding "
+                             "not counted, ceil_mode) on spatial axes of dynamic size")
     return g.op("Mul", [y, g.const(factor.astype(node.output.dtype), "avgpool_factor")])
+
+
+def _pads(ctx, node, dilation, last):
+    """The op's (before, after) pads per axis (``padding`` plus ceil_mode's extension),
+    which must be the same in both runs (an extension can follow a dynamic size)."""
+    found = []
+    for x, p in ((node.inputs[0], node.params), (ctx.twin[id(node.inputs[0])],
+                                                  ctx.twin_params[node.index])):
+        found.append(PL._ceil_pads(x.array, p["kernel"], p["stride"], p["padding"], dilation,
+                                   p["out"], last))
+    if tuple(found[0]) != tuple(found[1]):
+        raise ctx.fail(node, "ceil_mode pads a spatial axis of dynamic size differently for "
+                             "each size; export with that axis fixed")
+    return found[0]
 
 
 @converts(PL.AdaptiveAvgPool)

@@ -37,7 +37,7 @@ def amax(ctx, node):
     return ctx.g.reduce(op, ctx.input(node, 0), _axes(node), node.params.get("keepdims", False))
 
 
-@converts(RD.MaxAlongAxis)
+@converts(RD.MaxAlongAxis, checks=("indices",))
 def max_along_axis(ctx, node):
     """``max(x, dim)``'s values: the entries at the argmax are the maximum."""
     return ctx.g.reduce("ReduceMax", ctx.input(node, 0), [int(node.params.get("axis", 0))],

@@ -18,7 +18,7 @@ _BIG = np.iinfo(np.int64).max
 _SMALL = np.iinfo(np.int64).min
 
 
-@converts(S.Reshape)
+@converts(S.Reshape, checks=("shape",))
 def reshape(ctx, node):
     x = node.inputs[0]
     pairs_in, pairs_out = ctx.dims(x), ctx.dims(node.output)
@@ -48,7 +48,7 @@ def permute(ctx, node):
                                                              node.params["axes"]])
 
 
-@converts(S.Expand)
+@converts(S.Expand, checks=("shape",))
 def expand(ctx, node):
     x = node.inputs[0]
     pin, pout = ctx.dims(x), ctx.dims(node.output)
@@ -102,35 +102,63 @@ def flip(ctx, node):
 
 
 # ----------------------------------------------------------------------- indexing
-@converts(S.GetItem)
+def _bound(b1, b2, n1, n2, end):
+    """An index bound that was b1 / b2 on an axis of size n1 / n2 in the two runs: itself
+    when equal, else counted from the end (b - n), the end itself being 'to the end'."""
+    if b1 == b2:
+        return b1
+    if b1 is not None and b2 is not None and b1 - n1 == b2 - n2:
+        rel = int(b1) - n1
+        return rel if rel else end
+    return _NO_BOUND
+
+
+_NO_BOUND = object()
+
+
+@converts(S.GetItem, checks=("index",))
 def getitem(ctx, node):
     """x[index]: basic indexing (ints, slices, None, Ellipsis) as Slice, Squeeze and
-    Unsqueeze; one integer array among full slices as Gather."""
-    index = node.params["index"]
+    Unsqueeze; one integer array among full slices as Gather. A bound that follows a
+    dynamic axis (``packed[:T]``, ``out[T - 1]``) is written from the end."""
+    index, twin = node.params["index"], ctx.twin_params[node.index]["index"]
     items = index if isinstance(index, tuple) else (index,)
+    items2 = twin if isinstance(twin, tuple) else (twin,)
     ndim = node.inputs[0].ndim
     arrays = [i for i, it in enumerate(items) if isinstance(it, np.ndarray)]
     if arrays:
-        return _gather(ctx, node, items, arrays, ndim)
+        return _gather(ctx, node, items, items2, arrays, ndim)
     items = _expand_ellipsis(ctx, node, items, ndim)
+    items2 = _expand_ellipsis(ctx, node, items2, ndim)
+    if len(items) != len(items2):
+        raise ctx.fail(node, "the index has a different form in the two runs")
+    dims = ctx.dims(node.inputs[0])
     starts, ends, axes, steps, drop, new = [], [], [], [], [], []
     in_ax = out_ax = 0
-    for it in items:
+    for it, it2 in zip(items, items2):
         if it is None:
             new.append(out_ax)
             out_ax += 1
             continue
-        if isinstance(it, (int, np.integer)):
-            i = int(it)
+        n1, n2 = dims[in_ax]
+        if isinstance(it, (int, np.integer)) and isinstance(it2, (int, np.integer)):
+            i = _bound(int(it), int(it2), n1, n2, None)
+            if i is _NO_BOUND or i is None:
+                raise _moving(ctx, node, it, it2)
             starts.append(i), ends.append(_BIG if i == -1 else i + 1)
             axes.append(in_ax), steps.append(1), drop.append(in_ax)
             in_ax += 1
             continue
-        if not isinstance(it, slice):
-            raise ctx.fail(node, f"index item {it!r} is not an int, a slice, None or Ellipsis")
+        if not isinstance(it, slice) or not isinstance(it2, slice) or it.step != it2.step:
+            raise ctx.fail(node, f"index item {it!r} is not an int, a slice, None or Ellipsis "
+                                 f"of the same form in both runs")
         step = 1 if it.step is None else int(it.step)
-        start = it.start if it.start is not None else (0 if step > 0 else _BIG)
-        stop = it.stop if it.stop is not None else (_BIG if step > 0 else _SMALL)
+        start = _bound(it.start, it2.start, n1, n2, _BIG)
+        stop = _bound(it.stop, it2.stop, n1, n2, _BIG if step > 0 else _SMALL)
+        if start is _NO_BOUND or stop is _NO_BOUND:
+            raise _moving(ctx, node, it, it2)
+        start = start if start is not None else (0 if step > 0 else _BIG)
+        stop = stop if stop is not None else (_BIG if step > 0 else _SMALL)
         if (start, stop, step) != (0, _BIG, 1):
             starts.append(int(start)), ends.append(int(stop))
             axes.append(in_ax), steps.append(step)
@@ -149,6 +177,11 @@ def getitem(ctx, node):
     return ctx.g.op("Identity", [y])
 
 
+def _moving(ctx, node, it, it2):
+    return ctx.fail(node, f"the index {it!r} became {it2!r} when the dynamic axes grew, "
+                          f"which is neither fixed nor counted from the axis' end")
+
+
 def _expand_ellipsis(ctx, node, items, ndim):
     n_real = sum(1 for it in items if it is not None and it is not Ellipsis)
     if sum(1 for it in items if it is Ellipsis) > 1:
@@ -164,23 +197,16 @@ def _expand_ellipsis(ctx, node, items, ndim):
     return out
 
 
-def _gather(ctx, node, items, arrays, ndim):
+def _gather(ctx, node, items, items2, arrays, ndim):
     """One integer array along one axis, every other item a full slice or Ellipsis."""
     k = arrays[0]
     arr = items[k]
     full = all(it is Ellipsis or (isinstance(it, slice) and it == slice(None))
                for i, it in enumerate(items) if i != k)
-    if len(arrays) != 1 or arr.dtype.kind not in "iu" or not full:
+    if len(arrays) != 1 or arr.dtype.kind not in "iu" or not full or len(items2) != len(items):
         raise ctx.unsupported(node, "only x[..., idx, ...] with one integer index array and "
                                     "full slices elsewhere is exported (bool masks and "
                                     "several index arrays are not)")
-    before = items[:k]
-    axis = (ndim - (len(items) - k)) if Ellipsis in before else k
-    return ctx.g.op("Gather", [ctx.input(node, 0), _index_name(ctx, node, k, arr)],
-                    axis=int(axis))
-
-
-def _index_name(ctx, node, k, arr):
-    twin = ctx.twin_params[node.index]["index"]
-    twin_arr = twin[k] if isinstance(twin, tuple) else twin
-    return ctx.array(arr, np.asarray(twin_arr), "gather_index", node)
+    axis = (ndim - (len(items) - k)) if Ellipsis in items[:k] else k
+    index = ctx.array(arr, np.asarray(items2[k]), "gather_index", node)
+    return ctx.g.op("Gather", [ctx.input(node, 0), index], axis=int(axis))

@@ -16,9 +16,15 @@ _FAMILIES = ("convert_elementwise", "convert_activation", "convert_linalg", "con
              "convert_misc")
 
 
-def converts(*classes):
-    """Decorator: register the decorated converter for each ``Function`` class given."""
+def converts(*classes, checks=()):
+    """Decorator: register the decorated converter for each ``Function`` class given.
+
+    ``checks`` names the op's arguments that the converter itself reads in both runs (a
+    size that follows a dynamic axis, an array that may be an input); every other
+    argument must be the same in both runs, or the export stops (see ``ExportContext``).
+    """
     def register(convert):
+        convert.checks = frozenset(checks)
         for cls in classes:
             CONVERTERS[cls] = convert
         return convert

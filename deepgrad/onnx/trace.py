@@ -173,13 +173,19 @@ def run(call, arrays, args, kwargs):
 
 
 def twin_arrays(arrays, dynamic):
-    """The second run's inputs: each dynamic axis one longer (its first slice repeated),
-    floating values changed (x * 0.75 + 0.125), integer values cycled by one position,
-    so that what depends on them changes."""
+    """The second run's inputs: floating values changed (x * 0.75 + 0.125), integer values
+    cycled by one position, so that what depends on them changes; and each dynamic axis
+    made longer (its first slice repeated), by 1 for the first axis name of ``dynamic``
+    (one ``{axis: name}`` per input), 2 for the second, and so on, so that two dynamic
+    axes never have the same pair of sizes."""
+    growth = {}
+    for axes in dynamic:
+        for name in axes.values():
+            growth.setdefault(name, len(growth) + 1)
     out = []
     for a, axes in zip(arrays, dynamic):
         for ax in sorted(axes):
-            a = np.concatenate([a, np.take(a, [0], axis=ax)], axis=ax)
+            a = np.concatenate([a, np.take(a, [0] * growth[axes[ax]], axis=ax)], axis=ax)
         if a.dtype.kind == "f":
             a = (a * a.dtype.type(0.75) + a.dtype.type(0.125)).astype(a.dtype)
         elif a.size > 1:

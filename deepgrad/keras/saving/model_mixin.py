@@ -45,6 +45,17 @@ class ModelSavingMixin:
             raise TypeError(f"load_weights: unrecognized arguments {sorted(kwargs)}")
         saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
 
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the forward pass for inference (Keras 3's ``Model.export``). deepgrad
+        writes ``format="onnx"`` (through :mod:`deepgrad.onnx`, needs the ``onnx``
+        package; ``opset_version=`` as keyword); Keras's other formats need TensorFlow,
+        OpenVINO, LiteRT or torch.export and are refused. See
+        :func:`deepgrad.onnx.keras_export.export_model`."""
+        from deepgrad.onnx.keras_export import export_model
+        return export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
+
     def to_json(self, **kwargs):
         """The architecture as JSON (``json.dumps`` keyword arguments are passed on)."""
         return saving_lib.model_to_json(self, **kwargs)
