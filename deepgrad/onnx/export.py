@@ -95,7 +95,7 @@ def _split_args(args, kwargs):
     return args, kw
 
 
-def _arg_names(model, kind, n_args, kw_template):
+def _arg_names(model, kind, n_args):
     """Default input names: the parameter names of ``forward`` / ``call``."""
     fn = model.forward if kind == "nn" else model.call
     try:
@@ -117,7 +117,7 @@ def _input_names(model, kind, args_t, kw_t, given):
     """One name per input slot: ``given`` first, then the argument's name (with an index
     inside a list argument)."""
     defaults = []
-    arg_names = _arg_names(model, kind, len(args_t), kw_t)
+    arg_names = _arg_names(model, kind, len(args_t))
     for base, value in list(zip(arg_names, args_t)) + list(kw_t.items()):
         n = _count_slots(value)
         defaults += [base] if n == 1 and value is _trace._SLOT else [
@@ -143,9 +143,10 @@ def _count_slots(value):
     return 0
 
 
-def _check_dynamic_axes(dynamic_axes, input_names, output_names):
+def _check_dynamic_axes(dynamic_axes):
     """``{name: {axis: axis name}}`` from torch.onnx's dict or list form; list entries get
-    torch's names ``<name>_dynamic_axes_<k>`` (k from 1)."""
+    torch's names ``<name>_dynamic_axes_<k>`` (k from 1). The names are checked against
+    the inputs and outputs by :func:`_check_axes_names` once the outputs are known."""
     if dynamic_axes is None:
         return {}
     if not isinstance(dynamic_axes, dict):
@@ -154,11 +155,9 @@ def _check_dynamic_axes(dynamic_axes, input_names, output_names):
                         f"{type(dynamic_axes).__name__}")
     out = {}
     for name, axes in dynamic_axes.items():
-        if name not in input_names and name not in output_names:
-            raise ValueError(f"onnx export: dynamic_axes names {name!r}, which is neither an "
-                             f"input ({input_names}) nor an output name ({output_names}); "
-                             f"name the inputs and outputs with input_names= and "
-                             f"output_names=")
+        if not isinstance(name, str):
+            raise TypeError(f"onnx export: dynamic_axes keys are input or output names, "
+                            f"received {name!r}")
         if isinstance(axes, dict):
             pairs = list(axes.items())
         elif isinstance(axes, (list, tuple)):
@@ -177,6 +176,15 @@ def _check_dynamic_axes(dynamic_axes, input_names, output_names):
             spec[int(axis)] = axis_name
         out[name] = spec
     return out
+
+
+def _check_axes_names(axes, input_names, output_names):
+    for name in axes:
+        if name not in input_names and name not in output_names:
+            raise ValueError(f"onnx export: dynamic_axes names {name!r}, which is neither an "
+                             f"input ({input_names}) nor an output name ({output_names}); "
+                             f"name the inputs and outputs with input_names= and "
+                             f"output_names=")
 
 
 def _normalise_axes(spec, name, ndim):
@@ -272,15 +280,15 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
             raise TypeError(f"onnx export: input {i} has dtype {a.dtype}; inputs must be "
                             f"float32/float64, integer or bool")
     names_in = _input_names(model, kind, args_t, kw_t, given_in)
-    axes = _check_dynamic_axes(dynamic_axes, names_in, given_out or _DEFAULT_OUTPUTS)
+    axes = _check_dynamic_axes(dynamic_axes)
     in_axes = [_normalise_axes(axes.get(n, {}), n, a.ndim) for n, a in zip(names_in, arrays)]
     call = _caller(model, kind)
     with _EvalMode(model, kind):
         first = _trace.run(call, arrays, args_t, kw_t)
-        second = _trace.run(call, _trace.twin_arrays(arrays, in_axes), args_t, kw_t)
+        second = _second_run(call, arrays, args_t, kw_t, in_axes, names_in)
     _trace.check_same_graph(first, second)
     names_out = _output_names(given_out, len(first.outputs), names_in)
-    axes = _check_dynamic_axes(dynamic_axes, names_in, names_out)
+    _check_axes_names(axes, names_in, names_out)
     proto = _build(model, kind, opset, first, second, names_in, names_out, in_axes, axes)
     data = proto.SerializeToString()
     if isinstance(f, (str, os.PathLike)):
@@ -291,7 +299,21 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     return proto
 
 
-_DEFAULT_OUTPUTS = ["output"] + [f"output_{i}" for i in range(64)]
+def _second_run(call, arrays, args_t, kw_t, in_axes, names_in):
+    """The check run (:func:`deepgrad.onnx.trace.twin_arrays`): dynamic axes grown by
+    distinct amounts per axis name, or, if the model needs them equal, all by one."""
+    tries = (True, False) if sum(len(a) for a in in_axes) > 1 else (True,)
+    for distinct in tries:
+        try:
+            return _trace.run(call, _trace.twin_arrays(arrays, in_axes, distinct), args_t,
+                              kw_t)
+        except Exception as e:
+            error = e
+    grown = {n: sorted(a) for n, a in zip(names_in, in_axes) if a}
+    raise OnnxExporterError(
+        f"onnx export: the model fails when run again with the dynamic axes {grown} grown "
+        f"and other input values ({type(error).__name__}: {error}); those axes cannot "
+        f"change size in this model") from error
 
 
 def _caller(model, kind):

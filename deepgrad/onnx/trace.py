@@ -19,7 +19,7 @@ from deepgrad.autograd.function import Function
 from deepgrad.autograd.grad_mode import enable_grad
 from deepgrad.autograd.op_record import record_op_arguments
 from deepgrad.autograd.tensor import Tensor
-from deepgrad.onnx.errors import OnnxExporterError
+from deepgrad.onnx.errors import OnnxExporterError, UnsupportedOperatorError
 
 
 class Entry(Function):
@@ -165,23 +165,25 @@ def run(call, arrays, args, kwargs):
              for k, (t, fn) in enumerate(topological(outputs, entries))]
     for node in nodes:
         if node.params is None:
-            raise OnnxExporterError(
-                f"onnx export: the op {node.op} ({type(node.fn).__module__}) was recorded "
-                f"without its arguments (a custom autograd.Function, or an op applied "
-                f"outside Function.apply); it cannot be exported")
+            from deepgrad.onnx.registry import describe
+            raise UnsupportedOperatorError(
+                f"onnx export: the op {describe(type(node.fn))} has no ONNX converter: it "
+                f"is a custom autograd.Function (PyTorch's ctx style), whose forward "
+                f"deepgrad cannot translate")
     return Trace(entries, outputs, nodes)
 
 
-def twin_arrays(arrays, dynamic):
+def twin_arrays(arrays, dynamic, distinct=True):
     """The second run's inputs: floating values changed (x * 0.75 + 0.125), integer values
     cycled by one position, so that what depends on them changes; and each dynamic axis
-    made longer (its first slice repeated), by 1 for the first axis name of ``dynamic``
-    (one ``{axis: name}`` per input), 2 for the second, and so on, so that two dynamic
-    axes never have the same pair of sizes."""
+    made longer (its first slice repeated): with ``distinct``, by 1 for the first axis name
+    of ``dynamic`` (one ``{axis: name}`` per input), 2 for the second, and so on, so that
+    two dynamic axes never have the same pair of sizes; else all by 1 (for a model whose
+    differently named axes must stay equal, as torch.onnx's list form names them)."""
     growth = {}
     for axes in dynamic:
         for name in axes.values():
-            growth.setdefault(name, len(growth) + 1)
+            growth.setdefault(name, len(growth) + 1 if distinct else 1)
     out = []
     for a, axes in zip(arrays, dynamic):
         for ax in sorted(axes):
