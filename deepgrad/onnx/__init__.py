@@ -16,20 +16,13 @@ The ``onnx`` package (``pip install 'deepgrad[onnx]'``) is imported on the first
 never by ``import deepgrad``.
 """
 from deepgrad.onnx.errors import OnnxExporterError, UnsupportedOperatorError
+from deepgrad.onnx import registry
 from deepgrad.onnx.export import export
 
 
 def supported_ops():
     """Names of the deepgrad ops (``Function`` classes) that have an ONNX converter."""
-    from deepgrad.onnx import registry
     return sorted(cls.__name__ for cls in registry.load())
 
 
-def is_in_onnx_export():
-    """``torch.onnx.is_in_onnx_export``: False, since deepgrad traces by running the model
-    as usual (no special mode a model could test)."""
-    return False
-
-
-__all__ = ["export", "supported_ops", "OnnxExporterError", "UnsupportedOperatorError",
-           "is_in_onnx_export"]
+__all__ = ["export", "supported_ops", "OnnxExporterError", "UnsupportedOperatorError"]

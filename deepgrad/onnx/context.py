@@ -266,7 +266,8 @@ class ExportContext:
     def _hidden(self, node, hint, sized=False):
         where = (f"op {describe(type(node.fn))}" if node is not None
                  else f"the constant {hint!r}")
-        what = ("its size follows a dynamic axis but its values are not all equal"
+        what = ("it differs between the two runs (its size follows a dynamic axis, and it "
+                "is not filled with one value that ConstantOfShape could make)"
                 if sized else "it changes with the input's values")
         return OnnxExporterError(
             f"onnx export: {where} reads a value that the trace cannot follow: {what}. It was "

@@ -232,9 +232,10 @@ def export(model, args=(), f=None, *, kwargs=None, input_names=None, output_name
     """Export ``model`` to ONNX, as ``torch.onnx.export`` does (its TorchScript-era
     arguments: ``input_names``, ``output_names``, ``dynamic_axes``, ``opset_version``).
 
-    The model runs once on ``args`` (twice when axes are dynamic: see
-    :mod:`deepgrad.onnx.trace`) in eval mode; the ops it records become ONNX nodes, its
-    parameters and buffers initializers (named ``fc1.weight`` / ``dense/kernel``).
+    The model runs on ``args`` in eval mode, and once more on inputs with other values and
+    longer dynamic axes, to check what a trace cannot see (:mod:`deepgrad.onnx.trace`);
+    the ops it records become ONNX nodes, its parameters and buffers initializers (named
+    ``fc1.weight`` / ``dense/kernel``).
 
     Args:
         model: a ``deepgrad.nn.Module`` or a ``deepgrad.keras`` Layer/Model (Keras models

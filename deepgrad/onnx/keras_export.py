@@ -23,6 +23,8 @@ import os
 
 import numpy as np
 
+from deepgrad.onnx.export import export
+
 FORMATS = ("tf_saved_model", "onnx", "openvino", "litert", "torch")
 
 
@@ -70,7 +72,6 @@ def export_model(model, filepath, format="tf_saved_model", verbose=None, input_s
         example = tuple(sizes[axes[d]] if d in axes else n for d, n in enumerate(shape))
         arrays.append(_example(example, dtype, i))
     args = (arrays[0],) if len(arrays) == 1 else (arrays,)
-    from deepgrad.onnx.export import export
     proto = export(model, args, os.fspath(filepath), input_names=names,
                    dynamic_axes=dynamic or None, opset_version=opset_version)
     if verbose is None or verbose:

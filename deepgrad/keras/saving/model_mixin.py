@@ -4,6 +4,7 @@ work is done in :mod:`~deepgrad.keras.saving.saving_lib` and
 :mod:`~deepgrad.keras.saving.serialization`; each model class owns its ``from_config``.
 """
 from deepgrad.keras.saving import saving_lib, serialization
+from deepgrad.onnx.keras_export import export_model     # onnx itself loads on first export
 
 
 class ModelSavingMixin:
@@ -52,7 +53,6 @@ class ModelSavingMixin:
         package; ``opset_version=`` as keyword); Keras's other formats need TensorFlow,
         OpenVINO, LiteRT or torch.export and are refused. See
         :func:`deepgrad.onnx.keras_export.export_model`."""
-        from deepgrad.onnx.keras_export import export_model
         return export_model(self, filepath, format=format, verbose=verbose,
                             input_signature=input_signature, **kwargs)
 
