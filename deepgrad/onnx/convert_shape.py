@@ -1,4 +1,5 @@
-"""Shape ops -> ONNX: reshape, permute, expand, tile, indexing, concatenation, padding, flip.
+"""Shape ops -> ONNX: reshape, permute, expand, tile, indexing, concatenation, padding
+(constant, reflect, replicate, circular), interpolation's gathers, flip.
 
 Sizes along dynamic axes are not written as numbers:
 
@@ -90,6 +91,23 @@ def constant_pad(ctx, node):
     pads = [b for b, _ in widths] + [a for _, a in widths]
     value = ctx.g.scalar(node.params.get("value", 0), node.output.dtype)
     return ctx.g.op("Pad", [ctx.input(node, 0), ctx.g.int64s(pads), value], mode="constant")
+
+
+@converts(PD.AxisGather)
+def axis_gather(ctx, node):
+    """out = sum_t w_t x.take(i_t, axis): reflect / replicate / circular padding and
+    nearest / linear interpolation. Each tap is a Gather with the op's index, times its
+    weights (broadcast along ``axis``) when it has any, the taps summed."""
+    x, nd = node.inputs[0], node.inputs[0].ndim
+    axis = int(node.params.get("axis", -1)) % nd
+    g, name, out = ctx.g, ctx.input(node, 0), None
+    for index, w in node.params["taps"]:
+        term = g.op("Gather", [name, g.const(np.asarray(index, np.int64), "taps")], axis=axis)
+        if w is not None:
+            shape = (-1,) + (1,) * (nd - 1 - axis)
+            term = g.op("Mul", [term, g.const(np.asarray(w, x.dtype).reshape(shape), "weights")])
+        out = term if out is None else g.op("Add", [out, term])
+    return out
 
 
 @converts(R.Flip)
