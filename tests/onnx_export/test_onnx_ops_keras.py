@@ -155,3 +155,13 @@ def test_self_attention_block():
     h = L.LayerNormalization()(L.Add()([inp, att]))
     model = keras.Model(inp, L.GlobalAveragePooling1D()(h))
     assert_roundtrip(model, [_x(2, 5, 8)], keras=True)
+
+
+@pytest.mark.parametrize("layer", ["dot", "concat_scaled", "additive"])
+def test_attention_layers(layer):
+    q, v = keras.Input((5, 4)), keras.Input((6, 4))
+    make = {"dot": L.Attention, "concat_scaled": lambda: L.Attention(use_scale=True,
+                                                                      score_mode="concat"),
+            "additive": L.AdditiveAttention}[layer]
+    model = keras.Model([q, v], make()([q, v]))
+    assert_roundtrip(model, [_x(2, 5, 4), _x(2, 6, 4, seed=1)], keras=True)

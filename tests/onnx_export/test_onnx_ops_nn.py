@@ -163,3 +163,10 @@ def test_scaled_dot_product_attention_causal():
 def test_transformer_encoder_layer():
     layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, batch_first=True)
     assert_roundtrip(layer, [_x(2, 5, 8)])
+
+
+def test_transformer_decoder_layer_causal_mask():
+    layer = nn.TransformerDecoderLayer(8, 2, dim_feedforward=16, batch_first=True)
+    mask = nn.Transformer.generate_square_subsequent_mask(5)      # float -inf above diagonal
+    model = Lambda(lambda m, x, memory: m[0](x, memory, tgt_mask=mask), layer)
+    assert_roundtrip(model, [_x(2, 5, 8), _x(2, 6, 8, seed=1)])
