@@ -19,7 +19,7 @@ embedding's indices) that *is* an input's array, or equals it cast, is that inpu
 """
 import numpy as np
 
-from deepgrad.onnx.errors import OnnxExporterError
+from deepgrad.onnx.errors import OnnxExporterError, UnsupportedOperatorError
 from deepgrad.onnx.registry import describe
 
 
@@ -332,8 +332,7 @@ class ExportContext:
 
 
 def _unsupported(what, opset, detail):
-    from deepgrad.onnx.errors import UnsupportedOperatorError
     return UnsupportedOperatorError(
         f"onnx export: the op {what} has no ONNX converter (opset {opset})"
-        + (f": {detail}" if detail else "") + ". Supported ops are listed in "
-        f"deepgrad.onnx.supported_ops()")
+        + (f": {detail}" if detail else "")
+        + ". Supported ops are listed in deepgrad.onnx.supported_ops()")

@@ -2,7 +2,8 @@
 Sigmoid, Tanh, LeakyRelu, Elu, Selu, Celu, Softmax, LogSoftmax, HardSigmoid, Shrink,
 PRelu, Clip for hardtanh); the others written out with the formula deepgrad computes:
 
-    gelu(x)       = x (1 + erf(x / sqrt 2)) / 2         ('tanh': x (1 + tanh(k (x + 0.044715 x^3))) / 2)
+    gelu(x)       = x (1 + erf(x / sqrt 2)) / 2
+                    ('tanh': x (1 + tanh(k (x + 0.044715 x^3))) / 2, k = sqrt(2 / pi))
     silu(x)       = x sigmoid(x)
     softplus(x)   = x where beta x > threshold, else (max(bx, 0) + log(1 + e^{-|bx|})) / beta
     mish(x)       = x tanh(softplus(x))

@@ -40,7 +40,7 @@ def max_pool(ctx, node):
 
 @converts(PL.AvgPool, checks=("out",))
 def avg_pool(ctx, node):
-    p, x = node.params, node.inputs[0]
+    p = node.params
     n = len(p["kernel"])
     pads = _pads(ctx, node, (1,) * n, False)
     g = ctx.g

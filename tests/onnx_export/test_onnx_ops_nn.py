@@ -57,8 +57,9 @@ CASES = {
     "adaptive_avg_uneven": (lambda: nn.AdaptiveAvgPool2d((2, 3)), (3, 5, 7)),
     "adaptive_max_global": (lambda: nn.AdaptiveMaxPool2d((1, 1)), (3, 5, 7)),
     # padding modes and interpolation (gathers along an axis)
-    "pads": (lambda: nn.Sequential(nn.ReflectionPad2d((1, 2, 0, 1)), nn.ReplicationPad2d((0, 1, 2, 0)),
-                                   nn.ZeroPad2d(1)), (3, 5, 4)),
+    "pads": (lambda: nn.Sequential(nn.ReflectionPad2d((1, 2, 0, 1)),
+                                   nn.ReplicationPad2d((0, 1, 2, 0)), nn.ZeroPad2d(1)),
+             (3, 5, 4)),
     "upsample": (lambda: nn.Sequential(nn.Upsample(scale_factor=2),
                                        nn.Upsample(size=(7, 9), mode="bilinear")), (3, 4, 3)),
     # normalisation
