@@ -84,7 +84,7 @@ class ExportContext:
         self.twin = {}                       # id(first-run tensor) -> second-run tensor
         self.twin_params = {}                # first-run node index -> second-run params
         self.array_names = {}                # id(array) -> ONNX name, for input arrays
-        self._dims = {}
+        self._cache = {}                     # runtime sizes and casts, made once
         self.sources = []                    # (name, axis, size1, size2) of dynamic axes
         for e1, e2, name in zip(first.entries, second.entries, input_names):
             self.names[id(e1)] = name
@@ -187,9 +187,6 @@ class ExportContext:
                                   f"operator needs it as a constant")
         return t.array
 
-    def param(self, node, key, default=None):
-        return node.params.get(key, default)
-
     def param_tensor(self, node, key, hint=None):
         """The ONNX name of the array argument ``key`` of ``node``: an input, if it is one
         (or one cast), else a constant checked against the second trace."""
@@ -235,9 +232,9 @@ class ExportContext:
         if dtype is None:
             return name
         key = ("cast", name, np.dtype(dtype).str)
-        if key not in self._dims:
-            self._dims[key] = self.cast(name, dtype)
-        return self._dims[key]
+        if key not in self._cache:
+            self._cache[key] = self.cast(name, dtype)
+        return self._cache[key]
 
     def cast(self, name, dtype):
         to = self.g.onnx.helper.np_dtype_to_tensor_dtype(np.dtype(dtype))
@@ -288,8 +285,8 @@ class ExportContext:
     def dim(self, pair):
         """A 1-D int64 tensor [n] holding a dynamic size at run time, from the input axis
         of the same sizes in both runs (or a multiple or a fraction of one)."""
-        if pair in self._dims:
-            return self._dims[pair]
+        if pair in self._cache:
+            return self._cache[pair]
         a, b = pair
         for name, ax, s1, s2 in self.sources:
             if (s1, s2) == pair:
@@ -300,7 +297,7 @@ class ExportContext:
                 found = self.g.op("Div", [self._input_dim(name, ax), self.g.int64s([s1 // a])])
             else:
                 continue
-            self._dims[pair] = found
+            self._cache[pair] = found
             return found
         raise OnnxExporterError(
             f"onnx export: a size that is {a} in the example and {b} when the dynamic axes "
@@ -308,10 +305,10 @@ class ExportContext:
 
     def _input_dim(self, name, axis):
         key = ("input", name, axis)
-        if key not in self._dims:
+        if key not in self._cache:
             shape = self.g.op("Shape", [name])
-            self._dims[key] = self.g.op("Gather", [shape, self.g.int64s([axis])], axis=0)
-        return self._dims[key]
+            self._cache[key] = self.g.op("Gather", [shape, self.g.int64s([axis])], axis=0)
+        return self._cache[key]
 
     def shape_tensor(self, pairs):
         """A 1-D int64 tensor of the runtime shape with these (first, second) sizes."""
