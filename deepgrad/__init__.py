@@ -165,6 +165,7 @@ _LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serializa
                  "vision": "deepgrad.vision", "metrics": "deepgrad.metrics",   # (H12)
                  "distributed": "deepgrad.distributed",   # collectives on MPI, DDP (H15)
                  "sklearn": "deepgrad.sklearn",   # scikit-learn estimators, skorch's names
+                 "onnx": "deepgrad.onnx",   # export (torch.onnx's names); onnx loads lazily
                  # the tf namespace; `math`, `config`, `data` are tf's (torch has none)
                  "tf": "deepgrad.tf", "math": "deepgrad.tf.math",
                  "config": "deepgrad.tf.config", "data": "deepgrad.tf.data"}

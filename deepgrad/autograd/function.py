@@ -43,6 +43,7 @@ import numpy as np
 
 from deepgrad.autograd.anomaly_mode import anomaly as _anomaly, on_forward as _on_forward
 from deepgrad.autograd.grad_mode import state as _grad_state
+from deepgrad.autograd.op_record import recorder as _recorder
 from deepgrad.autograd.version_counter import clock as _clock
 
 
@@ -135,6 +136,8 @@ class Function:
                 fn.inputs = inputs
                 fn.needs_grad = needs
                 fn._t = _clock.now          # saved arrays written after this: backward raises
+                if _recorder.arguments is not None:     # an exporter reads the graph back
+                    _recorder.arguments[fn] = params
                 return _Tensor._from_op(out, fn)
         elif _grad_state.inference:
             return _inference_tensor(out)

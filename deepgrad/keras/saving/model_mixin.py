@@ -4,6 +4,7 @@ work is done in :mod:`~deepgrad.keras.saving.saving_lib` and
 :mod:`~deepgrad.keras.saving.serialization`; each model class owns its ``from_config``.
 """
 from deepgrad.keras.saving import saving_lib, serialization
+from deepgrad.onnx.keras_export import export_model     # onnx itself loads on first export
 
 
 class ModelSavingMixin:
@@ -44,6 +45,16 @@ class ModelSavingMixin:
         if kwargs:
             raise TypeError(f"load_weights: unrecognized arguments {sorted(kwargs)}")
         saving_lib.load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
+    def export(self, filepath, format="tf_saved_model", verbose=None, input_signature=None,
+               **kwargs):
+        """Export the forward pass for inference (Keras 3's ``Model.export``). deepgrad
+        writes ``format="onnx"`` (through :mod:`deepgrad.onnx`, needs the ``onnx``
+        package; ``opset_version=`` as keyword); Keras's other formats need TensorFlow,
+        OpenVINO, LiteRT or torch.export and are refused. See
+        :func:`deepgrad.onnx.keras_export.export_model`."""
+        return export_model(self, filepath, format=format, verbose=verbose,
+                            input_signature=input_signature, **kwargs)
 
     def to_json(self, **kwargs):
         """The architecture as JSON (``json.dumps`` keyword arguments are passed on)."""
