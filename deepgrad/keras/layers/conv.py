@@ -344,7 +344,9 @@ class Conv2D(_Conv):
     Shape:
         (batch, H, W, in) -> (batch, H', W', filters); H' as in the module doc.
     Example:
-        >>> Conv2D(32, 3, input_shape=(28, 28, 1)).count_params()   # 3*3*1*32 + 32
+        >>> layer = Conv2D(32, 3)
+        >>> layer.build((None, 28, 28, 1))
+        >>> layer.count_params()                # 3*3*1*32 + 32
         320
     """
 

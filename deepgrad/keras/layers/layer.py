@@ -278,6 +278,15 @@ class Layer:
             w.array[...] = a
 
     def count_params(self):
+        """The number of scalars in the layer's weights.
+
+        Raises:
+            ValueError: the layer is not built yet (its weights do not exist), as Keras 3.
+        """
+        if not self.built:
+            raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but "
+                             f"the layer isn't built. You can build it manually via: "
+                             f"`{self.name}.build(batch_input_shape)`.")
         return int(sum(w.array.size for w in self.weights))
 
     def zero_grad(self, set_to_none=True):

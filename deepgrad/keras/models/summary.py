@@ -25,7 +25,8 @@ def _shape(layer, model):
 def summary(model, print_fn=None):
     print_fn = print_fn or print
     rows = [(f"{layer.name} ({type(layer).__name__})", str(_shape(layer, model)),
-             f"{layer.count_params():,}") for layer in model.layers]
+             f"{layer.count_params():,}" if layer.built else "0 (unbuilt)")
+            for layer in model.layers]
     w = [max([len(r[i]) for r in rows] + [len(h)]) + 2 for i, h in
          enumerate(("Layer (type)", "Output Shape", "Param #"))]
     w = [max(w[0], 33), max(w[1], 26), max(w[2], 15)]
