@@ -35,6 +35,7 @@ def f32(values):
 
 
 def model(lr=0.01):
+    keras.backend.clear_session()       # layer names from dense, whatever ran before
     dg.manual_seed(0)
     m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"),
                           keras.layers.Dense(2, activation="softmax")])
