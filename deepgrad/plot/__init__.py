@@ -14,15 +14,17 @@ received), then draws, and returns the ``matplotlib.figure.Figure``; ``save_to=p
 also writes it (a PNG unless the name ends in another format matplotlib writes; parent
 folders are made). matplotlib is imported only when a picture is drawn, and the user's
 backend is never changed: see :mod:`deepgrad.plot._figures`. ``import deepgrad.plot``
-itself needs nothing beyond NumPy.
+itself needs nothing beyond NumPy; :func:`require_matplotlib` fails early (before a long
+training run) when matplotlib is missing.
 
     >>> import deepgrad
     >>> fig = deepgrad.plot.history({"loss": [0.9, 0.5, 0.4], "val_loss": [1.0, 0.7, 0.6]})
 """
+from deepgrad.plot._figures import require_matplotlib
 from deepgrad.plot.conv import activations, filters
 from deepgrad.plot.graph import model_graph
 from deepgrad.plot.images import image_grid
 from deepgrad.plot.training import confusion_matrix, history
 
 __all__ = ["activations", "confusion_matrix", "filters", "history", "image_grid",
-           "model_graph"]
+           "model_graph", "require_matplotlib"]

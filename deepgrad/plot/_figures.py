@@ -62,8 +62,9 @@ def finish(fig, save_to, dpi=100):
     return fig
 
 
-def as_numpy(x, name):
-    """``x`` (array-like, deepgrad/PyTorch tensor, Keras variable) as a NumPy array."""
+def as_numpy(x, name, numeric=True):
+    """``x`` (array-like, deepgrad/PyTorch tensor, Keras variable) as a NumPy array of
+    numbers (of any non-object dtype, e.g. string labels, with ``numeric=False``)."""
     if hasattr(x, "detach"):
         x = x.detach()
     if hasattr(x, "cpu") and not isinstance(x, np.ndarray):
@@ -71,16 +72,16 @@ def as_numpy(x, name):
     if hasattr(x, "numpy") and not isinstance(x, np.ndarray):
         x = x.numpy()
     a = np.asarray(x)
-    if a.dtype == object:
+    if a.dtype == object or (numeric and a.dtype.kind not in "biuf"):
         raise TypeError(f"{name}: expected a numeric array or tensor, received "
-                        f"{type(x).__name__} holding Python objects")
+                        f"{type(x).__name__} of dtype {a.dtype}")
     return a
 
 
 def class_indices(y, name):
     """Labels as a 1-D array: class labels ``(N,)`` pass; scores or one-hot rows
     ``(N, K)`` (K > 1) become ``argmax`` over the last axis; ``(N, 1)`` is flattened."""
-    a = as_numpy(y, name)
+    a = as_numpy(y, name, numeric=False)
     if a.ndim == 2 and a.shape[1] > 1:
         return a.argmax(axis=1)
     if a.ndim == 2:

@@ -27,24 +27,29 @@ def _kernel_oihw(layer_or_weights, layout):
         raise TypeError(f"filters: expected a plain 2-D convolution (nn.Conv2d or keras "
                         f"Conv2D) or its kernel, received {kind}, whose kernel has another "
                         f"layout")
-    if hasattr(obj, "kernel") or hasattr(obj, "weight"):
+    if hasattr(obj, "kernel_size"):                     # a convolution layer, either front
         if layout is not None:
             raise ValueError(f"filters: layout= is for raw kernels; the layout of a {kind} "
                              f"is known (received layout={layout!r})")
-        if hasattr(obj, "kernel"):                      # Keras Conv2D: (kh, kw, in, out)
-            if obj.kernel is None:
-                raise ValueError(f"filters: the {kind} is not built yet (no kernel); call "
-                                 f"the model on data or build it first")
-            w, layout = as_numpy(obj.kernel, f"{kind}.kernel"), "hwio"
-        else:                                           # nn.Conv2d: (out, in, kh, kw)
+        if hasattr(obj, "weight"):                      # nn.Conv2d: (out, in, kh, kw)
             w, layout = as_numpy(obj.weight, f"{kind}.weight"), "oihw"
+        elif getattr(obj, "kernel", None) is not None:  # Keras Conv2D: (kh, kw, in, out)
+            w, layout = as_numpy(obj.kernel, f"{kind}.kernel"), "hwio"
+        else:
+            raise ValueError(f"filters: the {kind} is not built yet (no kernel); call the "
+                             f"model on data or build it first")
         source = kind
     else:
         layout = "oihw" if layout is None else layout
         if layout not in _LAYOUTS:
             raise ValueError(f"filters: layout must be 'oihw' (PyTorch's (out, in, kh, kw)) "
                              f"or 'hwio' (Keras's (kh, kw, in, out)), received {layout!r}")
-        w, source = as_numpy(obj, "filters"), f"a {layout} kernel"
+        try:
+            w = as_numpy(obj, "filters")
+        except TypeError:
+            raise TypeError(f"filters: expected an nn.Conv2d, a Keras Conv2D or a kernel "
+                            f"array, received {kind}") from None
+        source = f"a {layout} kernel"
     if w.ndim != 4:
         expected = "(out, in, kh, kw)" if layout == "oihw" else "(kh, kw, in, out)"
         raise ValueError(f"filters: expected a 2-D convolution kernel of shape {expected} "

@@ -96,6 +96,7 @@ def history(history, metrics=None, *, title=None, figsize=None, ncols=3, save_to
                              f"per epoch in both (validation_freq > 1 records fewer: plot "
                              f"them from a dict that leaves one out)")
     require_matplotlib("deepgrad.plot.history")
+    from matplotlib.ticker import MaxNLocator
     cols = max(1, min(int(ncols), len(names)))
     rows = -(-len(names) // cols)
     fig = new_figure(figsize or (4.0 * cols, 3.0 * rows))
@@ -110,7 +111,8 @@ def history(history, metrics=None, *, title=None, figsize=None, ncols=3, save_to
                         label=key)
         ax.set_title(name)
         ax.set_xlabel("epoch")
-        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        ax.set_xlim(0.5, max(len(logs[k]) for k in (name, f"val_{name}") if k in logs) + 0.5)
         ax.grid(True, alpha=0.3)
         ax.legend()
     if title:
