@@ -11,6 +11,7 @@ the layer that made the output used.
 """
 from deepgrad.keras.layers.input_layer import InputLayer
 from deepgrad.keras.layers.keras_tensor import KerasTensor, flatten
+from deepgrad.keras.layers.layer import Layer
 
 
 class Box:
@@ -59,10 +60,25 @@ class LayerGraph:
             self.edges.append((src, dst))
 
 
+# The models sit above this module (keras.utils is imported while they load), so they are
+# told apart by what they carry, as the .h5 writer does: a model is a Layer with `layers`;
+# Sequential and functional models walk their layers first; a functional one is
+# `_functional`, with its calls in `_nodes`.
+def _is_model(obj):
+    return isinstance(obj, Layer) and hasattr(obj, "layers")
+
+
+def _is_functional(obj):
+    return _is_model(obj) and bool(getattr(obj, "_functional", False))
+
+
+def _is_sequential(obj):
+    return (_is_model(obj) and bool(getattr(obj, "_walks_layers_first", False))
+            and not _is_functional(obj))
+
+
 def _is_graph_model(layer):
-    from deepgrad.keras.models import Model, Sequential
-    return isinstance(layer, Sequential) or (isinstance(layer, Model)
-                                             and getattr(layer, "_functional", False))
+    return _is_sequential(layer) or _is_functional(layer)
 
 
 def _format(calls):
@@ -115,14 +131,14 @@ class _Builder:
     # Each model gives the boxes an edge enters (per input) and leaves (per output).
     def entry(self, layer, index=0):
         while self.expands(layer):
-            layer = (layer.layers[0] if not getattr(layer, "_functional", False)
-                     else layer.inputs[index].node.layer)
+            layer = (layer.inputs[index].node.layer if _is_functional(layer)
+                     else layer.layers[0])
             index = 0
         return str(id(layer))
 
     def exit(self, layer, index=0):
         while self.expands(layer):
-            if getattr(layer, "_functional", False):
+            if _is_functional(layer):
                 t = layer.outputs[index]
                 layer, index = t.node.layer, t.index
             else:
@@ -130,10 +146,9 @@ class _Builder:
         return str(id(layer))
 
     def add(self, model, cluster=None):
-        from deepgrad.keras.models import Sequential
-        if isinstance(model, Sequential):
+        if _is_sequential(model):
             self.add_sequential(model, cluster)
-        elif _is_graph_model(model):
+        elif _is_functional(model):
             self.add_functional(model, cluster)
         else:                                         # subclassed: one box, as Keras
             self.box(model, cluster, [[]], [[]], model.compute_dtype)
@@ -183,8 +198,7 @@ def layer_graph(model, show_shapes=False, show_dtype=False, show_layer_names=Fal
         TypeError: ``model`` is not a deepgrad.keras model.
         ValueError: the model is not built, as Keras.
     """
-    from deepgrad.keras.models import Model
-    if not isinstance(model, Model):
+    if not _is_model(model):
         raise TypeError(f"expected a deepgrad.keras Model (Sequential, functional or "
                         f"subclassed), received {type(model).__name__}")
     if not model.built:

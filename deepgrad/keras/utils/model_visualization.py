@@ -7,10 +7,12 @@ boxes). When they are not, deepgrad draws the same graph with matplotlib
 in dashed frames). With neither, an ImportError names both ways. The graph itself, the
 same for both renderers, is :func:`~deepgrad.keras.utils.model_graph.layer_graph`.
 """
+import importlib
 import os
 import sys
 
 from deepgrad.keras.utils.model_graph import layer_graph
+from deepgrad.plot.graph import model_graph
 
 
 def _pydot():
@@ -182,13 +184,12 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
                                                                         format=extension)
     else:
         try:
-            import matplotlib  # noqa: F401
+            importlib.import_module("matplotlib")
         except ImportError:
             raise ImportError(
                 "plot_model needs pydot and graphviz (as Keras: pip install pydot, and "
                 "graphviz from https://graphviz.gitlab.io/download/) or matplotlib "
                 "(deepgrad's drawing: pip install matplotlib)") from None
-        from deepgrad.plot.graph import model_graph
         model_graph(model, dpi=dpi, save_to=to_file, **options)
     if extension != "pdf" and "IPython" in sys.modules:
         from IPython import display
