@@ -162,6 +162,7 @@ _LAZY_MODULES = {"keras": "deepgrad.keras", "serialization": "deepgrad.serializa
                  "datasets": "deepgrad.datasets",    # loaded on first use (urllib is heavy)
                  "federated": "deepgrad.federated",
                  "interpret": "deepgrad.interpret",   # attribution methods, Captum's names
+                 "plot": "deepgrad.plot",             # matplotlib pictures (optional extra)
                  "vision": "deepgrad.vision", "metrics": "deepgrad.metrics",   # (H12)
                  "distributed": "deepgrad.distributed",   # collectives on MPI, DDP (H15)
                  "sklearn": "deepgrad.sklearn",   # scikit-learn estimators, skorch's names

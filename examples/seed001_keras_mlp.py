@@ -8,6 +8,7 @@ one-hot targets, so the labels are one-hot encoded with ``to_categorical``.
 
     DEEPGRAD_DATA=../shared/data python examples/seed001_keras_mlp.py
     python examples/seed001_keras_mlp.py --epochs 1 --samples 2000      # quick run
+    python examples/seed001_keras_mlp.py --epochs 1 --samples 2000 --plot plots  # + PNGs
 """
 import argparse                                            # added: quick-run options
 import time                                                # added: timing print
@@ -16,12 +17,16 @@ from deepgrad.keras.models import Sequential  # was: from keras.models import Se
 from deepgrad.keras.layers import Dense  # was: from keras.layers import Dense
 from deepgrad.keras.datasets import mnist                  # added: the data
 from deepgrad.keras.utils import set_random_seed, to_categorical  # added: --seed, one-hot
+from deepgrad import plot                                  # added: --plot
 
 parser = argparse.ArgumentParser()                         # added
 parser.add_argument("--epochs", type=int, default=10)      # added
 parser.add_argument("--samples", type=int, default=60000)  # added: training samples used
 parser.add_argument("--seed", type=int, default=0)         # added
+parser.add_argument("--plot", nargs="?", const="plots", metavar="DIR")  # added: PNGs there
 args = parser.parse_args()                                 # added
+if args.plot:                                              # added: --plot needs matplotlib
+    plot.require_matplotlib()
 set_random_seed(args.seed)                                 # added
 start = time.perf_counter()                                # added
 
@@ -57,3 +62,10 @@ test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
 print(f"Test loss: {test_loss:.4f}")
 print(f"Test accuracy: {test_acc:.4f}")
 print(f"Wall time: {time.perf_counter() - start:.1f} s")
+
+if args.plot:                                              # added: --plot DIR, the pictures
+    predictions = model.predict(x_test, verbose=0)
+    plot.history(model.history, save_to=f"{args.plot}/seed001_keras_history.png")
+    plot.confusion_matrix(y_test, predictions, save_to=f"{args.plot}/seed001_keras_confusion.png")
+    plot.image_grid(x_test.reshape(-1, 28, 28), y_test, predictions, misclassified_only=True,
+                    max_images=32, save_to=f"{args.plot}/seed001_keras_misclassified.png")

@@ -12,6 +12,7 @@ checked) on first use.
 
     python examples/seed002_keras_cifar10_cnn.py
     python examples/seed002_keras_cifar10_cnn.py --epochs 1 --samples 2000   # quick run
+    python examples/seed002_keras_cifar10_cnn.py --epochs 1 --samples 2000 --plot plots  # + PNGs
 """
 import argparse                                            # added: quick-run options
 import time                                                # added: timing print
@@ -21,12 +22,16 @@ from deepgrad.keras.datasets import cifar10  # was: from keras.datasets import c
 from deepgrad.keras.models import Sequential  # was: from keras.models import Sequential
 from deepgrad.keras.layers import Conv2D, MaxPooling2D, Flatten, Dense  # was: from keras.layers import (same)
 from deepgrad.keras.optimizers import SGD  # was: from keras.optimizers import SGD
+from deepgrad import plot                                  # added: --plot
 
 parser = argparse.ArgumentParser()                         # added
 parser.add_argument("--epochs", type=int, default=10)      # added
 parser.add_argument("--samples", type=int, default=50000)  # added: training samples used
 parser.add_argument("--seed", type=int, default=0)         # added
+parser.add_argument("--plot", nargs="?", const="plots", metavar="DIR")  # added: PNGs there
 args = parser.parse_args()                                 # added
+if args.plot:                                              # added: --plot needs matplotlib
+    plot.require_matplotlib()
 keras.utils.set_random_seed(args.seed)                     # added
 start = time.perf_counter()                                # added
 
@@ -61,3 +66,13 @@ score = model.evaluate(x_test, y_test, verbose=0)
 print('Test loss:', score[0])
 print('Test accuracy:', score[1])
 print(f"Wall time: {time.perf_counter() - start:.1f} s")   # added
+
+if args.plot:                                              # added: --plot DIR, the pictures
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+             "truck"]
+    predictions = model.predict(x_test, verbose=0)
+    plot.history(model.history, save_to=f"{args.plot}/seed002_history.png")
+    plot.confusion_matrix(y_test, predictions, names, save_to=f"{args.plot}/seed002_confusion.png")
+    plot.image_grid(x_test, y_test, predictions, names, misclassified_only=True, max_images=32,
+                    save_to=f"{args.plot}/seed002_misclassified.png")
+    plot.filters(model.layers[0], save_to=f"{args.plot}/seed002_filters.png")

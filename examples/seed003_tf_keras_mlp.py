@@ -12,6 +12,7 @@ validation split and evaluates on the held-out 20%. Needs scikit-learn
 
     DEEPGRAD_DATA=../shared/data python examples/seed003_tf_keras_mlp.py
     python examples/seed003_tf_keras_mlp.py --epochs 1 --samples 2000   # quick run
+    python examples/seed003_tf_keras_mlp.py --epochs 1 --samples 2000 --plot plots  # + PNGs
 """
 import argparse                                            # added: quick-run options
 import time                                                # added: timing print
@@ -20,12 +21,16 @@ import numpy as np                                         # added: to build `da
 from sklearn.utils import Bunch                            # added: to build `dataset`
 
 import deepgrad as tf  # was: import tensorflow as tf
+from deepgrad import plot                                  # added: --plot
 
 parser = argparse.ArgumentParser()                         # added
 parser.add_argument("--epochs", type=int, default=10)      # added
 parser.add_argument("--samples", type=int, default=None)   # added: training samples used
 parser.add_argument("--seed", type=int, default=0)         # added
+parser.add_argument("--plot", nargs="?", const="plots", metavar="DIR")  # added: PNGs there
 args = parser.parse_args()                                 # added
+if args.plot:                                              # added: --plot needs matplotlib
+    plot.require_matplotlib()
 tf.keras.utils.set_random_seed(args.seed)                  # added
 start = time.perf_counter()                                # added
 
@@ -75,3 +80,11 @@ loss, accuracy = model.evaluate(X_test, y_test)
 print('Test loss:', loss)
 print('Test accuracy:', accuracy)
 print(f"Wall time: {time.perf_counter() - start:.1f} s")   # added
+
+if args.plot:                                              # added: --plot DIR, the pictures
+    predictions = model.predict(X_test, verbose=0)
+    plot.history(history, save_to=f"{args.plot}/seed003_mlp_history.png")
+    plot.confusion_matrix(y_test, predictions, save_to=f"{args.plot}/seed003_mlp_confusion.png")
+    plot.image_grid(scaler.inverse_transform(X_test).reshape(-1, 28, 28) / 255.0, y_test,
+                    predictions, misclassified_only=True, max_images=32,
+                    save_to=f"{args.plot}/seed003_mlp_misclassified.png")

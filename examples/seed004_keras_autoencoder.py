@@ -11,6 +11,7 @@ its input.
 
     DEEPGRAD_DATA=../shared/data python examples/seed004_keras_autoencoder.py
     python examples/seed004_keras_autoencoder.py --epochs 1 --samples 2000   # quick run
+    python examples/seed004_keras_autoencoder.py --epochs 1 --samples 2000 --plot plots  # + PNGs
 """
 import argparse                                            # added: quick-run options
 import time                                                # added: timing print
@@ -21,12 +22,16 @@ from deepgrad.keras.models import Model  # was: from keras.models import Model
 from deepgrad.keras.layers import Input, Dense  # was: from keras.layers import Input, Dense
 from deepgrad.keras.datasets import mnist                  # added: the data
 from deepgrad.keras.utils import set_random_seed           # added: --seed
+from deepgrad import plot                                  # added: --plot
 
 parser = argparse.ArgumentParser()                         # added
 parser.add_argument("--epochs", type=int, default=100)     # added
 parser.add_argument("--samples", type=int, default=60000)  # added: training samples used
 parser.add_argument("--seed", type=int, default=0)         # added
+parser.add_argument("--plot", nargs="?", const="plots", metavar="DIR")  # added: PNGs there
 args = parser.parse_args()                                 # added
+if args.plot:                                              # added: --plot needs matplotlib
+    plot.require_matplotlib()
 set_random_seed(args.seed)                                 # added
 start = time.perf_counter()                                # added
 
@@ -57,3 +62,10 @@ baseline = float(np.mean((x_test - x_train.mean(axis=0)) ** 2))
 print(f"Baseline MSE (mean training image): {baseline:.4f}")
 print(f"Test reconstruction MSE: {test_mse:.4f}")
 print(f"Wall time: {time.perf_counter() - start:.1f} s")
+
+if args.plot:                                              # added: --plot DIR, the pictures
+    reconstructed = autoencoder.predict(x_test[:8], verbose=0)
+    plot.history(autoencoder.history, save_to=f"{args.plot}/seed004_autoencoder_history.png")
+    plot.image_grid(np.concatenate([x_test[:8], reconstructed]).reshape(-1, 28, 28), ncols=8,
+                    title="test digits (top) and their reconstructions (bottom)",
+                    save_to=f"{args.plot}/seed004_autoencoder_reconstructions.png")

@@ -12,6 +12,7 @@ ignores the input (about 0.5).
 
     python examples/seed004_keras_lstm.py                       # the listing's 100 epochs
     python examples/seed004_keras_lstm.py --epochs 2 --samples 1000   # quick run
+    python examples/seed004_keras_lstm.py --epochs 2 --samples 1000 --plot plots  # + PNGs
 """
 import argparse                                            # added: quick-run options
 import time                                                # added: timing print
@@ -21,12 +22,16 @@ import numpy as np                                         # added: the data
 from deepgrad.keras.models import Sequential  # was: from keras.models import Sequential
 from deepgrad.keras.layers import LSTM, Dense  # was: from keras.layers import LSTM, Dense
 from deepgrad.keras.utils import set_random_seed           # added: --seed
+from deepgrad import plot                                  # added: --plot
 
 parser = argparse.ArgumentParser()                         # added
 parser.add_argument("--epochs", type=int, default=100)     # added
 parser.add_argument("--samples", type=int, default=2000)   # added: training samples used
 parser.add_argument("--seed", type=int, default=0)         # added
+parser.add_argument("--plot", nargs="?", const="plots", metavar="DIR")  # added: PNGs there
 args = parser.parse_args()                                 # added
+if args.plot:                                              # added: --plot needs matplotlib
+    plot.require_matplotlib()
 set_random_seed(args.seed)                                 # added
 start = time.perf_counter()                                # added
 
@@ -69,3 +74,6 @@ test_mse = model.evaluate(x_test, y_test, verbose=0)
 print(f"Baseline MSE (always 0): {float(np.mean(y_test ** 2)):.4f}")
 print(f"Test MSE: {test_mse:.4f}")
 print(f"Wall time: {time.perf_counter() - start:.1f} s")
+
+if args.plot:                                              # added: --plot DIR, the loss curves
+    plot.history(model.history, save_to=f"{args.plot}/seed004_lstm_history.png")

@@ -11,17 +11,14 @@ import warnings
 
 import numpy as np
 
+from deepgrad.plot._figures import new_figure, require_matplotlib
+
 _METHODS = ("heat_map", "blended_heat_map", "original_image", "masked_image", "alpha_scaling")
 _SIGNS = ("positive", "absolute_value", "negative", "all")
 
 
 def _plt():
-    try:
-        import matplotlib
-        return matplotlib
-    except ImportError as e:
-        raise ImportError("deepgrad.interpret.visualization needs matplotlib, an optional "
-                          "extra: pip install matplotlib") from e
+    return require_matplotlib("deepgrad.interpret.visualization")
 
 
 def _array(a, name):
@@ -91,11 +88,7 @@ def _default_cmap(sign):
 def _figure(plt_fig_axis, use_pyplot, fig_size, **kwargs):
     if plt_fig_axis is not None:
         return plt_fig_axis
-    if use_pyplot:
-        import matplotlib.pyplot as plt
-        return plt.subplots(figsize=fig_size, **kwargs)
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=fig_size)
+    fig = new_figure(fig_size, use_pyplot=use_pyplot)
     return fig, fig.subplots(**kwargs)
 
 

@@ -269,8 +269,9 @@ def test_set_random_seed_makes_everything_repeat():
         utils.set_random_seed(1.5)
 
 
-def test_plot_model_says_it_needs_graphviz():
-    with pytest.raises(NotImplementedError, match="graphviz"):
+def test_plot_model_refuses_what_is_not_a_model():
+    # plot_model draws through pydot/graphviz or matplotlib (tests/plot/test_model_graph.py)
+    with pytest.raises(TypeError, match="expected a deepgrad.keras Model"):
         utils.plot_model(object())
 
 

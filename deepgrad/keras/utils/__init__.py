@@ -3,7 +3,8 @@
 ``to_categorical``, ``normalize`` and ``pad_sequences`` follow Keras's NumPy semantics
 (``to_categorical`` returns float32); ``set_random_seed`` seeds Python, NumPy and deepgrad;
 ``get_file`` uses deepgrad's data folders and SHA-256 checked downloads. ``plot_model``
-raises ``NotImplementedError`` (it needs graphviz). The object-registration helpers
+draws the layer graph through pydot + graphviz as Keras does, else with matplotlib
+(``model_to_dot`` needs pydot). The object-registration helpers
 (``register_keras_serializable``, ``custom_object_scope``, ...) are Keras 3's
 ``keras.utils`` aliases of :mod:`deepgrad.keras.saving`'s. ``PyDataset`` feeds ``fit`` batch
 by batch; ``unpack_x_y_sample_weight``/``pack_x_y_sample_weight`` read and make a step's
@@ -14,7 +15,7 @@ from deepgrad.keras.registry import (
     get_registered_object, register_keras_serializable)
 from deepgrad.keras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from deepgrad.keras.utils.file_utils import get_file
-from deepgrad.keras.utils.model_visualization import plot_model
+from deepgrad.keras.utils.model_visualization import model_to_dot, plot_model
 from deepgrad.keras.utils.numerical_utils import normalize, to_categorical
 from deepgrad.keras.utils.py_dataset import PyDataset, Sequence
 from deepgrad.keras.utils.rng_utils import set_random_seed
@@ -36,7 +37,7 @@ __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence",
            "clear_session", "custom_object_scope", "deserialize_keras_object",
            "disable_interactive_logging", "enable_interactive_logging", "get_source_inputs",
            "image_dataset_from_directory", "img_to_array", "is_interactive_logging_enabled",
-           "is_keras_tensor", "load_img", "save_img", "serialize_keras_object",
+           "is_keras_tensor", "load_img", "model_to_dot", "save_img", "serialize_keras_object",
            "split_dataset", "standardize_dtype", "text_dataset_from_directory",
            "timeseries_dataset_from_array",
            "get_custom_objects", "get_file", "get_registered_name", "get_registered_object",
