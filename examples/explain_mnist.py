@@ -106,10 +106,11 @@ timed("KernelShap", kernel_shap)
 
 gap = probs[np.arange(8), target] - model.predict(np.zeros_like(x), verbose=0)[np.arange(8),
                                                                               target]
-print("IntegratedGradients convergence deltas (sum of attributions - (F(x) - F(0))), 50 steps:")
+print("IntegratedGradients convergence deltas (sum of attributions - (F(x) - F(0))), 50 steps,"
+      " F = the probability of the predicted class:")
 for d, delta, g in zip(range(8), ig_result["delta"], gap):
-    print(f"  digit {d}: delta {delta:+.2e}   F(x) - F(0) = {g:.4f}   relative "
-          f"{abs(delta) / max(abs(g), 1e-12):.1e}")
+    print(f"  digit {d} (predicted {target[d]}): delta {delta:+.2e}   F(x) - F(0) = {g:.4f}   "
+          f"relative {abs(delta) / max(abs(g), 1e-12):.1e}")
 shap_sums = attributions["KernelShap"].reshape(8, -1).sum(1) / 16    # 16 pixels per patch
 print(f"KernelShap local accuracy: max |sum phi - (F(x) - F(0))| = "
       f"{np.abs(shap_sums - gap).max():.2e}")
@@ -137,12 +138,16 @@ for r in range(len(x)):
             ax.imshow(x[r, :, :, 0], cmap="gray")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_ylabel(f"{target[r]} ({probs[r, target[r]]:.2f})", fontsize=9)
+            # the true digit, then the predicted class that every column explains
+            ax.set_ylabel(f"{y_te[index[r]]} \u2192 {target[r]} ({probs[r, target[r]]:.2f})",
+                          fontsize=10)
         else:
             viz.visualize_image_attr(attributions[name][r], x[r], method=method, sign=sign,
                                      plt_fig_axis=(fig, ax), use_pyplot=False)
         if r == 0:
-            ax.set_title(name, fontsize=8)
+            ax.set_title(name, fontsize=9)
+fig.suptitle("label \u2192 predicted class (probability): every map explains that probability;"
+             "\ngreen raises it, red lowers it, blue (Saliency) is a magnitude", fontsize=10)
 fig.tight_layout()
-fig.savefig(args.out, dpi=72)
+fig.savefig(args.out, dpi=80)
 print(f"Wrote {args.out}")

@@ -10,7 +10,7 @@ learns y; KernelShap and Lime then explain single predictions (baseline: the tra
 mean) and, averaged in absolute value over test points, the model as a whole. The bar
 chart shows both.
 
-    python examples/explain_tabular.py                       # about a minute
+    python examples/explain_tabular.py                       # about 10 seconds
     python examples/explain_tabular.py --quick --out /tmp/t.png   # CI: seconds
 
 Needs matplotlib for the chart (``pip install matplotlib``).
@@ -128,12 +128,13 @@ except ImportError:
     print("matplotlib is not installed: no picture (pip install matplotlib)")
     raise SystemExit(0)
 
+labels = names[:5] + [f"{n} (noise)" for n in names[5:]]
 fig = Figure(figsize=(10, 4.2))
 left, right = fig.subplots(1, 2)
-visualize_tabular_attr({"KernelShap": phi, "Lime": coef}, names, plt_fig_axis=(fig, left),
+visualize_tabular_attr({"KernelShap": phi, "Lime": coef}, labels, plt_fig_axis=(fig, left),
                        use_pyplot=False,
-                       title=f"One prediction: F(x) = {fx:.2f}, baseline {fb:.2f}")
-visualize_tabular_attr(importance, names, plt_fig_axis=(fig, right), use_pyplot=False,
+                       title=f"One prediction: F(x) = {fx:.2f}, F(baseline) = {fb:.2f}")
+visualize_tabular_attr(importance, labels, plt_fig_axis=(fig, right), use_pyplot=False,
                        title=f"Mean |attribution| over {args.explain} test rows")
 fig.tight_layout()
 fig.savefig(args.out, dpi=72)
