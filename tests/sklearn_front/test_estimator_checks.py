@@ -69,6 +69,18 @@ def build_model(X, y, hidden=8, loss="categorical_crossentropy", activation="sof
     return model
 
 
+class Builder:
+    """``build_model`` as a callable whose repr is stable: scikit-learn names each check's
+    test after the estimator's repr, and a function's repr holds its address, which
+    differs between pytest-xdist's worker processes (they must collect the same ids)."""
+
+    def __call__(self, X, y, **kwargs):
+        return build_model(X, y, **kwargs)
+
+    def __repr__(self):
+        return "build_model"
+
+
 class MLP(nn.Module):
     """A seeded one-hidden-layer MLP; a softmax output for classification."""
 
@@ -103,10 +115,10 @@ class SizedNetRegressor(NeuralNetRegressor):
 
 
 ESTIMATORS = [
-    SKLearnClassifier(build_model, fit_kwargs={"epochs": 5, "verbose": 0}),
-    SKLearnRegressor(build_model, model_kwargs={"loss": "mse", "activation": None},
+    SKLearnClassifier(Builder(), fit_kwargs={"epochs": 5, "verbose": 0}),
+    SKLearnRegressor(Builder(), model_kwargs={"loss": "mse", "activation": None},
                      fit_kwargs={"epochs": 5, "verbose": 0}),
-    SKLearnTransformer(build_model, model_kwargs={"loss": "mse", "activation": None},
+    SKLearnTransformer(Builder(), model_kwargs={"loss": "mse", "activation": None},
                        fit_kwargs={"epochs": 2, "verbose": 0}),
     SizedNetClassifier(MLP, max_epochs=20, lr=0.1, verbose=0, train_split=None,
                        module__hidden=12),
