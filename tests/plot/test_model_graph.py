@@ -109,6 +109,17 @@ def test_plot_model_draws_with_matplotlib_without_graphviz(tmp_path, monkeypatch
     assert (tmp_path / "m.svg").read_text().lstrip().startswith("<?xml")
 
 
+def test_plot_model_returns_an_image_in_ipython(tmp_path, monkeypatch, is_png):
+    """In a notebook (IPython loaded) the picture comes back for display, as in Keras; a
+    file name without an extension (a PNG) and an SVG do not break it."""
+    display = pytest.importorskip("IPython.display")
+    monkeypatch.setattr(mv, "check_graphviz", lambda: False)
+    image = keras.utils.plot_model(sequential(), to_file=str(tmp_path / "model"))
+    assert isinstance(image, display.Image) and image.format == "png"
+    assert is_png(tmp_path / "model")
+    assert keras.utils.plot_model(sequential(), to_file=str(tmp_path / "m.svg")) is None
+
+
 def test_plot_model_errors_before_writing(tmp_path, monkeypatch):
     target = tmp_path / "m.png"
     unbuilt = keras.Sequential([keras.layers.Dense(2)])

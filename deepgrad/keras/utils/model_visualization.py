@@ -191,7 +191,10 @@ def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False,
                 "graphviz from https://graphviz.gitlab.io/download/) or matplotlib "
                 "(deepgrad's drawing: pip install matplotlib)") from None
         model_graph(model, dpi=dpi, save_to=to_file, **options)
-    if extension != "pdf" and "IPython" in sys.modules:
+    # as Keras: an image object for a notebook, when IPython is in use; the format is
+    # passed (a file name without an extension is a PNG here, which IPython cannot guess),
+    # and only formats IPython can embed are returned
+    if extension.lower() in ("png", "jpg", "jpeg", "gif") and "IPython" in sys.modules:
         from IPython import display
-        return display.Image(filename=to_file)
+        return display.Image(filename=to_file, format=extension.lower())
     return None
