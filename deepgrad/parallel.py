@@ -122,6 +122,7 @@ class _Job:
 def _serve(queue):
     for job in iter(queue.get, None):
         job.work()
+        del job                    # keep nothing of a finished region alive while idle
 
 
 def _ensure(workers):
@@ -167,6 +168,7 @@ def parallel_for(n, fn, work=0, min_work=None):
                 q.put(job)
             job.work()
             job.done.acquire()
+            job.fn = None          # a late pool thread may still hold the job: not its arrays
         finally:
             _set_blas(threads)
             _region[0] = None

@@ -43,13 +43,9 @@ class ReLU(Function):
         out = self.out
         if g.size >= parallel.MIN_ELEMENTWISE and g.dtype.kind == "f" and g.flags.c_contiguous \
                 and g.shape == out.shape and out.flags.c_contiguous:
-            return parallel.map_flat(_times_positive, np.empty_like(g), g, out)
+            positive = parallel.map_flat(np.greater, np.empty(out.shape, bool), out, 0)
+            return parallel.map_flat(np.multiply, np.empty_like(g), g, positive)
         return g * (out > 0)
-
-
-def _times_positive(g, y, out):
-    """out = g * (y > 0), the ReLU backward of one chunk."""
-    return np.multiply(g, y > 0, out=out)
 
 
 class LeakyReLU(Function):

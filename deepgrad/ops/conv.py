@@ -210,14 +210,15 @@ class Conv(Function):
         wt = w.reshape(groups, O // groups, -1).transpose(0, 2, 1)
         gxp = np.zeros((N, groups * Cg) + padded, np.result_type(w.dtype, g.dtype)) \
             if want_x else None
+        gcols = np.empty((N, groups, cols.shape[2], g3.shape[3]), gxp.dtype) if want_x else None
         gws = np.empty((N, groups, O // groups, cols.shape[2]),
                        np.result_type(g.dtype, cols.dtype)) if want_w else None
 
         def chunk(a, z):
             if want_x:                         # dL/dcols = W_mat^T G, then col2im
-                gcols = np.matmul(wt, g3[a:z]).reshape((z - a, groups * Cg) + kernel
-                                                       + g.shape[2:])
-                col2im(gcols, padded, kernel, stride, dilation, out=gxp[a:z])
+                np.matmul(wt, g3[a:z], out=gcols[a:z])
+                col2im(gcols[a:z].reshape((z - a, groups * Cg) + kernel + g.shape[2:]),
+                       padded, kernel, stride, dilation, out=gxp[a:z])
             if want_w:                         # G[n] cols[n]^T, summed over n below
                 np.matmul(g3[a:z], cols[a:z].transpose(0, 1, 3, 2), out=gws[a:z])
 
@@ -279,11 +280,13 @@ class ConvLast(Function):
         if self.needs_grad[0]:
             wt = w.reshape(-1, O).T
             gxp = np.zeros((N,) + tuple(padded) + (C,), np.result_type(g.dtype, w.dtype))
+            gcols = np.empty((N * P, wt.shape[1]), gxp.dtype)
 
             def chunk(a, z):                   # dL/dcols = G W_mat^T, then col2im
-                gcols = np.matmul(g2[a * P:z * P], wt).reshape(
-                    (z - a,) + g.shape[1:-1] + kernel + (C,))
-                col2im_last(gcols, padded, kernel, stride, dilation, out=gxp[a:z])
+                rows = gcols[a * P:z * P]
+                np.matmul(g2[a * P:z * P], wt, out=rows)
+                col2im_last(rows.reshape((z - a,) + g.shape[1:-1] + kernel + (C,)), padded,
+                            kernel, stride, dilation, out=gxp[a:z])
 
             parallel_for(N, chunk, work=N * P * wt.shape[1] + gxp.size)
             gx = crop_hw(gxp, pads, True)

@@ -79,18 +79,19 @@ class MaxPool(Function):
         itype = np.int16 if len(positions) < 2 ** 15 else np.int64
         y = np.empty(positions[0].shape, x.dtype)
         arg = np.empty(y.shape, itype)
+        better, step = np.empty(y.shape, bool), np.empty(y.shape, itype)   # temporaries
 
         def chunk(a, z):                       # samples a:z
-            yc, ac = y[a:z], arg[a:z]
+            yc, ac, bc, sc = y[a:z], arg[a:z], better[a:z], step[a:z]
             yc[...] = positions[0][a:z]
             ac[...] = 0
             for k in range(1, len(positions)):
                 v = positions[k][a:z]
-                better = v > yc                # strict: the first max of a window keeps it
+                np.greater(v, yc, out=bc)      # strict: the first max of a window keeps it
                 np.maximum(yc, v, out=yc)
                 # k grows, so the last position that beat the running max has the largest
                 # k: arg = max_k(k [v_k beat it]) - plain arithmetic, faster than masked writes
-                np.maximum(ac, better * itype(k), out=ac)
+                np.maximum(ac, np.multiply(bc, itype(k), out=sc), out=ac)
 
         parallel_for(x.shape[0], chunk, work=y.size * len(positions))
         self.arg, self.channels_last = arg, channels_last
@@ -109,18 +110,20 @@ class MaxPool(Function):
         overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
         where = [lead + _kernel_slices(pos, dilation, stride, out) for pos in np.ndindex(*kernel)]
         arg = self.arg
+        # g is read once per kernel position: a transposed g (a channels-last model's
+        # gradient) is made contiguous once (one copy) instead of read strided each time
+        g = np.ascontiguousarray(g)
+        mask, routed = np.empty(g.shape, bool), np.empty(g.shape, g.dtype)   # temporaries
 
         def chunk(a, z):                       # samples a:z
-            # g is read once per kernel position: a transposed g (a channels-last model's
-            # gradient) is made contiguous once (one copy) instead of read strided each time
-            gc, ac, gxc = np.ascontiguousarray(g[a:z]), arg[a:z], gx[a:z]
+            gc, ac, gxc, mc, rc = g[a:z], arg[a:z], gx[a:z], mask[a:z], routed[a:z]
             for k, dst in enumerate(where):
                 view = gxc[dst]
-                routed = gc * (ac == k)
+                np.multiply(gc, np.equal(ac, k, out=mc), out=rc)
                 if overlap:
-                    view += routed
+                    view += rc
                 else:
-                    view[...] = routed         # each input position is in one window only
+                    view[...] = rc             # each input position is in one window only
 
         parallel_for(g.shape[0], chunk, work=g.size * len(where))
         return crop_hw(gx, pads, last)
