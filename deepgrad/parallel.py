@@ -24,7 +24,7 @@ Ops split only along an axis where each output element's computation is untouche
   (per element for ReLU).
 
 No reduction is ever split along the axis it sums over, so one thread and n threads give
-the same bits (``tests/test_parallel.py`` checks it with ``np.array_equal``).
+the same bits (``tests/engine/test_parallel.py`` checks it with ``np.array_equal``).
 
 BLAS threads inside a parallel region: the calling thread sets the BLAS to 1 thread
 before it hands out work and restores it after, so the chunk GEMMs run one per core
@@ -155,6 +155,18 @@ def parallel_for(n, fn, work=0, min_work=None):
     if threads == 1 or n < 2 or work < (MIN_WORK if min_work is None else min_work):
         fn(0, n)
         return
+    _split(n, fn, threads)
+
+
+def serial(work, min_work=None):
+    """True when a call touching ``work`` elements stays on the calling thread (one thread,
+    or less than ``min_work``, default :data:`MIN_WORK`): a caller may then skip building
+    its chunk function and run its plain whole-array code."""
+    return work < (MIN_WORK if min_work is None else min_work) or num_threads() == 1
+
+
+def _split(n, fn, threads):
+    """The parallel region of :func:`parallel_for`."""
     if not _busy.acquire(blocking=False):       # nested, or another thread's region
         fn(0, n)
         return
@@ -185,6 +197,8 @@ def map_flat(ufunc, out, *operands):
     are); each output element depends on the same elements of the inputs only, so a chunk
     computes exactly what the whole call would. Returns ``out``.
     """
+    if serial(out.size, MIN_ELEMENTWISE):
+        return ufunc(*operands, out=out)
     o = out.reshape(-1)
     ops = [a.reshape(-1) if hasattr(a, "ndim") and a.ndim else a for a in operands]
     blocks = -(-o.size // BLOCK)

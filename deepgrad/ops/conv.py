@@ -29,7 +29,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops._util import operands
-from deepgrad.parallel import parallel_for
+from deepgrad.parallel import parallel_for, serial
 
 LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
@@ -160,6 +160,8 @@ def im2col_into(cols, win, a, z):
 def sum_batch(a):
     """a.sum(axis=0) for a (N, ...), split over the output elements (threads), each one
     still summed over n = 0, 1, ..., N-1 in order."""
+    if serial(a.size):
+        return a.sum(axis=0)
     flat = a.reshape(a.shape[0], -1)
     out = np.empty(flat.shape[1], a.dtype)
     parallel_for(flat.shape[1], lambda s, e: np.sum(flat[:, s:e], axis=0, out=out[s:e]),
