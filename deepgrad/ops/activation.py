@@ -32,7 +32,8 @@ class ReLU(Function):
     """max(x, 0); a large float input is split over the threads (``parallel.map_flat``)."""
 
     def forward(self, x):
-        if x.size >= parallel.MIN_ELEMENTWISE and x.dtype.kind == "f" and x.flags.c_contiguous:
+        if x.dtype.kind == "f" and x.flags.c_contiguous \
+                and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
             out = parallel.map_flat(np.maximum, np.empty_like(x), x, 0)
         else:
             out = np.maximum(x, 0)
@@ -41,8 +42,8 @@ class ReLU(Function):
 
     def backward(self, g):
         out = self.out
-        if g.size >= parallel.MIN_ELEMENTWISE and g.dtype.kind == "f" and g.flags.c_contiguous \
-                and g.shape == out.shape and out.flags.c_contiguous:
+        if g.dtype.kind == "f" and g.flags.c_contiguous and g.shape == out.shape \
+                and out.flags.c_contiguous and not parallel.serial(g.size, parallel.MIN_ELEMENTWISE):
             positive = parallel.map_flat(np.greater, np.empty(out.shape, bool), out, 0)
             return parallel.map_flat(np.multiply, np.empty_like(g), g, positive)
         return g * (out > 0)
