@@ -63,7 +63,11 @@ been skipped.
 import atexit
 import os
 import threading
-from queue import SimpleQueue
+
+try:
+    from _queue import SimpleQueue         # what queue.SimpleQueue is, without queue's imports
+except ImportError:                         # pragma: no cover  (not CPython)
+    from queue import SimpleQueue
 
 from deepgrad import runtime
 
