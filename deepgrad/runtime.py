@@ -3,9 +3,10 @@ denormals, warn-always and print options.
 
 ``set_num_threads`` sets the threads of the BLAS library NumPy loaded (OpenBLAS, MKL or
 BLIS, found among the loaded shared libraries and called through ctypes): that is where
-deepgrad's matmuls, convolutions (im2col + GEMM) and RNN steps spend their time. Elementwise
-NumPy work runs in the calling thread. deepgrad runs one op after another in the calling
-thread, so there is no inter-op pool: ``get_num_interop_threads()`` is 1.
+deepgrad's matmuls, convolutions (im2col + GEMM) and RNN steps spend their time. The same
+count sizes :mod:`deepgrad.parallel`, the small pool that splits the heavy conv, pooling and
+ReLU passes over the batch. deepgrad runs one op after another in the calling thread, so
+there is no inter-op pool: ``get_num_interop_threads()`` is 1.
 """
 import math
 import os

@@ -25,16 +25,28 @@ from deepgrad.ops._promote import as_float
 from deepgrad.ops._util import normalize_axis
 from deepgrad.ops.elementwise import abs as _abs, cast
 from deepgrad.ops.shape import split
+from deepgrad import parallel
 
 
 class ReLU(Function):
+    """max(x, 0); a large float input is split over the threads (``parallel.map_flat``)."""
+
     def forward(self, x):
-        out = np.maximum(x, 0)
+        if x.dtype.kind == "f" and x.flags.c_contiguous \
+                and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
+            out = parallel.map_flat(np.maximum, np.empty_like(x), x, 0)
+        else:
+            out = np.maximum(x, 0)
         self.out = out
         return out
 
     def backward(self, g):
-        return g * (self.out > 0)
+        out = self.out
+        if g.dtype.kind == "f" and g.flags.c_contiguous and g.shape == out.shape \
+                and out.flags.c_contiguous and not parallel.serial(g.size, parallel.MIN_ELEMENTWISE):
+            positive = parallel.map_flat(np.greater, np.empty(out.shape, bool), out, 0)
+            return parallel.map_flat(np.multiply, np.empty_like(g), g, positive)
+        return g * (out > 0)
 
 
 class LeakyReLU(Function):

@@ -29,6 +29,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops._util import operands
+from deepgrad.parallel import parallel_for, serial
 
 LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 
@@ -69,12 +70,14 @@ def windows(x, kernel, stride, dilation, out):
                       writeable=False)
 
 
-def col2im(gcols, in_size, kernel, stride, dilation):
-    """Adjoint of :func:`windows`: sum gcols (*lead, *kernel, *out) into (*lead, *in_size)."""
+def col2im(gcols, in_size, kernel, stride, dilation, out=None):
+    """Adjoint of :func:`windows`: sum gcols (*lead, *kernel, *out) into (*lead, *in_size)
+    (into ``out``, zeros of that shape, when given)."""
     k = len(kernel)
     out_size = gcols.shape[-k:]
     lead = gcols.shape[:-2 * k]
-    out = np.zeros(lead + tuple(in_size), dtype=gcols.dtype)
+    if out is None:
+        out = np.zeros(lead + tuple(in_size), dtype=gcols.dtype)
     every = (slice(None),) * len(lead)
     for pos in np.ndindex(*kernel):
         dst = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
@@ -123,11 +126,14 @@ def windows_last(x, kernel, stride, dilation, out):
                       + tuple(map(mul, sp, dilation)) + (x.strides[-1],), writeable=False)
 
 
-def col2im_last(gcols, in_size, kernel, stride, dilation):
-    """Adjoint of :func:`windows_last`: sum gcols (N, *out, *kernel, C) into (N, *in_size, C)."""
+def col2im_last(gcols, in_size, kernel, stride, dilation, out=None):
+    """Adjoint of :func:`windows_last`: sum gcols (N, *out, *kernel, C) into (N, *in_size, C)
+    (into ``out``, zeros of that shape, when given)."""
     k = len(kernel)
     out_size = gcols.shape[1:1 + k]
-    out = np.zeros((gcols.shape[0],) + tuple(in_size) + (gcols.shape[-1],), dtype=gcols.dtype)
+    if out is None:
+        out = np.zeros((gcols.shape[0],) + tuple(in_size) + (gcols.shape[-1],),
+                       dtype=gcols.dtype)
     outs = (slice(None),) * (1 + k)
     for pos in np.ndindex(*kernel):
         dst = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
@@ -136,37 +142,92 @@ def col2im_last(gcols, in_size, kernel, stride, dilation):
     return out
 
 
+def view_as(a, shape):
+    """``a.reshape(shape)`` when that is a view (no copy), else None."""
+    try:
+        return np.reshape(a, shape, copy=False)
+    except ValueError:
+        return None
+    except TypeError:                          # NumPy < 2.1: no copy argument
+        return a.reshape(shape) if a.flags.c_contiguous else None
+
+
+def im2col_into(cols, win, a, z):
+    """The im2col copy of samples a:z: cols[a:z] (C-contiguous) <- the window view win[a:z]."""
+    cols[a:z].reshape(win[a:z].shape)[...] = win[a:z]
+
+
+def sum_batch(a):
+    """a.sum(axis=0) for a (N, ...), split over the output elements (threads), each one
+    still summed over n = 0, 1, ..., N-1 in order."""
+    if serial(a.size):
+        return a.sum(axis=0)
+    flat = a.reshape(a.shape[0], -1)
+    out = np.empty(flat.shape[1], a.dtype)
+    parallel_for(flat.shape[1], lambda s, e: np.sum(flat[:, s:e], axis=0, out=out[s:e]),
+                 work=flat.size)
+    return out.reshape(a.shape[1:])
+
+
 class Conv(Function):
-    """y = W_mat @ cols (+ b) over 1, 2 or 3 spatial axes; see the module docstring."""
+    """y = W_mat @ cols (+ b) over 1, 2 or 3 spatial axes; see the module docstring.
+
+    Forward and backward split over the batch (:func:`deepgrad.parallel.parallel_for`):
+    each chunk of samples makes its im2col copy and its per-sample GEMMs.
+    """
 
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
         N, O, Cg, kernel = x.shape[0], w.shape[0], w.shape[1], w.shape[2:]
         xp = pad_hw(x, pads)
         out = tuple([(n - d * (k - 1) - 1) // s + 1
                      for n, k, s, d in zip(xp.shape[2:], kernel, stride, dilation)])
-        cols = windows(xp, kernel, stride, dilation, out).reshape(
-            N, groups, Cg * prod(kernel), prod(out))      # the im2col copy
+        win = windows(xp, kernel, stride, dilation, out)
+        shape = (N, groups, Cg * prod(kernel), prod(out))
+        cols = view_as(win, shape)
+        copy = cols is None
+        if copy:
+            cols = np.empty(shape, xp.dtype)                  # the im2col copy, by chunks
         wmat = w.reshape(groups, O // groups, -1)
-        y = np.matmul(wmat, cols).reshape((N, O) + out)
-        if b is not None:
-            y += b.reshape((1, O) + (1,) * len(out))
+        y = np.empty((N, groups, O // groups, shape[3]), np.result_type(w.dtype, xp.dtype))
+        bias = None if b is None else b.reshape(groups, O // groups, 1)
+
+        def chunk(a, z):
+            if copy:
+                im2col_into(cols, win, a, z)
+            np.matmul(wmat, cols[a:z], out=y[a:z])
+            if bias is not None:
+                y[a:z] += bias
+
+        parallel_for(N, chunk, work=cols.size + y.size)
         self.cols, self.w, self.geom = cols, w, (xp.shape[2:], stride, dilation, pads, groups)
-        return y
+        return y.reshape((N, O) + out)
 
     def backward(self, g):
         padded, stride, dilation, pads, groups = self.geom
-        w = self.w
+        w, cols = self.w, self.cols
         O, Cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
         N = g.shape[0]
         g3 = g.reshape(N, groups, O // groups, prod(g.shape[2:]))
-        gx = gw = gb = None
-        if self.needs_grad[0]:
-            wmat = w.reshape(groups, O // groups, -1)
-            gcols = np.matmul(wmat.transpose(0, 2, 1), g3)       # (N, G, Cg*prod(K), prod(out))
-            gcols = gcols.reshape((N, groups * Cg) + kernel + g.shape[2:])
-            gx = crop_hw(col2im(gcols, padded, kernel, stride, dilation), pads)
-        if self.needs_grad[1]:
-            gw = np.matmul(g3, self.cols.transpose(0, 1, 3, 2)).sum(axis=0).reshape(w.shape)
+        want_x, want_w = self.needs_grad[0], self.needs_grad[1]
+        wt = w.reshape(groups, O // groups, -1).transpose(0, 2, 1)
+        gxp = np.zeros((N, groups * Cg) + padded, np.result_type(w.dtype, g.dtype)) \
+            if want_x else None
+        gcols = np.empty((N, groups, cols.shape[2], g3.shape[3]), gxp.dtype) if want_x else None
+        gws = np.empty((N, groups, O // groups, cols.shape[2]),
+                       np.result_type(g.dtype, cols.dtype)) if want_w else None
+
+        def chunk(a, z):
+            if want_x:                         # dL/dcols = W_mat^T G, then col2im
+                np.matmul(wt, g3[a:z], out=gcols[a:z])
+                col2im(gcols[a:z].reshape((z - a, groups * Cg) + kernel + g.shape[2:]),
+                       padded, kernel, stride, dilation, out=gxp[a:z])
+            if want_w:                         # G[n] cols[n]^T, summed over n below
+                np.matmul(g3[a:z], cols[a:z].transpose(0, 1, 3, 2), out=gws[a:z])
+
+        parallel_for(N, chunk, work=cols.size * (want_x + want_w))
+        gx = crop_hw(gxp, pads) if want_x else None
+        gw = sum_batch(gws).reshape(w.shape) if want_w else None
+        gb = None
         if len(self.needs_grad) == 3 and self.needs_grad[2]:
             gb = g.sum(axis=(0,) + tuple(range(2, g.ndim)))
         return gx, gw, gb
@@ -180,30 +241,57 @@ class ConvLast(Function):
     as one GEMM y = cols @ W_mat, cols (N prod(S_out), prod(K) C) the im2col copy of
     :func:`windows_last` and W_mat = W reshaped to (prod(K) C, O) (no copy). Backward:
     dL/dW = cols^T G, dL/dcols = G W_mat^T -> dL/dx by :func:`col2im_last`, dL/db = sum G.
+    The im2col copy, y's GEMM and dL/dx split over the batch (whole samples' rows);
+    dL/dW sums over every row, so it stays one GEMM (with the BLAS's threads).
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
         kernel, O = w.shape[:-2], w.shape[-1]
+        N = x.shape[0]
         xp = pad_hw(x, pads, channels_last=True)
         out = tuple([(n - d * (k - 1) - 1) // s + 1
                      for n, k, s, d in zip(xp.shape[1:-1], kernel, stride, dilation)])
-        cols = windows_last(xp, kernel, stride, dilation, out).reshape(
-            x.shape[0] * prod(out), -1)                   # the im2col copy
-        y = np.matmul(cols, w.reshape(-1, O)).reshape((x.shape[0],) + out + (O,))
-        if b is not None:
-            y += b
+        win = windows_last(xp, kernel, stride, dilation, out)
+        P = prod(out)
+        shape = (N * P, prod(kernel) * xp.shape[-1])
+        cols = view_as(win, shape)
+        copy = cols is None
+        if copy:
+            cols = np.empty(shape, xp.dtype)                  # the im2col copy, by chunks
+        wmat = w.reshape(-1, O)
+        y = np.empty((N * P, O), np.result_type(xp.dtype, w.dtype))
+
+        def chunk(a, z):
+            if copy:
+                im2col_into(cols.reshape(win.shape), win, a, z)
+            np.matmul(cols[a * P:z * P], wmat, out=y[a * P:z * P])
+            if b is not None:
+                y[a * P:z * P] += b
+
+        parallel_for(N, chunk, work=N * P * (shape[1] + O))
         self.cols, self.w, self.geom = cols, w, (xp.shape[1:-1], stride, dilation, pads)
-        return y
+        return y.reshape((N,) + out + (O,))
 
     def backward(self, g):
         padded, stride, dilation, pads = self.geom
         w = self.w
         kernel, C, O = w.shape[:-2], w.shape[-2], w.shape[-1]
+        N, P = g.shape[0], prod(g.shape[1:-1])
         g2 = g.reshape(-1, O)
         gx = gw = gb = None
         if self.needs_grad[0]:
-            gcols = np.matmul(g2, w.reshape(-1, O).T).reshape(g.shape[:-1] + kernel + (C,))
-            gx = crop_hw(col2im_last(gcols, padded, kernel, stride, dilation), pads, True)
+            wt = w.reshape(-1, O).T
+            gxp = np.zeros((N,) + tuple(padded) + (C,), np.result_type(g.dtype, w.dtype))
+            gcols = np.empty((N * P, wt.shape[1]), gxp.dtype)
+
+            def chunk(a, z):                   # dL/dcols = G W_mat^T, then col2im
+                rows = gcols[a * P:z * P]
+                np.matmul(g2[a * P:z * P], wt, out=rows)
+                col2im_last(rows.reshape((z - a,) + g.shape[1:-1] + kernel + (C,)), padded,
+                            kernel, stride, dilation, out=gxp[a:z])
+
+            parallel_for(N, chunk, work=N * P * wt.shape[1] + gxp.size)
+            gx = crop_hw(gxp, pads, True)
         if self.needs_grad[1]:
             gw = np.matmul(self.cols.T, g2).reshape(w.shape)
         if len(self.needs_grad) == 3 and self.needs_grad[2]:

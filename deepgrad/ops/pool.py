@@ -23,6 +23,7 @@ import numpy as np
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops.conv import LAYOUTS, col2im, crop_hw, ntuple, pad_hw, windows, windows_last
+from deepgrad.parallel import parallel_for
 
 
 def _out_size(size, k, s, p, d, ceil_mode):
@@ -74,17 +75,25 @@ class MaxPool(Function):
         else:
             win = windows(xp, kernel, stride, dilation, out)         # (N, C, *kernel, *out)
             lead = (slice(None),) * (x.ndim - n)
-        positions = list(np.ndindex(*kernel))
-        y = win[lead + positions[0]].copy()
+        positions = [win[lead + pos] for pos in np.ndindex(*kernel)]   # (N, ...) views
         itype = np.int16 if len(positions) < 2 ** 15 else np.int64
-        arg = np.zeros(y.shape, itype)
-        for k in range(1, len(positions)):
-            v = win[lead + positions[k]]
-            better = v > y                   # strict: the first max of a window keeps it
-            np.maximum(y, v, out=y)
-            # k grows, so the last position that beat the running max has the largest k:
-            # arg = max_k(k [v_k beat it]) - plain arithmetic, much faster than masked writes
-            np.maximum(arg, better * itype(k), out=arg)
+        y = np.empty(positions[0].shape, x.dtype)
+        arg = np.empty(y.shape, itype)
+        better, step = np.empty(y.shape, bool), np.empty(y.shape, itype)   # temporaries
+
+        def chunk(a, z):                       # samples a:z
+            yc, ac, bc, sc = y[a:z], arg[a:z], better[a:z], step[a:z]
+            yc[...] = positions[0][a:z]
+            ac[...] = 0
+            for k in range(1, len(positions)):
+                v = positions[k][a:z]
+                np.greater(v, yc, out=bc)      # strict: the first max of a window keeps it
+                np.maximum(yc, v, out=yc)
+                # k grows, so the last position that beat the running max has the largest
+                # k: arg = max_k(k [v_k beat it]) - plain arithmetic, faster than masked writes
+                np.maximum(ac, np.multiply(bc, itype(k), out=sc), out=ac)
+
+        parallel_for(x.shape[0], chunk, work=y.size * len(positions))
         self.arg, self.channels_last = arg, channels_last
         self.geom = (_spatial(xp, n, channels_last), kernel, stride, dilation, pads)
         if indices_into is not None:                  # return_indices: hand them out
@@ -98,17 +107,25 @@ class MaxPool(Function):
         lead = (slice(None),) * (1 if last else g.ndim - n)
         gx = np.zeros(g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:],
                       dtype=g.dtype)
+        overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
+        where = [lead + _kernel_slices(pos, dilation, stride, out) for pos in np.ndindex(*kernel)]
+        arg = self.arg
         # g is read once per kernel position: a transposed g (a channels-last model's
         # gradient) is made contiguous once (one copy) instead of read strided each time
         g = np.ascontiguousarray(g)
-        overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
-        for k, pos in enumerate(np.ndindex(*kernel)):
-            view = gx[lead + _kernel_slices(pos, dilation, stride, out)]
-            routed = g * (self.arg == k)
-            if overlap:
-                view += routed
-            else:
-                view[...] = routed           # each input position is in one window only
+        mask, routed = np.empty(g.shape, bool), np.empty(g.shape, g.dtype)   # temporaries
+
+        def chunk(a, z):                       # samples a:z
+            gc, ac, gxc, mc, rc = g[a:z], arg[a:z], gx[a:z], mask[a:z], routed[a:z]
+            for k, dst in enumerate(where):
+                view = gxc[dst]
+                np.multiply(gc, np.equal(ac, k, out=mc), out=rc)
+                if overlap:
+                    view += rc
+                else:
+                    view[...] = rc             # each input position is in one window only
+
+        parallel_for(g.shape[0], chunk, work=g.size * len(where))
         return crop_hw(gx, pads, last)
 
     def indices(self, in_size, padding):
