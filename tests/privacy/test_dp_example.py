@@ -46,5 +46,6 @@ def test_dp_mnist_quick_run_learns_and_reports_epsilon(front):
         expected, _ = compute_dp_sgd_privacy(n=8192, batch_size=256, noise_multiplier=1.2,
                                              epochs=2, delta=1e-5)
     assert result["epsilon"] == pytest.approx(expected, abs=1e-4)
-    # 64 noisy steps on 8192 images: seeds 0/1/2 reach ACCURACY_NOTE; chance is ~0.10
+    # 64 noisy steps on 8192 images: seeds 0/1/2 reach 0.56/0.55/0.57 (torch), seeds 0/1
+    # 0.62/0.59 (keras); chance on these 2000 test images is ~0.10
     assert result["test_accuracy"] > 0.35, lines
