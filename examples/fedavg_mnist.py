@@ -8,13 +8,20 @@ fraction C = 0.1 of the clients runs E = 5 local epochs of SGD with batches of B
 the server averages their models weighted by their data size; the CNN is two 5x5
 convolutions (32 and 64 channels, each followed by 2x2 max pooling), a 512-unit ReLU
 layer and a softmax output (1,663,370 parameters). The paper counts the rounds until the
-global model reaches 99% test accuracy.
+global model reaches 99% test accuracy (its Table 2, CNN: E = 5, B = 10 takes 229 rounds
+on this split and 20 on the IID one; FedSGD 483 and 626); it gives no count for 97%.
+
+Measured with the defaults (torch front, seed 0, client lr 0.1, one thread of a shared
+2-core machine, 56-138 s a round): 92.4% after 9 rounds, first 97% at round 28
+(55 minutes). The run goes on to 99% or 500 rounds; ``--stop-at 0.97`` ends it at 97%.
 
 FedProx (Li et al. 2020) adds mu/2 ||w - w_t||^2 to every client's local objective.
-Each round prints the global model's test accuracy and the client drift; the last line
-is one JSON object: {"algorithm", "rounds_to_97", "rounds_to_99", "final_accuracy"}.
+Each round prints the global model's test accuracy and the client drift, and the first
+round at 97% and at 99% is announced ("reached 97% test accuracy at round R"); the last
+line is one JSON object: {"algorithm", "rounds_to_97", "rounds_to_99", "final_accuracy"}.
 
     DEEPGRAD_DATA=../shared/data python examples/fedavg_mnist.py                 # FedAvg
+    DEEPGRAD_DATA=../shared/data python examples/fedavg_mnist.py --stop-at 0.97  # to 97%
     DEEPGRAD_DATA=../shared/data python examples/fedavg_mnist.py --algorithm fedprox
     python examples/fedavg_mnist.py --front keras --rounds 50     # the Keras-style model
     python examples/fedavg_mnist.py --quick      # CI: 10 clients x 2 x 50 images, C = 1,
@@ -108,10 +115,23 @@ print(f"{args.clients} clients x {args.shards_per_client} shards of {args.shard_
       f"label-sorted images ({digits:.2f} digits per client on average); "
       f"{len(y_te)} test images")
 
+first_reached = {}
+
+
+def on_round(metrics):
+    """Print the first round at 97% and 99% test accuracy; stop at ``--stop-at``."""
+    for target in (0.97, 0.99):
+        if target not in first_reached and metrics["test_accuracy"] >= target:
+            first_reached[target] = metrics["round"]
+            print(f"reached {target:.0%} test accuracy at round {metrics['round']} "
+                  f"({time.perf_counter() - start:.0f} s)", flush=True)
+    return metrics["test_accuracy"] >= args.stop_at
+
+
 start = time.perf_counter()
 history = federated.simulate(
     model, clients, strategy, num_rounds=args.rounds, test_data=(x_te, y_te), seed=args.seed,
-    eval_batch_size=100, callback=lambda m: m["test_accuracy"] >= args.stop_at, **train_args)
+    eval_batch_size=100, callback=on_round, **train_args)
 print(f"{len(history)} rounds in {time.perf_counter() - start:.0f} s")
 print(json.dumps({"algorithm": args.algorithm, "rounds_to_97": history.rounds_to(0.97),
                   "rounds_to_99": history.rounds_to(0.99),
