@@ -17,11 +17,12 @@ SGD with momentum 0.9, clip C = 0.1 and learning rate 0.5 (``--recipe tempered``
 ``--recipe tf-privacy`` is the tutorial itself (ReLU, plain SGD, C = 1.0, the preset's
 learning rate).
 
-Measured (torch front, seed 0, one thread of a shared 2-core machine):
+Measured (seed 0, one thread of a shared 2-core machine, so the times vary with its load):
 
     run                                    epsilon  test accuracy  time   TF Privacy
     defaults (sigma 1.2, 10 epochs)        0.93     96.79%         337 s  95.0%
-    --recipe tf-privacy (the tutorial)     0.93     93.3%                 95.0%
+    --front keras                          0.93     96.61%         283 s  95.0%
+    --recipe tf-privacy (the tutorial)     0.93     93.30%         227 s  95.0%
     --noise-multiplier 0.79 (10 epochs)    2.49     97.24%         291 s  96.6% (2.52,
                                                                           60 epochs)
 
