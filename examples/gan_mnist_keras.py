@@ -3,8 +3,11 @@
 
 ``compile(d_optimizer, g_optimizer, loss_fn)`` keeps the two optimizers, and ``metrics``
 lists the two loss trackers (``fit`` resets them each epoch and shows them in its logs),
-as in Keras 3's "customizing what happens in fit()" GAN. One step, with ``loss_fn`` the
-binary cross-entropy on logits l:
+as in Keras 3's "customizing what happens in fit()" GAN. The generator maps z ~ N(0, I) to
+a 28x28 image in [-1, 1] (a dense map to 7x7 feature maps, a 3x3 convolution there, then
+two stride-2 transposed convolutions 7 -> 14 -> 28); the discriminator (two stride-2
+convolutions 28 -> 14 -> 7, then a hidden layer) gives one logit. One step, with
+``loss_fn`` the binary cross-entropy on logits l:
 
     discriminator:  minimise  l(1, D(x_real)) + l(0, D(G(z)))
     generator:      minimise  l(1, D(G(z)))          (the non-saturating loss)
@@ -15,8 +18,9 @@ weights (the simultaneous update of TensorFlow's DCGAN tutorial). The generator'
 optimizer keeps an exponential moving average of its weights (``use_ema=True``), copied
 into the generator after training (``finalize_variable_values``) to sample from.
 
-The samples are scored by a CNN classifier trained here with ``fit`` on MNIST: over
-n = 1,000 samples, with p(y|x) its softmax output and p(y) = mean_x p(y|x),
+The samples are scored by a CNN classifier trained here with ``fit`` on MNIST (one epoch,
+a warm-up then cosine learning rate): over n = 1,000 samples, with p(y|x) its softmax
+output and p(y) = mean_x p(y|x),
 
     IS = exp( mean_x  sum_y p(y|x) (log p(y|x) - log p(y)) )     (10 at most)
     F  = fraction of samples with max_y p(y|x) >= 0.9              (clear digits)
@@ -41,14 +45,16 @@ from deepgrad.keras import layers, ops
 from deepgrad.vision.utils import save_image
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-parser.add_argument("--epochs", type=int, default=3, help="GAN training epochs")
+parser.add_argument("--epochs", type=int, default=4, help="GAN training epochs")
 parser.add_argument("--steps-per-epoch", type=int, default=None)
-parser.add_argument("--batch-size", type=int, default=64)
+parser.add_argument("--batch-size", type=int, default=32)
 parser.add_argument("--latent-dim", type=int, default=64)
 parser.add_argument("--filters", type=int, default=32, help="feature maps of G and D")
+parser.add_argument("--hidden", type=int, default=128, help="hidden units of D's last layer")
 parser.add_argument("--lr", type=float, default=2e-4)
-parser.add_argument("--ema", type=float, default=0.999, help="EMA momentum of G's weights")
-parser.add_argument("--classifier-epochs", type=int, default=2)
+parser.add_argument("--ema", type=float, default=0.998, help="EMA momentum of G's weights")
+parser.add_argument("--classifier-epochs", type=int, default=1)
+parser.add_argument("--classifier-lr", type=float, default=3e-3, help="peak after warm-up")
 parser.add_argument("--samples", type=int, default=60000, help="MNIST training images used")
 parser.add_argument("--seed", type=int, default=0)
 parser.add_argument("--grid-out", default="gan_mnist_keras.png")
@@ -71,6 +77,8 @@ generator = keras.Sequential([
     layers.Dense(7 * 7 * 2 * f, use_bias=False, kernel_initializer=init),
     layers.Reshape((7, 7, 2 * f)),
     layers.BatchNormalization(), layers.ReLU(),
+    layers.Conv2D(2 * f, 3, padding="same", use_bias=False, kernel_initializer=init),  # 7 -> 7
+    layers.BatchNormalization(), layers.ReLU(),
     layers.Conv2DTranspose(f, 4, strides=2, padding="same", use_bias=False,
                            kernel_initializer=init),                          # 7 -> 14
     layers.BatchNormalization(), layers.ReLU(),
@@ -84,7 +92,8 @@ discriminator = keras.Sequential([
     layers.Conv2D(2 * f, 4, strides=2, padding="same", use_bias=False,
                   kernel_initializer=init),                                   # 14 -> 7
     layers.BatchNormalization(), layers.LeakyReLU(negative_slope=0.2),
-    layers.Flatten(), layers.Dense(1, kernel_initializer=init),
+    layers.Flatten(), layers.Dense(args.hidden, kernel_initializer=init),
+    layers.LeakyReLU(negative_slope=0.2), layers.Dense(1, kernel_initializer=init),
 ], name="discriminator")
 
 
@@ -157,8 +166,12 @@ classifier = keras.Sequential([
     layers.Conv2D(32, 5, padding="same", activation="relu"), layers.MaxPooling2D(),
     layers.Flatten(), layers.Dense(10, activation="softmax"),
 ])
-classifier.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                   metrics=["accuracy"])
+steps = args.classifier_epochs * -(-len(x_train) // 64)     # warm-up 30%, then cosine to 0
+schedule = keras.optimizers.schedules.CosineDecay(
+    args.classifier_lr / 25, decay_steps=steps - int(0.3 * steps), alpha=0.0,
+    warmup_target=args.classifier_lr, warmup_steps=int(0.3 * steps))
+classifier.compile(optimizer=keras.optimizers.Adam(schedule),
+                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 classifier.fit(x_train[..., None] / 255.0, y_train, epochs=args.classifier_epochs,
                batch_size=64, verbose=2)
 
