@@ -15,6 +15,17 @@ _HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
 if _HELPERS not in sys.path:
     sys.path.insert(0, _HELPERS)
 
+# pytest-xdist runs one test process per core (``-n auto`` in pyproject.toml): each keeps
+# one BLAS thread, and so do the examples and workers they start (inherited environment),
+# so the processes do not oversubscribe the cores. A BLAS thread that spin-waits for a
+# descheduled partner makes small GEMMs hundreds of times slower. Tests that need more
+# threads set them (and restore them) themselves.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+    import deepgrad as _deepgrad         # numpy may be loaded already: set it directly too
+    _deepgrad.set_num_threads(1)
+
 
 import pytest  # noqa: E402
 
