@@ -1,27 +1,14 @@
 """examples/dp_mnist.py in its quick form on real MNIST, both fronts (skipped without the
 data)."""
-import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = os.environ.get("DEEPGRAD_DATA")
-needs_mnist = pytest.mark.skipif(
-    not DATA or not (Path(DATA) / "mnist.npz").exists(),
-    reason="real MNIST not found: set DEEPGRAD_DATA to the folder holding mnist.npz")
+from example_run import needs_mnist, run_json
 
 
 def _run(*args):
-    proc = subprocess.run([sys.executable, str(ROOT / "examples" / "dp_mnist.py"), *args],
-                          capture_output=True, text=True, timeout=300, cwd=ROOT)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    lines = proc.stdout.strip().splitlines()
-    return lines, json.loads(lines[-1])
+    return run_json("dp_mnist.py", *args)
 
 
 @needs_mnist

@@ -278,11 +278,7 @@ class Layer:
             w.array[...] = a
 
     def count_params(self):
-        """The number of scalars in the layer's weights.
-
-        Raises:
-            ValueError: the layer is not built yet (its weights do not exist), as Keras 3.
-        """
+        """The number of scalars in the weights; a ValueError before ``build``, as Keras 3."""
         if not self.built:
             raise ValueError(f"You tried to call `count_params` on layer '{self.name}', but "
                              f"the layer isn't built. You can build it manually via: "
@@ -489,12 +485,9 @@ class Layer:
 
     # ------------------------------------------------------------------ config
     def get_config(self):
-        """The constructor arguments, as a JSON-friendly dict (Keras's ``get_config``).
-
-        ``input_shape=`` is not part of it, as in Keras 3 (whose layers refuse a
-        ``batch_input_shape`` key): a Sequential's config carries the shape in its
-        ``InputLayer`` entry.
-        """
+        """The constructor arguments, as a JSON-friendly dict (Keras's ``get_config``);
+        ``input_shape=`` is not in it (Keras 3 refuses ``batch_input_shape``): a
+        Sequential's config carries the shape in its ``InputLayer`` entry."""
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
         if self.activity_regularizer is not None:
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
