@@ -53,7 +53,8 @@ def streaming(step, batch, wrap, x, y):
 
     def run(n):
         if cache.get("n") != n:
-            xs, ys = np.concatenate([x] * n), np.concatenate([y] * n)
+            xs = np.concatenate([x] * n)
+            ys = xs if y is x else np.concatenate([y] * n)    # an autoencoder's x is its y
             b = len(x)
             cache.update(n=n, copies=[(wrap(xs[i * b:(i + 1) * b]), wrap(ys[i * b:(i + 1) * b]))
                                       for i in range(n)])
