@@ -30,12 +30,8 @@ def _affine(ctx, node, trans_b):
 
 @converts(L.Linear)
 def linear(ctx, node):
-    return _affine(ctx, node, trans_b=True)
-
-
-@converts(L.Dense)
-def dense(ctx, node):
-    return _affine(ctx, node, trans_b=False)
+    """Both layouts: a Keras kernel (``kernel=True``) is multiplied as it is."""
+    return _affine(ctx, node, trans_b=not node.params.get("kernel", False))
 
 
 @converts(Einsum, checks=("shapes",))

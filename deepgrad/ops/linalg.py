@@ -59,46 +59,36 @@ class MatMul(Function):
 
 
 class Linear(Function):
+    """The dense layer's affine map, in either front's weight layout (one formula, one op):
+
+        PyTorch  W (out, in):            Y = X W^T + b    dX = G W     dW = G^T X
+        Keras    K = W^T (in, out):      Y = X K + b      dX = G K^T   dK = X^T G
+        (``kernel=True``)                                 db = sum over rows of G
+
+    Each layout multiplies by the weight as it is stored (a transposed view, no copy), so
+    neither front pays a transpose.
+    """
+
     _saved_for = {"x": 1, "w": 0}       # x is read only for dW, W only for dx
 
-    def forward(self, x, w, b=None):
-        self.x, self.w = x, w
-        out = _gemm(x, w.T)
+    def forward(self, x, w, b=None, kernel=False):
+        self.x, self.w, self.kernel = x, w, kernel
+        out = _gemm(x, w if kernel else w.T)
         if b is not None:
             out += b
         return out
 
     def backward(self, g):
-        x, w = self.x, self.w
-        gx = _gemm(g, w) if self.needs_grad[0] else None
+        x, w, kernel = self.x, self.w, self.kernel
+        gx = _gemm(g, w.T if kernel else w) if self.needs_grad[0] else None
+        gw = None
         g2 = g.reshape(-1, g.shape[-1])
-        gw = np.matmul(g2.T, x.reshape(-1, x.shape[-1])) if self.needs_grad[1] else None
+        if self.needs_grad[1]:
+            x2 = x.reshape(-1, x.shape[-1])
+            gw = np.matmul(x2.T, g2) if kernel else np.matmul(g2.T, x2)
         if len(self.needs_grad) == 3:
-            gb = g2.sum(axis=0) if self.needs_grad[2] else None
-            return gx, gw, gb
+            return gx, gw, (g2.sum(axis=0) if self.needs_grad[2] else None)
         return gx, gw
-
-
-class Dense(Function):
-    """y = x K + b with Keras's kernel layout K (in, out): dX = G K^T, dK = X^T G, db = sum G."""
-
-    _saved_for = {"x": 1, "k": 0}
-
-    def forward(self, x, k, b=None):
-        self.x, self.k = x, k
-        out = _gemm(x, k)
-        if b is not None:
-            out += b
-        return out
-
-    def backward(self, g):
-        x, k = self.x, self.k
-        gx = _gemm(g, k.T) if self.needs_grad[0] else None
-        g2 = g.reshape(-1, g.shape[-1])
-        gk = np.matmul(x.reshape(-1, x.shape[-1]).T, g2) if self.needs_grad[1] else None
-        if len(self.needs_grad) == 3:
-            return gx, gk, (g2.sum(axis=0) if self.needs_grad[2] else None)
-        return gx, gk
 
 
 def matmul(a, b):
@@ -118,21 +108,22 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def _affine(op, name, input, weight, bias, weight_name, in_axis, out_axis, error):
-    """Check the shapes of an affine map and apply ``op``: ``weight`` is 2-D, its axis
-    ``in_axis`` matches the input's last axis, and ``bias`` is None or of shape
-    (``weight.shape[out_axis]``,). Mismatches raise ``error`` naming ``name``."""
+def _affine(name, input, weight, bias, weight_name, in_axis, out_axis, error):
+    """Check the shapes of an affine map and apply :class:`Linear`: ``weight`` is 2-D, its
+    axis ``in_axis`` matches the input's last axis (0: a Keras kernel), and ``bias`` is None
+    or of shape (``weight.shape[out_axis]``,). Mismatches raise ``error`` naming ``name``."""
     x, w = operands(name, input, weight)
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[in_axis]:
         raise error(f"{name}: input of shape {tuple(x.shape)} does not match {weight_name} of "
                     f"shape {tuple(w.shape)} (expected input (*, {w.shape[in_axis]}))")
+    kernel = in_axis == 0
     if bias is None:
-        return op.apply(x, w)
+        return Linear.apply(x, w, kernel=kernel)
     _, b = operands(name, x, bias)
     if b.shape != (w.shape[out_axis],):
         raise error(f"{name}: bias of shape {tuple(b.shape)} does not match {weight_name} of "
                     f"shape {tuple(w.shape)} (expected ({w.shape[out_axis]},))")
-    return op.apply(x, w, b)
+    return Linear.apply(x, w, b, kernel=kernel)
 
 
 def linear(input, weight, bias=None):
@@ -145,17 +136,17 @@ def linear(input, weight, bias=None):
     Returns:
         (*, out_features).
     """
-    return _affine(Linear, "linear", input, weight, bias, "weight", in_axis=-1, out_axis=0,
+    return _affine("linear", input, weight, bias, "weight", in_axis=-1, out_axis=0,
                    error=RuntimeError)
 
 
 def dense(input, kernel, bias=None):
     """y = x K + b, the Keras ``Dense`` layout: kernel (in_features, out_features).
 
-    The same affine map as :func:`linear` with K = W^T; one fused op so that Keras-style
-    models pay no transpose.
+    The same affine map and op as :func:`linear` (:class:`Linear` with ``kernel=True``)
+    with K = W^T, multiplied as stored: Keras-style models pay no transpose.
     """
-    return _affine(Dense, "dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
+    return _affine("dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
                    error=ValueError)
 
 
