@@ -13,4 +13,18 @@ from deepgrad.keras.callbacks.terminate_on_nan import TerminateOnNaN
 from deepgrad.keras.callbacks.lambda_callback import LambdaCallback
 from deepgrad.keras.callbacks.backup_and_restore import BackupAndRestore
 from deepgrad.keras.callbacks.ema_and_remote import RemoteMonitor, SwapEMAWeights
-from deepgrad.keras.callbacks.tensorboard import TensorBoard
+
+import importlib as _importlib
+
+
+def __getattr__(name):
+    """``TensorBoard`` (and the event-file writer under it) loads on first use."""
+    if name == "TensorBoard":
+        value = _importlib.import_module("deepgrad.keras.callbacks.tensorboard").TensorBoard
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'deepgrad.keras.callbacks' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | {"TensorBoard"})

@@ -9,21 +9,22 @@ draws the layer graph through pydot + graphviz as Keras does, else with matplotl
 ``keras.utils`` aliases of :mod:`deepgrad.keras.saving`'s. ``PyDataset`` feeds ``fit`` batch
 by batch; ``unpack_x_y_sample_weight``/``pack_x_y_sample_weight`` read and make a step's
 ``data``.
+
+The download, drawing and dataset helpers (and the modules they stand on: deepgrad.datasets,
+deepgrad.plot, deepgrad.tf.data) load on first use, so ``import deepgrad.keras`` does not
+pay for them.
 """
+import importlib
+
 from deepgrad.keras.registry import (
     CustomObjectScope, custom_object_scope, get_custom_objects, get_registered_name,
     get_registered_object, register_keras_serializable)
 from deepgrad.keras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
-from deepgrad.keras.utils.file_utils import get_file
-from deepgrad.keras.utils.model_visualization import model_to_dot, plot_model
 from deepgrad.keras.utils.numerical_utils import normalize, to_categorical
 from deepgrad.keras.utils.py_dataset import PyDataset, Sequence
 from deepgrad.keras.utils.rng_utils import set_random_seed
 from deepgrad.keras.utils.sequence_utils import pad_sequences
 from deepgrad.keras.utils.config import Config
-from deepgrad.keras.utils.dataset_utils import (
-    audio_dataset_from_directory, image_dataset_from_directory, split_dataset,
-    text_dataset_from_directory, timeseries_dataset_from_array)
 from deepgrad.keras.utils.progbar import Progbar
 from deepgrad.keras.utils.misc_utils import (
     array_to_img, deserialize_keras_object, disable_interactive_logging,
@@ -44,3 +45,22 @@ __all__ = ["Config", "CustomObjectScope", "Progbar", "PyDataset", "Sequence",
            "normalize", "pack_x_y_sample_weight", "pad_sequences", "plot_model",
            "register_keras_serializable", "set_random_seed", "to_categorical",
            "unpack_x_y_sample_weight"]
+
+_LAZY = {"get_file": "file_utils", "model_to_dot": "model_visualization",
+         "plot_model": "model_visualization", "audio_dataset_from_directory": "dataset_utils",
+         "image_dataset_from_directory": "dataset_utils", "split_dataset": "dataset_utils",
+         "text_dataset_from_directory": "dataset_utils",
+         "timeseries_dataset_from_array": "dataset_utils"}
+
+
+def __getattr__(name):
+    """The helpers of :data:`_LAZY` load with their module on first use."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"deepgrad.keras.utils.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'deepgrad.keras.utils' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -4,7 +4,7 @@ import numpy as np
 
 from deepgrad.keras import registry
 from deepgrad.keras.layers.keras_tensor import KerasTensor
-from deepgrad.keras.utils.dataset_utils import _pil, load_image_array
+from deepgrad.keras.utils.image_utils import _pil, load_image_array
 
 _INTERACTIVE = {"enabled": True}
 
