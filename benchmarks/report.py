@@ -140,6 +140,34 @@ def table(api, results, backend, stat="median"):
     return _header(api, backend), rows
 
 
+def compute_table(results, step_flops, gemm):
+    """(header, rows): each column's achieved GFLOP/s (layer GEMM FLOPs per step, see
+    :mod:`benchmarks.flops`, times the median steps/s) next to the machine's float32 GEMM
+    rate at the same thread count, and deepgrad.nn's share of that rate."""
+    fws = ("deepgrad", "deepgrad.keras", "torch", "keras")
+    header = ("workload", "threads", "GFLOP per step", "deepgrad.nn GFLOP/s",
+              "deepgrad.keras GFLOP/s", "torch GFLOP/s", "keras GFLOP/s",
+              "GEMM GFLOP/s (1024^3, NumPy's BLAS)", "deepgrad.nn / GEMM")
+    rows = []
+    for (name, threads), (w, timing, _) in results.items():
+        flops = step_flops.get(name)
+        if flops is None:
+            continue
+        per_sample = flops / w.batch
+
+        def rate(fw):
+            r = timing.get(fw)
+            return None if r is None else r["median"] * per_sample / 1e9
+
+        cells = [("n/a" if rate(fw) is None else f"{rate(fw):.1f}") for fw in fws]
+        peak = gemm.get(threads)
+        share = "n/a" if peak is None or rate("deepgrad") is None else \
+            f"{rate('deepgrad') * 1e9 / peak:.0%}"
+        rows.append((name, str(threads), f"{flops / 1e9:.3f}", *cells,
+                     "n/a" if peak is None else f"{peak / 1e9:.0f}", share))
+    return header, rows
+
+
 def text_table(header, rows):
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     line = lambda cells: "  ".join(str(c).rjust(w) for c, w in zip(cells, widths))
@@ -202,7 +230,7 @@ def method_text(cfg, check_steps, tolerances):
         "show how much of a number is noise.")
 
 
-def markdown(results, imports, rss, info, method, command, backend):
+def markdown(results, imports, rss, info, method, command, backend, compute=None):
     workloads = {name: w for (name, _), (w, _, _) in results.items()}
     descriptions = "\n".join(f"- **{n}** (seed {w.seed}): {w.description}, batch {w.batch}"
                               for n, w in workloads.items())
@@ -226,6 +254,15 @@ def markdown(results, imports, rss, info, method, command, backend):
         markdown_table(*table("keras", results, backend)),
         best,
         markdown_table(*table("keras", results, backend, "best")),
+        *([] if compute is None else [
+            "## Achieved compute",
+            "GFLOP/s of each column: the step's layer GEMM FLOPs (Linear, Conv, LSTM; forward "
+            "and backward, 2 per multiply-add; `benchmarks/flops.py`) times its median steps "
+            "per second, next to this machine's float32 GEMM rate at the same thread count "
+            "(a 1024x1024x1024 `np.matmul`, fastest of 30). The gap to the GEMM rate is "
+            "everything that is not a large GEMM: elementwise work, im2col copies, small "
+            "products, the framework's own overhead.",
+            markdown_table(*compute)]),
         "## Import time and memory",
         "The target for `import deepgrad + deepgrad.keras` is under 500 ms.",
         markdown_table(("measure", "value", "how"), extras_rows(imports, rss, backend)),

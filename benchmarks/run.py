@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np  # noqa: E402
 
-from benchmarks import harness, report                # noqa: E402
+from benchmarks import flops, harness, report         # noqa: E402
 from benchmarks.workloads import FRAMEWORKS, REFERENCES, WORKLOADS  # noqa: E402
 
 FULL = dict(repeats=7, target_s=0.75, warmup_s=0.5, pause_s=0.2, import_runs=5, rss_steps=500)
@@ -151,8 +151,12 @@ def main():
     rss = {fw: harness.peak_rss(fw, "mlp128", cfg["rss_steps"], args.threads[-1])
            for fw in ("deepgrad", "torch")}
 
+    step_flops = {name: flops.step_flops(WORKLOADS[name]) for name in args.workloads}
+    gemm = {n: flops.gemm_rate(n) for n in args.threads}
+    compute = report.compute_table(results, step_flops, gemm)
     for api in report.TABLES:
         print("\n" + report.text_table(*report.table(api, results, args.keras_backend)))
+    print("\n" + report.text_table(*compute))
     print("\n" + report.text_table(("measure", "value", "how"),
                                     report.extras_rows(imports, rss, args.keras_backend)))
     print(f"\ntotal {time.perf_counter() - start:.1f} s")
@@ -161,7 +165,7 @@ def main():
         command = shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]])
         with open(args.markdown, "w") as f:
             f.write(report.markdown(results, imports, rss, info, method, command,
-                                    args.keras_backend))
+                                    args.keras_backend, compute))
         print(f"wrote {args.markdown}")
 
 

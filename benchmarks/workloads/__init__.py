@@ -39,6 +39,8 @@ class Workload:
             framework's own initialisation. A step may also have ``run(n)``: the
             seconds of n steps made as one call (``fit`` over n batches) and
             ``initial_weights``: the weights the columns referring to it start from.
+        make_model: ``nn -> Module``, the model as the PyTorch-style columns build it
+            (:mod:`benchmarks.flops` counts its multiply-adds).
     """
 
     name: str
@@ -48,6 +50,7 @@ class Workload:
     make_batch: Callable
     reference_state: Callable
     builders: Dict[str, Callable] = field(default_factory=dict)
+    make_model: Callable = None      # ``nn -> Module`` (PyTorch-style), for FLOP counting
 
 
 WORKLOADS: Dict[str, Workload] = {}

@@ -53,6 +53,7 @@ def encoder_workload(name, seed, description, batch, spec):
     return register(Workload(
         name=name, seed=seed, description=description, batch=batch, make_batch=make_batch,
         reference_state=lambda s: reference_state(make_model, s),
+        make_model=make_model,
         builders=nn_builders(make_model, "Adam", spec.lr, "cross_entropy")))
 
 

@@ -72,7 +72,8 @@ def conv_workload(name, seed, description, batch, spec):
                                    layout=channels_last))
     return register(Workload(
         name=name, seed=seed, description=description, batch=batch, make_batch=make_batch,
-        reference_state=lambda s: reference_state(make_model, s), builders=builders))
+        reference_state=lambda s: reference_state(make_model, s),
+        make_model=make_model, builders=builders))
 
 
 conv_workload("cnn_mnist", "004", "Conv(32)-Pool-Dense(128)-10 on 28x28x1, CE, Adam", 32,

@@ -103,7 +103,8 @@ def dense_workload(name, seed, description, batch, spec):
     return register(Workload(
         name=name, seed=seed, description=description, batch=batch,
         make_batch=batch_maker(spec, batch),
-        reference_state=lambda s: reference_state(make_model, s), builders=builders))
+        reference_state=lambda s: reference_state(make_model, s),
+        make_model=make_model, builders=builders))
 
 
 dense_workload("mlp128", "000", "784-128-10 ReLU, CE, Adam", 128,

@@ -66,7 +66,8 @@ def lstm_workload(name, seed, description, batch, spec):
                                    spec.lr, "mse_loss"))
     return register(Workload(
         name=name, seed=seed, description=description, batch=batch, make_batch=make_batch,
-        reference_state=lambda s: reference_state(make_model, s), builders=builders))
+        reference_state=lambda s: reference_state(make_model, s),
+        make_model=make_model, builders=builders))
 
 
 lstm_workload("lstm3", "004", "3x LSTM(50) over 50x8, last step -> Dense(1), MSE, Adam", 32,
