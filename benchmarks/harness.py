@@ -32,6 +32,8 @@ def thread_info():
     info = {}
     if "torch" in sys.modules:
         info["torch"] = sys.modules["torch"].get_num_threads()
+    if "deepgrad" in sys.modules:
+        info["deepgrad"] = sys.modules["deepgrad"].get_num_threads()
     if "tensorflow" in sys.modules:
         threading = sys.modules["tensorflow"].config.threading
         info["tensorflow"] = (f"intra-op {threading.get_intra_op_parallelism_threads()}, "
@@ -46,7 +48,8 @@ def thread_info():
 
 
 def set_threads(n):
-    """Give PyTorch, TensorFlow (if imported) and the BLAS libraries loaded so far ``n`` threads."""
+    """Give PyTorch, TensorFlow, deepgrad (if imported) and the BLAS libraries loaded so far
+    ``n`` threads (deepgrad: its intra-op pool, with NumPy's BLAS at one thread)."""
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(n)
     if "tensorflow" in sys.modules:              # before TensorFlow runs its first op
@@ -58,6 +61,8 @@ def set_threads(n):
         threadpool_limits(limits=n, user_api="blas")
     except ImportError:
         pass
+    if "deepgrad" in sys.modules:                # its own pool of n; its BLAS at one thread
+        sys.modules["deepgrad"].set_num_threads(n)
 
 
 def _run_n(step, n):

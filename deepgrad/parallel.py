@@ -1,11 +1,12 @@
-"""A small persistent thread pool that splits an op's heavy NumPy work over the batch axis.
+"""deepgrad's intra-op thread pool: it splits an op's heavy NumPy work, GEMMs included.
 
-``set_num_threads(n)`` gives the BLAS n threads, but only the GEMMs use them: an op's
-im2col copy, col2im, pooling passes and large elementwise passes run in the calling
-thread. NumPy releases the GIL inside ufunc loops, array copies and BLAS calls, so plain
-Python threads run those truly in parallel. :func:`parallel_for` runs ``fn(start, stop)``
-over consecutive chunks of ``range(n)`` on the calling thread and ``threads - 1`` pool
-threads, where ``threads`` is :func:`deepgrad.get_num_threads` (the BLAS's count).
+``set_num_threads(n)`` sizes this pool (PyTorch's meaning: the intra-op threads), and
+NumPy's BLAS is kept at one thread (:mod:`deepgrad.runtime` says why). NumPy releases
+the GIL inside ufunc loops, array copies and BLAS calls, so plain Python threads run those
+truly in parallel. :func:`parallel_for` runs ``fn(start, stop)`` over consecutive chunks
+of ``range(n)`` on the calling thread and ``threads - 1`` pool threads, where ``threads``
+is :func:`deepgrad.get_num_threads`; :func:`matmul` cuts a large product into a fixed
+grid of blocks that the threads share.
 
 What is split, and why the bits do not change
 ----------------------------------------------
@@ -19,18 +20,22 @@ Ops split only along an axis where each output element's computation is untouche
   of the buffer), each column still summed n = 0, 1, ..., N-1 in order, as today.
 * ConvLast (NHWC) forward: its one GEMM (N P, K) @ (K, O) is split by rows (whole
   samples); every row of y is the same dot products as in the whole GEMM. dW = cols^T G
-  sums over all N P rows, so it stays one GEMM, outside the pool, with the BLAS threads.
+  sums over all N P rows, so it stays one GEMM (on one thread, today).
 * MaxPool forward/backward (both layouts), ReLU forward/backward: independent per sample
   (per element for ReLU).
+* GEMMs (:func:`matmul`: the Linear/Dense layers, ``matmul`` on 2-D operands or a batch
+  against one matrix): the rows (or columns) of the result, in the blocks of
+  :func:`gemm_grid`, which depends on the shape only. A BLAS's bits for a row can depend
+  on how many rows a call has, so the grid is the same at every thread count (one thread
+  runs the same calls one after another) instead of one block per thread.
 
 No reduction is ever split along the axis it sums over, so one thread and n threads give
 the same bits (``tests/engine/test_parallel.py`` checks it with ``np.array_equal``).
 
-BLAS threads inside a parallel region: the calling thread sets the BLAS to 1 thread
-before it hands out work and restores it after, so the chunk GEMMs run one per core
-instead of contending for the BLAS's own threads. A region is never nested: a
-:func:`parallel_for` from inside a chunk (or from a second user thread while the pool is
-busy) runs serially in its caller.
+BLAS threads: the BLAS stays at one thread, so the chunk GEMMs run one per core. If
+something outside deepgrad gives it more threads, a region sets it to one while it runs
+and restores it after. A region is never nested: a :func:`parallel_for` from inside a
+chunk (or from a second user thread while the pool is busy) runs serially in its caller.
 
 Costs: at one thread :func:`parallel_for` is one function call and ``fn(0, n)``; no thread
 is ever started. Below ``min_work`` (elements the whole call touches, default
@@ -46,13 +51,12 @@ writes its slice (``out=``). So the pool threads' malloc arenas stay empty, and 
 finished region's arrays are released at once (the job drops ``fn``; an idle pool thread
 keeps no reference): the peak resident memory of a training step is as at one thread.
 
-Measured on a shared, oversubscribed 2-core machine: the GEMMs that stay outside any
-region (Linear layers, ConvLast's dW) run with OpenBLAS's own two threads, whose helper
-busy-waits for work; when the machine has no idle core, such a GEMM can take hundreds of
-times its one-thread time, and that, not the split ops, decides the two-thread step time
-there. With the regions' GEMMs at one BLAS thread each, a cnn_cifar step was about 3x
-faster than with the regions leaving the BLAS at two threads. The pool itself waits on
-locks (no spinning); an empty region costs about 10 microseconds.
+Why the pool and not the BLAS's own threads: OpenBLAS's threads busy-wait for work after
+each call; between two GEMMs they spin on the cores the pool's threads need. On a
+2-core machine, a cnn_cifar step at two threads (BLAS at two, pool regions at one BLAS
+thread each) took as long as at one thread for twice the CPU time; with the BLAS at one
+thread everywhere it took 0.6 of the one-thread time. The pool itself waits on locks (no
+spinning); an empty region costs about 10 microseconds.
 
 Lifetime: the threads start on the first split call, are daemon threads blocked on a
 queue when idle, are stopped and joined at interpreter exit (``atexit``), and are
@@ -63,6 +67,8 @@ been skipped.
 import atexit
 import os
 import threading
+
+import numpy as np
 
 try:
     from _queue import SimpleQueue         # what queue.SimpleQueue is, without queue's imports
@@ -94,12 +100,16 @@ _region = [None]                # BLAS threads to restore while a region runs
 
 
 def num_threads():
-    """The threads a parallel region uses: the BLAS's thread count (see
-    :func:`deepgrad.set_num_threads`), 1 inside a region."""
-    blas = runtime._blas
-    if blas:
-        return blas[1]()
-    return runtime.get_num_threads()
+    """The threads a parallel region uses: deepgrad's intra-op thread count (see
+    :func:`deepgrad.set_num_threads`), 1 while a region runs (a nested call is serial)."""
+    if _region[0] is not None:
+        return 1
+    n = runtime._requested
+    return runtime.get_num_threads() if n is None else n
+
+
+def _blas_threads():
+    return runtime._blas[1]() if runtime._blas else 1
 
 
 def _set_blas(n):
@@ -192,8 +202,10 @@ def _split(n, fn, threads):
     try:
         chunks = min(n, threads * CHUNKS_PER_THREAD)
         job = _Job(fn, [n * i // chunks for i in range(chunks + 1)])
-        _region[0] = threads
-        _set_blas(1)
+        blas = _blas_threads()     # 1, unless something outside deepgrad changed it
+        _region[0] = blas
+        if blas != 1:
+            _set_blas(1)
         try:
             for q in _ensure(threads - 1)[:min(threads, chunks) - 1]:
                 q.put(job)
@@ -201,12 +213,73 @@ def _split(n, fn, threads):
             job.done.acquire()
             job.fn = None          # a late pool thread may still hold the job: not its arrays
         finally:
-            _set_blas(threads)
+            if blas != 1:
+                _set_blas(blas)
             _region[0] = None
     finally:
         _busy.release()
     if job.error is not None:
         raise job.error
+
+
+#: A GEMM of fewer multiply-adds than this is one BLAS call.
+GEMM_MIN_WORK = 1 << 21
+
+#: Row (or column) blocks of a split GEMM hold a multiple of this many rows (columns), at
+#: least twice as many as it: whole register tiles, and blocks big enough to run at speed.
+GEMM_ALIGN = 32
+
+#: At most this many blocks per GEMM (enough for 8 threads; more only costs calls).
+GEMM_BLOCKS = 8
+
+
+def gemm_grid(m, k, n):
+    """Where :func:`matmul` cuts an (m, k) @ (k, n) product: ``(axis, bounds)``, axis 0
+    (rows of the result) or 1 (columns), or None for one call.
+
+    A function of the shape only -- never of the thread count -- so that every thread
+    count makes the same BLAS calls on the same blocks, and gets the same bits. (A BLAS's
+    result for a row can depend on how many rows the call has: tested, OpenBLAS's float64
+    and small-size kernels do; a fixed grid makes that irrelevant.)
+    """
+    axis, size = (0, m) if m >= n else (1, n)
+    blocks = min(GEMM_BLOCKS, (m * k * n) // GEMM_MIN_WORK, size // (2 * GEMM_ALIGN))
+    if blocks < 2:
+        return None
+    blocks = 1 << (blocks.bit_length() - 1)   # 2, 4 or 8: even shares for 2, 4, 8 threads
+    return axis, [round(size * i / blocks / GEMM_ALIGN) * GEMM_ALIGN
+                  for i in range(blocks)] + [size]
+
+
+def matmul(a, b, out=None):
+    """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n), split over the pool's threads.
+
+    deepgrad keeps the BLAS at one thread (see :mod:`deepgrad.runtime`), so a large
+    product is cut into the row (or column) blocks of :func:`gemm_grid`, one BLAS call
+    each, shared by the threads. At one thread the same blocks run one after another.
+    Operands may be transposed views (BLAS reads them as they are). Returns ``out``, or a
+    new array of ``np.matmul``'s result dtype.
+    """
+    m, k = a.shape
+    n = b.shape[1]
+    grid = gemm_grid(m, k, n)
+    if grid is None:
+        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty((m, n), np.result_type(a.dtype, b.dtype))
+    axis, bounds = grid
+
+    if axis == 0:
+        def chunk(i, j):
+            for lo, hi in zip(bounds[i:j], bounds[i + 1:j + 1]):
+                np.matmul(a[lo:hi], b, out=out[lo:hi])
+    else:
+        def chunk(i, j):
+            for lo, hi in zip(bounds[i:j], bounds[i + 1:j + 1]):
+                np.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+
+    parallel_for(len(bounds) - 1, chunk, work=m * k * n, min_work=0)
+    return out
 
 
 def map_flat(ufunc, out, *operands):

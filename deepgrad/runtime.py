@@ -1,11 +1,18 @@
 """Process-wide settings with PyTorch's names: threads, determinism, matmul precision,
 denormals, warn-always and print options.
 
-``set_num_threads`` sets the threads of the BLAS library NumPy loaded (OpenBLAS, MKL or
-BLIS, found among the loaded shared libraries and called through ctypes): that is where
-deepgrad's matmuls, convolutions (im2col + GEMM) and RNN steps spend their time. The same
-count sizes :mod:`deepgrad.parallel`, the small pool that splits the heavy conv, pooling and
-ReLU passes over the batch. deepgrad runs one op after another in the calling thread, so
+Threads: deepgrad has one intra-op pool, as PyTorch has. ``set_num_threads(n)`` sizes
+:mod:`deepgrad.parallel`, which splits every heavy op over n threads: the GEMMs of the
+dense layers (:func:`deepgrad.parallel.matmul`), the convolutions, pooling and large
+elementwise passes. NumPy's BLAS (OpenBLAS, MKL or BLIS, found among the loaded shared
+libraries and called through ctypes) is then kept at ONE thread: a BLAS with threads of
+its own keeps them spinning after each call, and they take the cores the pool needs
+(measured: a two-thread cnn_cifar step took as long as a one-thread step, for twice its
+CPU time; with the BLAS at one thread and the pool at two it took 0.6 of the time).
+Until ``set_num_threads`` is called, the pool takes the BLAS's thread count (its
+default: the cores, or ``OMP_NUM_THREADS``) at the first op that asks, and sets the BLAS
+to one thread then: NumPy code of your own in the same process sees one BLAS thread after
+deepgrad has run an op. deepgrad runs one op after another in the calling thread, so
 there is no inter-op pool: ``get_num_interop_threads()`` is 1.
 """
 import math
@@ -15,8 +22,7 @@ import warnings
 
 # ------------------------------------------------------------------------------ threads
 _blas = None            # (name, get, set) once found; False when none is known
-_threads_fallback = None
-_requested = None       # the last set_num_threads value
+_requested = None       # the intra-op pool size: the last set_num_threads value
 _interop_threads = 1
 
 
@@ -101,45 +107,50 @@ def _positive_int(n, where):
 
 
 def set_num_threads(int):
-    """Set the number of threads of the BLAS library NumPy uses.
+    """Set the number of threads of deepgrad's intra-op pool (PyTorch's name and argument).
 
-    OpenBLAS, MKL and BLIS are found among the loaded libraries and set through ctypes.
-    When no known BLAS is found (NumPy on Apple's Accelerate, or a BLAS without a thread
-    setter), nothing can be changed from inside the process: the value is recorded (and
-    returned by :func:`get_num_threads`) and a warning says so -- set ``OMP_NUM_THREADS``
-    before starting Python instead.
+    The pool splits the heavy ops (GEMMs included) over ``int`` threads; NumPy's BLAS is
+    set to one thread so that its own threads never compete with the pool (see the module
+    docstring). Without a known BLAS a warning says that its threads cannot be set from
+    inside the process (set ``OMP_NUM_THREADS=1`` before starting Python).
 
     Args:
-        int (int): the number of threads, >= 1 (PyTorch's argument name).
+        int (int): the number of threads, >= 1.
     """
-    global _threads_fallback, _requested
+    global _requested
     n = _positive_int(int, "set_num_threads")
     _requested = n
     blas_library()
     if _blas:
-        _blas[2](n)
+        _blas[2](1)
         return
-    _threads_fallback = n
     warn_once("set_num_threads: no known BLAS library (OpenBLAS, MKL, BLIS) was found among "
-              "the loaded libraries, so NumPy's BLAS threads cannot be changed from inside "
-              "the process; set OMP_NUM_THREADS before starting Python")
+              "the loaded libraries, so NumPy's BLAS threads cannot be set to one from "
+              "inside the process; set OMP_NUM_THREADS=1 before starting Python")
 
 
 def init_num_threads():
-    """Apply the thread count last given to :func:`set_num_threads` to the BLAS library
-    again (PyTorch calls this when a thread starts; BLAS thread counts are process-wide,
-    so this matters only if something else changed them since)."""
-    if _requested is not None and blas_library() is not None:
-        _blas[2](_requested)
+    """Apply the thread setting again: the BLAS back to one thread if something else
+    changed it (PyTorch calls this when a thread starts; BLAS thread counts are
+    process-wide)."""
+    if blas_library() is not None:
+        _blas[2](1)
 
 
 def get_num_threads():
-    """The BLAS library's thread count (see :func:`set_num_threads`); without a known BLAS,
-    the value last set, or the number of CPUs."""
-    blas_library()
-    if _blas:
-        return int(_blas[1]())
-    return _threads_fallback or os.cpu_count() or 1
+    """The threads of deepgrad's intra-op pool (see :func:`set_num_threads`).
+
+    Before any ``set_num_threads``, the first call takes the BLAS's thread count (its
+    default: the cores, or ``OMP_NUM_THREADS``; without a known BLAS the number of CPUs)
+    and sets the BLAS to one thread.
+    """
+    global _requested
+    if _requested is None:
+        blas_library()
+        _requested = int(_blas[1]()) if _blas else (os.cpu_count() or 1)
+        if _blas:
+            _blas[2](1)
+    return _requested
 
 
 def set_num_interop_threads(int):

@@ -8,6 +8,7 @@ For Y = X W^T + b (seed 001, section 3.1: y = f(Wx + b)), with G = dL/dY:
 """
 import numpy as np
 
+from deepgrad import parallel
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function
 from deepgrad.ops._util import normalize_axis, operands
@@ -18,11 +19,14 @@ def _gemm(a, b):
 
     NumPy's ``matmul`` runs a 3-D ``a`` against a 2-D ``b`` as one small GEMM per batch
     entry (3.5x slower for (32, 32, 64) @ (64, 192)); folding the leading axes into the rows
-    gives BLAS a single (N, k) @ (k, m) product. Same values, same result shape.
+    gives BLAS a single (N, k) @ (k, m) product. Same values, same result shape. A large
+    product is split over deepgrad's threads (:func:`deepgrad.parallel.matmul`).
     """
-    if a.ndim <= 2:
+    if a.ndim == 2:
+        return parallel.matmul(a, b)
+    if a.ndim < 2:
         return np.matmul(a, b)
-    return np.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
+    return parallel.matmul(a.reshape(-1, a.shape[-1]), b).reshape(a.shape[:-1] + (b.shape[-1],))
 
 
 class MatMul(Function):
@@ -48,8 +52,8 @@ class MatMul(Function):
         if self.needs_grad[1]:
             if a.ndim == 1:                                 # (k,) @ (.., k, m) -> (.., m)
                 gb = np.expand_dims(a, -1) * np.expand_dims(g, -2)
-            elif a.ndim > 2 and b.ndim == 2:                # batch of a, one b: one GEMM
-                gb = np.matmul(a.reshape(-1, a.shape[-1]).T, g.reshape(-1, g.shape[-1]))
+            elif a.ndim >= 2 and b.ndim == 2:               # batch of a, one b: one GEMM
+                gb = parallel.matmul(a.reshape(-1, a.shape[-1]).T, g.reshape(-1, g.shape[-1]))
             else:
                 a2 = np.swapaxes(a, -1, -2)
                 gb = np.matmul(a2, g if b.ndim > 1 else np.expand_dims(g, -1))
@@ -85,7 +89,7 @@ class Linear(Function):
         g2 = g.reshape(-1, g.shape[-1])
         if self.needs_grad[1]:
             x2 = x.reshape(-1, x.shape[-1])
-            gw = np.matmul(x2.T, g2) if kernel else np.matmul(g2.T, x2)
+            gw = parallel.matmul(x2.T, g2) if kernel else parallel.matmul(g2.T, x2)
         if len(self.needs_grad) == 3:
             return gx, gw, (g2.sum(axis=0) if self.needs_grad[2] else None)
         return gx, gw

@@ -181,3 +181,51 @@ def test_relu_keeps_negative_zero_and_nan_as_one_thread(two_threads):
 def test_batch_sum_keeps_the_order_of_the_batch(two_threads):
     a = np.random.default_rng(0).standard_normal((7, 3, 50, 11)).astype(np.float32) * 1e4
     assert np.array_equal(sum_batch(a), a.sum(axis=0)) and two_threads
+
+
+# ---------------------------------------------------------------------------- GEMMs
+GEMM_CASES = {      # op, operand shapes, dtype, the product in NumPy
+    "linear_f32": (lambda x, w, b: F.linear(x, w, b), ((256, 300), (160, 300), (160,)),
+                   np.float32, lambda x, w, b: x @ w.T + b),
+    "linear_f64_3d": (lambda x, w: F.linear(x, w), ((4, 70, 300), (200, 300)), np.float64,
+                      lambda x, w: x @ w.T),
+    "dense_kernel": (lambda x, k, b: dg.ops.dense(x, k, b), ((256, 300), (300, 96), (96,)),
+                     np.float32, lambda x, k, b: x @ k + b),
+    "matmul_wide": (lambda a, b: dg.matmul(a, b), ((40, 500), (500, 900)), np.float32,
+                    lambda a, b: a @ b),
+}
+
+
+@pytest.mark.parametrize("case", list(GEMM_CASES))
+def test_split_gemms_give_the_same_bits_at_any_thread_count(two_threads, case):
+    fn, shapes, dtype, numpy_fn = GEMM_CASES[case]
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    one = _run(fn, arrays, 1)
+    two = _run(fn, arrays, 2)
+    assert two_threads, "no GEMM was split"
+    for a, b in zip(one, two):
+        assert a.dtype == b.dtype == dtype and np.array_equal(a, b)
+    ref = numpy_fn(*[a.astype(np.float64) for a in arrays])
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(one[0], ref, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("m,k,n", [(128, 784, 128), (128, 128, 784), (10, 900, 784),
+                                   (3000, 200, 50), (64, 2304, 128), (100, 10, 100)])
+def test_parallel_matmul_is_matmul(two_threads, m, k, n):
+    rng = np.random.default_rng(3)
+    a, b = rng.standard_normal((m, k)), rng.standard_normal((n, k)).T   # a transposed b
+    grid = parallel.gemm_grid(m, k, n)
+    if grid is not None:
+        axis, bounds = grid
+        assert bounds[0] == 0 and bounds[-1] == (m, n)[axis] and len(bounds) - 1 in (2, 4, 8)
+        assert all(hi - lo >= parallel.GEMM_ALIGN for lo, hi in zip(bounds, bounds[1:]))
+    for threads in (1, 2):
+        _set_threads(threads)
+        out = np.full((m, n), np.nan)
+        assert parallel.matmul(a, b, out=out) is out
+        np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
+        got = parallel.matmul(a.astype(np.float32), b.astype(np.float32))
+        assert got.dtype == np.float32
+        np.testing.assert_allclose(got, (a @ b).astype(np.float32), rtol=2e-4, atol=2e-4)

@@ -1,13 +1,15 @@
 """cuda / backends / accelerator stand-ins, DataParallel, process settings (threads,
 determinism, matmul precision, denormals, warn-always, print options) and the errors for
 names deepgrad lacks."""
+import subprocess
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import deepgrad as dg
-from deepgrad import runtime
+from deepgrad import parallel, runtime
 
 
 def test_cuda_answers_as_torch_without_cuda():
@@ -101,14 +103,15 @@ def test_data_parallel_keys_match_torch():
 
 
 # ---------------------------------------------------------------------------- settings
-def test_num_threads_set_the_blas_threads():
+def test_num_threads_size_the_pool_and_keep_the_blas_at_one():
     before = dg.get_num_threads()
     try:
         dg.set_num_threads(1)
         assert dg.get_num_threads() == 1
+        dg.set_num_threads(3)
+        assert dg.get_num_threads() == 3 == parallel.num_threads()
         if runtime.blas_library() is not None:
-            dg.set_num_threads(2)
-            assert dg.get_num_threads() == 2
+            assert runtime._blas[1]() == 1        # the pool splits the work, not the BLAS
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -116,6 +119,17 @@ def test_num_threads_set_the_blas_threads():
     for bad in (0, -1, 1.5, True):
         with pytest.raises(RuntimeError, match="positive integer"):
             dg.set_num_threads(bad)
+
+
+def test_first_use_takes_the_blas_threads_for_the_pool():
+    if runtime.blas_library() is None:
+        pytest.skip("no known BLAS")
+    code = ("import numpy, deepgrad\n"
+            "from deepgrad import runtime\n"
+            "runtime.blas_library(); runtime._blas[2](3)\n"     # as OMP_NUM_THREADS=3 would
+            "print(deepgrad.get_num_threads(), runtime._blas[1]())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.split() == ["3", "1"], out.stderr
 
 
 def test_num_threads_reach_openblas_itself():
@@ -273,11 +287,11 @@ def test_dtypes_numpy_lacks_say_so():
 def test_init_num_threads_reapplies_the_last_setting():
     before = dg.get_num_threads()
     try:
-        dg.set_num_threads(1)
+        dg.set_num_threads(2)
         if runtime.blas_library() is not None:
             runtime._blas[2](2)                  # something else changed the BLAS threads
             dg.init_num_threads()
-            assert dg.get_num_threads() == 1
+            assert runtime._blas[1]() == 1 and dg.get_num_threads() == 2
     finally:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
