@@ -282,6 +282,30 @@ def matmul(a, b, out=None):
     return out
 
 
+def bmm(a, b):
+    """``np.matmul(a, b)`` for stacks of matrices with the same leading (batch) axes, the
+    batch split over the pool's threads; other operands go to ``np.matmul`` as they are.
+
+    Each batch entry is its own product, as in ``np.matmul``'s own loop, so the bits are
+    those of one thread.
+    """
+    lead = a.shape[:-2]
+    if a.ndim < 3 or b.ndim != a.ndim or b.shape[:-2] != lead or a.shape[-1] != b.shape[-2]:
+        return np.matmul(a, b)
+    m, k, n = a.shape[-2], a.shape[-1], b.shape[-1]
+    batch = a.size // (m * k) if m * k else 0
+    if serial(batch * m * k * n):
+        return np.matmul(a, b)
+    a3, b3 = a.reshape(batch, m, k), b.reshape(batch, k, n)
+    out = np.empty((batch, m, n), np.result_type(a.dtype, b.dtype))
+
+    def chunk(i, j):
+        np.matmul(a3[i:j], b3[i:j], out=out[i:j])
+
+    parallel_for(batch, chunk, work=batch * m * k * n)
+    return out.reshape(lead + (m, n))
+
+
 def map_flat(ufunc, out, *operands):
     """``ufunc(*operands, out=out)`` by chunks of the flattened arrays.
 

@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from deepgrad import backend
+from deepgrad import backend, parallel
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops.activation import softmax as _softmax
 from deepgrad.ops.dropout import dropout as _dropout
@@ -38,7 +38,7 @@ from deepgrad.ops.shape import (
 class ScaledDotProductAttention(Function):
     def forward(self, q, k, v, *float_mask, scale=1.0, bool_mask=None, causal=False,
                 dropout_p=0.0):
-        a = np.matmul(q, np.swapaxes(k, -1, -2))
+        a = parallel.bmm(q, np.swapaxes(k, -1, -2))
         a *= scale
         if float_mask:
             a += float_mask[0]
@@ -55,23 +55,23 @@ class ScaledDotProductAttention(Function):
                                           p.dtype)
             p = p * self.keep
         self.q, self.k, self.v, self.scale = q, k, v, scale
-        self.out = np.matmul(p, v)
+        self.out = parallel.bmm(p, v)
         return self.out
 
     def backward(self, g):
         p_used = self.p if self.keep is None else self.p * self.keep
-        dv = np.matmul(np.swapaxes(p_used, -1, -2), g)
-        da = np.matmul(g, np.swapaxes(self.v, -1, -2))          # dP', then dA in place
+        dv = parallel.bmm(np.swapaxes(p_used, -1, -2), g)
+        da = parallel.bmm(g, np.swapaxes(self.v, -1, -2))          # dP', then dA in place
         if self.keep is not None:
             da *= self.keep
         da -= np.sum(g * self.out, axis=-1, keepdims=True)       # dP - D
         da *= self.p
         dq = dk = None
         if self.needs_grad[0]:
-            dq = np.matmul(da, self.k)
+            dq = parallel.bmm(da, self.k)
             dq *= self.scale
         if self.needs_grad[1]:
-            dk = np.matmul(np.swapaxes(da, -1, -2), self.q)
+            dk = parallel.bmm(np.swapaxes(da, -1, -2), self.q)
             dk *= self.scale
         return (dq, dk, dv) + ((da,) if len(self.needs_grad) > 3 else ())
 

@@ -34,7 +34,7 @@ class MatMul(Function):
 
     def forward(self, a, b):
         self.a, self.b = a, b
-        return _gemm(a, b) if b.ndim == 2 else np.matmul(a, b)
+        return _gemm(a, b) if b.ndim == 2 else parallel.bmm(a, b)
 
     def backward(self, g):
         a, b = self.a, self.b
@@ -46,7 +46,8 @@ class MatMul(Function):
                 ga = np.expand_dims(g, -1) * b
             else:
                 ga = (_gemm(g, b.T) if b.ndim == 2 and a.ndim > 1 else
-                      np.matmul(g if a.ndim > 1 else np.expand_dims(g, -2), np.swapaxes(b, -1, -2)))
+                      parallel.bmm(g if a.ndim > 1 else np.expand_dims(g, -2),
+                                   np.swapaxes(b, -1, -2)))
                 if a.ndim == 1:
                     ga = ga.reshape(ga.shape[:-2] + ga.shape[-1:])
         if self.needs_grad[1]:
@@ -56,7 +57,7 @@ class MatMul(Function):
                 gb = parallel.matmul(a.reshape(-1, a.shape[-1]).T, g.reshape(-1, g.shape[-1]))
             else:
                 a2 = np.swapaxes(a, -1, -2)
-                gb = np.matmul(a2, g if b.ndim > 1 else np.expand_dims(g, -1))
+                gb = parallel.bmm(a2, g if b.ndim > 1 else np.expand_dims(g, -1))
                 if b.ndim == 1:
                     gb = gb[..., 0]
         return ga, gb

@@ -229,3 +229,18 @@ def test_parallel_matmul_is_matmul(two_threads, m, k, n):
         got = parallel.matmul(a.astype(np.float32), b.astype(np.float32))
         assert got.dtype == np.float32
         np.testing.assert_allclose(got, (a @ b).astype(np.float32), rtol=2e-4, atol=2e-4)
+
+
+def test_batched_products_give_the_same_bits_at_any_thread_count(two_threads):
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal((3, 4, 17, 8)).astype(np.float32) for _ in range(3))
+    fn = lambda q, k, v: F.scaled_dot_product_attention(q, k, v) * 1.0   # noqa: E731
+    one, two = _run(fn, [q, k, v], 1), _run(fn, [q, k, v], 2)
+    assert two_threads, "no batched product was split"
+    for a, b in zip(one, two):
+        assert np.array_equal(a, b)
+    a, b = rng.standard_normal((5, 6, 7)), rng.standard_normal((5, 7, 3))
+    mm = _run(lambda a, b: dg.matmul(a, b), [a, b], 2)
+    np.testing.assert_allclose(mm[0], a @ b, rtol=1e-12)
+    c = rng.standard_normal((7, 3))                   # not a stack: np.matmul as it is
+    np.testing.assert_array_equal(parallel.bmm(a, c), np.matmul(a, c))
