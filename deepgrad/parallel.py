@@ -23,14 +23,16 @@ Ops split only along an axis where each output element's computation is untouche
   sums over all N P rows, so it stays one GEMM (on one thread, today).
 * MaxPool forward/backward (both layouts), ReLU forward/backward: independent per sample
   (per element for ReLU).
-* GEMMs (:func:`matmul`: the Linear/Dense layers, ``matmul`` on 2-D operands or a batch
-  against one matrix): the rows (or columns) of the result, in the blocks of
-  :func:`gemm_grid`, which depends on the shape only. A BLAS's bits for a row can depend
-  on how many rows a call has, so the grid is the same at every thread count (one thread
-  runs the same calls one after another) instead of one block per thread.
+* Batched products (attention, ``matmul`` of stacks): by batch entry, each its own GEMM.
 
 No reduction is ever split along the axis it sums over, so one thread and n threads give
 the same bits (``tests/engine/test_parallel.py`` checks it with ``np.array_equal``).
+
+The one exception: large 2-D GEMMs (:func:`matmul`: the Linear/Dense layers, ``matmul``
+on 2-D operands or a batch against one matrix) are cut, from two threads up, into the
+row (or column) blocks of :func:`gemm_grid`, which depends on the shape only: every
+thread count >= 2 gives the same bits, and one thread (one call per product) can differ
+from them in the last bit, as a BLAS's own threads do (see :func:`gemm_grid`).
 
 BLAS threads: the BLAS stays at one thread, so the chunk GEMMs run one per core. If
 something outside deepgrad gives it more threads, a region sets it to one while it runs
@@ -238,9 +240,11 @@ def gemm_grid(m, k, n):
     (rows of the result) or 1 (columns), or None for one call.
 
     A function of the shape only -- never of the thread count -- so that every thread
-    count makes the same BLAS calls on the same blocks, and gets the same bits. (A BLAS's
-    result for a row can depend on how many rows the call has: tested, OpenBLAS's float64
-    and small-size kernels do; a fixed grid makes that irrelevant.)
+    count from two up makes the same BLAS calls on the same blocks, and gets the same
+    bits. One thread makes one call, whose last bits can differ from the blocks' (a BLAS's
+    result for a row can depend on how many rows the call has): on 181 random float32
+    shapes cut in two, 2 differed (float64: 61 of 185); OpenBLAS's own two threads, which
+    deepgrad no longer uses, differ from its one thread on 56 of 128 float32 shapes.
     """
     axis, size = (0, m) if m >= n else (1, n)
     blocks = min(GEMM_BLOCKS, (m * k * n) // GEMM_MIN_WORK, size // (2 * GEMM_ALIGN))
@@ -254,15 +258,16 @@ def gemm_grid(m, k, n):
 def matmul(a, b, out=None):
     """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n), split over the pool's threads.
 
-    deepgrad keeps the BLAS at one thread (see :mod:`deepgrad.runtime`), so a large
-    product is cut into the row (or column) blocks of :func:`gemm_grid`, one BLAS call
-    each, shared by the threads. At one thread the same blocks run one after another.
+    deepgrad keeps the BLAS at one thread (see :mod:`deepgrad.runtime`), so at two or more
+    threads a large product is cut into the row (or column) blocks of :func:`gemm_grid`,
+    one BLAS call each, shared by the threads. At one thread it is one call: each extra
+    block repacks the other operand, which cost 7-10% of a one-thread mlp128 step.
     Operands may be transposed views (BLAS reads them as they are). Returns ``out``, or a
     new array of ``np.matmul``'s result dtype.
     """
     m, k = a.shape
     n = b.shape[1]
-    grid = gemm_grid(m, k, n)
+    grid = gemm_grid(m, k, n) if num_threads() > 1 else None
     if grid is None:
         return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
     if out is None:

@@ -197,18 +197,21 @@ GEMM_CASES = {      # op, operand shapes, dtype, the product in NumPy
 
 
 @pytest.mark.parametrize("case", list(GEMM_CASES))
-def test_split_gemms_give_the_same_bits_at_any_thread_count(two_threads, case):
+def test_split_gemms_give_the_same_bits_at_two_threads_and_more(two_threads, case):
     fn, shapes, dtype, numpy_fn = GEMM_CASES[case]
     rng = np.random.default_rng(0)
     arrays = [rng.standard_normal(s).astype(dtype) for s in shapes]
     one = _run(fn, arrays, 1)
+    assert two_threads == [], "one thread split a GEMM"
     two = _run(fn, arrays, 2)
     assert two_threads, "no GEMM was split"
-    for a, b in zip(one, two):
-        assert a.dtype == b.dtype == dtype and np.array_equal(a, b)
-    ref = numpy_fn(*[a.astype(np.float64) for a in arrays])
+    three = _run(fn, arrays, 3)
+    ref = [numpy_fn(*[a.astype(np.float64) for a in arrays])]
     tol = 1e-4 if dtype == np.float32 else 1e-12
-    np.testing.assert_allclose(one[0], ref, rtol=tol, atol=tol)
+    for a, b, c in zip(one, two, three):
+        assert a.dtype == b.dtype == c.dtype == dtype and np.array_equal(b, c)
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+    np.testing.assert_allclose(two[0], ref[0], rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("m,k,n", [(128, 784, 128), (128, 128, 784), (10, 900, 784),
