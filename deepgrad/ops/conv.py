@@ -28,6 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.ops import conv_winograd
 from deepgrad.ops._util import operands
 from deepgrad.parallel import parallel_for, serial
 
@@ -173,10 +174,16 @@ class Conv(Function):
     """y = W_mat @ cols (+ b) over 1, 2 or 3 spatial axes; see the module docstring.
 
     Forward and backward split over the batch (:func:`deepgrad.parallel.parallel_for`):
-    each chunk of samples makes its im2col copy and its per-sample GEMMs.
+    each chunk of samples makes its im2col copy and its per-sample GEMMs. With
+    ``winograd=True`` (3x3, stride 1, chosen by :func:`~deepgrad.ops.conv_winograd.chosen`) the op runs
+    :mod:`deepgrad.ops.conv_winograd` instead and keeps its transformed input, not cols.
     """
 
-    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1):
+    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
+                winograd=False):
+        if winograd:
+            y, self.wino = conv_winograd.forward(x, w, b, pads)
+            return y
         N, O, Cg, kernel = x.shape[0], w.shape[0], w.shape[1], w.shape[2:]
         xp = pad_hw(x, pads)
         out = tuple([(n - d * (k - 1) - 1) // s + 1
@@ -203,6 +210,8 @@ class Conv(Function):
         return y.reshape((N, O) + out)
 
     def backward(self, g):
+        if hasattr(self, "wino"):
+            return conv_winograd.function_backward(self, g)
         padded, stride, dilation, pads, groups = self.geom
         w, cols = self.w, self.cols
         O, Cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
@@ -243,9 +252,14 @@ class ConvLast(Function):
     dL/dW = cols^T G, dL/dcols = G W_mat^T -> dL/dx by :func:`col2im_last`, dL/db = sum G.
     The im2col copy, y's GEMM and dL/dx split over the batch (whole samples' rows);
     dL/dW sums over every row, so it stays one GEMM (with the BLAS's threads).
+    ``winograd=True``: :mod:`deepgrad.ops.conv_winograd` in the channels-last layout.
     """
 
-    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1)):
+    def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1),
+                winograd=False):
+        if winograd:
+            y, self.wino = conv_winograd.forward(x, w, b, pads, channels_last=True)
+            return y
         kernel, O = w.shape[:-2], w.shape[-1]
         N = x.shape[0]
         xp = pad_hw(x, pads, channels_last=True)
@@ -273,6 +287,8 @@ class ConvLast(Function):
         return y.reshape((N,) + out + (O,))
 
     def backward(self, g):
+        if hasattr(self, "wino"):
+            return conv_winograd.function_backward(self, g)
         padded, stride, dilation, pads = self.geom
         w = self.w
         kernel, C, O = w.shape[:-2], w.shape[-2], w.shape[-1]
@@ -419,6 +435,8 @@ def _conv_last(name, n, input, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"{name}: kernel size {eff} (dilated) is larger than the padded input "
                          f"size {padded}; input shape {tuple(x.shape)}")
     params = dict(stride=stride, pads=pads, dilation=dilation)
+    if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, 1):
+        params["winograd"] = True
     if bias is None:
         y = ConvLast.apply(x, w, **params)
     else:
@@ -445,6 +463,8 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups,
         raise ValueError(f"{name}: kernel size {eff} (dilated) is larger than the padded input "
                          f"size {padded}; input shape {tuple(x.shape)}")
     params = dict(stride=stride, pads=pads, dilation=dilation, groups=groups)
+    if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, groups):
+        params["winograd"] = True
     if bias is None:
         y = Conv.apply(x, w, **params)
     else:

@@ -35,6 +35,7 @@ Used by :class:`deepgrad.ops.conv.Conv` where :func:`suits` says so (measured fa
 """
 import numpy as np
 
+from deepgrad.autograd.grad_mode import is_grad_enabled
 from deepgrad.parallel import parallel_for
 
 #: Samples per block inside a chunk (keeps M and the transform temporaries in cache).
@@ -55,8 +56,22 @@ def suits(C, O, kernel, stride, dilation, groups, dtype):
             and np.dtype(dtype) in (np.float32, np.float64))
 
 
-#: einsum subscripts of W: PyTorch's (O, C, 3, 3) or, channels-last, Keras's (3, 3, C, O).
-KERNEL = {False: "ocij", True: "ijco"}
+def chosen(x, w, C, O, kernel, stride, dilation, groups):
+    """Run Winograd for this call? Where it measured faster: a 2-D convolution that
+    :func:`suits` and that is recorded for backward (Winograd's forward alone is slower
+    than im2col's; its backward is much faster, and it reuses the forward's V)."""
+    return (len(kernel) == 2 and is_grad_enabled() and (x.requires_grad or w.requires_grad)
+            and suits(C, O, kernel, stride, dilation, groups, np.result_type(x.dtype, w.dtype)))
+
+
+def function_backward(fn, g):
+    """Backward of a :class:`~deepgrad.ops.conv.Conv` / ``ConvLast`` that ran Winograd
+    (``fn.wino`` saved by :func:`forward`): (dL/dx, dL/dW, dL/db)."""
+    gx, gw = backward(g, fn.wino, fn.needs_grad[0], fn.needs_grad[1])
+    gb = None
+    if len(fn.needs_grad) == 3 and fn.needs_grad[2]:
+        gb = g.sum(axis=tuple(range(g.ndim - 1)) if fn.wino[-1] else (0, 2, 3))
+    return gx, gw, gb
 
 
 def transform_weight(w, channels_last=False):
