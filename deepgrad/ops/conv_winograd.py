@@ -46,9 +46,6 @@ BLOCK = 8
 #: (measured: C = 3 loses, C = 32 -> O = 64 wins).
 MIN_CHANNELS = 16
 
-G = np.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
-
-
 def suits(C, O, kernel, stride, dilation, groups, dtype):
     """Is Winograd F(2x2, 3x3) the faster algorithm for this convolution?"""
     return (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
@@ -67,28 +64,34 @@ def chosen(x, w, C, O, kernel, stride, dilation, groups):
 def function_backward(fn, g):
     """Backward of a :class:`~deepgrad.ops.conv.Conv` / ``ConvLast`` that ran Winograd
     (``fn.wino`` saved by :func:`forward`): (dL/dx, dL/dW, dL/db)."""
-    gx, gw = backward(g, fn.wino, fn.needs_grad[0], fn.needs_grad[1])
-    gb = None
-    if len(fn.needs_grad) == 3 and fn.needs_grad[2]:
-        gb = g.sum(axis=tuple(range(g.ndim - 1)) if fn.wino[-1] else (0, 2, 3))
-    return gx, gw, gb
+    return backward(g, fn.wino, *(tuple(fn.needs_grad) + (False,))[:3])
+
+
+def _g(k):
+    """G along the first axis, (3, ...) -> (4, ...): k0, (k0 + k1 + k2)/2, (k0 - k1 + k2)/2, k2
+    (elementwise: no tiny BLAS calls, which cost most at two BLAS threads)."""
+    h, m = 0.5 * (k[0] + k[2]), 0.5 * k[1]
+    return np.stack([k[0], h + m, h - m, k[2]])
+
+
+def _gt(d):
+    """G^T along the first axis (the adjoint of :func:`_g`), (4, ...) -> (3, ...)."""
+    h = 0.5 * (d[1] + d[2])
+    return np.stack([d[0] + h, 0.5 * (d[1] - d[2]), d[3] + h])
 
 
 def transform_weight(w, channels_last=False):
     """U = G W G^T per (c, o): W -> U (16, C, O), position e = 4 a + b of the 4x4 tile."""
-    g = G.astype(w.dtype)
-    wk = w.transpose(2, 3, 0, 1) if channels_last else w          # (O, C, 3, 3) / (C, O, 3, 3)
-    U = (g @ wk @ g.T).transpose(2, 3, 0, 1)                        # (4, 4, O, C) / (4, 4, C, O)
-    U = U if channels_last else U.transpose(0, 1, 3, 2)
+    k = w if channels_last else w.transpose(2, 3, 1, 0)            # (3, 3, C, O)
+    U = _g(_g(k).transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)       # (4, 4, C, O)
     return np.ascontiguousarray(U.reshape((16,) + U.shape[2:]))
 
 
 def weight_grad(dU, channels_last=False):
     """Adjoint of :func:`transform_weight`: dL/dW = G^T dL/dU G, dU (16, C, O) -> W's shape."""
-    g = G.astype(dU.dtype)
-    d = dU.reshape((4, 4) + dU.shape[1:]).transpose(2, 3, 0, 1)    # (C, O, 4, 4)
-    dw = g.T @ d @ g                                                 # (C, O, 3, 3)
-    return dw.transpose(2, 3, 0, 1) if channels_last else dw.transpose(1, 0, 2, 3)
+    d = dU.reshape((4, 4) + dU.shape[1:])
+    dw = _gt(_gt(d).transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)   # (3, 3, C, O)
+    return dw if channels_last else dw.transpose(3, 2, 0, 1)
 
 
 def _every2(x, axis, start, count):
@@ -243,8 +246,9 @@ def forward(x, w, b, pads, channels_last=False):
     return y, (V, U, pads, (H, W), last)
 
 
-def backward(g, saved, want_x, want_w):
-    """(dL/dx or None, dL/dW or None) from g = dL/dy, in the layouts of :func:`forward`."""
+def backward(g, saved, want_x, want_w, want_b=False):
+    """(dL/dx, dL/dW, dL/db) (None where not wanted) from g = dL/dy, in the layouts of
+    :func:`forward`."""
     V, U, pads, in_size, last = saved
     N = g.shape[0]
     C, O = U.shape[1], U.shape[2]
@@ -255,11 +259,14 @@ def backward(g, saved, want_x, want_w):
     gx = np.empty(((N,) + in_size + (C,)) if last else ((N, C) + in_size), dtype) \
         if want_x else None
     dUs = np.empty((-(-N // BLOCK), 16, O, C), dtype) if want_w else None
+    dbs = np.empty((-(-N // BLOCK), O), g.dtype) if want_b else None
     Ut = U.transpose(0, 2, 1)
 
     def block(s, e):
         n = e - s
         gt = _spatial_first(g, s, e, last, (0, 0), (2 * Th, 2 * Tw))
+        if want_b:                     # 1^T G over the block (faster than g.sum)
+            np.matmul(np.ones(4 * T * n, g.dtype), gt.reshape(-1, O), out=dbs[s // BLOCK])
         mg = np.empty((16, n * T, O), dtype)
         _grad_transform(gt, mg.reshape(16, Th, Tw, n, O))
         if want_w:                     # this block's dL/dU[e] = Mg[e]^T V[e] (transposed)
@@ -269,7 +276,9 @@ def backward(g, saved, want_x, want_w):
             gx[s:e] = _input_grad(dV, pads, in_size).transpose(FROM_SPATIAL_FIRST[last])
 
     _over_blocks(N, block, V.size * 2 + g.size)
-    gw = None
+    gw = gb = None
     if want_w:                         # the blocks' sum, in block order
         gw = weight_grad(dUs.sum(axis=0).transpose(0, 2, 1), last)
-    return gx, gw
+    if want_b:
+        gb = dbs.sum(axis=0)
+    return gx, gw, gb
