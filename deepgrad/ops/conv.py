@@ -75,8 +75,8 @@ class Conv(Function):
 
     Forward and backward split over the batch (:func:`deepgrad.parallel.parallel_for`):
     each chunk of samples makes its im2col copy and its per-sample GEMMs. With
-    ``winograd=True`` (3x3, stride 1, chosen by :func:`~deepgrad.ops.conv_winograd.chosen`) the op runs
-    :mod:`deepgrad.ops.conv_winograd` instead and keeps its transformed input, not cols.
+    ``winograd=True`` (3x3, stride 1, see :func:`~deepgrad.ops.conv_winograd.chosen`): the
+    op runs :mod:`deepgrad.ops.conv_winograd` instead and keeps its transformed input V.
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
@@ -349,7 +349,7 @@ def _conv_last(name, n, input, weight, bias, stride, padding, dilation, groups):
         raise ValueError(f"{name}: kernel size {eff} (dilated) is larger than the padded input "
                          f"size {padded}; input shape {tuple(x.shape)}")
     params = dict(stride=stride, pads=pads, dilation=dilation)
-    if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, 1):
+    if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, 1, padded):
         params["winograd"] = True
     if bias is None:
         y = ConvLast.apply(x, w, **params)
@@ -377,7 +377,7 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups,
         raise ValueError(f"{name}: kernel size {eff} (dilated) is larger than the padded input "
                          f"size {padded}; input shape {tuple(x.shape)}")
     params = dict(stride=stride, pads=pads, dilation=dilation, groups=groups)
-    if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, groups):
+    if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, groups, padded):
         params["winograd"] = True
     if bias is None:
         y = Conv.apply(x, w, **params)

@@ -46,19 +46,26 @@ BLOCK = 8
 #: (measured: C = 3 loses, C = 32 -> O = 64 wins).
 MIN_CHANNELS = 16
 
-def suits(C, O, kernel, stride, dilation, groups, dtype):
-    """Is Winograd F(2x2, 3x3) the faster algorithm for this convolution?"""
-    return (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
+def suits(C, O, kernel, stride, dilation, groups, dtype, padded):
+    """Is Winograd F(2x2, 3x3) the faster algorithm for this convolution (``padded``: the
+    padded input's spatial size)? Its saved V (16 values per 2x2 output tile and input
+    channel) must also be no bigger than the im2col matrix (9 per output and channel),
+    which rules out outputs one pixel high or wide."""
+    if not (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
             and groups == 1 and min(C, O) >= MIN_CHANNELS
-            and np.dtype(dtype) in (np.float32, np.float64))
+            and np.dtype(dtype) in (np.float32, np.float64)):
+        return False
+    Ho, Wo = padded[0] - 2, padded[1] - 2
+    return 16 * ((Ho + 1) // 2) * ((Wo + 1) // 2) <= 9 * Ho * Wo
 
 
-def chosen(x, w, C, O, kernel, stride, dilation, groups):
+def chosen(x, w, C, O, kernel, stride, dilation, groups, padded):
     """Run Winograd for this call? Where it measured faster: a 2-D convolution that
     :func:`suits` and that is recorded for backward (Winograd's forward alone is slower
     than im2col's; its backward is much faster, and it reuses the forward's V)."""
     return (len(kernel) == 2 and is_grad_enabled() and (x.requires_grad or w.requires_grad)
-            and suits(C, O, kernel, stride, dilation, groups, np.result_type(x.dtype, w.dtype)))
+            and suits(C, O, kernel, stride, dilation, groups, np.result_type(x.dtype, w.dtype),
+                      padded))
 
 
 def function_backward(fn, g):

@@ -50,7 +50,7 @@ def _run(x, w, b, padding, channels_last=False, want=(True, True, True), g=None)
 
 # shapes: odd and even outputs, batches that are not a multiple of BLOCK, padding
 SHAPES = [((3, 4, 7, 8), 5, 0), ((9, 2, 6, 6), 3, 1), ((2, 3, 9, 5), 4, "same"),
-          ((1, 1, 3, 3), 2, 0), ((11, 5, 4, 10), 6, (0, 2))]
+          ((1, 1, 4, 4), 2, 0), ((11, 5, 4, 10), 6, (0, 2))]
 
 
 @pytest.mark.parametrize("xshape,O,padding", SHAPES)
@@ -144,6 +144,8 @@ def test_the_choice_of_algorithm():
     assert not hasattr(F.conv2d(x3, w3).grad_fn, "wino")               # 3 input channels
     w5 = dg.tensor(rng.standard_normal((16, 16, 5, 5)).astype(np.float32), requires_grad=True)
     assert not hasattr(F.conv2d(x, w5).grad_fn, "wino")                # 5x5
+    thin = dg.tensor(rng.standard_normal((2, 16, 3, 8)).astype(np.float32), requires_grad=True)
+    assert not hasattr(F.conv2d(thin, w).grad_fn, "wino")              # V > cols (Ho = 1)
     with dg.no_grad():                                                 # forward only: im2col
         y = F.conv2d(x, w)
     np.testing.assert_allclose(y.array, F.conv2d(x, w).array, rtol=1e-5, atol=1e-4)
