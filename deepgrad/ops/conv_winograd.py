@@ -50,7 +50,7 @@ def suits(C, O, kernel, stride, dilation, groups, dtype, padded):
     """Is Winograd F(2x2, 3x3) the faster algorithm for this convolution (``padded``: the
     padded input's spatial size)? Its saved V (16 values per 2x2 output tile and input
     channel) must also be no bigger than the im2col matrix (9 per output and channel),
-    which rules out outputs one pixel high or wide."""
+    which rules out outputs one pixel high (or wide) and an odd number wide (or high)."""
     if not (tuple(kernel) == (3, 3) and tuple(stride) == (1, 1) and tuple(dilation) == (1, 1)
             and groups == 1 and min(C, O) >= MIN_CHANNELS
             and np.dtype(dtype) in (np.float32, np.float64)):
