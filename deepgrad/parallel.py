@@ -19,8 +19,10 @@ Ops split only along an axis where each output element's computation is untouche
   an (N, ...) buffer; their sum over n is then split over the *output elements* (columns
   of the buffer), each column still summed n = 0, 1, ..., N-1 in order, as today.
 * ConvLast (NHWC) forward: its one GEMM (N P, K) @ (K, O) is split by rows (whole
-  samples); every row of y is the same dot products as in the whole GEMM. dW = cols^T G
-  sums over all N P rows, so it stays one GEMM (on one thread, today).
+  samples). dW = cols^T G is made per fixed block of samples inside the region and the
+  blocks' products summed in block order (:mod:`deepgrad.ops.conv`).
+* Winograd convolutions (:mod:`deepgrad.ops.conv_winograd`): fixed blocks of samples,
+  partial sums added in block order.
 * MaxPool forward/backward (both layouts), ReLU forward/backward: independent per sample
   (per element for ReLU).
 * Batched products (attention, ``matmul`` of stacks): by batch entry, each its own GEMM.

@@ -145,6 +145,12 @@ class Conv(Function):
         return gx, gw, gb
 
 
+#: ConvLast's forward GEMM runs as this many row blocks of whole samples (fewer for a
+#: smaller batch), at every thread count: a GEMM's bits for a row can depend on how many
+#: rows the call has, so the blocks must not follow the threads.
+FORWARD_BLOCKS = 8
+
+
 class ConvLast(Function):
     """Channels-last convolution with Keras's kernel layout, groups = 1:
 
@@ -179,14 +185,18 @@ class ConvLast(Function):
         wmat = w.reshape(-1, O)
         y = np.empty((N * P, O), np.result_type(xp.dtype, w.dtype))
 
-        def chunk(a, z):
-            if copy:
-                im2col_into(cols.reshape(win.shape), win, a, z)
-            np.matmul(cols[a * P:z * P], wmat, out=y[a * P:z * P])
-            if b is not None:
-                y[a * P:z * P] += b
+        B = -(-N // FORWARD_BLOCKS)             # samples per GEMM: fixed by the shape
 
-        parallel_for(N, chunk, work=N * P * (shape[1] + O))
+        def chunk(i, j):
+            for k in range(i, j):
+                s, e = k * B, min(k * B + B, N)
+                if copy:
+                    im2col_into(cols.reshape(win.shape), win, s, e)
+                np.matmul(cols[s * P:e * P], wmat, out=y[s * P:e * P])
+                if b is not None:
+                    y[s * P:e * P] += b
+
+        parallel_for(-(-N // B), chunk, work=N * P * (shape[1] + O))
         self.cols, self.w, self.geom = cols, w, (xp.shape[1:-1], stride, dilation, pads)
         return y.reshape((N,) + out + (O,))
 
