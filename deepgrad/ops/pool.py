@@ -22,6 +22,7 @@ import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.ops import pool_tiled
 from deepgrad.ops.conv import LAYOUTS, col2im, crop_hw, ntuple, pad_hw, windows, windows_last
 from deepgrad.parallel import parallel_for
 
@@ -57,9 +58,12 @@ def _kernel_slices(pos, dilation, stride, out):
 class MaxPool(Function):
     """Max over each window, as a running max over the prod(kernel) kernel positions.
 
-    Forward keeps, per output, which kernel position won (first one at ties, as PyTorch);
-    backward routes each output's gradient to that position. Both loop over the kernel
-    positions only, each step one vectorised pass over a strided view of the input.
+    Forward keeps, per output, which kernel position won (first one at ties, as PyTorch;
+    the last NaN where a window holds NaN, as PyTorch); backward routes each output's
+    gradient to that position. Both loop over the kernel positions only, each step one
+    vectorised pass over a strided view of the input. For 2 x 2 windows that tile the
+    plane (``MaxPool2d(2)``), backward writes each input position once, with no
+    accumulation (:mod:`deepgrad.ops.pool_tiled`).
     ``channels_last``: x is (N, *S, C) and so is y (Keras's layout, no transposes).
     """
 
@@ -67,6 +71,7 @@ class MaxPool(Function):
                 out=(1, 1), indices_into=None, channels_last=False):
         n = len(kernel)
         pads = _ceil_pads(x, kernel, stride, padding, dilation, out, channels_last)
+        self.channels_last = channels_last
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = pad_hw(x, pads, fill, channels_last)
         if channels_last:
@@ -76,7 +81,8 @@ class MaxPool(Function):
             win = windows(xp, kernel, stride, dilation, out)         # (N, C, *kernel, *out)
             lead = (slice(None),) * (x.ndim - n)
         positions = [win[lead + pos] for pos in np.ndindex(*kernel)]   # (N, ...) views
-        itype = np.int16 if len(positions) < 2 ** 15 else np.int64
+        itype = (np.uint8 if len(positions) <= 256 else np.int16 if len(positions) < 2 ** 15
+                 else np.int64)
         y = np.empty(positions[0].shape, x.dtype)
         arg = np.empty(y.shape, itype)
         better, step = np.empty(y.shape, bool), np.empty(y.shape, itype)   # temporaries
@@ -94,7 +100,8 @@ class MaxPool(Function):
                 np.maximum(ac, np.multiply(bc, itype(k), out=sc), out=ac)
 
         parallel_for(x.shape[0], chunk, work=y.size * len(positions))
-        self.arg, self.channels_last = arg, channels_last
+        pool_tiled.nan_winners(y, arg, positions)
+        self.arg = arg
         self.geom = (_spatial(xp, n, channels_last), kernel, stride, dilation, pads)
         if indices_into is not None:                  # return_indices: hand them out
             indices_into.append(self.indices(_spatial(x, len(kernel)), padding))
@@ -105,8 +112,10 @@ class MaxPool(Function):
         n, last = len(kernel), self.channels_last
         out = _spatial(g, n, last)
         lead = (slice(None),) * (1 if last else g.ndim - n)
-        gx = np.zeros(g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:],
-                      dtype=g.dtype)
+        shape = g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:]
+        if pool_tiled.applies(kernel, stride, dilation, pads):
+            return pool_tiled.backward(g, self.arg, shape, last)
+        gx = np.zeros(shape, dtype=g.dtype)
         overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
         where = [lead + _kernel_slices(pos, dilation, stride, out) for pos in np.ndindex(*kernel)]
         arg = self.arg
