@@ -62,8 +62,9 @@ class MaxPool(Function):
     the last NaN where a window holds NaN, as PyTorch); backward routes each output's
     gradient to that position. Both loop over the kernel positions only, each step one
     vectorised pass over a strided view of the input. For 2 x 2 windows that tile the
-    plane (``MaxPool2d(2)``), backward writes each input position once, with no
-    accumulation (:mod:`deepgrad.ops.pool_tiled`).
+    plane (``MaxPool2d(2)``), :mod:`deepgrad.ops.pool_tiled` gives the same results in
+    fewer passes: a two-stage forward on even planes, a backward that writes each input
+    position once.
     ``channels_last``: x is (N, *S, C) and so is y (Keras's layout, no transposes).
     """
 
@@ -72,6 +73,13 @@ class MaxPool(Function):
         n = len(kernel)
         pads = _ceil_pads(x, kernel, stride, padding, dilation, out, channels_last)
         self.channels_last = channels_last
+        if pool_tiled.applies(kernel, stride, dilation, pads) \
+                and pool_tiled.forward_applies(x, channels_last):      # no padding: xp is x
+            self.geom = (_spatial(x, n, channels_last), kernel, stride, dilation, pads)
+            y, self.arg = pool_tiled.forward(x, out, channels_last)
+            if indices_into is not None:
+                indices_into.append(self.indices(_spatial(x, n), padding))
+            return y
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = pad_hw(x, pads, fill, channels_last)
         if channels_last:

@@ -1,27 +1,38 @@
-"""Max pooling's backward over 2 x 2 windows that tile the plane, and PyTorch's NaN rule.
+"""Max pooling over 2 x 2 windows that tile the plane, and PyTorch's NaN rule.
 
 ``MaxPool2d(2)`` / Keras's ``MaxPooling2D((2, 2))`` (kernel == stride == 2, no padding,
-dilation 1) is the common case; each input position is in at most one window, so
-backward need not accumulate. View dL/dx as tiles, (N, C, Ho, 2, Wo, 2) for NCHW or
-(N, Ho, 2, Wo, 2, C) for NHWC (rows and columns past 2 Ho, 2 Wo are in no window, floor
-mode, and get 0), and write, for each kernel position k = 2 p + q (row-major),
+dilation 1) is the common case. :class:`deepgrad.ops.pool.MaxPool` sends it here; the
+results are the generic path's, bit for bit (values, winners, gradients; tested in
+tests/ops/test_ops_pool_tiled.py). View x as tiles, (N, C, Ho, 2, Wo, 2) for NCHW or
+(N, Ho, 2, Wo, 2, C) for NHWC, kernel row p and column q of each window at the two 2-axes
+(rows and columns past 2 Ho, 2 Wo are in no window, floor mode).
+
+Forward, two stages (even planes only, :func:`forward_applies`):
+
+    stage 1 (within each kernel row p):  r[p] = max(x[p, 0], x[p, 1]),  c[p] = [x[p, 1] > x[p, 0]]
+    stage 2 (between the rows):          y = max(r[0], r[1]),           w = [r[1] > r[0]]
+    winner (row-major kernel position):  arg = 2 w + c[w]
+
+``arg`` is the first maximum in row-major kernel order (PyTorch's rule, and the generic
+running max's). Proof: let (p*, q*) be the first position, row-major, holding the window
+max M. Row p* reaches M and no row p < p* does (it would hold an earlier M), so the
+first row reaching y = M is p*, and the strict ``>`` of w keeps row 0 on a tie: w = p*.
+Within row p*, the first column holding M is q* (row-major order within one row is
+column order), and the strict ``>`` of c keeps column 0 on a tie: c[p*] = q*. So ties,
+for example the all-zero windows after a ReLU, go to the first position, as PyTorch's.
+The values are the same maxima as the running max's, NaN included (``np.maximum``
+propagates it); a window holding NaN then gets its winner from :func:`nan_winners`.
+
+Backward: for each kernel position k = 2 p + q,
 
     dL/dx[tile (i, j), position (p, q)] = g[i, j] [arg[i, j] == k]
 
-straight into the tile view: every input position is written exactly once, with no
-zero fill, no temporary and no read-modify-write. ``arg`` is the generic forward's
-winner (first maximum in row-major kernel order, as PyTorch's), so the result is the
-generic backward's, bit for bit (tests/ops/test_ops_pool_tiled.py).
+written straight into the tile view: every input position is written exactly once, with
+no zero fill (but for the cropped edge), no temporary and no read-modify-write.
 
-Measured, one thread (cnn_cifar's two pools, NCHW and NHWC): backward 30-45 % less CPU
-time than the generic accumulate-per-position loop. A two-stage forward (max within each
-row pair of columns, then between rows) was tried and was slower than the generic
-running max on three of the four shapes of the seeds (numpy's per-inner-loop overhead on
-the interleaved views), so forward stays generic.
-
-NaN: ``np.maximum`` propagates it, so a window holding a NaN has y = NaN; its winner is
-set to its last NaN position (PyTorch's ``val > max or isnan(val)``) by
-:func:`nan_winners`, so backward and ``return_indices`` agree with PyTorch there too.
+NaN: a window holding a NaN has y = NaN; its winner is set to its last NaN position
+(PyTorch's ``val > max or isnan(val)``) by :func:`nan_winners`, which the generic path
+applies too, so backward and ``return_indices`` agree with PyTorch there.
 
 Blocks of samples of about ``BLOCK_BYTES`` keep each block's passes in cache; blocks are
 split over the thread pool by sample, each element computed alone, so the bits do not
@@ -40,6 +51,14 @@ def applies(kernel, stride, dilation, pads):
     padding (``pads``: padding plus ceil_mode's extension, before and after each axis)."""
     return (tuple(kernel) == (2, 2) and tuple(stride) == (2, 2)
             and tuple(dilation) == (1, 1) and not any(pads))
+
+
+def forward_applies(x, channels_last):
+    """The two-stage forward pays off where the tile view of x is uniform (even H and W:
+    each stage is one long strided loop); on a cropped plane numpy's short inner loops
+    make it slower than the generic running max (measured), which then runs instead."""
+    h, w = x.shape[1:3] if channels_last else x.shape[-2:]
+    return h % 2 == 0 and w % 2 == 0
 
 
 def _tiles(x, kernel, out, channels_last):
@@ -61,6 +80,40 @@ def _position(tiles, prow, qcol, pq):
     """Kernel position (p, q) of every tile, shaped as y."""
     v = tiles[_at(prow, pq[0], tiles.ndim)]
     return v[_at(qcol - 1, pq[1], v.ndim)]
+
+
+def forward(x, out, channels_last):
+    """(y, arg): the 2 x 2 window maxima and each window's winner (uint8, row-major kernel
+    position 0..3), both shaped as the generic path's (N, C, Ho, Wo) or (N, Ho, Wo, C).
+    For an even plane (see :func:`forward_applies`)."""
+    tiles, prow, qcol = _tiles(x, (2, 2), out, channels_last)
+    shape = (x.shape[0],) + ((out[0], out[1], x.shape[-1]) if channels_last
+                             else x.shape[1:-2] + tuple(out))
+    y, arg = np.empty(shape, x.dtype), np.empty(shape, np.uint8)
+    per = max(1, BLOCK_BYTES // max(1, x[:1].nbytes))
+
+    def block(a, z):
+        t = tiles[a:z]
+        x0, x1 = t[_at(qcol, 0, t.ndim)], t[_at(qcol, 1, t.ndim)]   # columns q = 0, 1
+        r = np.maximum(x0, x1)                                      # stage 1: r[p]
+        c = np.greater(x1, x0).view(np.uint8)                       # c[p] = [x[p,1] > x[p,0]]
+        c0, c1 = c[_at(prow, 0, c.ndim)], c[_at(prow, 1, c.ndim)]
+        r0, r1 = r[_at(prow, 0, r.ndim)], r[_at(prow, 1, r.ndim)]
+        np.maximum(r0, r1, out=y[a:z])                              # stage 2: y
+        w = np.greater(r1, r0)                                      # w = [row 1 wins]
+        # arg = 2 w + c[w] = c0 + w (2 + c1 - c0)   (uint8 wraps; the result is exact)
+        new = np.subtract(c1, c0)
+        new += np.uint8(2)
+        np.multiply(new, w, out=new)
+        np.add(c0, new, out=arg[a:z])
+
+    def chunk(a, z):
+        for s in range(a, z, per):
+            block(s, min(s + per, z))
+
+    parallel_for(x.shape[0], chunk, work=x.size)
+    nan_winners(y, arg, [_position(tiles, prow, qcol, divmod(k, 2)) for k in range(4)])
+    return y, arg
 
 
 def backward(g, arg, in_shape, channels_last):
