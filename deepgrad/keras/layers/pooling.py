@@ -3,8 +3,10 @@
 The window math lives in :func:`deepgrad.ops.max_pool2d` / :func:`deepgrad.ops.avg_pool2d`
 (NCHW or NHWC); a 1-D input is an image of height 1. In channels_last (Keras's default)
 the layers convert nothing: ``ops.max_pool2d`` / ``ops.avg_pool2d(..., channels_last=True)``
-pool (N, H, W, C) as it is; channels_first 1-D/2-D goes straight to the NCHW ops, and
-3-D pooling converts layouts as the convolutions do (:mod:`.conv`). Keras's padding, per axis (n, pool k, stride s):
+pool (N, H, W, C) as it is, and channels_first goes to the NCHW ops as it is. (3-D pooling,
+in :mod:`.conv3d`, still permutes channels_last volumes.)
+
+Keras's padding, per axis (n, pool k, stride s):
 
     'valid'   out = floor((n - k) / s) + 1
     'same'    out = ceil(n / s), padded by total = max((out - 1) s + k - n, 0), total // 2
