@@ -63,8 +63,7 @@ class MaxPool(Function):
     gradient to that position. Both loop over the kernel positions only, each step one
     vectorised pass over a strided view of the input. For 2 x 2 windows that tile the
     plane (``MaxPool2d(2)``), :mod:`deepgrad.ops.pool_tiled` gives the same results in
-    fewer passes: a two-stage forward on even planes, a backward that writes each input
-    position once.
+    fewer passes: a two-stage forward, a backward that writes each input position once.
     ``channels_last``: x is (N, *S, C) and so is y (Keras's layout, no transposes).
     """
 
@@ -73,8 +72,7 @@ class MaxPool(Function):
         n = len(kernel)
         pads = _ceil_pads(x, kernel, stride, padding, dilation, out, channels_last)
         self.channels_last = channels_last
-        if pool_tiled.applies(kernel, stride, dilation, pads) \
-                and pool_tiled.forward_applies(x, channels_last):      # no padding: xp is x
+        if pool_tiled.applies(kernel, stride, dilation, pads):      # no padding: xp is x
             self.geom = (_spatial(x, n, channels_last), kernel, stride, dilation, pads)
             y, self.arg = pool_tiled.forward(x, out, channels_last)
             if indices_into is not None:

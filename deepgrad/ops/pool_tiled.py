@@ -7,11 +7,14 @@ tests/ops/test_ops_pool_tiled.py). View x as tiles, (N, C, Ho, 2, Wo, 2) for NCH
 (N, Ho, 2, Wo, 2, C) for NHWC, kernel row p and column q of each window at the two 2-axes
 (rows and columns past 2 Ho, 2 Wo are in no window, floor mode).
 
-Forward, two stages (even planes only, :func:`forward_applies`):
+Forward, two stages:
 
     stage 1 (within each kernel row p):  r[p] = max(x[p, 0], x[p, 1]),  c[p] = [x[p, 1] > x[p, 0]]
     stage 2 (between the rows):          y = max(r[0], r[1]),           w = [r[1] > r[0]]
     winner (row-major kernel position):  arg = 2 w + c[w]
+
+Four passes over strided views of x (stage 1), the rest over contiguous y-sized arrays,
+against the generic running max's copy plus six strided passes.
 
 ``arg`` is the first maximum in row-major kernel order (PyTorch's rule, and the generic
 running max's). Proof: let (p*, q*) be the first position, row-major, holding the window
@@ -53,14 +56,6 @@ def applies(kernel, stride, dilation, pads):
             and tuple(dilation) == (1, 1) and not any(pads))
 
 
-def forward_applies(x, channels_last):
-    """The two-stage forward pays off where the tile view of x is uniform (even H and W:
-    each stage is one long strided loop); on a cropped plane numpy's short inner loops
-    make it slower than the generic running max (measured), which then runs instead."""
-    h, w = x.shape[1:3] if channels_last else x.shape[-2:]
-    return h % 2 == 0 and w % 2 == 0
-
-
 def _tiles(x, kernel, out, channels_last):
     """The (cropped) tile view of x and the axes of kernel row p and column q in it."""
     (kh, kw), (ho, wo) = kernel, out
@@ -84,32 +79,36 @@ def _position(tiles, prow, qcol, pq):
 
 def forward(x, out, channels_last):
     """(y, arg): the 2 x 2 window maxima and each window's winner (uint8, row-major kernel
-    position 0..3), both shaped as the generic path's (N, C, Ho, Wo) or (N, Ho, Wo, C).
-    For an even plane (see :func:`forward_applies`)."""
+    position 0..3), both shaped as the generic path's (N, C, Ho, Wo) or (N, Ho, Wo, C)."""
     tiles, prow, qcol = _tiles(x, (2, 2), out, channels_last)
     shape = (x.shape[0],) + ((out[0], out[1], x.shape[-1]) if channels_last
                              else x.shape[1:-2] + tuple(out))
     y, arg = np.empty(shape, x.dtype), np.empty(shape, np.uint8)
     per = max(1, BLOCK_BYTES // max(1, x[:1].nbytes))
 
-    def block(a, z):
-        t = tiles[a:z]
-        x0, x1 = t[_at(qcol, 0, t.ndim)], t[_at(qcol, 1, t.ndim)]   # columns q = 0, 1
-        r = np.maximum(x0, x1)                                      # stage 1: r[p]
-        c = np.greater(x1, x0).view(np.uint8)                       # c[p] = [x[p,1] > x[p,0]]
-        c0, c1 = c[_at(prow, 0, c.ndim)], c[_at(prow, 1, c.ndim)]
-        r0, r1 = r[_at(prow, 0, r.ndim)], r[_at(prow, 1, r.ndim)]
-        np.maximum(r0, r1, out=y[a:z])                              # stage 2: y
-        w = np.greater(r1, r0)                                      # w = [row 1 wins]
-        # arg = 2 w + c[w] = c0 + w (2 + c1 - c0)   (uint8 wraps; the result is exact)
-        new = np.subtract(c1, c0)
-        new += np.uint8(2)
-        np.multiply(new, w, out=new)
-        np.add(c0, new, out=arg[a:z])
-
     def chunk(a, z):
+        # y-sized temporaries, one set per chunk, reused by each of its blocks
+        shape = y[a:min(a + per, z)].shape
+        r1, w = np.empty(shape, x.dtype), np.empty(shape, bool)
+        c0, c1, new = (np.empty(shape, np.uint8) for _ in range(3))
         for s in range(a, z, per):
-            block(s, min(s + per, z))
+            e = min(s + per, z)
+            t, b, yb = tiles[s:e], e - s, y[s:e]
+            (x00, x01), (x10, x11) = [[_position(t, prow, qcol, (p, q)) for q in (0, 1)]
+                                      for p in (0, 1)]
+            # stage 1, row by row: r0 (into y), r1; c[p] = [x[p, 1] > x[p, 0]]
+            np.maximum(x00, x01, out=yb)
+            np.greater(x01, x00, out=c0[:b].view(bool))
+            np.maximum(x10, x11, out=r1[:b])
+            np.greater(x11, x10, out=c1[:b].view(bool))
+            # stage 2: w = [row 1 wins], y = max(r0, r1)
+            np.greater(r1[:b], yb, out=w[:b])
+            np.maximum(yb, r1[:b], out=yb)
+            # arg = 2 w + c[w] = c0 + w (2 + c1 - c0)   (uint8 wraps; the result is exact)
+            np.subtract(c1[:b], c0[:b], out=new[:b])
+            new[:b] += np.uint8(2)
+            np.multiply(new[:b], w[:b], out=new[:b])
+            np.add(c0[:b], new[:b], out=arg[s:e])
 
     parallel_for(x.shape[0], chunk, work=x.size)
     nan_winners(y, arg, [_position(tiles, prow, qcol, divmod(k, 2)) for k in range(4)])
