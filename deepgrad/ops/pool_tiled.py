@@ -88,9 +88,9 @@ def forward(x, out, channels_last):
 
     def chunk(a, z):
         # y-sized temporaries, one set per chunk, reused by each of its blocks
-        shape = y[a:min(a + per, z)].shape
-        r1, w = np.empty(shape, x.dtype), np.empty(shape, bool)
-        c0, c1, new = (np.empty(shape, np.uint8) for _ in range(3))
+        block = y[a:min(a + per, z)].shape
+        r1, w = np.empty(block, x.dtype), np.empty(block, bool)
+        c0, c1, new = (np.empty(block, np.uint8) for _ in range(3))
         for s in range(a, z, per):
             e = min(s + per, z)
             t, b, yb = tiles[s:e], e - s, y[s:e]
