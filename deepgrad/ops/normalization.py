@@ -179,7 +179,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                            channels_last=channels_last)
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, *, axes=None):
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the trailing axes named by ``normalized_shape``.
 
     y = xhat * weight + beta, xhat normalised per sample over the last
@@ -190,9 +190,6 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, *, axe
         input: (*, *normalized_shape) float tensor.
         normalized_shape: int or tuple, the trailing shape to normalise over.
         weight, bias: tensors of shape ``normalized_shape`` or None.
-        axes (tuple of int or None): normalise over these axes instead of the trailing
-            ones (Keras's ``axis``; no transposes), in increasing order;
-            ``normalized_shape`` is then their sizes and weight/bias broadcast along them.
     Returns:
         Tensor of the input's shape and dtype.
     """
@@ -201,25 +198,12 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, *, axe
     ns = (int(normalized_shape),) if np.ndim(normalized_shape) == 0 else tuple(
         int(n) for n in normalized_shape)
     k = len(ns)
-    if axes is None:
-        if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != ns:
-            raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, ns))}) "
-                             f"for normalized_shape {ns}, received {tuple(x.shape)}")
-        axes = tuple(range(x.ndim - k, x.ndim))
-    else:
-        axes = tuple(int(a) % x.ndim if -x.ndim <= a < x.ndim else a for a in axes)
-        if (not axes or list(axes) != sorted(set(axes)) or max(axes) >= x.ndim
-                or tuple(x.shape[a] for a in axes) != ns):
-            raise ValueError(f"layer_norm: axes must be increasing axes of the input whose "
-                             f"sizes are normalized_shape {ns}; received axes={axes} for input "
-                             f"of shape {tuple(x.shape)}")
+    if k == 0 or x.ndim < k or tuple(x.shape[x.ndim - k:]) != ns:
+        raise ValueError(f"layer_norm: expected input of shape (*, {', '.join(map(str, ns))}) "
+                         f"for normalized_shape {ns}, received {tuple(x.shape)}")
     w = _affine_param("layer_norm", "weight", weight, ns, x)
     b = _affine_param("layer_norm", "bias", bias, ns, x)
-    y = Normalize.apply(x, axes=axes, eps=eps)
-    if axes != tuple(range(x.ndim - k, x.ndim)):          # weight, bias along ``axes``
-        along = tuple(x.shape[a] if a in axes else 1 for a in range(axes[0], x.ndim))
-        w = None if w is None else w.reshape(along)
-        b = None if b is None else b.reshape(along)
+    y = Normalize.apply(x, axes=tuple(range(x.ndim - k, x.ndim)), eps=eps)
     if w is not None:
         y = y * w
     return y + b if b is not None else y
