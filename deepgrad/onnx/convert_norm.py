@@ -1,7 +1,8 @@
 """Normalisation -> ONNX.
 
 * batch norm (eval: the running statistics) -> BatchNormalization, which computes
-  y = (x - mean) / sqrt(var + eps) * gamma + beta over axis 1 as deepgrad's op;
+  y = (x - mean) / sqrt(var + eps) * gamma + beta over axis 1 as deepgrad's op (a
+  channels-last batch norm wrapped in two Transposes, as for convolutions);
 * ``Normalize`` (the xhat of layer, group and instance norm; gamma and beta are separate
   Mul / Add nodes) -> the formula deepgrad computes, with reductions over ``axes``:
 
@@ -15,6 +16,7 @@ model is an inference graph.
 import numpy as np
 
 from deepgrad.ops import normalization as N
+from deepgrad.onnx.convert_conv import to_channels_first, to_channels_last
 from deepgrad.onnx.registry import converts
 
 
@@ -26,10 +28,14 @@ def batch_norm(ctx, node):
                              "in eval mode (model.eval(), or Keras training=False) so that it "
                              "uses the running statistics")
     x, gamma, beta = ctx.inputs(node)
+    last, ndim = bool(p.get("channels_last", False)), node.inputs[0].ndim
     mean = ctx.param_tensor(node, "mean", "running_mean")
     var = ctx.param_tensor(node, "var", "running_var")
-    return ctx.g.op("BatchNormalization", [x, gamma, beta, mean, var],
-                    epsilon=float(p.get("eps", 1e-5)))
+    if last:
+        x = to_channels_first(ctx.g, x, ndim)
+    y = ctx.g.op("BatchNormalization", [x, gamma, beta, mean, var],
+                 epsilon=float(p.get("eps", 1e-5)))
+    return to_channels_last(ctx.g, y, ndim) if last else y
 
 
 def _eps(ctx, node, default):

@@ -40,20 +40,26 @@ def max_pool(ctx, node):
 
 @converts(PL.AvgPool, checks=("out",))
 def avg_pool(ctx, node):
-    p = node.params
+    p, x = node.params, node.inputs[0]
     n = len(p["kernel"])
-    pads = _pads(ctx, node, (1,) * n, False)
-    g = ctx.g
-    y = g.op("AveragePool", [ctx.input(node, 0)], kernel_shape=list(p["kernel"]),
+    last = bool(p.get("channels_last", False))
+    pads = _pads(ctx, node, (1,) * n, last)
+    g, name = ctx.g, ctx.input(node, 0)
+    if last:
+        name = to_channels_first(g, name, x.ndim)
+    y = g.op("AveragePool", [name], kernel_shape=list(p["kernel"]),
              strides=list(p["stride"]), pads=onnx_pads(pads), count_include_pad=1)
     div = np.asarray(node.fn.div, node.output.dtype)         # the op's divisor, (*out) or ()
+    if last and div.ndim:
+        div = div[..., 0]                                     # (*out, 1) in channels_last
     factor = prod(p["kernel"]) / div.astype(np.float64)
     if np.all(factor == 1.0):
-        return y
+        return to_channels_last(g, y, x.ndim) if last else y
     if node.params["out"] != ctx.twin_params[node.index]["out"]:
         raise ctx.fail(node, "average pooling whose divisor varies over the output (padding "
                              "not counted, ceil_mode) on spatial axes of dynamic size")
-    return g.op("Mul", [y, g.const(factor.astype(node.output.dtype), "avgpool_factor")])
+    y = g.op("Mul", [y, g.const(factor.astype(node.output.dtype), "avgpool_factor")])
+    return to_channels_last(g, y, x.ndim) if last else y
 
 
 def _pads(ctx, node, dilation, last):

@@ -29,19 +29,29 @@ from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 
 
+def _channel_axes(ndim, channels_last):
+    """(the axes S the statistics sum over, the broadcast shape of a (C,) vector):
+    the channel axis is 1 of (N, C, *), or the last of (N, *, C) with ``channels_last``."""
+    if channels_last:
+        return tuple(range(ndim - 1)), (1,) * (ndim - 1) + (-1,)
+    return (0,) + tuple(range(2, ndim)), (1, -1) + (1,) * (ndim - 2)
+
+
 class BatchNorm(Function):
-    """y = gamma xhat + beta over axis 1, with given statistics ``mean`` and ``var`` (C,).
+    """y = gamma xhat + beta per channel, with given statistics ``mean`` and ``var`` (C,);
+    the channel axis 1, or the last one with ``channels_last`` (Keras's layout, no permutes).
 
     ``batch_stats``: the statistics are this batch's own (training), so they depend on x
     and dx gets the two correction terms; otherwise they are constants.
     """
 
-    def forward(self, x, gamma, beta, mean=None, var=None, eps=1e-5, batch_stats=True):
-        shape = (1, -1) + (1,) * (x.ndim - 2)
+    def forward(self, x, gamma, beta, mean=None, var=None, eps=1e-5, batch_stats=True,
+                channels_last=False):
+        axes, shape = _channel_axes(x.ndim, channels_last)
         inv_std = 1 / np.sqrt(var + eps)
         self.xhat = (x - mean.reshape(shape)) * inv_std.reshape(shape)
         self.scale = (gamma * inv_std).reshape(shape)
-        self.axes, self.shape, self.batch_stats = (0,) + tuple(range(2, x.ndim)), shape, batch_stats
+        self.axes, self.shape, self.batch_stats = axes, shape, batch_stats
         return self.xhat * gamma.reshape(shape) + beta.reshape(shape)
 
     def backward(self, g):
@@ -107,8 +117,9 @@ def _check_float(name, x):
 
 # ----------------------------------------------------------------- functions
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False,
-               momentum=0.1, eps=1e-5):
-    """Batch normalisation over every axis but the channel axis 1 of (N, C, *).
+               momentum=0.1, eps=1e-5, *, channels_last=False):
+    """Batch normalisation over every axis but the channel axis 1 of (N, C, *) (the last
+    axis of (N, *, C) with ``channels_last``).
 
     Training (``training=True``) normalises with this batch's mean and biased variance,
     and, when running statistics are given, updates them in place (PyTorch's rule,
@@ -126,6 +137,8 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         training (bool): use and update batch statistics.
         momentum (float): weight of the new batch in the running averages.
         eps (float): added to the variance for stability.
+        channels_last (bool): the channels are the last axis (Keras's layout), used as
+            laid out (no transposes).
     Returns:
         Tensor of the input's shape and dtype.
     Example:
@@ -134,9 +147,10 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     x = to_tensor(input)
     _check_float("batch_norm", x)
     if x.ndim < 2:
-        raise ValueError(f"batch_norm: expected input of shape (N, C, *) with at least 2 "
+        raise ValueError(f"batch_norm: expected input of shape "
+                         f"{'(N, *, C)' if channels_last else '(N, C, *)'} with at least 2 "
                          f"dimensions, received shape {tuple(x.shape)}")
-    C = x.shape[1]
+    C = x.shape[-1 if channels_last else 1]
     rm = _stat_array("batch_norm", "running_mean", running_mean, C)
     rv = _stat_array("batch_norm", "running_var", running_var, C)
     w = _affine_param("batch_norm", "weight", weight, (C,), x)
@@ -148,19 +162,21 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             raise ValueError("batch_norm: running_mean and running_var must be given when "
                              "training=False (eval mode normalises with them)")
         return BatchNorm.apply(x, w, b, mean=rm.astype(x.dtype, copy=False),
-                               var=rv.astype(x.dtype, copy=False), eps=eps, batch_stats=False)
+                               var=rv.astype(x.dtype, copy=False), eps=eps, batch_stats=False,
+                               channels_last=channels_last)
     n = x.array.size // max(C, 1)
     if n <= 1:
         raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                          f"received input of shape {tuple(x.shape)}")
-    axes = (0,) + tuple(range(2, x.ndim))
+    axes = _channel_axes(x.ndim, channels_last)[0]
     mean = x.array.mean(axis=axes)
     var = x.array.var(axis=axes)
     if rm is not None:
         rm[...] = (1 - momentum) * rm + momentum * mean
     if rv is not None:
         rv[...] = (1 - momentum) * rv + momentum * var * (n / (n - 1))
-    return BatchNorm.apply(x, w, b, mean=mean, var=var, eps=eps, batch_stats=True)
+    return BatchNorm.apply(x, w, b, mean=mean, var=var, eps=eps, batch_stats=True,
+                           channels_last=channels_last)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):

@@ -22,6 +22,7 @@ import numpy as np
 
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
+from deepgrad.ops import pool_tiled
 from deepgrad.ops.conv import LAYOUTS, col2im, crop_hw, ntuple, pad_hw, windows, windows_last
 from deepgrad.parallel import parallel_for
 
@@ -57,9 +58,12 @@ def _kernel_slices(pos, dilation, stride, out):
 class MaxPool(Function):
     """Max over each window, as a running max over the prod(kernel) kernel positions.
 
-    Forward keeps, per output, which kernel position won (first one at ties, as PyTorch);
-    backward routes each output's gradient to that position. Both loop over the kernel
-    positions only, each step one vectorised pass over a strided view of the input.
+    Forward keeps, per output, which kernel position won (first one at ties, as PyTorch;
+    the last NaN where a window holds NaN, as PyTorch); backward routes each output's
+    gradient to that position. Both loop over the kernel positions only, each step one
+    vectorised pass over a strided view of the input. For 2 x 2 windows that tile the
+    plane (``MaxPool2d(2)``), :mod:`deepgrad.ops.pool_tiled` gives the same results in
+    fewer passes: a two-stage forward, a backward that writes each input position once.
     ``channels_last``: x is (N, *S, C) and so is y (Keras's layout, no transposes).
     """
 
@@ -67,6 +71,13 @@ class MaxPool(Function):
                 out=(1, 1), indices_into=None, channels_last=False):
         n = len(kernel)
         pads = _ceil_pads(x, kernel, stride, padding, dilation, out, channels_last)
+        self.channels_last = channels_last
+        if pool_tiled.applies(kernel, stride, dilation, pads):      # no padding: xp is x
+            self.geom = (_spatial(x, n, channels_last), kernel, stride, dilation, pads)
+            y, self.arg = pool_tiled.forward(x, out, channels_last)
+            if indices_into is not None:
+                indices_into.append(self.indices(_spatial(x, n), padding))
+            return y
         fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
         xp = pad_hw(x, pads, fill, channels_last)
         if channels_last:
@@ -76,7 +87,8 @@ class MaxPool(Function):
             win = windows(xp, kernel, stride, dilation, out)         # (N, C, *kernel, *out)
             lead = (slice(None),) * (x.ndim - n)
         positions = [win[lead + pos] for pos in np.ndindex(*kernel)]   # (N, ...) views
-        itype = np.int16 if len(positions) < 2 ** 15 else np.int64
+        itype = (np.uint8 if len(positions) <= 256 else np.int16 if len(positions) < 2 ** 15
+                 else np.int64)
         y = np.empty(positions[0].shape, x.dtype)
         arg = np.empty(y.shape, itype)
         better, step = np.empty(y.shape, bool), np.empty(y.shape, itype)   # temporaries
@@ -94,7 +106,8 @@ class MaxPool(Function):
                 np.maximum(ac, np.multiply(bc, itype(k), out=sc), out=ac)
 
         parallel_for(x.shape[0], chunk, work=y.size * len(positions))
-        self.arg, self.channels_last = arg, channels_last
+        pool_tiled.nan_winners(y, arg, positions)
+        self.arg = arg
         self.geom = (_spatial(xp, n, channels_last), kernel, stride, dilation, pads)
         if indices_into is not None:                  # return_indices: hand them out
             indices_into.append(self.indices(_spatial(x, len(kernel)), padding))
@@ -105,8 +118,10 @@ class MaxPool(Function):
         n, last = len(kernel), self.channels_last
         out = _spatial(g, n, last)
         lead = (slice(None),) * (1 if last else g.ndim - n)
-        gx = np.zeros(g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:],
-                      dtype=g.dtype)
+        shape = g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:]
+        if pool_tiled.applies(kernel, stride, dilation, pads):
+            return pool_tiled.backward(g, self.arg, shape, last)
+        gx = np.zeros(shape, dtype=g.dtype)
         overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
         where = [lead + _kernel_slices(pos, dilation, stride, out) for pos in np.ndindex(*kernel)]
         arg = self.arg
@@ -142,34 +157,52 @@ class MaxPool(Function):
 
 
 class AvgPool(Function):
-    """Mean over each window; the divisor of each window counts what PyTorch counts."""
+    """Mean over each window; the divisor of each window counts what PyTorch counts.
+
+    ``channels_last``: x is (N, *S, C) and so is y (Keras's layout): the windows are
+    :func:`~deepgrad.ops.conv.windows_last`'s view, backward adds g / divisor at each
+    kernel position's strided slice of dL/dx (no transposes either way).
+    """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), out=(1, 1),
-                count_include_pad=True, divisor_override=None):
+                count_include_pad=True, divisor_override=None, channels_last=False):
         n = len(kernel)
         ones = (1,) * n
-        pads = _ceil_pads(x, kernel, stride, padding, ones, out)
-        xp = pad_hw(x, pads)
-        kaxes = tuple(range(x.ndim - n, x.ndim))
-        total = windows(xp, kernel, stride, ones, out).sum(axis=kaxes)
+        pads = _ceil_pads(x, kernel, stride, padding, ones, out, channels_last)
+        xp = pad_hw(x, pads, channels_last=channels_last)
+        if channels_last:
+            total = windows_last(xp, kernel, stride, ones, out).sum(
+                axis=tuple(range(1 + n, 1 + 2 * n)))
+        else:
+            kaxes = tuple(range(x.ndim - n, x.ndim))
+            total = windows(xp, kernel, stride, ones, out).sum(axis=kaxes)
+        spatial = _spatial(x, n, channels_last)
         if divisor_override:
             div = np.asarray(divisor_override, x.dtype)
         else:
             # count what each window covers: real input, plus padding if count_include_pad,
             # never the extension that ceil_mode adds
-            spatial = _spatial(x, n)
-            mask = np.zeros(_spatial(xp, n), x.dtype)
+            mask = np.zeros(_spatial(xp, n, channels_last), x.dtype)
             if count_include_pad:
                 mask[tuple(slice(0, m + 2 * p) for m, p in zip(spatial, padding))] = 1
             else:
                 mask[tuple(slice(p, p + m) for m, p in zip(spatial, padding))] = 1
             div = windows(mask, kernel, stride, ones, out).sum(axis=tuple(range(n)))
-        self.div, self.geom = div, (_spatial(xp, n), kernel, stride, pads)
+            if channels_last:
+                div = div[..., None]                  # (*out, 1) against (N, *out, C)
+        self.div, self.channels_last = div, channels_last
+        self.geom = (_spatial(xp, n, channels_last), kernel, stride, pads)
         return total / div
 
     def backward(self, g):
         padded, kernel, stride, pads = self.geom
-        n = len(kernel)
+        n, last = len(kernel), self.channels_last
+        if last:                              # g / div added at each kernel position
+            per = g / self.div
+            gx = np.zeros(g.shape[:1] + tuple(padded) + g.shape[1 + n:], g.dtype)
+            for pos in np.ndindex(*kernel):
+                gx[(slice(None),) + _kernel_slices(pos, (1,) * n, stride, g.shape[1:1 + n])] += per
+            return crop_hw(gx, pads, True)
         lead = g.shape[:g.ndim - n]
         per = (g / self.div).reshape(lead + (1,) * n + g.shape[g.ndim - n:])
         per = np.broadcast_to(per, lead + tuple(kernel) + g.shape[g.ndim - n:])
@@ -288,30 +321,34 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 # ----------------------------------------------------------------- average pooling
 def _avg_pool(name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
-              divisor_override):
+              divisor_override, channels_last=False):
     x, unbatched = _rank(name, n, to_tensor(input))
-    k, s, p, _, out = _window_args(name, n, x, kernel_size, stride, padding, 1, ceil_mode)
+    k, s, p, _, out = _window_args(name, n, x, kernel_size, stride, padding, 1, ceil_mode,
+                                   channels_last)
     if divisor_override is not None and divisor_override <= 0:
         raise ValueError(f"{name}: divisor_override must be a positive integer, received "
                          f"{divisor_override}")
     y = AvgPool.apply(x, kernel=k, stride=s, padding=p, out=out,
-                      count_include_pad=count_include_pad, divisor_override=divisor_override)
+                      count_include_pad=count_include_pad, divisor_override=divisor_override,
+                      channels_last=channels_last)
     return y.squeeze(0) if unbatched else y
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """Mean over kh x kw windows, NCHW (PyTorch's divisor rules for padding and ceil_mode).
+               count_include_pad=True, divisor_override=None, *, channels_last=False):
+    """Mean over kh x kw windows, NCHW or NHWC (PyTorch's divisor rules for padding and
+    ceil_mode).
 
     Args:
-        input: (N, C, H, W) or (C, H, W).
+        input: (N, C, H, W) or (C, H, W); with ``channels_last`` (N, H, W, C) or (H, W, C),
+            pooled as laid out, output (N, Ho, Wo, C).
         count_include_pad (bool): the zero padding counts in the divisor (ceil_mode's
             extension never does).
         divisor_override (int or None): divide every window's sum by this instead.
     Backward: dL/dx[pos] = sum over the windows holding pos of g / divisor.
     """
     return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, divisor_override)
+                     count_include_pad, divisor_override, channels_last)
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,

@@ -5,8 +5,12 @@ Both normalise x over a set of axes S with the biased variance and then scale an
     xhat = (x - mu_S) / sqrt(sigma^2_S + epsilon)        y = gamma xhat + beta
 
 The math and its fused backward are :func:`deepgrad.ops.batch_norm` and
-:func:`deepgrad.ops.layer_norm`; the layers only move Keras's ``axis`` to where the op
-expects it (permutes, undone afterwards).
+:func:`deepgrad.ops.layer_norm`. BatchNormalization calls batch_norm on the input as laid
+out, with the feature axis 1 or last (``channels_last``); only another feature axis (a
+middle one of a 4-D input, say) is permuted to axis 1 and back. LayerNormalization over
+trailing axes (the default, axis=-1) calls layer_norm as it is; other axes are permuted to
+the end and back, which measured faster than normalising over non-trailing axes in place
+(numpy's reductions over strided axes).
 
 Running statistics. Keras and PyTorch differ in two ways: Keras's ``momentum`` weighs
 the *old* value (moving = moving * momentum + batch * (1 - momentum); PyTorch's momentum
@@ -113,33 +117,38 @@ class BatchNormalization(Layer):
 
     def call(self, inputs, training=None):
         (axis,) = _axes(self.axis, inputs.ndim, self)
-        rest = [a for a in range(inputs.ndim) if a != axis]
-        perm = (rest[0], axis, *rest[1:])                # the op wants (N, C, *)
+        last = axis == inputs.ndim - 1 and axis != 1     # the op takes axis 1 or the last
+        perm = tuple(range(inputs.ndim))
+        if axis not in (1, inputs.ndim - 1):
+            rest = [a for a in range(inputs.ndim) if a != axis]
+            perm = (rest[0], axis, *rest[1:])            # to (N, C, *)
         x = inputs if perm == tuple(range(inputs.ndim)) else ops.permute(inputs, perm)
         if training and self.trainable:
-            y = self._train_step(x)
+            y = self._train_step(x, last)
         else:
             y = ops.batch_norm(x, self.moving_mean, self.moving_variance, self.gamma,
-                               self.beta, training=False, eps=self.epsilon)
+                               self.beta, training=False, eps=self.epsilon, channels_last=last)
         if perm == tuple(range(inputs.ndim)):
             return y
         return ops.permute(y, tuple(int(i) for i in np.argsort(perm)))
 
-    def _train_step(self, x):
-        """Normalise (N, C, *) x with its batch statistics; update the moving averages."""
-        C = x.shape[1]
+    def _train_step(self, x, last):
+        """Normalise x, (N, C, *) or with ``last`` (N, *, C), with its batch statistics;
+        update the moving averages."""
+        C = x.shape[-1 if last else 1]
         n = x.array.size // C
         mean, var = np.zeros(C, x.dtype), np.zeros(C, x.dtype)
         if n > 1:
             y = ops.batch_norm(x, mean, var, self.gamma, self.beta, training=True,
-                               momentum=1.0, eps=self.epsilon)
+                               momentum=1.0, eps=self.epsilon, channels_last=last)
             var *= (n - 1) / n                          # unbiased -> biased (Keras's rule)
         else:
             # one value per feature (a batch of one vector): Keras's mean is x and its
             # variance 0, so y = beta whatever x is; the op (like PyTorch) refuses n = 1
             # in training mode, so run it with these constants on x cut from the graph
             mean[...] = x.array.reshape(C)
-            y = ops.batch_norm(x.detach(), mean, var, self.gamma, self.beta, eps=self.epsilon)
+            y = ops.batch_norm(x.detach(), mean, var, self.gamma, self.beta, eps=self.epsilon,
+                               channels_last=last)
         m = self.momentum
         self.moving_mean.array[...] = self.moving_mean.array * m + mean * (1 - m)
         self.moving_variance.array[...] = self.moving_variance.array * m + var * (1 - m)

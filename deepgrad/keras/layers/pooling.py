@@ -1,9 +1,12 @@
 """Pooling layers: MaxPooling1D/2D, AveragePooling1D/2D and the global poolings (Keras 3).
 
 The window math lives in :func:`deepgrad.ops.max_pool2d` / :func:`deepgrad.ops.avg_pool2d`
-(NCHW); the layers convert layouts as the convolutions do (:mod:`.conv`), a 1-D input
-being an image of height 1. Max pooling in channels_last (Keras's default) converts
-nothing: ``ops.max_pool2d(..., channels_last=True)`` pools (N, H, W, C) as it is. Keras's padding, per axis (n, pool k, stride s):
+(NCHW or NHWC); a 1-D input is an image of height 1. In channels_last (Keras's default)
+the layers convert nothing: ``ops.max_pool2d`` / ``ops.avg_pool2d(..., channels_last=True)``
+pool (N, H, W, C) as it is, and channels_first goes to the NCHW ops as it is. (3-D pooling,
+in :mod:`.conv3d`, still permutes channels_last volumes.)
+
+Keras's padding, per axis (n, pool k, stride s):
 
     'valid'   out = floor((n - k) / s) + 1
     'same'    out = ceil(n / s), padded by total = max((out - 1) s + k - n, 0), total // 2
@@ -51,8 +54,8 @@ class _Pooling(Layer):
         self.built = True
 
     def call(self, inputs):
-        if self.mode == "max" and self.data_format == "channels_last" and self.rank <= 2:
-            return self._max_channels_last(inputs)
+        if self.data_format == "channels_last" and self.rank <= 2:
+            return self._channels_last(inputs)
         x = to_nchw(inputs, self.data_format, self.rank)
         lead = (1,) * (2 - self.rank)
         k, s = lead + self.pool_size, lead + self.strides
@@ -66,16 +69,23 @@ class _Pooling(Layer):
                 y = y / ops.avg_pool2d(pad_hw(ones, pads), k, s)
         return from_nchw(y, self.data_format, self.rank)
 
-    def _max_channels_last(self, x):
-        """Max pooling in Keras's layout, by the engine's channels-last op (no transposes;
+    def _channels_last(self, x):
+        """Pooling in Keras's layout, by the engine's channels-last ops (no transposes;
         a 1-D input is a height-1 image)."""
         if self.rank == 1:
             x = ops.unsqueeze(x, 1)
         lead = (1,) * (2 - self.rank)
         k, s = lead + self.pool_size, lead + self.strides
         pads = [axis_pads(n, kk, ss, self.padding) for n, kk, ss in zip(x.shape[1:-1], k, s)]
-        y = ops.max_pool2d(pad_hw(x, pads, value=-np.inf, channels_last=True), k, s,
-                           channels_last=True)
+        if self.mode == "max":
+            y = ops.max_pool2d(pad_hw(x, pads, value=-np.inf, channels_last=True), k, s,
+                               channels_last=True)
+        else:
+            y = ops.avg_pool2d(pad_hw(x, pads, channels_last=True), k, s, channels_last=True)
+            if any(b or a for b, a in pads):
+                ones = Tensor(np.ones((1,) + tuple(x.shape[1:-1]) + (1,), x.dtype))
+                y = y / ops.avg_pool2d(pad_hw(ones, pads, channels_last=True), k, s,
+                                       channels_last=True)
         return ops.squeeze(y, 1) if self.rank == 1 else y
 
     def compute_output_shape(self, input_shape):
