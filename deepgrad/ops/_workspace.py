@@ -7,6 +7,8 @@ import threading
 
 import numpy as np
 
+from deepgrad.autograd.function import Function
+
 
 class _Workspaces:
     """Work buffers of finished recurrent ops, kept for the next call of the same size.
@@ -43,6 +45,16 @@ class _Workspaces:
 
 
 _WORKSPACES = _Workspaces()
+
+
+class RecurrentOp(Function):
+    """A layer op whose work buffers live in ``self.ws`` and are recycled after backward."""
+
+    def release(self):
+        ws = self.__dict__.get("ws")
+        super().release()
+        if ws is not None and "block" in ws:
+            _WORKSPACES.give(ws["block"])
 
 
 def _workspace(dtype, **shapes):

@@ -1,0 +1,215 @@
+"""The LSTM layer op: a whole sequence in one Function, forward and backward through time.
+
+The math, in PyTorch's gate names (Keras's c~ is g), x_t the input, h_{t-1} the state:
+
+    [i, f, g, o] = W_ih x_t + W_hh h_{t-1} + b,   i, f, o = sigmoid(.),  g = tanh(.)
+    c_t = f c_{t-1} + i g,                        h_t = o tanh(c_t)
+
+Backward, with dh_t = dL/dh_t from the output plus the recurrence's W_hh^T dz_{t+1}:
+
+    dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh^2 c_t)
+    dz_i = dc_t g i (1-i)    dz_f = dc_t c_{t-1} f (1-f)
+    dz_o = dh_t tanh(c_t) o (1-o)                  dz_g = dc_t i (1 - g^2)
+    [dW_hh | dW_ih | db] = sum_t dz_t [h_{t-1}; x_t; 1]^T,   [dh_{t-1}; dx_t] = [W_hh | W_ih]^T dz_t
+
+How it is computed. At these sizes (H = 50, B = 32) a NumPy call costs 0.5-1 us whatever
+it does, so the design counts calls per step and keeps every per-step array contiguous:
+
+* **One GEMM per step** does the input projection, the recurrence and the bias:
+  z_t = W [h_{t-1}; x_t; 1] with W = [W_hh | W_ih | b] (4H, K), K = H + I + 1, applied to
+  slab t of a per-sequence stack X (T+1, K, B) whose x_t and 1 rows are filled before the
+  loop (one copy) and whose h rows the loop writes. After backward's loop the same stack,
+  copied once to (K, T*B), gives [dW_hh | dW_ih | db] as one GEMM with the gate
+  gradients dz stacked (4H, T*B).
+* **One tanh for all four gates**: inside the op the gate order is [i, f, o, g] and the
+  sigmoid rows of W are halved, so tanh(z~) gives t = tanh(z/2) for i, f, o and g itself;
+  sigmoid(z) = (1 + t) / 2 is then two calls on the 3H sigmoid rows.
+* **A slab layout made for backward**: step t keeps the (9H, B) slab
+  R_t = [t_i, t_f, t_o, g | c_{t-1} | tanh c_t | i, f, o], so that
+  [i, f] * [g, c_{t-1}] is one multiply (rows 6H-8H times 3H-5H), and backward's
+  per-step factors are three whole-sequence calls on two blocks of rows: as
+  sigmoid'(z) = (1 - t^2) / 4 and tanh'(z) = 1 - g^2,
+      m = (1 - [t_i, t_f, t_o, g]^2) * [g, c_{t-1}, tanh c_t, i]       (rows 0-4H, 3H-7H)
+        = [4 dz_i/dc, 4 dz_f/dc, 4 dz_o/dh, dz_g/dc];
+  the factor 1/4 of the sigmoid rows is folded into the weights that backward's GEMMs
+  use (W with its already halved sigmoid rows halved again) and into dW's rows.
+* **Backward's step**: one GEMM [dh_t; dx_{t+1}] = W~^T dz_{t+1} (the dx rows only when
+  the input needs a gradient: the input projection's backward rides on the recurrent
+  GEMM), an add of dL/dh_t, the cell recurrence as one multiply [dc_{t+1}; dh_t] *
+  [f_{t+1}; o (1 - tanh^2 c_t)] and one add, and dz_t as two multiplies (dc into all four
+  gate blocks, then dh into o's).
+
+NumPy calls per step: forward 8, backward 6. Buffers come from one workspace per call
+(``deepgrad/ops/_workspace.py``), recycled after backward; the op's output and the
+gradients it returns are fresh arrays, since others may keep them.
+
+The op returns one packed (T+1, B, H) array [h_0 .. h_{T-1}, c_{T-1}] (in the input's
+time order); ``lstm_layer`` in :mod:`deepgrad.ops.rnn` slices it.
+"""
+import numpy as np
+
+from deepgrad.autograd.grad_mode import state as _grad_state
+from deepgrad.ops._workspace import _WORKSPACES, RecurrentOp, _workspace
+from deepgrad.ops.rnn_layout import gate_rows, grad_like
+
+_ORDER = [0, 1, 3, 2]       # the op's gate blocks [i, f, o, g] from either front's [i, f, g, o]
+                            # (a swap: the same list maps them back)
+
+
+def _stacked_weights(w_ih, w_hh, biases, layout):
+    """W = [W_hh | W_ih | b] (4H, K) in the op's gate order, the sigmoid rows halved."""
+    rh, ri = gate_rows(w_hh, 4, layout), gate_rows(w_ih, 4, layout)
+    _, H, I = ri.shape
+    K = H + I + (1 if biases else 0)
+    W = np.empty((4, H, K), w_hh.dtype)
+    W[:, :, :H] = rh[_ORDER]
+    W[:, :, H:H + I] = ri[_ORDER]
+    if biases:
+        b = biases[0] if len(biases) == 1 else biases[0] + biases[1]
+        W[:, :, K - 1] = b.reshape(4, H)[_ORDER]
+    W = W.reshape(4 * H, K)
+    W[:3 * H] *= 0.5
+    return W
+
+
+class LSTMLayer(RecurrentOp):
+    """forward(x (T, B, I), h0 (B, H), c0 (B, H), w_ih, w_hh, *biases) -> packed (T+1, B, H).
+
+    ``biases``: none, or one or two (4H,) vectors that are added (PyTorch's b_ih, b_hh;
+    Keras's one bias). ``layout``: the weights' layout (:mod:`deepgrad.ops.rnn_layout`).
+    """
+
+    def forward(self, x, h0, c0, w_ih, w_hh, *biases, reverse=False, layout="pytorch"):
+        T, B, I = x.shape
+        H = h0.shape[1]
+        H3, H4 = 3 * H, 4 * H
+        W = _stacked_weights(w_ih, w_hh, biases, layout)
+        K = W.shape[1]
+        self.W, self.layout, self.reverse, self.n_bias = W, layout, reverse, len(biases)
+        self.ws = ws = _workspace(
+            x.dtype, X=(T + 1, K, B), R=(T + 1, 9 * H, B),                      # forward
+            m=(T, H4, B), dz=(T, H4, B), fk=(T, 2 * H, B), gy=(T + 1, H, B),    # backward
+            dz_all=(H4, T * B), x_all=(K, T * B))
+        X, R = ws["X"], ws["R"]
+        np.copyto(X[:T, H:H + I], (x[::-1] if reverse else x).transpose(0, 2, 1))
+        if biases:
+            X[:T, K - 1] = 1
+        X[0, :H] = h0.T
+        R[0, 4 * H:5 * H] = c0.T
+        prod = np.empty((2 * H, B), x.dtype)
+        ig, fc, half = prod[:H], prod[H:], np.array(0.5, x.dtype)
+        mm, tanh, mul, add = np.matmul, np.tanh, np.multiply, np.add    # out= given by position:
+        steps = zip(X, R[:, :H4], R[:, :H3], R[:, 6 * H:], R[:, 6 * H:8 * H],   # 0.2 us a call
+                    R[:, H3:5 * H], R[1:, H4:5 * H], R[:, 5 * H:6 * H], R[:, 8 * H:], X[1:, :H])
+        for x_t, z, t3, sig, if_, gc, c_t, tc, o, h in steps:      # 8 NumPy calls per step
+            mm(W, x_t, z)                           # z~ = W [h_{t-1}; x_t; 1]
+            tanh(z, z)                              # [t_i, t_f, t_o, g]
+            mul(t3, half, sig)
+            add(sig, half, sig)                     # [i, f, o] = (1 + t) / 2
+            mul(if_, gc, prod)                      # [i g; f c_{t-1}]
+            add(ig, fc, c_t)
+            tanh(c_t, tc)
+            mul(o, tc, h)                           # h_t = o tanh(c_t)
+        out = np.empty((T + 1, H, B), x.dtype)      # [h_0 .. h_{T-1}, c_{T-1}], h_t as (H, B)
+        np.copyto(out[:T], X[T:0:-1, :H] if reverse else X[1:, :H])
+        out[T] = R[T, 4 * H:5 * H]
+        if not _grad_state.enabled:                 # no graph: no backward will need them
+            _WORKSPACES.give(ws.pop("block"))
+        return out.transpose(0, 2, 1)
+
+    def _factors(self):
+        """m = (1 - [t_i, t_f, t_o, g]^2) [g, c_{t-1}, tanh c_t, i]  (T, 4H, B) and
+        fk = [f_{t+1}; o (1 - tanh^2 c_t)]  (T, 2H, B), with f_T = 1 (dc_{T-1} = dL/dc_n +
+        ...). The forward slabs are only read: backward can run twice."""
+        R, m, fk = self.ws["R"], self.ws["m"], self.ws["fk"]
+        T, H4 = m.shape[0], m.shape[1]
+        H = H4 // 4
+        np.square(R[:T, :H4], out=m)
+        np.subtract(1, m, out=m)
+        np.multiply(m, R[:T, 3 * H:7 * H], out=m)
+        k = fk[:, H:]
+        np.square(R[:T, 5 * H:6 * H], out=k)
+        np.subtract(1, k, out=k)
+        np.multiply(k, R[:T, 8 * H:], out=k)
+        fk[:T - 1, :H] = R[1:T, 7 * H:8 * H]
+        fk[T - 1, :H] = 1
+        return m, fk
+
+    def _backward_weights(self, rows):
+        """W~^T (rows, 4H): the first ``rows`` columns of W (h, then x) with the sigmoid
+        rows halved once more, since sigmoid'(z) = (1 - t^2) / 4 and m holds 1 - t^2."""
+        W = self.W
+        H3 = 3 * (W.shape[0] // 4)
+        wt = np.empty((rows, W.shape[0]), W.dtype)
+        np.multiply(W[:H3, :rows].T, 0.5, out=wt[:, :H3])
+        wt[:, H3:] = W[H3:, :rows].T
+        return wt
+
+    def backward(self, g):
+        ws = self.ws
+        X, R, dz = ws["X"], ws["R"], ws["dz"]
+        T, H4, B = dz.shape
+        H = H4 // 4
+        need_x, need_h, need_c = self.needs_grad[:3]
+        gt = g.transpose(0, 2, 1)                               # dL/dh_t as (H, B)
+        if gt.strides[1:] != (B * g.itemsize, g.itemsize):      # not contiguous per step
+            gt = ws["gy"]
+            np.copyto(gt, g.transpose(0, 2, 1))
+        dy = gt[T - 1::-1] if self.reverse else gt[:T]          # in processing order
+        m, fk = self._factors()
+        n = self.W.shape[1] - (self.n_bias > 0) if need_x else H     # [dh; dx] rows, or dh's
+        wt = self._backward_weights(n)
+        s, p = np.empty((2 * H, B), g.dtype), np.empty((2 * H, B), g.dtype)
+        dc, dh, pc, ph = s[:H], s[H:], p[:H], p[H:]
+        G = np.empty((T, n, B), g.dtype) if need_x else None   # [dh_{t-1}; dx_t] per step
+        gemm_out = G if need_x else [dh] * T
+        dc[...], dh[...] = gt[T], dy[T - 1]
+        mm, mul, add = np.matmul, np.multiply, np.add
+        rows = lambda a, k0, k1: a[::-1, k0 * H:k1 * H]       # noqa: E731  (t = T-1 .. 0)
+        steps = zip(range(T - 1, -1, -1), dy[::-1], fk[::-1], rows(m, 0, 1), rows(dz, 0, 1),
+                    rows(m, 1, 3), rows(dz, 1, 3), rows(m, 3, 4), rows(dz, 3, 4))
+        for t, dy_t, fk_t, mi, dzi, mfo, dzfo, mg, dzg in steps:  # 7 NumPy calls per step
+            if t < T - 1:
+                o = gemm_out[t + 1]
+                mm(wt, dz[t + 1], o)                # [dh_t; dx_{t+1}]
+                add(o[:H], dy_t, dh)
+            mul(s, fk_t, p)                         # [dc_{t+1} f_{t+1}; dh_t o (1 - tanh^2 c_t)]
+            add(pc, ph, dc)                         # dc_t
+            mul(s, mfo, dzfo)                       # [dz_f; dz_o] = [dc; dh] * m
+            mul(dc, mi, dzi)                        # dz_i
+            mul(dc, mg, dzg)                        # dz_g (no broadcasting: 3x cheaper here)
+        if need_x:
+            np.matmul(wt, dz[0], out=G[0])          # [dh_{-1}; dx_0]
+            dh0 = G[0, :H]
+        elif need_h:
+            dh0 = wt @ dz[0]
+        grads = [None, None, None]
+        if need_x:
+            grads[0] = (G[::-1] if self.reverse else G)[:, H:].transpose(0, 2, 1)
+        if need_h:
+            grads[1] = dh0.T
+        if need_c:
+            grads[2] = (dc * R[0, 7 * H:8 * H]).T               # dc_0 f_0
+        return tuple(grads) + self._param_grads(dz, X[:T])
+
+    def _param_grads(self, dz, X):
+        """(dW_ih, dW_hh, *db): [dW_hh | dW_ih | db] = dz [h_{t-1}; x_t; 1]^T over all steps
+        as one GEMM, back in the caller's layout and gate order."""
+        need = self.needs_grad[3:]
+        if not any(need):
+            return (None,) * len(need)
+        T, H4, B = dz.shape
+        H, K = H4 // 4, X.shape[1]
+        dz_all, x_all = self.ws["dz_all"], self.ws["x_all"]
+        np.copyto(dz_all.reshape(H4, T, B), dz.transpose(1, 0, 2))
+        np.copyto(x_all.reshape(K, T, B), X.transpose(1, 0, 2))
+        dw = dz_all @ x_all.T
+        dw[:3 * H] *= 0.25                              # sigmoid'(z) = (1 - t^2) / 4
+        rows = dw.reshape(4, H, K)[_ORDER]              # back to [i, f, g, o]
+        I = K - H - (self.n_bias > 0)
+        grads = (grad_like(rows[:, :, H:H + I], self.layout) if need[0] else None,
+                 grad_like(rows[:, :, :H], self.layout) if need[1] else None)
+        if self.n_bias:
+            db = rows[:, :, K - 1].reshape(H4)
+            grads += tuple(db.copy() if k else db for k in range(self.n_bias))
+        return grads
