@@ -22,7 +22,9 @@ import numpy as np
 
 from deepgrad.ops import rnn as RN
 from deepgrad.ops.rnn_layout import GRU_FROM_KERAS, bias_to_pytorch, to_pytorch
+from deepgrad.onnx.convert_shape import getitem
 from deepgrad.onnx.registry import converts
+from deepgrad.ops.rnn_lstm import Unpack
 
 _LSTM_ORDER = (0, 3, 1, 2)      # [i, f, g, o] -> [i, o, f, g]
 _GRU_ORDER = (1, 0, 2)          # [r, z, n] -> [z, r, n]
@@ -100,3 +102,6 @@ def gru(ctx, node):
     y, _ = g.op("GRU", [ctx.input(node, 0), W, R, B, "", _state(ctx, node, 1)], n_out=2,
                 hidden_size=_hidden(node), linear_before_reset=1, direction=_direction(node))
     return g.squeeze(y, [1])
+
+
+converts(Unpack, checks=("index",))(getitem)     # the LSTM's packed output, sliced as getitem

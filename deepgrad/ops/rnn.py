@@ -43,9 +43,9 @@ per flop); each function's docstring counts its NumPy calls per time step:
 * the large buffers of a call come from one workspace, recycled after backward.
 
 The LSTM's two results (the output sequence and c_T) come back as one packed (T+1, B, H)
-array sliced with the differentiable ``getitem``: one Function keeps the recurrence's saved
-state in one place (two Functions would have to share it), a slice is a view, and an
-unused result costs nothing in backward. The layer ops are time-major: (T, B, I) in,
+array sliced with ``Unpack`` (``getitem`` with a backward in the op's storage order): one
+Function keeps the recurrence's saved state in one place (two Functions would have to
+share it), a slice is a view, and an unused result costs nothing in backward. The layer ops are time-major: (T, B, I) in,
 (T, B, H) out.
 """
 import numpy as np
@@ -55,7 +55,7 @@ from deepgrad.autograd.function import to_tensor
 from deepgrad.ops._workspace import RecurrentOp, _workspace
 from deepgrad.ops.rnn_layout import (GRU_FROM_KERAS, bias_to_pytorch, check_layout,
                                      from_pytorch, to_pytorch)
-from deepgrad.ops.rnn_lstm import LSTMLayer
+from deepgrad.ops.rnn_lstm import LSTMLayer, Unpack
 from deepgrad.ops.shape import getitem, reshape
 
 _TO_NRZ = (2, 0, 1)          # GRU gate blocks [r, z, n] -> [n, r, z]
@@ -433,7 +433,8 @@ def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, 
     packed = LSTMLayer.apply(*args, reverse=reverse, layout=layout)
     T = packed.shape[0] - 1
     last = 0 if reverse else T - 1
-    return getitem(packed, slice(0, T)), getitem(packed, last), getitem(packed, T)
+    return (Unpack.apply(packed, index=slice(0, T)), Unpack.apply(packed, index=last),
+            Unpack.apply(packed, index=T))
 
 
 def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False,
@@ -492,7 +493,7 @@ def lstm_cell(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     x, *rest = _check_args("lstm_cell", 4, input, {"hx": hx, "cx": cx}, weight_ih, weight_hh,
                            bias_ih, bias_hh, ndim=2)
     packed = LSTMLayer.apply(_one_step(x), *rest)
-    return getitem(packed, 0), getitem(packed, 1)
+    return Unpack.apply(packed, index=0), Unpack.apply(packed, index=1)
 
 
 def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

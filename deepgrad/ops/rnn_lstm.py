@@ -44,10 +44,12 @@ NumPy calls per step: forward 8, backward 6. Buffers come from one workspace per
 gradients it returns are fresh arrays, since others may keep them.
 
 The op returns one packed (T+1, B, H) array [h_0 .. h_{T-1}, c_{T-1}] (in the input's
-time order); ``lstm_layer`` in :mod:`deepgrad.ops.rnn` slices it.
+time order), stored as (T+1, H, B); ``lstm_layer`` in :mod:`deepgrad.ops.rnn` slices it
+with :class:`Unpack`, whose backward hands the gradient back in that storage order.
 """
 import numpy as np
 
+from deepgrad.autograd.function import Function
 from deepgrad.autograd.grad_mode import state as _grad_state
 from deepgrad.ops._workspace import _WORKSPACES, RecurrentOp, _workspace
 from deepgrad.ops.rnn_layout import gate_rows, grad_like
@@ -82,81 +84,88 @@ class LSTMLayer(RecurrentOp):
     def forward(self, x, h0, c0, w_ih, w_hh, *biases, reverse=False, layout="pytorch"):
         T, B, I = x.shape
         H = h0.shape[1]
-        H3, H4 = 3 * H, 4 * H
+        H2, H3, H4 = 2 * H, 3 * H, 4 * H
         W = _stacked_weights(w_ih, w_hh, biases, layout)
         K = W.shape[1]
         self.W, self.layout, self.reverse, self.n_bias = W, layout, reverse, len(biases)
         self.ws = ws = _workspace(
-            x.dtype, X=(T + 1, K, B), R=(T + 1, 9 * H, B),                      # forward
-            m=(T, H4, B), dz=(T, H4, B), fk=(T, 2 * H, B), gy=(T + 1, H, B),    # backward
-            dz_all=(H4, T * B), x_all=(K, T * B))
+            x.dtype, X=(T + 1, K, B), R=(T + 1, 6 * H, B),                       # forward
+            M=(T, 6 * H, B), gy=(T + 1, H, B),                                  # backward
+            dz_all=(H4, T * B), x_rows=(T * B, -(-K // 8) * 8))
         X, R = ws["X"], ws["R"]
         np.copyto(X[:T, H:H + I], (x[::-1] if reverse else x).transpose(0, 2, 1))
         if biases:
             X[:T, K - 1] = 1
         X[0, :H] = h0.T
-        R[0, 4 * H:5 * H] = c0.T
-        prod = np.empty((2 * H, B), x.dtype)
+        R[0, H4:5 * H] = c0.T
+        prod = np.empty((H2, B), x.dtype)
         ig, fc, half = prod[:H], prod[H:], np.array(0.5, x.dtype)
         mm, tanh, mul, add = np.matmul, np.tanh, np.multiply, np.add    # out= given by position:
-        steps = zip(X, R[:, :H4], R[:, :H3], R[:, 6 * H:], R[:, 6 * H:8 * H],   # 0.2 us a call
-                    R[:, H3:5 * H], R[1:, H4:5 * H], R[:, 5 * H:6 * H], R[:, 8 * H:], X[1:, :H])
-        for x_t, z, t3, sig, if_, gc, c_t, tc, o, h in steps:      # 8 NumPy calls per step
+        steps = zip(X, R[:, :H4], R[:, :H3], R[:, :H2], R[:, H3:5 * H],         # 0.2 us a call
+                    R[1:, H4:5 * H], R[:, 5 * H:], R[:, H2:H3], X[1:, :H])
+        for x_t, z, sig, if_, gc, c_t, tc, o, h in steps:          # 8 NumPy calls per step
             mm(W, x_t, z)                           # z~ = W [h_{t-1}; x_t; 1]
-            tanh(z, z)                              # [t_i, t_f, t_o, g]
-            mul(t3, half, sig)
-            add(sig, half, sig)                     # [i, f, o] = (1 + t) / 2
+            tanh(z, z)                              # [tanh(z_i/2), .., tanh(z_o/2), g]
+            mul(sig, half, sig)
+            add(sig, half, sig)                     # [i, f, o] = (1 + tanh(z/2)) / 2
             mul(if_, gc, prod)                      # [i g; f c_{t-1}]
             add(ig, fc, c_t)
             tanh(c_t, tc)
             mul(o, tc, h)                           # h_t = o tanh(c_t)
         out = np.empty((T + 1, H, B), x.dtype)      # [h_0 .. h_{T-1}, c_{T-1}], h_t as (H, B)
         np.copyto(out[:T], X[T:0:-1, :H] if reverse else X[1:, :H])
-        out[T] = R[T, 4 * H:5 * H]
+        out[T] = R[T, H4:5 * H]
         if not _grad_state.enabled:                 # no graph: no backward will need them
             _WORKSPACES.give(ws.pop("block"))
         return out.transpose(0, 2, 1)
 
     def _factors(self):
-        """m = (1 - [t_i, t_f, t_o, g]^2) [g, c_{t-1}, tanh c_t, i]  (T, 4H, B) and
-        fk = [f_{t+1}; o (1 - tanh^2 c_t)]  (T, 2H, B), with f_T = 1 (dc_{T-1} = dL/dc_n +
-        ...). The forward slabs are only read: backward can run twice."""
-        R, m, fk = self.ws["R"], self.ws["m"], self.ws["fk"]
-        T, H4 = m.shape[0], m.shape[1]
-        H = H4 // 4
-        np.square(R[:T, :H4], out=m)
-        np.subtract(1, m, out=m)
-        np.multiply(m, R[:T, 3 * H:7 * H], out=m)
-        k = fk[:, H:]
-        np.square(R[:T, 5 * H:6 * H], out=k)
-        np.subtract(1, k, out=k)
-        np.multiply(k, R[:T, 8 * H:], out=k)
-        fk[:T - 1, :H] = R[1:T, 7 * H:8 * H]
-        fk[T - 1, :H] = 1
-        return m, fk
+        """M = [m | f_{t+1} | o (1 - tanh^2 c_t)]  (T, 6H, B), with
+        m = [i(1-i) g, f(1-f) c_{t-1}, o(1-o) tanh c_t, (1-g^2) i], so that the gate
+        gradients are dz = [dc, dc, dh, dc] * m and dc_t = dc_{t+1} f_{t+1} + dh_t M[5H:6H]
+        (f_T = 1: dc_{T-1} = dL/dc_n + ...). Eight whole-sequence calls: the three sigmoid
+        rows of a slab against its rows [g, c_{t-1}, tanh c_t], then blocks (g, tanh c) of
+        a slab against (i, o) as one strided view. The forward slabs are only read:
+        backward can run twice."""
+        R, M = self.ws["R"], self.ws["M"]
+        T, H6 = M.shape[0], M.shape[1]
+        H = H6 // 6
+        H3 = 3 * H
+        sig, ms = R[:T, :H3], M[:, :H3]
+        np.subtract(1, sig, ms)
+        np.multiply(ms, sig, ms)
+        np.multiply(ms, R[:T, H3:], ms)                         # s(1-s) [g, c_{t-1}, tanh c_t]
+        R6, q = R.reshape(-1, 6, H, R.shape[2])[:T], M.reshape(T, 6, H, -1)[:, 3::2]
+        np.square(R6[:, 3::2], q)
+        np.subtract(1, q, q)
+        np.multiply(q, R6[:, 0:3:2], q)                         # [(1 - g^2) i; (1 - tanh^2 c) o]
+        M[:T - 1, 4 * H:5 * H] = R[1:T, H:2 * H]
+        M[T - 1, 4 * H:5 * H] = 1
+        return M
 
     def _backward_weights(self, rows):
-        """W~^T (rows, 4H): the first ``rows`` columns of W (h, then x) with the sigmoid
-        rows halved once more, since sigmoid'(z) = (1 - t^2) / 4 and m holds 1 - t^2."""
+        """W^T (rows, 4H) for [dh; dx] = W^T dz: the first ``rows`` columns of W (h, then x),
+        the sigmoid rows that forward halved restored."""
         W = self.W
         H3 = 3 * (W.shape[0] // 4)
         wt = np.empty((rows, W.shape[0]), W.dtype)
-        np.multiply(W[:H3, :rows].T, 0.5, out=wt[:, :H3])
+        np.multiply(W[:H3, :rows].T, 2, out=wt[:, :H3])
         wt[:, H3:] = W[H3:, :rows].T
         return wt
 
     def backward(self, g):
         ws = self.ws
-        X, R, dz = ws["X"], ws["R"], ws["dz"]
-        T, H4, B = dz.shape
-        H = H4 // 4
+        X, R = ws["X"], ws["R"]
+        T, H6, B = ws["M"].shape
+        H, H4 = H6 // 6, 4 * H6 // 6
         need_x, need_h, need_c = self.needs_grad[:3]
         gt = g.transpose(0, 2, 1)                               # dL/dh_t as (H, B)
         if gt.strides[1:] != (B * g.itemsize, g.itemsize):      # not contiguous per step
             gt = ws["gy"]
             np.copyto(gt, g.transpose(0, 2, 1))
         dy = gt[T - 1::-1] if self.reverse else gt[:T]          # in processing order
-        m, fk = self._factors()
+        M = self._factors()
+        dz, fk = M[:, :H4], M[:, H4:]               # dz = [dc, dc, dh, dc] * m, in place
         n = self.W.shape[1] - (self.n_bias > 0) if need_x else H     # [dh; dx] rows, or dh's
         wt = self._backward_weights(n)
         s, p = np.empty((2 * H, B), g.dtype), np.empty((2 * H, B), g.dtype)
@@ -165,19 +174,18 @@ class LSTMLayer(RecurrentOp):
         gemm_out = G if need_x else [dh] * T
         dc[...], dh[...] = gt[T], dy[T - 1]
         mm, mul, add = np.matmul, np.multiply, np.add
-        rows = lambda a, k0, k1: a[::-1, k0 * H:k1 * H]       # noqa: E731  (t = T-1 .. 0)
-        steps = zip(range(T - 1, -1, -1), dy[::-1], fk[::-1], rows(m, 0, 1), rows(dz, 0, 1),
-                    rows(m, 1, 3), rows(dz, 1, 3), rows(m, 3, 4), rows(dz, 3, 4))
-        for t, dy_t, fk_t, mi, dzi, mfo, dzfo, mg, dzg in steps:  # 7 NumPy calls per step
+        rows = lambda k0, k1: dz[::-1, k0 * H:k1 * H]         # noqa: E731  (t = T-1 .. 0)
+        steps = zip(range(T - 1, -1, -1), dy[::-1], fk[::-1], rows(0, 1), rows(1, 3), rows(3, 4))
+        for t, dy_t, fk_t, dzi, dzfo, dzg in steps:             # 7 NumPy calls per step
             if t < T - 1:
                 o = gemm_out[t + 1]
                 mm(wt, dz[t + 1], o)                # [dh_t; dx_{t+1}]
                 add(o[:H], dy_t, dh)
             mul(s, fk_t, p)                         # [dc_{t+1} f_{t+1}; dh_t o (1 - tanh^2 c_t)]
             add(pc, ph, dc)                         # dc_t
-            mul(s, mfo, dzfo)                       # [dz_f; dz_o] = [dc; dh] * m
-            mul(dc, mi, dzi)                        # dz_i
-            mul(dc, mg, dzg)                        # dz_g (no broadcasting: 3x cheaper here)
+            mul(s, dzfo, dzfo)                      # [dz_f; dz_o] = [dc; dh] * m
+            mul(dc, dzi, dzi)                       # dz_i
+            mul(dc, dzg, dzg)                       # dz_g (no broadcasting: 3x cheaper here)
         if need_x:
             np.matmul(wt, dz[0], out=G[0])          # [dh_{-1}; dx_0]
             dh0 = G[0, :H]
@@ -189,7 +197,7 @@ class LSTMLayer(RecurrentOp):
         if need_h:
             grads[1] = dh0.T
         if need_c:
-            grads[2] = (dc * R[0, 7 * H:8 * H]).T               # dc_0 f_0
+            grads[2] = (dc * R[0, H:2 * H]).T                   # dc_0 f_0
         return tuple(grads) + self._param_grads(dz, X[:T])
 
     def _param_grads(self, dz, X):
@@ -200,12 +208,11 @@ class LSTMLayer(RecurrentOp):
             return (None,) * len(need)
         T, H4, B = dz.shape
         H, K = H4 // 4, X.shape[1]
-        dz_all, x_all = self.ws["dz_all"], self.ws["x_all"]
+        dz_all, x_rows = self.ws["dz_all"], self.ws["x_rows"]
         np.copyto(dz_all.reshape(H4, T, B), dz.transpose(1, 0, 2))
-        np.copyto(x_all.reshape(K, T, B), X.transpose(1, 0, 2))
-        dw = dz_all @ x_all.T
-        dw[:3 * H] *= 0.25                              # sigmoid'(z) = (1 - t^2) / 4
-        rows = dw.reshape(4, H, K)[_ORDER]              # back to [i, f, g, o]
+        np.copyto(x_rows.reshape(T, B, -1)[:, :, :K], X.transpose(0, 2, 1))
+        x_rows[:, K:] = 0               # (T B, K) padded to a multiple of 8: a faster GEMM
+        rows = (dz_all @ x_rows)[:, :K].reshape(4, H, K)[_ORDER]    # back to [i, f, g, o]
         I = K - H - (self.n_bias > 0)
         grads = (grad_like(rows[:, :, H:H + I], self.layout) if need[0] else None,
                  grad_like(rows[:, :, :H], self.layout) if need[1] else None)
@@ -213,3 +220,21 @@ class LSTMLayer(RecurrentOp):
             db = rows[:, :, K - 1].reshape(H4)
             grads += tuple(db.copy() if k else db for k in range(self.n_bias))
         return grads
+
+
+class Unpack(Function):
+    """One result of the LSTM op's packed (T+1, B, H) output: ``packed[index]``, a view, as
+    ``getitem``. Backward writes the gradient into zeros laid out as the op stores its
+    output, (T+1, H, B), so the op reads each dL/dh_t as a contiguous (H, B) block (and
+    the gradient the next layer's op returns, already (T, H, B) inside, is copied in
+    whole blocks) instead of through two transposing copies."""
+
+    def forward(self, packed, index=None):
+        self.shape, self.index = packed.shape, index
+        return packed[index]
+
+    def backward(self, g):
+        T1, B, H = self.shape
+        out = np.zeros((T1, H, B), g.dtype).transpose(0, 2, 1)
+        out[self.index] = g
+        return out
