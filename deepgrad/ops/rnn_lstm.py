@@ -89,10 +89,11 @@ class LSTMLayer(RecurrentOp):
         K = W.shape[1]
         self.W, self.layout, self.reverse, self.n_bias = W, layout, reverse, len(biases)
         self.ws = ws = _workspace(
-            x.dtype, X=(T + 1, K, B), R=(T + 1, 6 * H, B),                       # forward
+            x.dtype, R=(T + 1, 6 * H, B),                                      # forward
             M=(T, 6 * H, B), gy=(T + 1, H, B),                                  # backward
             dz_all=(H4, T * B), x_rows=(T * B, -(-K // 8) * 8))
-        X, R = ws["X"], ws["R"]
+        R = ws["R"]
+        self.X = X = np.empty((T + 2, K, B), x.dtype)   # also the output: [h_t; ...] slabs
         np.copyto(X[:T, H:H + I], (x[::-1] if reverse else x).transpose(0, 2, 1))
         if biases:
             X[:T, K - 1] = 1
@@ -112,9 +113,10 @@ class LSTMLayer(RecurrentOp):
             add(ig, fc, c_t)
             tanh(c_t, tc)
             mul(o, tc, h)                           # h_t = o tanh(c_t)
-        out = np.empty((T + 1, H, B), x.dtype)      # [h_0 .. h_{T-1}, c_{T-1}], h_t as (H, B)
-        np.copyto(out[:T], X[T:0:-1, :H] if reverse else X[1:, :H])
-        out[T] = R[T, H4:5 * H]
+        X[T + 1, :H] = R[T, H4:5 * H]               # c_{T-1}
+        out = X[1:, :H]                             # [h_0 .. h_{T-1}, c_{T-1}], h_t as (H, B)
+        if reverse:                                 # h in the input's time order
+            out = np.concatenate((X[T:0:-1, :H], X[T + 1:, :H]))
         if not _grad_state.enabled:                 # no graph: no backward will need them
             _WORKSPACES.give(ws.pop("block"))
         return out.transpose(0, 2, 1)
@@ -154,8 +156,8 @@ class LSTMLayer(RecurrentOp):
         return wt
 
     def backward(self, g):
-        ws = self.ws
-        X, R = ws["X"], ws["R"]
+        ws, X = self.ws, self.X
+        R = ws["R"]
         T, H6, B = ws["M"].shape
         H, H4 = H6 // 6, 4 * H6 // 6
         need_x, need_h, need_c = self.needs_grad[:3]
@@ -235,6 +237,10 @@ class Unpack(Function):
 
     def backward(self, g):
         T1, B, H = self.shape
-        out = np.zeros((T1, H, B), g.dtype).transpose(0, 2, 1)
+        if self.index == slice(0, T1 - 1):          # the output sequence: only c_n's slot is 0
+            out = np.empty((T1, H, B), g.dtype).transpose(0, 2, 1)
+            out[-1] = 0
+        else:
+            out = np.zeros((T1, H, B), g.dtype).transpose(0, 2, 1)
         out[self.index] = g
         return out
