@@ -45,8 +45,8 @@ per flop); each function's docstring counts its NumPy calls per time step:
 The LSTM's two results (the output sequence and c_T) come back as one packed (T+1, B, H)
 array sliced with ``Unpack`` (``getitem`` with a backward in the op's storage order): one
 Function keeps the recurrence's saved state in one place (two Functions would have to
-share it), a slice is a view, and an unused result costs nothing in backward. The layer ops are time-major: (T, B, I) in,
-(T, B, H) out.
+share it), a slice is a view, and an unused result costs nothing in backward. The layer
+ops are time-major: (T, B, I) in, (T, B, H) out.
 """
 import numpy as np
 

@@ -3,10 +3,11 @@
 The ops of :mod:`deepgrad.ops.rnn` take either front's weights as they are stored, so
 neither front transposes or re-lays gates in the graph on every call:
 
-    layout      input weights     recurrent weights   biases                 gate order
-    "pytorch"   weight_ih (GH, I) weight_hh (GH, H)   bias_ih, bias_hh (GH,)  LSTM i f g o, GRU r z n
-    "keras"     kernel (I, GH)    recurrent (H, GH)   bias (GH,) [, recurrent bias (GH,)]
-                                                                              LSTM i f c o, GRU z r h
+    layout     input weights      recurrent weights   biases
+    pytorch    weight_ih (GH, I)  weight_hh (GH, H)   bias_ih, bias_hh (GH,)
+    keras      kernel (I, GH)     recurrent (H, GH)   bias (GH,) [, recurrent bias (GH,)]
+
+    gate order: pytorch LSTM i f g o, GRU r z n;  keras LSTM i f c o, GRU z r h
 
 (G gates of H units each; Keras's LSTM c is PyTorch's g, Keras's GRU h is PyTorch's n.)
 In both, gate block k of a weight is the (H, in) matrix :func:`gate_rows` returns; the op

@@ -10,42 +10,46 @@ Backward, with dh_t = dL/dh_t from the output plus the recurrence's W_hh^T dz_{t
     dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh^2 c_t)
     dz_i = dc_t g i (1-i)    dz_f = dc_t c_{t-1} f (1-f)
     dz_o = dh_t tanh(c_t) o (1-o)                  dz_g = dc_t i (1 - g^2)
-    [dW_hh | dW_ih | db] = sum_t dz_t [h_{t-1}; x_t; 1]^T,   [dh_{t-1}; dx_t] = [W_hh | W_ih]^T dz_t
+    [dW_hh | dW_ih | db] = sum_t dz_t [h_{t-1}; x_t; 1]^T
+    [dh_{t-1}; dx_t] = [W_hh | W_ih]^T dz_t
 
-How it is computed. At these sizes (H = 50, B = 32) a NumPy call costs 0.5-1 us whatever
-it does, so the design counts calls per step and keeps every per-step array contiguous:
+How it is computed. At these sizes (H = 50, B = 32) a NumPy call costs about 0.5-1 us
+whatever it does and a whole-sequence pass beats the same work done per step, so the
+design counts calls per step, keeps every per-step array contiguous, and moves all that
+the recurrence does not need into whole-sequence calls:
 
 * **One GEMM per step** does the input projection, the recurrence and the bias:
   z_t = W [h_{t-1}; x_t; 1] with W = [W_hh | W_ih | b] (4H, K), K = H + I + 1, applied to
-  slab t of a per-sequence stack X (T+1, K, B) whose x_t and 1 rows are filled before the
-  loop (one copy) and whose h rows the loop writes. After backward's loop the same stack,
-  copied once to (K, T*B), gives [dW_hh | dW_ih | db] as one GEMM with the gate
-  gradients dz stacked (4H, T*B).
+  slab t of a per-call stack X (T+2, K, B) whose x_t and 1 rows are filled before the
+  loop (one copy) and whose h rows the loop writes. X is also the op's output (its h rows
+  and, in slab T+1, c_n), and after backward's loop its slabs, copied once to
+  (T*B, K) rows, give [dW_hh | dW_ih | db] as one GEMM with the gate gradients stacked
+  (4H, T*B). (One GEMM with K = 101 costs the same as a K = 50 GEMM, an add and the
+  projection's share of one big GEMM, and needs no projection buffer.)
 * **One tanh for all four gates**: inside the op the gate order is [i, f, o, g] and the
-  sigmoid rows of W are halved, so tanh(z~) gives t = tanh(z/2) for i, f, o and g itself;
-  sigmoid(z) = (1 + t) / 2 is then two calls on the 3H sigmoid rows.
-* **A slab layout made for backward**: step t keeps the (9H, B) slab
-  R_t = [t_i, t_f, t_o, g | c_{t-1} | tanh c_t | i, f, o], so that
-  [i, f] * [g, c_{t-1}] is one multiply (rows 6H-8H times 3H-5H), and backward's
-  per-step factors are three whole-sequence calls on two blocks of rows: as
-  sigmoid'(z) = (1 - t^2) / 4 and tanh'(z) = 1 - g^2,
-      m = (1 - [t_i, t_f, t_o, g]^2) * [g, c_{t-1}, tanh c_t, i]       (rows 0-4H, 3H-7H)
-        = [4 dz_i/dc, 4 dz_f/dc, 4 dz_o/dh, dz_g/dc];
-  the factor 1/4 of the sigmoid rows is folded into the weights that backward's GEMMs
-  use (W with its already halved sigmoid rows halved again) and into dW's rows.
-* **Backward's step**: one GEMM [dh_t; dx_{t+1}] = W~^T dz_{t+1} (the dx rows only when
+  sigmoid rows of W are halved, so tanh(z~) gives tanh(z/2) for i, f, o and g itself;
+  sigmoid(z) = (1 + tanh(z/2)) / 2 is then two calls on the 3H sigmoid rows, in place.
+* **A slab layout made for both passes**: step t keeps R_t = [i, f, o, g, c_{t-1},
+  tanh c_t] (6H, B); [i, f] * [g, c_{t-1}] is one multiply, and backward's factors are
+  eight whole-sequence calls: (1 - [i, f, o]) [i, f, o] [g, c_{t-1}, tanh c_t] on two
+  contiguous blocks of rows, then the blocks (g, tanh c_t) against (i, o) as one strided
+  view: [(1 - g^2) i; (1 - tanh^2 c_t) o].
+* **Backward's step**: one GEMM [dh_t; dx_{t+1}] = W^T dz_{t+1} (the dx rows only when
   the input needs a gradient: the input projection's backward rides on the recurrent
-  GEMM), an add of dL/dh_t, the cell recurrence as one multiply [dc_{t+1}; dh_t] *
-  [f_{t+1}; o (1 - tanh^2 c_t)] and one add, and dz_t as two multiplies (dc into all four
-  gate blocks, then dh into o's).
+  GEMM, and dx comes out (T, I, B), the order the layer below stores its output in), an
+  add of dL/dh_t, the cell recurrence as one multiply [dc_{t+1}; dh_t] *
+  [f_{t+1}; o (1 - tanh^2 c_t)] and one add, and dz_t as three multiplies with no
+  broadcasting ([dc; dh] * [m_f; m_o], dc * m_i, dc * m_g: broadcasting dc over three
+  gate blocks in one call costs more than the three calls).
 
-NumPy calls per step: forward 8, backward 6. Buffers come from one workspace per call
-(``deepgrad/ops/_workspace.py``), recycled after backward; the op's output and the
-gradients it returns are fresh arrays, since others may keep them.
+NumPy calls per step: forward 8, backward 7. Work buffers come from one workspace per
+call (``deepgrad/ops/_workspace.py``), recycled after backward; the output (X) and the
+gradients the op returns are fresh arrays, since others may keep them.
 
 The op returns one packed (T+1, B, H) array [h_0 .. h_{T-1}, c_{T-1}] (in the input's
-time order), stored as (T+1, H, B); ``lstm_layer`` in :mod:`deepgrad.ops.rnn` slices it
-with :class:`Unpack`, whose backward hands the gradient back in that storage order.
+time order), stored as (T+1, H, B) slabs; ``lstm_layer`` in :mod:`deepgrad.ops.rnn`
+slices it with :class:`Unpack`, whose backward hands the gradient back in that storage
+order, so each dL/dh_t is read as one contiguous (H, B) block.
 """
 import numpy as np
 
@@ -84,7 +88,7 @@ class LSTMLayer(RecurrentOp):
     def forward(self, x, h0, c0, w_ih, w_hh, *biases, reverse=False, layout="pytorch"):
         T, B, I = x.shape
         H = h0.shape[1]
-        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        H4 = 4 * H
         W = _stacked_weights(w_ih, w_hh, biases, layout)
         K = W.shape[1]
         self.W, self.layout, self.reverse, self.n_bias = W, layout, reverse, len(biases)
@@ -99,8 +103,23 @@ class LSTMLayer(RecurrentOp):
             X[:T, K - 1] = 1
         X[0, :H] = h0.T
         R[0, H4:5 * H] = c0.T
-        prod = np.empty((H2, B), x.dtype)
-        ig, fc, half = prod[:H], prod[H:], np.array(0.5, x.dtype)
+        self._recur(X, R, W)
+        X[T + 1, :H] = R[T, H4:5 * H]               # c_{T-1}
+        out = X[1:, :H]                             # [h_0 .. h_{T-1}, c_{T-1}], h_t as (H, B)
+        if reverse:                                 # h in the input's time order
+            out = np.concatenate((X[T:0:-1, :H], X[T + 1:, :H]))
+        if not _grad_state.enabled:                 # no graph: no backward will need them
+            _WORKSPACES.give(ws.pop("block"))
+        return out.transpose(0, 2, 1)
+
+    @staticmethod
+    def _recur(X, R, W):
+        """The forward loop: X's h rows and R's slabs for t = 0 .. T-1 (R_0's c row and
+        X_0's h rows hold c_{-1}, h_{-1})."""
+        H, B = R.shape[1] // 6, R.shape[2]
+        H2, H3, H4 = 2 * H, 3 * H, 4 * H
+        prod = np.empty((H2, B), R.dtype)
+        ig, fc, half = prod[:H], prod[H:], np.array(0.5, R.dtype)
         mm, tanh, mul, add = np.matmul, np.tanh, np.multiply, np.add    # out= given by position:
         steps = zip(X, R[:, :H4], R[:, :H3], R[:, :H2], R[:, H3:5 * H],         # 0.2 us a call
                     R[1:, H4:5 * H], R[:, 5 * H:], R[:, H2:H3], X[1:, :H])
@@ -113,13 +132,6 @@ class LSTMLayer(RecurrentOp):
             add(ig, fc, c_t)
             tanh(c_t, tc)
             mul(o, tc, h)                           # h_t = o tanh(c_t)
-        X[T + 1, :H] = R[T, H4:5 * H]               # c_{T-1}
-        out = X[1:, :H]                             # [h_0 .. h_{T-1}, c_{T-1}], h_t as (H, B)
-        if reverse:                                 # h in the input's time order
-            out = np.concatenate((X[T:0:-1, :H], X[T + 1:, :H]))
-        if not _grad_state.enabled:                 # no graph: no backward will need them
-            _WORKSPACES.give(ws.pop("block"))
-        return out.transpose(0, 2, 1)
 
     def _factors(self):
         """M = [m | f_{t+1} | o (1 - tanh^2 c_t)]  (T, 6H, B), with
@@ -156,28 +168,48 @@ class LSTMLayer(RecurrentOp):
         return wt
 
     def backward(self, g):
-        ws, X = self.ws, self.X
-        R = ws["R"]
-        T, H6, B = ws["M"].shape
-        H, H4 = H6 // 6, 4 * H6 // 6
+        T, H6, B = self.ws["M"].shape
+        H = H6 // 6
         need_x, need_h, need_c = self.needs_grad[:3]
-        gt = g.transpose(0, 2, 1)                               # dL/dh_t as (H, B)
-        if gt.strides[1:] != (B * g.itemsize, g.itemsize):      # not contiguous per step
-            gt = ws["gy"]
-            np.copyto(gt, g.transpose(0, 2, 1))
-        dy = gt[T - 1::-1] if self.reverse else gt[:T]          # in processing order
         M = self._factors()
-        dz, fk = M[:, :H4], M[:, H4:]               # dz = [dc, dc, dh, dc] * m, in place
         n = self.W.shape[1] - (self.n_bias > 0) if need_x else H     # [dh; dx] rows, or dh's
         wt = self._backward_weights(n)
-        s, p = np.empty((2 * H, B), g.dtype), np.empty((2 * H, B), g.dtype)
-        dc, dh, pc, ph = s[:H], s[H:], p[:H], p[H:]
         G = np.empty((T, n, B), g.dtype) if need_x else None   # [dh_{t-1}; dx_t] per step
-        gemm_out = G if need_x else [dh] * T
+        dc = self._through_time(self._per_step(g), M, wt, G)
+        dz = M[:, :4 * H]                                       # the gate gradients
+        grads = [None, None, None]
+        if need_x:
+            np.matmul(wt, dz[0], out=G[0])                      # [dh_{-1}; dx_0]
+            grads[0] = (G[::-1] if self.reverse else G)[:, H:].transpose(0, 2, 1)
+        if need_h:
+            grads[1] = (G[0, :H] if need_x else wt @ dz[0]).T
+        if need_c:
+            grads[2] = (dc * self.ws["R"][0, H:2 * H]).T        # dc_0 f_0
+        return tuple(grads) + self._param_grads(dz, self.X[:T])
+
+    def _per_step(self, g):
+        """dL/d(packed output) (T+1, B, H) as (T+1, H, B) blocks, copied only when they are
+        not contiguous (Unpack's gradients are)."""
+        gt = g.transpose(0, 2, 1)
+        if gt.strides[1:] != (g.shape[1] * g.itemsize, g.itemsize):
+            gt = self.ws["gy"]
+            np.copyto(gt, g.transpose(0, 2, 1))
+        return gt
+
+    def _through_time(self, gt, M, wt, G):
+        """The loop t = T-1 .. 0: M's m rows become the gate gradients dz_t (in place), G[t]
+        gets [dh_{t-1}; dx_t] (G None: dh only); returns dc_0."""
+        T, H6, B = M.shape
+        H, H4 = H6 // 6, 4 * H6 // 6
+        dy = gt[T - 1::-1] if self.reverse else gt[:T]          # dL/dh_t, processing order
+        s, p = np.empty((2 * H, B), gt.dtype), np.empty((2 * H, B), gt.dtype)
+        dc, dh, pc, ph = s[:H], s[H:], p[:H], p[H:]
         dc[...], dh[...] = gt[T], dy[T - 1]
+        dz, back = M[:, :H4], M[::-1]
+        gemm_out = [dh] * T if G is None else G
         mm, mul, add = np.matmul, np.multiply, np.add
-        rows = lambda k0, k1: dz[::-1, k0 * H:k1 * H]         # noqa: E731  (t = T-1 .. 0)
-        steps = zip(range(T - 1, -1, -1), dy[::-1], fk[::-1], rows(0, 1), rows(1, 3), rows(3, 4))
+        steps = zip(range(T - 1, -1, -1), dy[::-1], back[:, H4:], back[:, :H],
+                    back[:, H:3 * H], back[:, 3 * H:H4])
         for t, dy_t, fk_t, dzi, dzfo, dzg in steps:             # 7 NumPy calls per step
             if t < T - 1:
                 o = gemm_out[t + 1]
@@ -188,19 +220,7 @@ class LSTMLayer(RecurrentOp):
             mul(s, dzfo, dzfo)                      # [dz_f; dz_o] = [dc; dh] * m
             mul(dc, dzi, dzi)                       # dz_i
             mul(dc, dzg, dzg)                       # dz_g (no broadcasting: 3x cheaper here)
-        if need_x:
-            np.matmul(wt, dz[0], out=G[0])          # [dh_{-1}; dx_0]
-            dh0 = G[0, :H]
-        elif need_h:
-            dh0 = wt @ dz[0]
-        grads = [None, None, None]
-        if need_x:
-            grads[0] = (G[::-1] if self.reverse else G)[:, H:].transpose(0, 2, 1)
-        if need_h:
-            grads[1] = dh0.T
-        if need_c:
-            grads[2] = (dc * R[0, H:2 * H]).T                   # dc_0 f_0
-        return tuple(grads) + self._param_grads(dz, X[:T])
+        return dc
 
     def _param_grads(self, dz, X):
         """(dW_ih, dW_hh, *db): [dW_hh | dW_ih | db] = dz [h_{t-1}; x_t; 1]^T over all steps
