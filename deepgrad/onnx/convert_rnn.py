@@ -10,6 +10,9 @@ same recurrences on the same time-major layout (T, B, I); they differ in gate or
 
 so the weights (constants) are stored with their gate blocks reordered, each with a
 leading num_directions axis of 1: W (1, G H, I), R (1, G H, H), B (1, 2 G H) = [b_ih; b_hh].
+An op called with Keras's weights (``layout="keras"``: kernels (in, G H), Keras's gate
+order, one bias or two) has them brought to PyTorch's layout first
+(:mod:`deepgrad.ops.rnn_layout`); a single bias is b_ih with b_hh = 0.
 An all-zero initial state (the default) is left out (ONNX's default is zeros), so it
 follows a dynamic batch size. ``reverse`` is ONNX's direction="reverse"; both keep the
 outputs in input time order. Outputs are put back in the op's form: the LSTM op returns
@@ -18,7 +21,10 @@ outputs in input time order. Outputs are put back in the op's form: the LSTM op 
 import numpy as np
 
 from deepgrad.ops import rnn as RN
+from deepgrad.ops.rnn_layout import GRU_FROM_KERAS, bias_to_pytorch, to_pytorch
+from deepgrad.onnx.convert_shape import getitem
 from deepgrad.onnx.registry import converts
+from deepgrad.ops.rnn_lstm import Unpack
 
 _LSTM_ORDER = (0, 3, 1, 2)      # [i, f, g, o] -> [i, o, f, g]
 _GRU_ORDER = (1, 0, 2)          # [r, z, n] -> [z, r, n]
@@ -32,15 +38,23 @@ def _blocks(w, order):
 def _weights(ctx, node, first, order, hint):
     """W, R, B (names) from the op's inputs ``first``.. (w_ih, w_hh, b_ih?, b_hh?)."""
     n_in = len(node.inputs)
-    w_ih = ctx.const_value(node, first, "the input weights")
-    w_hh = ctx.const_value(node, first + 1, "the recurrent weights")
+    gates = len(order)
+    layout = node.params.get("layout", "pytorch")
+    keras_order = GRU_FROM_KERAS if hint == "gru" else None
+
+    def as_pytorch(w):
+        return to_pytorch(w, gates, layout, keras_order)
+    w_ih = as_pytorch(ctx.const_value(node, first, "the input weights"))
+    w_hh = as_pytorch(ctx.const_value(node, first + 1, "the recurrent weights"))
     g = ctx.g
     W = g.const(_blocks(w_ih, order)[None], hint + "_W")
     R = g.const(_blocks(w_hh, order)[None], hint + "_R")
-    if n_in < first + 4:
+    if n_in < first + 3:
         return W, R, ""
-    b_ih = ctx.const_value(node, first + 2, "the input bias")
-    b_hh = ctx.const_value(node, first + 3, "the recurrent bias")
+    b_ih = bias_to_pytorch(ctx.const_value(node, first + 2, "the input bias"), gates, layout,
+                           keras_order)
+    b_hh = np.zeros_like(b_ih) if n_in < first + 4 else bias_to_pytorch(
+        ctx.const_value(node, first + 3, "the recurrent bias"), gates, layout, keras_order)
     B = g.const(np.concatenate([_blocks(b_ih, order), _blocks(b_hh, order)])[None], hint + "_B")
     return W, R, B
 
@@ -88,3 +102,6 @@ def gru(ctx, node):
     y, _ = g.op("GRU", [ctx.input(node, 0), W, R, B, "", _state(ctx, node, 1)], n_out=2,
                 hidden_size=_hidden(node), linear_before_reset=1, direction=_direction(node))
     return g.squeeze(y, [1])
+
+
+converts(Unpack, checks=("index",))(getitem)     # the LSTM's packed output, sliced as getitem

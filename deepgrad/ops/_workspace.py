@@ -3,9 +3,12 @@
 Used by the recurrent ops (``deepgrad/ops/rnn.py``), which need several large buffers for
 forward and backward through time on every training step.
 """
+import math
 import threading
 
 import numpy as np
+
+from deepgrad.autograd.function import Function
 
 
 class _Workspaces:
@@ -45,6 +48,16 @@ class _Workspaces:
 _WORKSPACES = _Workspaces()
 
 
+class RecurrentOp(Function):
+    """A layer op whose work buffers live in ``self.ws`` and are recycled after backward."""
+
+    def release(self):
+        ws = self.__dict__.get("ws")
+        super().release()
+        if ws is not None and "block" in ws:
+            _WORKSPACES.give(ws["block"])
+
+
 def _workspace(dtype, **shapes):
     """One block cut into a view per named shape (64-byte aligned), plus "block" itself.
 
@@ -54,10 +67,11 @@ def _workspace(dtype, **shapes):
     """
     dtype = np.dtype(dtype)
     align = max(1, 64 // dtype.itemsize)
-    sizes = {k: -(-int(np.prod(v)) // align) * align for k, v in shapes.items()}
+    counts = {k: math.prod(v) for k, v in shapes.items()}     # (np.prod: 3 us a call)
+    sizes = {k: -(-n // align) * align for k, n in counts.items()}
     block = _WORKSPACES.take(sum(sizes.values()), dtype)
     views, start = {"block": block}, 0
     for name, shape in shapes.items():
-        views[name] = block[start:start + int(np.prod(shape))].reshape(shape)
+        views[name] = block[start:start + counts[name]].reshape(shape)
         start += sizes[name]
     return views

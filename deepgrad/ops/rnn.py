@@ -1,4 +1,4 @@
-"""Recurrent layers as fused ops: a whole sequence per op, in PyTorch's layouts and gate orders.
+"""Recurrent layers as fused ops: a whole sequence per op, in either front's weight layout.
 
 Seed 004's recurrence, with x_t the input and h_{t-1} the previous state:
 
@@ -14,45 +14,50 @@ Seed 004's recurrence, with x_t the input and h_{t-1} the previous state:
 Backward through time, with dh_t = dL/dh_t from the output plus from step t+1:
 
     RNN:   dz_t = dh_t * (1 - h_t^2)                 dh_{t-1} += dz_t W_hh
-    LSTM:  dc_t = dc_{t+1} * f_{t+1} + dh_t * o (1 - tanh^2 c_t)
-           dz_o = dh_t tanh(c_t) o(1-o)   dz_i = dc_t g i(1-i)
-           dz_f = dc_t c_{t-1} f(1-f)     dz_g = dc_t i (1-g^2)      dh_{t-1} += dz_t W_hh
+    LSTM:  see :mod:`deepgrad.ops.rnn_lstm`, which holds the LSTM op
     GRU:   dn = dh_t (1-z)(1-n^2),   dz = dh_t (h_{t-1} - n) z(1-z),
            dr = dn (W_hn h_{t-1} + b_hn) r(1-r),   dh_{t-1} = dh_t z + [dr, dz, dn r] W_hh
     all:   dW_ih = sum_t dz_t^T x_t,  dW_hh = sum_t dz_t^T h_{t-1},  db = sum_t dz_t
 
+Every op takes its weights in PyTorch's layout and gate order or, with ``layout="keras"``,
+as Keras stores them (kernel (I, G*H), recurrent kernel (H, G*H), Keras's gate order,
+one bias or two): :mod:`deepgrad.ops.rnn_layout`. The RNN and GRU kernels below compute in
+PyTorch's layout and convert a Keras layout's weights (a copy of the small weight
+matrices) on the way in and their gradients on the way out; the LSTM reads either layout
+directly into its stacked weight matrix.
+
 How the ops are made fast (NumPy's cost here is per call and per freshly mapped page, not
 per flop); each function's docstring counts its NumPy calls per time step:
 
-* the input projection of all T steps is one GEMM before the loop, and each weight
-  gradient one GEMM after it, over the (G*H, T*B) stack of per-step gate gradients;
+* the RNN's and GRU's input projection of all T steps is one GEMM before the loop, and
+  each weight gradient one GEMM after it, over the (G*H, T*B) stack of per-step gate
+  gradients (the LSTM folds the projection into its per-step GEMM instead);
 * each step does one GEMM for all gates on a feature-major state: h_t is kept as (H, B)
   and the gates as (G*H, B), so every gate block of a step is one contiguous array
   (measured: the same calls on strided (B, G*H) rows take 1.6x longer);
 * sigmoid(z) = (1 + tanh(z/2)) / 2 with the sigmoid gates' weight rows pre-halved, so one
   tanh call covers all the gates of a step;
-* the LSTM runs on the gate order [o, i, f, g] with c_{t-1} stored right after g, so
-  [i, f] * [g, c_{t-1}] is one multiply; parameters and gradients stay in [i, f, g, o];
 * every factor of backward that needs no incoming gradient (the sigmoid and tanh
   derivatives times saved activations) is computed for all steps at once before the
   backward loop, which is left with the recurrent GEMM and a few multiplies per step;
 * the large buffers of a call come from one workspace, recycled after backward.
 
 The LSTM's two results (the output sequence and c_T) come back as one packed (T+1, B, H)
-array sliced with the differentiable ``getitem``: one Function keeps the recurrence's saved
-state in one place (two Functions would have to share it), a slice is a view, and an
-unused result costs nothing in backward. The layer ops are time-major: (T, B, I) in,
-(T, B, H) out.
+array sliced with ``Unpack`` (``getitem`` with a backward in the op's storage order): one
+Function keeps the recurrence's saved state in one place (two Functions would have to
+share it), a slice is a view, and an unused result costs nothing in backward. The layer
+ops are time-major: (T, B, I) in, (T, B, H) out.
 """
 import numpy as np
 
 from deepgrad.autograd import function as _fn
-from deepgrad.autograd.function import Function, to_tensor
-from deepgrad.ops._workspace import _WORKSPACES, _workspace
+from deepgrad.autograd.function import to_tensor
+from deepgrad.ops._workspace import RecurrentOp, _workspace
+from deepgrad.ops.rnn_layout import (GRU_FROM_KERAS, bias_to_pytorch, check_layout,
+                                     from_pytorch, to_pytorch)
+from deepgrad.ops.rnn_lstm import LSTMLayer, Unpack
 from deepgrad.ops.shape import getitem, reshape
 
-_TO_OIFG = (3, 0, 1, 2)      # PyTorch's LSTM gate blocks [i, f, g, o] -> [o, i, f, g]
-_FROM_OIFG = (1, 2, 3, 0)
 _TO_NRZ = (2, 0, 1)          # GRU gate blocks [r, z, n] -> [n, r, z]
 _FROM_NRZ = (1, 2, 0)
 
@@ -83,16 +88,6 @@ def _project(x, w, b, out, reverse):
         out += b[:, None]
 
 
-class _RecurrentOp(Function):
-    """A layer op whose work buffers live in ``self.ws`` and are recycled after backward."""
-
-    def release(self):
-        ws = self.__dict__.get("ws")
-        super().release()
-        if ws is not None:
-            _WORKSPACES.give(ws["block"])
-
-
 def _stack_steps(a, out):
     """(T, K, B) per-step columns -> out (K, T*B): every step's gate gradients side by side."""
     np.copyto(out.reshape(a.shape[1], a.shape[0], a.shape[2]), a.transpose(1, 0, 2))
@@ -115,18 +110,51 @@ def _input_rows(fn):
 
 
 def _rows_shapes(x, h_rows):
-    """Workspace entries shared by the three ops: x and h_{t-1} as (T*B, .) rows."""
+    """Workspace entries shared by the RNN and GRU ops: x and h_{t-1} as (T*B, .) rows."""
     T, B, I = x.shape
     return {"x_rows": (T * B, I), "h_rows": (T * B, h_rows)}
 
 
-class RNNLayer(_RecurrentOp):
-    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, nonlinearity="tanh",
-                reverse=False):
+class _TorchLayoutOp(RecurrentOp):
+    """The RNN and GRU ops: kernels in PyTorch's layout, another layout converted at the
+    edges. ``forward`` calls ``_weights``; ``backward`` returns through ``_to_caller``."""
+
+    _gates, _order = 1, None            # _order: Keras's gate blocks in PyTorch's order
+
+    def _weights(self, w_ih, w_hh, biases, layout):
+        """(w_ih, w_hh, b_ih, b_hh) in PyTorch's layout; a single bias is b_ih (b_hh = 0)."""
+        self.layout, self.n_bias, self.has_bias = layout, len(biases), bool(biases)
+        order = self._order if layout == "keras" else None
+        b = [bias_to_pytorch(v, self._gates, layout, order) for v in biases]
+        if len(b) == 1:
+            b.append(np.zeros_like(b[0]))
+        return (to_pytorch(w_ih, self._gates, layout, order),
+                to_pytorch(w_hh, self._gates, layout, order), *(b or (None, None)))
+
+    def _need(self):
+        """needs_grad of (w_ih, w_hh, b_ih, b_hh) in PyTorch's terms."""
+        return self.needs_grad[2:] + (False,) * (2 - self.n_bias)
+
+    def _to_caller(self, grads):
+        """(dx, dh0, dW_ih, dW_hh[, db_ih, db_hh]) -> the caller's layout and bias count."""
+        if self.layout == "pytorch":
+            return grads
+        order = self._order
+        dw = tuple(None if w is None else from_pytorch(w, self._gates, self.layout, order)
+                   for w in grads[2:4])
+        db = tuple(None if b is None else bias_to_pytorch(b, self._gates, "keras", order)
+                   for b in grads[4:4 + self.n_bias])
+        return grads[:2] + dw + db
+
+
+class RNNLayer(_TorchLayoutOp):
+    def forward(self, x, h0, w_ih, w_hh, *biases, nonlinearity="tanh", reverse=False,
+                layout="pytorch"):
         T, B, _ = x.shape
+        w_ih, w_hh, b_ih, b_hh = self._weights(w_ih, w_hh, biases, layout)
         H = w_hh.shape[0]
         self.x, self.w_ih, self.w_hh = x, w_ih, w_hh
-        self.has_bias, self.relu, self.reverse = b_ih is not None, nonlinearity == "relu", reverse
+        self.relu, self.reverse = nonlinearity == "relu", reverse
         self.ws = _workspace(x.dtype, dz=(T, H, B), dz_all=(H, T * B), **_rows_shapes(x, H))
         hs = np.empty((T + 1, H, B), x.dtype)        # [h_{-1}, h_0 .. h_{T-1}], h_t as (H, B)
         hs[0] = h0.T
@@ -158,106 +186,20 @@ class RNNLayer(_RecurrentOp):
             np.add(dy_t, rec, out=rec)
             np.multiply(rec, dz_t, out=dz_t)
         dz_all = _stack_steps(dz, self.ws["dz_all"])
-        return (_input_grad(self, dz_all, self.w_ih), _state_grad(self, w_hh_t @ dz[0])
-                ) + _param_grads(self, dz_all, hs[:T])
+        return self._to_caller((_input_grad(self, dz_all, self.w_ih),
+                                _state_grad(self, w_hh_t @ dz[0])) +
+                               _param_grads(self, dz_all, hs[:T]))
 
 
-class LSTMLayer(_RecurrentOp):
-    def forward(self, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
+class GRULayer(_TorchLayoutOp):
+    _gates, _order = 3, GRU_FROM_KERAS
+
+    def forward(self, x, h0, w_ih, w_hh, *biases, reverse=False, layout="pytorch"):
         T, B, _ = x.shape
-        H = w_hh.shape[1]
-        H3, H4 = 3 * H, 4 * H
-        self.x, self.reverse, self.has_bias = x, reverse, b_ih is not None
-        self.w_ih, self.w_hh = _blocks(w_ih, _TO_OIFG), _blocks(w_hh, _TO_OIFG)
-        self.ws = ws = _workspace(        # a: per step rows [o, i, f, g | c_{t-1}]; tc: tanh(c_t)
-            x.dtype, a=(T + 1, 5 * H, B), tc=(T, H, B),         # forward
-            m=(T, H4, B), fk=(T, 2 * H, B), dz=(H4, T * B), **_rows_shapes(x, H))   # backward
-        a, tc = ws["a"], ws["tc"]
-        hs = np.empty((T + 2, H, B), x.dtype)       # [h_{-1}, h_0 .. h_{T-1}, c_{T-1}]
-        bias = None if b_ih is None else _half_rows(_blocks(b_ih + b_hh, _TO_OIFG), H3)
-        _project(x, _half_rows(self.w_ih, H3), bias, a[:T, :H4], reverse)
-        hs[0], a[0, H4:] = h0.T, c0.T
-        w_hh_s = _half_rows(self.w_hh, H3)
-        gates, sig, o = a[:, :H4], a[:, :H3], a[:, :H]
-        i_f, g_c, c = a[:, H:H3], a[:, H3:], a[:, H4:]
-        rec, prod = np.empty((H4, B), x.dtype), np.empty((2 * H, B), x.dtype)
-        ig, fc = prod[:H], prod[H:]
-        steps = zip(hs[:-2], gates, sig, i_f, g_c, c[1:], tc, o, hs[1:])
-        for h_prev, z, s, if_, gc, c_t, tc_t, o_t, h in steps:     # 9 NumPy calls per step
-            np.matmul(w_hh_s, h_prev, out=rec)
-            np.add(z, rec, out=z)
-            np.tanh(z, out=z)                       # tanh(z/2) for o, i, f; tanh(z) for g
-            np.multiply(s, 0.5, out=s)
-            np.add(s, 0.5, out=s)                   # sigmoid(z) = (1 + tanh(z/2)) / 2
-            np.multiply(if_, gc, out=prod)          # [i g; f c_{t-1}]
-            np.add(ig, fc, out=c_t)
-            np.tanh(c_t, out=tc_t)
-            np.multiply(o_t, tc_t, out=h)
-        hs[T + 1] = c[T]
-        self.hs = hs
-        packed = np.concatenate((hs[T:0:-1], hs[T + 1:])) if reverse else hs[1:]
-        return packed.transpose(0, 2, 1)
-
-    def _factors(self):
-        """Per-step factors of backward that need no incoming gradient, for all steps at once.
-
-        m = [tanh(c) o(1-o); g i(1-i); c_{t-1} f(1-f); i (1-g^2)]  (T, 4H, B), so that
-        dz_t = [dh_t; dc_t; dc_t; dc_t] * m_t, and fk = [f_{t+1}; o (1 - tanh^2 c_t)]
-        (T, 2H, B), so that dc_t = dc_{t+1} f_{t+1} + dh_t o (1 - tanh^2 c_t) is one
-        multiply and one add. The forward buffers are only read: backward can run twice.
-        """
-        a, tc, m, fk = self.ws["a"], self.ws["tc"], self.ws["m"], self.ws["fk"]
-        T, H, B = tc.shape
-        H2, H3, H4 = 2 * H, 3 * H, 4 * H
-        sig, ds = a[:T, :H3], m[:, :H3]
-        np.subtract(1, sig, out=ds)
-        np.multiply(ds, sig, out=ds)                             # s (1 - s) for o, i, f
-        np.multiply(m[:, H:H3], a[:T, H3:], out=m[:, H:H3])      # * [g; c_{t-1}]
-        np.multiply(m[:, :H], tc, out=m[:, :H])                  # * tanh(c_t)
-        dg = m[:, H3:]
-        np.multiply(a[:T, H3:H4], a[:T, H3:H4], out=dg)
-        np.subtract(1, dg, out=dg)
-        np.multiply(dg, a[:T, H:H2], out=dg)                     # i (1 - g^2)
-        fk[:-1, :H], fk[-1, :H] = a[1:T, H2:H3], 1               # f_T = 1: dc_{T-1} += dc_n
-        k = fk[:, H:]
-        np.multiply(tc, tc, out=k)
-        np.subtract(1, k, out=k)
-        np.multiply(k, a[:T, :H], out=k)                         # o (1 - tanh^2 c_t)
-        return m, fk
-
-    def backward(self, g):
-        T, H, B = self.ws["tc"].shape
-        dy = _flip(g[:T], self.reverse).transpose(0, 2, 1)      # dL/dh_t as (H, B) views
-        m, fk = self._factors()
-        mo, mifg = m[:, :H], m.reshape(T, 4, H, B)[:, 1:]
-        w_hh_t = np.ascontiguousarray(self.w_hh.T)
-        s, p = np.empty((2 * H, B), g.dtype), np.empty((2 * H, B), g.dtype)
-        dc, dh, pc, ph = s[:H], s[H:], p[:H], p[H:]
-        dc[...], dz_next = g[T].T, None
-        steps = zip(dy[::-1], fk[::-1], mifg[::-1], mo[::-1], m[::-1])     # t = T-1 .. 0
-        for dy_t, fk_t, mifg_t, mo_t, dz_t in steps:  # 6 NumPy calls per step
-            if dz_next is None:
-                dh[...] = dy_t
-            else:
-                np.matmul(w_hh_t, dz_next, out=dh)
-                np.add(dh, dy_t, out=dh)
-            np.multiply(s, fk_t, out=p)              # [dc_{t+1} f_{t+1}; dh_t o (1 - tanh^2 c_t)]
-            np.add(pc, ph, out=dc)
-            np.multiply(dc, mifg_t, out=mifg_t)      # dz_i, dz_f, dz_g
-            np.multiply(dh, mo_t, out=mo_t)          # dz_o
-            dz_next = dz_t
-        dz = _stack_steps(m, self.ws["dz"])
-        dc0 = (dc * self.ws["a"][0, 2 * H:3 * H]).T if self.needs_grad[2] else None  # dc_0 f_0
-        return (_input_grad(self, dz, self.w_ih), _state_grad(self, w_hh_t @ m[0]), dc0
-                ) + _param_grads(self, dz, self.hs[:T], _FROM_OIFG)
-
-
-class GRULayer(_RecurrentOp):
-    def forward(self, x, h0, w_ih, w_hh, b_ih=None, b_hh=None, reverse=False):
-        T, B, _ = x.shape
+        w_ih, w_hh, b_ih, b_hh = self._weights(w_ih, w_hh, biases, layout)
         H = w_hh.shape[1]
         H2 = 2 * H
-        self.x, self.reverse, self.has_bias = x, reverse, b_ih is not None
+        self.x, self.reverse = x, reverse
         self.w_ih, self.w_hh = w_ih, w_hh
         self.ws = ws = _workspace(
             x.dtype, a=(T, 3 * H, B), hg=(T, 3 * H, B),                        # forward
@@ -331,7 +273,7 @@ class GRULayer(_RecurrentOp):
             np.multiply(dh, q_t, out=q_t)
         e = _stack_steps(q[:, :4 * H], self.ws["e"])
         dxg, dhg_all = e[:3 * H], e[H:]              # gate orders [n, r, z] and [r, z, n]
-        need = self.needs_grad + (False, False)
+        need = (None, None) + self._need()
         dw_ih = dw_hh = db_ih = db_hh = None
         if need[2]:
             dw_ih = _blocks(dxg @ _input_rows(self), _FROM_NRZ)
@@ -340,9 +282,9 @@ class GRULayer(_RecurrentOp):
             dw_hh, db_hh = dw_aug[:, :H], dw_aug[:, H].copy()
         if need[4]:
             db_ih = _blocks(dxg.sum(axis=1), _FROM_NRZ)
-        return ((_input_grad(self, dxg, _blocks(self.w_ih, _TO_NRZ)),
-                 _state_grad(self, w_hh_t @ dhg[0] + dhz[0]), dw_ih, dw_hh)
-                + ((db_ih, db_hh) if self.has_bias else ()))
+        return self._to_caller((_input_grad(self, dxg, _blocks(self.w_ih, _TO_NRZ)),
+                                _state_grad(self, w_hh_t @ dhg[0] + dhz[0]), dw_ih, dw_hh)
+                               + ((db_ih, db_hh) if self.has_bias else ()))
 
 
 def _input_grad(fn, dz, w_ih):
@@ -362,7 +304,7 @@ def _param_grads(fn, dz, h_prev, order=None):
     """(dW_ih, dW_hh[, db_ih, db_hh]) = (dz X, dz H_prev, sum dz, sum dz) over all steps at
     once, dz being the (G*H, T*B) stack of gate gradients; ``order`` maps the internal gate
     order back to PyTorch's."""
-    need = fn.needs_grad[-4:] if fn.has_bias else fn.needs_grad[-2:]
+    need = fn._need()
     back = (lambda w: w) if order is None else (lambda w: _blocks(w, order))
     dw_ih = back(dz @ _input_rows(fn)) if need[0] else None
     dw_hh = back(dz @ _rows_per_step(h_prev, fn.ws["h_rows"])) if need[1] else None
@@ -372,28 +314,36 @@ def _param_grads(fn, dz, h_prev, order=None):
     return dw_ih, dw_hh, db, None if db is None else db.copy()
 
 
-def _check_args(name, gates, x, states, w_ih, w_hh, b_ih, b_hh, ndim=3):
-    """The op's tensors [x, *states, w_ih, w_hh(, b_ih, b_hh)], every shape and dtype checked
+def _check_args(name, gates, x, states, w_ih, w_hh, b_ih, b_hh, ndim=3, layout="pytorch"):
+    """The op's tensors [x, *states, w_ih, w_hh, *biases], every shape and dtype checked
     against the input; a state given as None becomes zeros (B, H)."""
+    check_layout(name, layout)
     x, w_ih, w_hh = to_tensor(x), to_tensor(w_ih), to_tensor(w_hh)
-    layout = "(seq_len, batch, input_size)" if ndim == 3 else "(batch, input_size)"
+    keras = layout == "keras"
+    n_ih, n_hh = ("kernel", "recurrent_kernel") if keras else ("weight_ih", "weight_hh")
+    shape = "(seq_len, batch, input_size)" if ndim == 3 else "(batch, input_size)"
     if x.ndim != ndim or x.shape[0] == 0:
-        raise RuntimeError(f"{name}: expected a non-empty input of shape {layout}, received "
+        raise RuntimeError(f"{name}: expected a non-empty input of shape {shape}, received "
                            f"shape {tuple(x.shape)}")
-    if w_hh.ndim != 2 or w_hh.shape[0] != gates * w_hh.shape[1]:
-        raise RuntimeError(f"{name}: expected weight_hh of shape ({gates} * hidden_size, "
-                           f"hidden_size), received {tuple(w_hh.shape)}")
-    H, B, I = w_hh.shape[1], x.shape[-2], x.shape[-1]
-    if w_ih.ndim != 2 or w_ih.shape[0] != gates * H:
-        raise RuntimeError(f"{name}: expected weight_ih of shape ({gates * H}, input_size) for "
-                           f"hidden_size {H}, received {tuple(w_ih.shape)}")
-    if w_ih.shape[1] != I:
-        raise RuntimeError(f"{name}: input of shape {tuple(x.shape)} does not match weight_ih of "
-                           f"shape {tuple(w_ih.shape)}: expected input_size {w_ih.shape[1]}, "
+    gh_hh, h_hh = (w_hh.shape[::-1] if keras else w_hh.shape) if w_hh.ndim == 2 else (0, -1)
+    if gh_hh != gates * h_hh:
+        want = f"(hidden_size, {gates} * hidden_size)" if keras else \
+            f"({gates} * hidden_size, hidden_size)"
+        raise RuntimeError(f"{name}: expected {n_hh} of shape {want}, received "
+                           f"{tuple(w_hh.shape)}")
+    H, B, I = h_hh, x.shape[-2], x.shape[-1]
+    gh_ih, i_ih = (w_ih.shape[::-1] if keras else w_ih.shape) if w_ih.ndim == 2 else (0, 0)
+    if gh_ih != gates * H:
+        want = f"(input_size, {gates * H})" if keras else f"({gates * H}, input_size)"
+        raise RuntimeError(f"{name}: expected {n_ih} of shape {want} for hidden_size {H}, "
+                           f"received {tuple(w_ih.shape)}")
+    if i_ih != I:
+        raise RuntimeError(f"{name}: input of shape {tuple(x.shape)} does not match {n_ih} of "
+                           f"shape {tuple(w_ih.shape)}: expected input_size {i_ih}, "
                            f"received {I}")
-    if (b_ih is None) != (b_hh is None):
+    if b_ih is None and b_hh is not None or b_hh is None and b_ih is not None and not keras:
         raise ValueError(f"{name}: give both bias_ih and bias_hh, or neither")
-    biases = () if b_ih is None else (to_tensor(b_ih), to_tensor(b_hh))
+    biases = tuple(to_tensor(b) for b in (b_ih, b_hh) if b is not None)
     for bname, b in zip(("bias_ih", "bias_hh"), biases):
         if tuple(b.shape) != (gates * H,):
             raise RuntimeError(f"{name}: expected {bname} of shape ({gates * H},), received "
@@ -410,7 +360,7 @@ def _check_args(name, gates, x, states, w_ih, w_hh, b_ih, b_hh, ndim=3):
         tensors.append(to_tensor(s))
         names.append(sname)
     tensors += [w_ih, w_hh, *biases]
-    names += ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
+    names += [n_ih, n_hh, "bias_ih", "bias_hh"]
     for tname, t in zip(names, tensors):
         if t.dtype != x.dtype:
             raise TypeError(f"{name}: {tname} has dtype {t.dtype} but input has dtype {x.dtype}; "
@@ -425,7 +375,7 @@ def _check_nonlinearity(name, nonlinearity):
 
 
 def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
-              nonlinearity="tanh", reverse=False):
+              nonlinearity="tanh", reverse=False, layout="pytorch"):
     """One Elman RNN layer over a whole sequence: h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh).
 
     ``nonlinearity='relu'`` uses max(0, .) instead of tanh. Backward through time:
@@ -441,45 +391,54 @@ def rnn_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None,
         nonlinearity: 'tanh' or 'relu'.
         reverse: run from t = T-1 down to 0 (the backward direction of a bidirectional
             layer); the output stays in the input's time order.
+        layout: 'pytorch' or 'keras' (kernel (I, H), recurrent kernel (H, H), one bias).
     Returns:
         (output (T, B, H), h_n (B, H)), h_n being the state after the last step processed.
     """
     _check_nonlinearity("rnn_layer", nonlinearity)
-    args = _check_args("rnn_layer", 1, input, {"hx": hx}, weight_ih, weight_hh, bias_ih, bias_hh)
-    out = RNNLayer.apply(*args, nonlinearity=nonlinearity, reverse=reverse)
+    args = _check_args("rnn_layer", 1, input, {"hx": hx}, weight_ih, weight_hh, bias_ih, bias_hh,
+                       layout=layout)
+    out = RNNLayer.apply(*args, nonlinearity=nonlinearity, reverse=reverse, layout=layout)
     return out, getitem(out, 0 if reverse else -1)
 
 
-def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
+def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False,
+               layout="pytorch"):
     """One LSTM layer over a whole sequence, PyTorch's gate order [i, f, g, o]:
 
         i, f, g, o = split(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)     (4 blocks of H)
         c_t = sigmoid(f) c_{t-1} + sigmoid(i) tanh(g),   h_t = sigmoid(o) tanh(c_t)
 
-    The op returns one packed (T+1, B, H) array [h_0 .. h_{T-1}, c_n], sliced here.
+    The op (:class:`deepgrad.ops.rnn_lstm.LSTMLayer`) returns one packed (T+1, B, H) array
+    [h_0 .. h_{T-1}, c_n], sliced here.
 
-    NumPy calls per time step: forward 9 (GEMM, add, 1 tanh for all four gates, 2 for
-    sigmoid = (1 + tanh(z/2)) / 2, the fused [i, f] * [g, c_{t-1}], add, tanh, multiply),
-    backward 6 (GEMM, add, 4 multiply/add); the input projection, the derivative factors
-    and the weight gradients are a fixed number of whole-sequence calls.
+    NumPy calls per time step: forward 8 (one GEMM doing the input projection, the
+    recurrence and the bias; one tanh for all four gates, 2 for sigmoid = (1 + tanh(z/2))
+    / 2, the fused [i, f] * [g, c_{t-1}], add, tanh, multiply), backward 6 (one GEMM for
+    dh and dx, add, 4 multiply/add); the derivative factors and the weight gradients are
+    a fixed number of whole-sequence calls.
 
     Args:
         input: (T, B, I), time-major.
         hx, cx: initial states (B, H), or None for zeros.
         weight_ih: (4H, I).  weight_hh: (4H, H).  bias_ih, bias_hh: (4H,) or both None.
         reverse: run from t = T-1 down to 0; the output stays in the input's time order.
+        layout: 'pytorch', or 'keras': weight_ih is Keras's kernel (I, 4H), weight_hh its
+            recurrent kernel (H, 4H), gates [i, f, c, o] (c is g), bias_hh may be None.
     Returns:
         (output (T, B, H), h_n (B, H), c_n (B, H)).
     """
     args = _check_args("lstm_layer", 4, input, {"hx": hx, "cx": cx}, weight_ih, weight_hh,
-                       bias_ih, bias_hh)
-    packed = LSTMLayer.apply(*args, reverse=reverse)
+                       bias_ih, bias_hh, layout=layout)
+    packed = LSTMLayer.apply(*args, reverse=reverse, layout=layout)
     T = packed.shape[0] - 1
     last = 0 if reverse else T - 1
-    return getitem(packed, slice(0, T)), getitem(packed, last), getitem(packed, T)
+    return (Unpack.apply(packed, index=slice(0, T)), Unpack.apply(packed, index=last),
+            Unpack.apply(packed, index=T))
 
 
-def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False):
+def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, reverse=False,
+              layout="pytorch"):
     """One GRU layer over a whole sequence, PyTorch's gate order [r, z, n] and formula:
 
         r = sigmoid(W_ir x + b_ir + W_hr h + b_hr),  z = sigmoid(W_iz x + b_iz + W_hz h + b_hz)
@@ -493,11 +452,15 @@ def gru_layer(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, rever
         hx: initial state (B, H), or None for zeros.
         weight_ih: (3H, I).  weight_hh: (3H, H).  bias_ih, bias_hh: (3H,) or both None.
         reverse: run from t = T-1 down to 0; the output stays in the input's time order.
+        layout: 'pytorch', or 'keras': kernel (I, 3H), recurrent kernel (H, 3H), gates
+            [z, r, h] (h is n), bias_ih Keras's input bias and bias_hh its recurrent bias
+            (the rows of Keras's (2, 3H) bias with reset_after=True), or bias_hh None (0).
     Returns:
         (output (T, B, H), h_n (B, H)).
     """
-    args = _check_args("gru_layer", 3, input, {"hx": hx}, weight_ih, weight_hh, bias_ih, bias_hh)
-    out = GRULayer.apply(*args, reverse=reverse)
+    args = _check_args("gru_layer", 3, input, {"hx": hx}, weight_ih, weight_hh, bias_ih, bias_hh,
+                       layout=layout)
+    out = GRULayer.apply(*args, reverse=reverse, layout=layout)
     return out, getitem(out, 0 if reverse else -1)
 
 
@@ -530,7 +493,7 @@ def lstm_cell(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):
     x, *rest = _check_args("lstm_cell", 4, input, {"hx": hx, "cx": cx}, weight_ih, weight_hh,
                            bias_ih, bias_hh, ndim=2)
     packed = LSTMLayer.apply(_one_step(x), *rest)
-    return getitem(packed, 0), getitem(packed, 1)
+    return Unpack.apply(packed, index=0), Unpack.apply(packed, index=1)
 
 
 def gru_cell(input, hx, weight_ih, weight_hh, bias_ih=None, bias_hh=None):

@@ -1,18 +1,17 @@
 """Recurrent layers: SimpleRNN, LSTM, GRU (Keras 3 names, arguments, defaults, weights).
 
 Each layer is a thin wrapper over one fused sequence op of :mod:`deepgrad.ops.rnn`
-(``rnn_layer``, ``lstm_layer``, ``gru_layer``), the ops behind ``deepgrad.nn`` too. Only
-the layouts differ; they are converted on every call with differentiable shape ops, so
-the gradients reach Keras's weights through the op's own backward:
+(``rnn_layer``, ``lstm_layer``, ``gru_layer``), the ops behind ``deepgrad.nn`` too, called
+with ``layout="keras"``: the op reads Keras's weights as they are stored, so no layer
+transposes a kernel or re-lays gates in the graph on any call:
 
-    Keras (this module)                       engine op (PyTorch's layout)
-    kernel K (I, G*H), one gate per block     weight_ih = K^T  (G*H, I)
-    recurrent_kernel R (H, G*H)               weight_hh = R^T  (G*H, H)
-    bias b (G*H,)                             bias_ih = b, bias_hh = 0 (a constant)
+    Keras (this module)                       op argument (layout="keras")
+    kernel K (I, G*H), one gate per block     weight_ih
+    recurrent_kernel R (H, G*H)               weight_hh
+    bias b (G*H,)                             bias_ih (bias_hh None: Keras has one bias)
     GRU bias (2, 3H) = [input; recurrent]     bias_ih = b[0], bias_hh = b[1]
-    LSTM gates [i, f, c, o]                   [i, f, g, o]   (the same order)
-    GRU gates [z, r, h]                       [r, z, n]      (blocks reordered)
-    input (B, T, I), batch-major              (T, B, I), time-major
+    LSTM gates [i, f, c, o], GRU [z, r, h]    the op maps them to its own order itself
+    input (B, T, I), batch-major              (T, B, I), time-major (a transposed view)
 
 The formulas in Keras's notation (x_t the input, h_{t-1} the previous state):
 
@@ -155,12 +154,9 @@ class _FusedRNN(Layer):
         self.built = True
 
     def _op_weights(self):
-        """(weight_ih, weight_hh, bias_ih, bias_hh) in the op's layout, differentiably."""
-        w_ih, w_hh = ops.transpose(self.kernel, 0, 1), ops.transpose(self.recurrent_kernel, 0, 1)
-        if self.bias is None:
-            return w_ih, w_hh, None, None
-        zeros = Tensor(np.zeros(self.bias.shape, self.bias.dtype))     # Keras has one bias
-        return w_ih, w_hh, self.bias, zeros
+        """(weight_ih, weight_hh, bias_ih, bias_hh) for the op with ``layout="keras"``: the
+        weights as Keras stores them."""
+        return self.kernel, self.recurrent_kernel, self.bias, None
 
     def _run(self, x, states):
         raise NotImplementedError
@@ -308,7 +304,7 @@ class SimpleRNN(_FusedRNN):
 
     def _run(self, x, states):
         out, h = ops.rnn_layer(x, states[0], *self._op_weights(),
-                               nonlinearity=self._NONLINEARITY[self.activation])
+                               nonlinearity=self._NONLINEARITY[self.activation], layout="keras")
         return out, [h]
 
     def get_config(self):
@@ -322,8 +318,8 @@ class LSTM(_FusedRNN):
 
         [i, f, c~, o] = x_t K + h_{t-1} R + b,   c_t = f c_{t-1} + i c~,   h_t = o tanh(c_t)
 
-    with i, f, o sigmoid gates and c~ = tanh(.). Keras's gate order i, f, c, o is the op's
-    i, f, g, o, so K^T and R^T are the op's weights as they are.
+    with i, f, o sigmoid gates and c~ = tanh(.). The op takes K, R and b as they are
+    (``layout="keras"``).
 
     Args:
         units, activation, return_sequences, ...: as :class:`SimpleRNN`.
@@ -357,18 +353,11 @@ class LSTM(_FusedRNN):
         return bias_with_forget_ones
 
     def _run(self, x, states):
-        out, h, c = ops.lstm_layer(x, states[0], states[1], *self._op_weights())
+        out, h, c = ops.lstm_layer(x, states[0], states[1], *self._op_weights(), layout="keras")
         return out, [h, c]
 
     def get_config(self):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
-
-
-def _zrh_to_rzn(w):
-    """Keras's GRU gate blocks [z, r, h] along axis 0 -> the op's [r, z, n]."""
-    h = w.shape[0] // 3
-    return ops.cat([ops.getitem(w, slice(h, 2 * h)), ops.getitem(w, slice(0, h)),
-                    ops.getitem(w, slice(2 * h, None))], 0)
 
 
 class GRU(_FusedRNN):
@@ -378,7 +367,8 @@ class GRU(_FusedRNN):
         z = sigmoid(x_t K_z + b_z + h_{t-1} R_z + b'_z),   r likewise,
         hh = tanh(x_t K_h + b_h + r (h_{t-1} R_h + b'_h)),  h_t = z h_{t-1} + (1 - z) hh
 
-    which is PyTorch's GRU with the gate blocks [z, r, h] reordered to [r, z, n].
+    which is PyTorch's GRU with the gate blocks [z, r, h] in the order [r, z, n]; the op
+    takes Keras's kernels and gate order as they are (``layout="keras"``).
 
     Args:
         As :class:`LSTM` (without unit_forget_bias), plus reset_after (True; False, the
@@ -403,15 +393,13 @@ class GRU(_FusedRNN):
         return (2, 3 * self.units)
 
     def _op_weights(self):
-        w_ih = _zrh_to_rzn(ops.transpose(self.kernel, 0, 1))
-        w_hh = _zrh_to_rzn(ops.transpose(self.recurrent_kernel, 0, 1))
         if self.bias is None:
-            return w_ih, w_hh, None, None
-        return (w_ih, w_hh, _zrh_to_rzn(ops.getitem(self.bias, 0)),
-                _zrh_to_rzn(ops.getitem(self.bias, 1)))
+            return self.kernel, self.recurrent_kernel, None, None
+        return (self.kernel, self.recurrent_kernel, ops.getitem(self.bias, 0),
+                ops.getitem(self.bias, 1))
 
     def _run(self, x, states):
-        out, h = ops.gru_layer(x, states[0], *self._op_weights())
+        out, h = ops.gru_layer(x, states[0], *self._op_weights(), layout="keras")
         return out, [h]
 
     def get_config(self):
