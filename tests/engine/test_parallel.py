@@ -27,6 +27,7 @@ def two_threads(monkeypatch):
     _set_threads(2)
     monkeypatch.setattr(parallel, "MIN_WORK", 0)
     monkeypatch.setattr(parallel, "MIN_ELEMENTWISE", 0)
+    monkeypatch.setattr(parallel, "GEMM_MIN_WORK", 1 << 20)
     jobs = []
     job = parallel._Job
 
