@@ -276,9 +276,11 @@ def matmul(a, b, out=None):
     """
     m, k = a.shape
     n = b.shape[1]
-    grid = gemm_grid(m, k, n) if num_threads() > 1 else None
+    if m * k * n < GEMM_MIN_WORK or num_threads() == 1:       # the common case: one call
+        return np.matmul(a, b, out=out)
+    grid = gemm_grid(m, k, n)
     if grid is None:
-        return np.matmul(a, b) if out is None else np.matmul(a, b, out=out)
+        return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty((m, n), np.result_type(a.dtype, b.dtype))
     axis, bounds = grid

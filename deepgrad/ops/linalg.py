@@ -121,14 +121,14 @@ def _affine(name, input, weight, bias, weight_name, in_axis, out_axis, error):
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[in_axis]:
         raise error(f"{name}: input of shape {tuple(x.shape)} does not match {weight_name} of "
                     f"shape {tuple(w.shape)} (expected input (*, {w.shape[in_axis]}))")
-    kernel = in_axis == 0
+    params = {"kernel": True} if in_axis == 0 else {}     # PyTorch's layout: the default
     if bias is None:
-        return Linear.apply(x, w, kernel=kernel)
+        return Linear.apply(x, w, **params)
     _, b = operands(name, x, bias)
     if b.shape != (w.shape[out_axis],):
         raise error(f"{name}: bias of shape {tuple(b.shape)} does not match {weight_name} of "
                     f"shape {tuple(w.shape)} (expected ({w.shape[out_axis]},))")
-    return Linear.apply(x, w, b, kernel=kernel)
+    return Linear.apply(x, w, b, **params)
 
 
 def linear(input, weight, bias=None):
