@@ -32,6 +32,8 @@ import math
 
 import numpy as np
 
+from deepgrad import parallel
+
 
 # ---------------------------------------------------------------------- building blocks
 def lerp_(start, end, weight, tmp=None):
@@ -136,6 +138,35 @@ def sgd(param, grad, buf, lr, momentum=0.0, dampening=0.0, nesterov=False,
     param -= step
 
 
+#: Large tensors are updated block by block: every pass of the update runs on one block
+#: of this many elements (256 KiB of float32 per array) before the next block starts, so
+#: the arrays stay in cache instead of streaming from memory once per pass (Adam makes 12
+#: passes). Each element's arithmetic is unchanged, so blocks change no bits; they also
+#: split over the threads. cnn_mnist's step (Adam on a 692K-weight Linear): 8.09 -> 7.10 ms
+#: at one thread; blocks of 2^14 were slower on mlp128 (0.99 vs 0.96 ms).
+BLOCK = 1 << 16
+
+
+def blockwise(update, *arrays):
+    """Run ``update(*slices)`` over cache-sized blocks of the flattened ``arrays`` (split
+    over :mod:`deepgrad.parallel`'s threads), or once on the arrays as they are when they
+    are small or not all C-contiguous of one shape. ``None`` entries pass as ``None``."""
+    first = arrays[0]
+    if first.size < 2 * BLOCK or not all(
+            a is None or (a.flags.c_contiguous and a.shape == first.shape) for a in arrays):
+        update(*arrays)
+        return
+    flat = [None if a is None else a.reshape(-1) for a in arrays]
+    blocks = -(-first.size // BLOCK)
+
+    def chunk(i, j):
+        for k in range(i, j):
+            lo, hi = k * BLOCK, min(k * BLOCK + BLOCK, first.size)
+            update(*[None if a is None else a[lo:hi] for a in flat])
+
+    parallel.parallel_for(blocks, chunk, work=first.size * 8)
+
+
 def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat=False):
     r"""Adam (AMSGrad when ``v_max`` is given), at step ``t = step``:
 
@@ -150,27 +181,29 @@ def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat
     """
     if step % FLUSH_EVERY == 0:
         flush_subnormal_(m, v, v_max)
-    tmp = np.empty_like(param)               # (the moments written out, not by lerp_ /
-    np.subtract(grad, m, out=tmp)            # ema_square_: this is the hot loop of fit)
-    tmp *= 1.0 - beta1
-    m += tmp
-    np.multiply(grad, grad, out=tmp)
-    tmp -= v
-    tmp *= 1.0 - beta2
-    v += tmp
-    if v_max is not None:
-        v = np.maximum(v_max, v, out=v_max)
     bc1, bc2 = 1.0 - beta1 ** step, 1.0 - beta2 ** step
-    np.sqrt(v, out=tmp)
-    if epsilon_hat:
-        step_size = lr * bc2 ** 0.5 / bc1
-    else:
-        tmp /= bc2 ** 0.5
-        step_size = lr / bc1
-    tmp += eps
-    np.divide(m, tmp, out=tmp)
-    tmp *= step_size
-    param -= tmp
+    step_size = lr * bc2 ** 0.5 / bc1 if epsilon_hat else lr / bc1
+
+    def update(param, grad, m, v, v_max):
+        tmp = np.empty_like(param)           # (the moments written out, not by lerp_ /
+        np.subtract(grad, m, out=tmp)        # ema_square_: this is the hot loop of fit)
+        tmp *= 1.0 - beta1
+        m += tmp
+        np.multiply(grad, grad, out=tmp)
+        tmp -= v
+        tmp *= 1.0 - beta2
+        v += tmp
+        if v_max is not None:
+            v = np.maximum(v_max, v, out=v_max)
+        np.sqrt(v, out=tmp)
+        if not epsilon_hat:
+            tmp /= bc2 ** 0.5
+        tmp += eps
+        np.divide(m, tmp, out=tmp)
+        tmp *= step_size
+        param -= tmp
+
+    blockwise(update, param, grad, m, v, v_max)
 
 
 def adamax(param, grad, m, u, lr, beta1, beta2, eps, step, eps_in_max=False):
