@@ -183,27 +183,33 @@ def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat
         flush_subnormal_(m, v, v_max)
     bc1, bc2 = 1.0 - beta1 ** step, 1.0 - beta2 ** step
     step_size = lr * bc2 ** 0.5 / bc1 if epsilon_hat else lr / bc1
+    hyper = (beta1, beta2, eps, None if epsilon_hat else bc2 ** 0.5, step_size)
+    if param.size < 2 * BLOCK:                 # the common small tensor: no blocks to make
+        _adam_update(param, grad, m, v, v_max, *hyper)
+    else:
+        blockwise(lambda *arrays: _adam_update(*arrays, *hyper), param, grad, m, v, v_max)
 
-    def update(param, grad, m, v, v_max):
-        tmp = np.empty_like(param)           # (the moments written out, not by lerp_ /
-        np.subtract(grad, m, out=tmp)        # ema_square_: this is the hot loop of fit)
-        tmp *= 1.0 - beta1
-        m += tmp
-        np.multiply(grad, grad, out=tmp)
-        tmp -= v
-        tmp *= 1.0 - beta2
-        v += tmp
-        if v_max is not None:
-            v = np.maximum(v_max, v, out=v_max)
-        np.sqrt(v, out=tmp)
-        if not epsilon_hat:
-            tmp /= bc2 ** 0.5
-        tmp += eps
-        np.divide(m, tmp, out=tmp)
-        tmp *= step_size
-        param -= tmp
 
-    blockwise(update, param, grad, m, v, v_max)
+def _adam_update(param, grad, m, v, v_max, beta1, beta2, eps, v_scale, step_size):
+    """One Adam update of (blocks of) the arrays: see :func:`adam` (``v_scale``:
+    sqrt(1 - beta2^t), or None for Keras's epsilon-hat form)."""
+    tmp = np.empty_like(param)               # (the moments written out, not by lerp_ /
+    np.subtract(grad, m, out=tmp)            # ema_square_: this is the hot loop of fit)
+    tmp *= 1.0 - beta1
+    m += tmp
+    np.multiply(grad, grad, out=tmp)
+    tmp -= v
+    tmp *= 1.0 - beta2
+    v += tmp
+    if v_max is not None:
+        v = np.maximum(v_max, v, out=v_max)
+    np.sqrt(v, out=tmp)
+    if v_scale is not None:
+        tmp /= v_scale
+    tmp += eps
+    np.divide(m, tmp, out=tmp)
+    tmp *= step_size
+    param -= tmp
 
 
 def adamax(param, grad, m, u, lr, beta1, beta2, eps, step, eps_in_max=False):
