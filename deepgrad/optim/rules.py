@@ -147,26 +147,6 @@ def sgd(param, grad, buf, lr, momentum=0.0, dampening=0.0, nesterov=False,
 BLOCK = 1 << 16
 
 
-def blockwise(update, *arrays):
-    """Run ``update(*slices)`` over cache-sized blocks of the flattened ``arrays`` (split
-    over :mod:`deepgrad.parallel`'s threads), or once on the arrays as they are when they
-    are small or not all C-contiguous of one shape. ``None`` entries pass as ``None``."""
-    first = arrays[0]
-    if first.size < 2 * BLOCK or not all(
-            a is None or (a.flags.c_contiguous and a.shape == first.shape) for a in arrays):
-        update(*arrays)
-        return
-    flat = [None if a is None else a.reshape(-1) for a in arrays]
-    blocks = -(-first.size // BLOCK)
-
-    def chunk(i, j):
-        for k in range(i, j):
-            lo, hi = k * BLOCK, min(k * BLOCK + BLOCK, first.size)
-            update(*[None if a is None else a[lo:hi] for a in flat])
-
-    parallel.parallel_for(blocks, chunk, work=first.size * 8)
-
-
 def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat=False):
     r"""Adam (AMSGrad when ``v_max`` is given), at step ``t = step``:
 
@@ -187,7 +167,8 @@ def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat
     if param.size < 2 * BLOCK:                 # the common small tensor: no blocks to make
         _adam_update(param, grad, m, v, v_max, *hyper)
     else:
-        blockwise(lambda *arrays: _adam_update(*arrays, *hyper), param, grad, m, v, v_max)
+        parallel.blockwise(lambda *arrays: _adam_update(*arrays, *hyper), param, grad, m,
+                           v, v_max, block=BLOCK)
 
 
 def _adam_update(param, grad, m, v, v_max, beta1, beta2, eps, v_scale, step_size):

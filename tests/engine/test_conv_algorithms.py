@@ -1,7 +1,6 @@
 """The convolution algorithms behind conv2d: Winograd F(2x2, 3x3) (deepgrad.ops.conv_winograd)
 against the plain im2col path and the definition, float64 gradcheck, both layouts, the choice
 of algorithm, and the same bits at one and two threads."""
-import warnings
 
 import numpy as np
 import pytest
@@ -11,12 +10,7 @@ import deepgrad.nn.functional as F
 from deepgrad import parallel
 from deepgrad.autograd.gradcheck import gradcheck
 from deepgrad.ops import conv_winograd
-
-
-def _set_threads(n):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")          # no known BLAS: the value is only recorded
-        dg.set_num_threads(n)
+from threads import set_threads as _set_threads
 
 
 @pytest.fixture

@@ -12,12 +12,7 @@ import deepgrad as dg
 import deepgrad.nn.functional as F
 from deepgrad import parallel, runtime
 from deepgrad.ops.conv import sum_batch
-
-
-def _set_threads(n):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")          # no known BLAS: the value is only recorded
-        dg.set_num_threads(n)
+from threads import set_threads as _set_threads
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Max pooling's tiled 2 x 2 path (deepgrad/ops/pool_tiled.py: two-stage forward, write-once
 backward) against the generic running max and accumulating backward, PyTorch, and itself
 at two threads; PyTorch's NaN winners."""
-import warnings
 
 import numpy as np
 import pytest
@@ -11,6 +10,7 @@ import deepgrad.nn.functional as F
 from deepgrad import parallel
 from deepgrad.autograd import gradcheck
 from deepgrad.ops import pool_tiled
+from threads import threads as use_threads
 
 
 def _pool(x, channels_last, return_indices=False, generic=False, monkeypatch=None, **kw):
@@ -115,19 +115,11 @@ def test_same_bits_at_one_and_two_threads(monkeypatch, channels_last):
     x = np.maximum(_inputs("random", (5, 3, 8, 10)), 0)
     if channels_last:
         x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
-    before = dg.get_num_threads()
     monkeypatch.setattr(parallel, "MIN_WORK", 0)
     monkeypatch.setattr(pool_tiled, "BLOCK_BYTES", 1)       # one sample per block
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            dg.set_num_threads(1)
-            one = _pool(x, channels_last)
-            dg.set_num_threads(2)
-            two = _pool(x, channels_last)
-    finally:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            dg.set_num_threads(before)
+    with use_threads(1):
+        one = _pool(x, channels_last)
+    with use_threads(2):
+        two = _pool(x, channels_last)
     for a, b in zip(one[:2], two[:2]):
         assert np.array_equal(a.view(np.uint32), b.view(np.uint32))

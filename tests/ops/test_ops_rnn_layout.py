@@ -2,7 +2,6 @@
 gate order, one bias or two) against the same weights in PyTorch's layout, the LSTM on the
 benchmark's shapes (one thread vs two, bit for bit), and the gradient layouts the LSTM op
 accepts."""
-import warnings
 
 import numpy as np
 import pytest
@@ -10,6 +9,7 @@ import pytest
 import deepgrad as dg
 from deepgrad import ops
 from op_harness import check_gradients
+from threads import threads as use_threads
 
 T, B, I, H = 4, 3, 5, 6
 ORDER = {"rnn": [0], "lstm": [0, 1, 2, 3], "gru": [1, 0, 2]}   # Keras's blocks, PyTorch's order
@@ -129,18 +129,10 @@ def test_layout_errors_name_the_keras_weights():
 
 
 # ------------------------------------------------------------------ the benchmark's shapes
-def _set_threads(n):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")          # no known BLAS: the value is only recorded
-        dg.set_num_threads(n)
-
-
 def _stack_step(seed, threads):
     """Two stacked LSTM(50) layers over 50 steps x 8 features, batch 32 (seed 004's shapes,
     one layer fewer), last step's output summed; returns the output and every gradient."""
-    before = dg.get_num_threads()
-    _set_threads(threads)
-    try:
+    with use_threads(threads):
         rng = np.random.default_rng(seed)
         x = dg.Tensor(rng.standard_normal((32, 50, 8)).astype(np.float32), requires_grad=True)
         params = [dg.Tensor(rng.uniform(-.14, .14, s).astype(np.float32), requires_grad=True)
@@ -151,8 +143,6 @@ def _stack_step(seed, threads):
         loss = ops.getitem(out, -1).sum() + 0.5 * c.sum()
         loss.backward()
         return [out.numpy().copy()] + [t.grad.numpy().copy() for t in [x] + params]
-    finally:
-        _set_threads(before)
 
 
 def test_lstm_stack_gives_the_same_bits_at_one_and_two_threads():
