@@ -43,6 +43,7 @@ depend on the thread count.
 """
 import numpy as np
 
+from deepgrad import kernels
 from deepgrad.parallel import parallel_for
 
 #: Bytes of input per block of samples (a block's passes then run in the core's L2).
@@ -80,10 +81,12 @@ def _position(tiles, prow, qcol, pq):
 def forward(x, out, channels_last):
     """(y, arg): the 2 x 2 window maxima and each window's winner (uint8, row-major kernel
     position 0..3), both shaped as the generic path's (N, C, Ho, Wo) or (N, Ho, Wo, C)."""
-    tiles, prow, qcol = _tiles(x, (2, 2), out, channels_last)
     shape = (x.shape[0],) + ((out[0], out[1], x.shape[-1]) if channels_last
                              else x.shape[1:-2] + tuple(out))
     y, arg = np.empty(shape, x.dtype), np.empty(shape, np.uint8)
+    if _compiled(x, y, arg, "forward", channels_last):
+        return y, arg
+    tiles, prow, qcol = _tiles(x, (2, 2), out, channels_last)
     per = max(1, BLOCK_BYTES // max(1, x[:1].nbytes))
 
     def chunk(a, z):
@@ -123,9 +126,13 @@ def backward(g, arg, in_shape, channels_last):
     out = g.shape[1:3] if channels_last else g.shape[-2:]
     spatial = in_shape[1:3] if channels_last else in_shape[-2:]
     cropped = spatial != (2 * out[0], 2 * out[1])
-    # a cropped plane's leftover rows/columns must be 0: a zeroed array (calloc) measured
-    # cheaper, for this op and the next, than zeroing the strided edge of an empty one
-    gx = (np.zeros if cropped else np.empty)(in_shape, g.dtype)
+    gx = np.empty(in_shape, g.dtype)
+    if _compiled(g, arg, gx, "backward", channels_last):      # zeroes the leftovers itself
+        return gx
+    if cropped:
+        # a cropped plane's leftover rows/columns must be 0: a zeroed array (calloc)
+        # measured cheaper, for this op and the next, than zeroing the strided edge
+        gx = np.zeros(in_shape, g.dtype)
     tiles, prow, qcol = _tiles(gx, kernel, out, channels_last)
     per = max(1, BLOCK_BYTES // max(1, gx[:1].nbytes))
     mask = np.empty(g.shape, bool)
@@ -140,6 +147,28 @@ def backward(g, arg, in_shape, channels_last):
 
     parallel_for(g.shape[0], chunk, work=gx.size)
     return gx
+
+
+def _compiled(a, b, c, direction, channels_last):
+    """Run the compiled kernel (:mod:`deepgrad.kernels.pool`) on (a, b, c) over the pool's
+    chunks of samples, if kernels are on and the arrays suit it; False otherwise."""
+    if a.dtype not in kernels.FLOATS or not a.flags.c_contiguous or not a.size:
+        return False
+    layout = "nhwc" if channels_last else "nchw"
+    k = kernels.get("pool", f"max2x2_{direction}_{layout}")
+    if k is None:
+        return False
+    if not channels_last:                         # (N, ..., H, W) -> (N, B, H, W)
+        a, b, c = (v.reshape(v.shape[0], -1, *v.shape[-2:]) for v in (a, b, c))
+
+    def chunk(s, e):
+        if channels_last:
+            k(a[s:e], b[s:e], c[s:e])
+        else:                                     # the kernel's (B, H, W): samples' planes
+            k(*(v[s:e].reshape(-1, *v.shape[-2:]) for v in (a, b, c)))
+
+    parallel_for(a.shape[0], chunk, work=max(a.size, c.size))
+    return True
 
 
 def nan_winners(y, arg, positions):

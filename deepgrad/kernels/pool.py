@@ -1,0 +1,118 @@
+"""Max pooling over 2 x 2 windows that tile the plane, as one loop per layout.
+
+The formula of :mod:`deepgrad.ops.pool_tiled` (which documents it): for each window, in
+row-major kernel order k = 2 p + q,
+
+    y = the window's maximum,   arg = PyTorch's winner: the first maximum, or, when the
+                                      window holds a NaN, its last NaN (y is then NaN)
+
+computed by pool_tiled's two stages, element by element (y the same chain of
+``np.maximum``: at a tie of -0 and +0, the same zero), with a NaN window's winner then
+set to its last NaN, as ``pool_tiled.nan_winners``. Backward writes each input position
+once: ``dL/dx = g [arg == k]`` (a product, as the NumPy path: a negative g gives -0 and
+a NaN g gives NaN off the winner, as there), and 0 on the rows/columns past 2 Ho, 2 Wo
+that no window covers. One read of x and one write of y and arg, where the NumPy path
+makes eleven passes; results equal to it bit for bit (tests/kernels/test_kernels_pool.py).
+
+Arrays are C-contiguous. ``nchw``: x (B, H, W) with B = N C, y and arg (B, Ho, Wo).
+``nhwc``: x (N, H, W, C), y and arg (N, Ho, Wo, C).
+"""
+import numpy as np
+
+from deepgrad.kernels._jit import jit
+
+
+@jit
+def _max(p, q):
+    """``np.maximum(p, q)``: NaN if either is NaN (the first one), else q unless p > q
+    (so a tie of -0 and +0 gives q, as NumPy's)."""
+    return p if (p > q) | (p != p) else q
+
+
+@jit
+def _window(a, b, c, d):
+    """(y, arg) of the window (a, b; c, d) by pool_tiled's two stages: y the chain
+    max(max(a, b), max(c, d)), arg = 2 w + c[w] (the first maximum; for a window
+    without NaN, as written branch-free so the loop vectorises)."""
+    r0, r1 = _max(a, b), _max(c, d)
+    w = r1 > r0
+    return _max(r0, r1), np.uint8(2 * w + ((d > c) if w else (b > a)))
+
+
+@jit
+def _last_nan(a, b, c, d):
+    """PyTorch's winner of a window holding NaN: its last NaN (row-major)."""
+    return np.uint8(3 if d != d else 2 if c != c else 1 if b != b else 0)
+
+
+@jit
+def max2x2_forward_nchw(x, y, arg):
+    for b in range(y.shape[0]):
+        for i in range(y.shape[1]):
+            r0, r1, yr, ar = x[b, 2 * i], x[b, 2 * i + 1], y[b, i], arg[b, i]
+            nan = False
+            for j in range(y.shape[2]):
+                v, k = _window(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1])
+                yr[j], ar[j] = v, k
+                nan |= v != v
+            if nan:                                   # rare: fix the NaN windows' winners
+                for j in range(y.shape[2]):
+                    if yr[j] != yr[j]:
+                        ar[j] = _last_nan(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1])
+
+
+@jit
+def max2x2_forward_nhwc(x, y, arg):
+    for n in range(y.shape[0]):
+        for i in range(y.shape[1]):
+            r0, r1, yr, ar = x[n, 2 * i], x[n, 2 * i + 1], y[n, i], arg[n, i]
+            for j in range(y.shape[2]):
+                nan = False
+                for c in range(y.shape[3]):
+                    v, k = _window(r0[2 * j, c], r0[2 * j + 1, c], r1[2 * j, c],
+                                   r1[2 * j + 1, c])
+                    yr[j, c], ar[j, c] = v, k
+                    nan |= v != v
+                if nan:
+                    for c in range(y.shape[3]):
+                        if yr[j, c] != yr[j, c]:
+                            ar[j, c] = _last_nan(r0[2 * j, c], r0[2 * j + 1, c],
+                                                 r1[2 * j, c], r1[2 * j + 1, c])
+
+
+@jit
+def max2x2_backward_nchw(g, arg, gx):
+    zero = gx.dtype.type(0)
+    for b in range(g.shape[0]):
+        for i in range(g.shape[1]):
+            r0, r1 = gx[b, 2 * i], gx[b, 2 * i + 1]
+            for j in range(g.shape[2]):
+                v, k = g[b, i, j], arg[b, i, j]
+                r0[2 * j] = v * (k == 0)
+                r0[2 * j + 1] = v * (k == 1)
+                r1[2 * j] = v * (k == 2)
+                r1[2 * j + 1] = v * (k == 3)
+            for j in range(2 * g.shape[2], gx.shape[2]):      # the column no window covers
+                r0[j] = zero
+                r1[j] = zero
+        for i in range(2 * g.shape[1], gx.shape[1]):          # the row no window covers
+            gx[b, i, :] = zero
+
+
+@jit
+def max2x2_backward_nhwc(g, arg, gx):
+    zero = gx.dtype.type(0)
+    for n in range(g.shape[0]):
+        for i in range(g.shape[1]):
+            for j in range(g.shape[2]):
+                for c in range(g.shape[3]):
+                    v, k = g[n, i, j, c], arg[n, i, j, c]
+                    gx[n, 2 * i, 2 * j, c] = v * (k == 0)
+                    gx[n, 2 * i, 2 * j + 1, c] = v * (k == 1)
+                    gx[n, 2 * i + 1, 2 * j, c] = v * (k == 2)
+                    gx[n, 2 * i + 1, 2 * j + 1, c] = v * (k == 3)
+            for j in range(2 * g.shape[2], gx.shape[2]):
+                gx[n, 2 * i, j, :] = zero
+                gx[n, 2 * i + 1, j, :] = zero
+        for i in range(2 * g.shape[1], gx.shape[1]):
+            gx[n, i, :, :] = zero

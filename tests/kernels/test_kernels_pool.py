@@ -1,0 +1,79 @@
+"""The compiled 2 x 2 max pooling equals the NumPy path bit for bit (values, winners,
+gradients), in both layouts, float32 and float64, with ties, NaN and cropped planes."""
+import numpy as np
+import pytest
+
+pytest.importorskip("numba")
+
+from deepgrad import kernels  # noqa: E402
+from deepgrad.ops import pool_tiled  # noqa: E402
+from threads import threads  # noqa: E402
+
+SHAPES = [(1, 1, 2, 2), (4, 3, 7, 9), (2, 5, 8, 8), (3, 2, 6, 5), (2, 1, 3, 3)]
+
+
+def both_paths(x, last):
+    shape = x.shape
+    out = (shape[1] // 2, shape[2] // 2) if last else (shape[-2] // 2, shape[-1] // 2)
+    res = []
+    for flag in (False, True):
+        with kernels.use(flag):
+            y, arg = pool_tiled.forward(x, out, last)
+            g = np.arange(1, y.size + 1, dtype=x.dtype).reshape(y.shape)
+            res.append((y, arg, pool_tiled.backward(g, arg, shape, last)))
+    return res
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("last", [False, True])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_equal_to_numpy_path(shape, last, dtype):
+    rng = np.random.default_rng(sum(shape))
+    x = rng.standard_normal(shape).astype(dtype)
+    x[0, ..., :2, :2] = 0                                   # all-zero windows: ties
+    x.reshape(-1)[::7] = np.round(x.reshape(-1)[::7])        # more ties
+    x.reshape(-1)[5::11] = np.nan                           # NaN windows: the last NaN wins
+    x.reshape(-1)[3::13] = -np.inf
+    (y0, a0, g0), (y1, a1, g1) = both_paths(x, last)
+    assert y1.dtype == dtype and g1.dtype == dtype and a1.dtype == np.uint8
+    np.testing.assert_array_equal(y1, y0)                   # NaN positions equal too
+    np.testing.assert_array_equal(a1, a0)
+    np.testing.assert_array_equal(g1, g0)
+    if x.shape[-1] % 2 and not last:
+        assert not g1[..., -1].any()                        # the uncovered column is 0
+
+
+def test_unbatched_and_extra_leading_axes():
+    x = np.random.default_rng(1).standard_normal((2, 3, 4, 6, 6)).astype(np.float32)
+    (y0, a0, g0), (y1, a1, g1) = both_paths(x, False)
+    assert y1.shape == (2, 3, 4, 3, 3)
+    np.testing.assert_array_equal(y1, y0)
+    np.testing.assert_array_equal(g1, g0)
+
+
+@pytest.mark.parametrize("last", [False, True])
+def test_same_bits_at_one_and_two_threads(last):
+    x = np.random.default_rng(2).standard_normal((16, 64, 34, 34)).astype(np.float32)
+    if last:
+        x = np.ascontiguousarray(x.transpose(0, 2, 3, 1))
+    with kernels.use(True):
+        runs = []
+        for n in (1, 2):
+            with threads(n):
+                runs.append(both_paths(x, last)[1])
+    for a, b in zip(*runs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_max_pool_layer_uses_it_and_matches():
+    import deepgrad as dg
+    x = np.random.default_rng(3).standard_normal((2, 3, 8, 8)).astype(np.float32)
+    res = []
+    for flag in (False, True):
+        with kernels.use(flag):
+            t = dg.tensor(x, requires_grad=True)
+            y = dg.nn.MaxPool2d(2)(t)
+            (y * y).sum().backward()
+            res.append((y.detach().numpy(), t.grad.numpy()))
+    np.testing.assert_array_equal(res[0][0], res[1][0])
+    np.testing.assert_array_equal(res[0][1], res[1][1])
