@@ -32,7 +32,7 @@ import math
 
 import numpy as np
 
-from deepgrad import parallel
+from deepgrad import kernels, parallel
 
 
 # ---------------------------------------------------------------------- building blocks
@@ -164,11 +164,34 @@ def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat
     bc1, bc2 = 1.0 - beta1 ** step, 1.0 - beta2 ** step
     step_size = lr * bc2 ** 0.5 / bc1 if epsilon_hat else lr / bc1
     hyper = (beta1, beta2, eps, None if epsilon_hat else bc2 ** 0.5, step_size)
+    if _compiled_adam(param, grad, m, v, v_max, hyper):
+        return
     if param.size < 2 * BLOCK:                 # the common small tensor: no blocks to make
         _adam_update(param, grad, m, v, v_max, *hyper)
     else:
         parallel.blockwise(lambda *arrays: _adam_update(*arrays, *hyper), param, grad, m,
                            v, v_max, block=BLOCK)
+
+
+def _compiled_adam(param, grad, m, v, v_max, hyper):
+    """Adam's update by :func:`deepgrad.kernels.optim.adam` (one pass, the same bits), in
+    blocks shared by the threads; False where the kernels are off or the arrays don't suit
+    it (another dtype, not contiguous)."""
+    arrays = (param, grad, m, v) + (() if v_max is None else (v_max,))
+    if (param.dtype not in kernels.FLOATS or any(
+            a.dtype != param.dtype or a.shape != param.shape or not a.flags.c_contiguous
+            for a in arrays)):
+        return False
+    k = kernels.get("optim", "adam")
+    if k is None:
+        return False
+    beta1, beta2, eps, v_scale, step_size = hyper
+    c = np.array([1.0 - beta1, 1.0 - beta2, v_scale or 1.0, eps, step_size], param.dtype)
+    amsgrad = v_max is not None
+    parallel.blockwise(lambda p, g, m, v, vm: k(p, g, m, v, vm if amsgrad else v, amsgrad,
+                                                v_scale is not None, c),
+                       param, grad, m, v, v_max, block=BLOCK)
+    return True
 
 
 def _adam_update(param, grad, m, v, v_max, beta1, beta2, eps, v_scale, step_size):
