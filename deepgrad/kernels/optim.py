@@ -21,8 +21,9 @@ from deepgrad.kernels._jit import jit
 
 
 @jit
-def adam(param, grad, m, v, v_max, amsgrad, scale, c):
-    p, g, mf, vf, vm = param.ravel(), grad.ravel(), m.ravel(), v.ravel(), v_max.ravel()
+def adam(p, g, mf, vf, vm, amsgrad, scale, c):
+    """One Adam step over 1-D contiguous theta (p), g, m (mf), v (vf) and v_max (vm, read
+    only when ``amsgrad``); ``scale``: divide sqrt(v_hat) by ``c[2]`` (PyTorch's form)."""
     one_b1, one_b2, v_scale, eps, step_size = c[0], c[1], c[2], c[3], c[4]
     for i in range(p.size):
         gi = g[i]

@@ -179,8 +179,8 @@ def _compiled_adam(param, grad, m, v, v_max, hyper):
     it (another dtype, not contiguous)."""
     arrays = (param, grad, m, v) + (() if v_max is None else (v_max,))
     if (param.dtype not in kernels.FLOATS or any(
-            a.dtype != param.dtype or a.shape != param.shape or not a.flags.c_contiguous
-            for a in arrays)):
+            not isinstance(a, np.ndarray) or a.dtype != param.dtype
+            or a.shape != param.shape or not a.flags.c_contiguous for a in arrays)):
         return False
     k = kernels.get("optim", "adam")
     if k is None:
@@ -188,9 +188,9 @@ def _compiled_adam(param, grad, m, v, v_max, hyper):
     beta1, beta2, eps, v_scale, step_size = hyper
     c = np.array([1.0 - beta1, 1.0 - beta2, v_scale or 1.0, eps, step_size], param.dtype)
     amsgrad = v_max is not None
+    flat = [None if a is None else a.reshape(-1) for a in (param, grad, m, v, v_max)]
     parallel.blockwise(lambda p, g, m, v, vm: k(p, g, m, v, vm if amsgrad else v, amsgrad,
-                                                v_scale is not None, c),
-                       param, grad, m, v, v_max, block=BLOCK)
+                                                v_scale is not None, c), *flat, block=BLOCK)
     return True
 
 
