@@ -3,6 +3,8 @@
     git worktree add /tmp/base <commit>
     python benchmarks/ab.py --base /tmp/base --threads 1,2            # all six seed workloads
 
+    python benchmarks/ab.py --base . --base-env DEEPGRAD_KERNELS=numpy   # compiled kernels on/off
+
 Each column (``deepgrad``: deepgrad.nn; ``deepgrad.keras``: the Keras front) runs in two
 worker processes, one importing deepgrad from ``--base``, one from ``--new`` (default:
 this tree); both build the same workload from the same weights and batch, their first
@@ -34,18 +36,21 @@ def _serve_from(tree, framework, threads, env, conn):
 
 
 class TreeWorker(harness.Worker):
-    def __init__(self, tree, framework, threads):
+    def __init__(self, tree, framework, threads, env=None):
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve_from,
-                                   args=(tree, framework, threads, {}, child), daemon=True)
+                                   args=(tree, framework, threads, env or {}, child),
+                                   daemon=True)
         self.process.start()
 
 
-def run(names, threads, trees, repeats, target_s):
+def run(names, threads, trees, repeats, target_s, envs=None):
     rows = []
+    envs = envs or {}
     for column in ("deepgrad", "deepgrad.keras"):
-        workers = {side: TreeWorker(tree, column, threads) for side, tree in trees.items()}
+        workers = {side: TreeWorker(tree, column, threads, envs.get(side))
+                   for side, tree in trees.items()}
         try:
             for name in names:
                 w = WORKLOADS[name]
@@ -79,11 +84,16 @@ def main():
     p.add_argument("--threads", default="1")
     p.add_argument("--repeats", type=int, default=7)
     p.add_argument("--target-s", type=float, default=1.0, help="seconds per timed round")
+    p.add_argument("--base-env", action="append", default=[], metavar="NAME=VALUE",
+                   help="environment of the base workers (e.g. DEEPGRAD_KERNELS=numpy)")
+    p.add_argument("--new-env", action="append", default=[], metavar="NAME=VALUE")
     a = p.parse_args()
     trees = {"base": os.path.abspath(a.base), "new": os.path.abspath(a.new)}
+    envs = {side: dict(kv.split("=", 1) for kv in pairs)
+            for side, pairs in (("base", a.base_env), ("new", a.new_env))}
     rows = []
     for threads in [int(t) for t in a.threads.split(",")]:
-        rows += run(a.workloads.split(","), threads, trees, a.repeats, a.target_s)
+        rows += run(a.workloads.split(","), threads, trees, a.repeats, a.target_s, envs)
     print("\n| workload | column | threads | base samples/s | new samples/s | new/base |")
     print("|---|---|---|---|---|---|")
     for name, column, threads, b, n, r, _ in rows:
