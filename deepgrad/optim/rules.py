@@ -177,20 +177,24 @@ def _compiled_adam(param, grad, m, v, v_max, hyper):
     """Adam's update by :func:`deepgrad.kernels.optim.adam` (one pass, the same bits), in
     blocks shared by the threads; False where the kernels are off or the arrays don't suit
     it (another dtype, not contiguous)."""
-    arrays = (param, grad, m, v) + (() if v_max is None else (v_max,))
-    if (param.dtype not in kernels.FLOATS or any(
-            not isinstance(a, np.ndarray) or a.dtype != param.dtype
-            or a.shape != param.shape or not a.flags.c_contiguous for a in arrays)):
+    if param.dtype not in kernels.FLOATS:
         return False
     k = kernels.get("optim", "adam")
     if k is None:
         return False
+    flat = []
+    for a in (param, grad, m, v, v if v_max is None else v_max):
+        if (type(a) is not np.ndarray or a.dtype != param.dtype or a.shape != param.shape
+                or not a.flags.c_contiguous):
+            return False
+        flat.append(a.reshape(-1))
     beta1, beta2, eps, v_scale, step_size = hyper
     c = np.array([1.0 - beta1, 1.0 - beta2, v_scale or 1.0, eps, step_size], param.dtype)
-    amsgrad = v_max is not None
-    flat = [None if a is None else a.reshape(-1) for a in (param, grad, m, v, v_max)]
-    parallel.blockwise(lambda p, g, m, v, vm: k(p, g, m, v, vm if amsgrad else v, amsgrad,
-                                                v_scale is not None, c), *flat, block=BLOCK)
+    amsgrad, scale = v_max is not None, v_scale is not None
+    if param.size < 2 * BLOCK:
+        k(*flat, amsgrad, scale, c)
+    else:
+        parallel.blockwise(lambda *blocks: k(*blocks, amsgrad, scale, c), *flat, block=BLOCK)
     return True
 
 
