@@ -69,20 +69,50 @@ def _get_rows(x, i, h0, ws, pl, last):
 
 
 @jit
+def _rows_bt(x, i, h0, ws, pl, last):
+    """ws[:, w, c] <- B^T (d0, d1, d2, d3), d_r sample i of x at row h0 + r and column
+    w - pl, 0 outside x (the padding): one pass, no copy of the rows first."""
+    H, W = (x.shape[1], x.shape[2]) if last else (x.shape[2], x.shape[3])
+    zero = ws.dtype.type(0)
+    ok0, ok1, ok2, ok3 = 0 <= h0 < H, 0 <= h0 + 1 < H, 0 <= h0 + 2 < H, 0 <= h0 + 3 < H
+    r0, r1 = max(min(h0, H - 1), 0), max(min(h0 + 1, H - 1), 0)   # rows to read (if ok)
+    r2, r3 = max(min(h0 + 2, H - 1), 0), max(min(h0 + 3, H - 1), 0)
+    for w in range(ws.shape[1]):
+        if w - pl < 0 or w - pl >= W:
+            for c in range(ws.shape[2]):
+                ws[0, w, c] = ws[1, w, c] = ws[2, w, c] = ws[3, w, c] = zero
+    lo, hi = max(0, -pl), min(W, ws.shape[1] - pl)
+    if last:
+        for xw in range(lo, hi):
+            for c in range(ws.shape[2]):
+                d0 = x[i, r0, xw, c] if ok0 else zero
+                d1 = x[i, r1, xw, c] if ok1 else zero
+                d2 = x[i, r2, xw, c] if ok2 else zero
+                d3 = x[i, r3, xw, c] if ok3 else zero
+                ws[0, xw + pl, c] = d0 - d2
+                ws[1, xw + pl, c] = d1 + d2
+                ws[2, xw + pl, c] = d2 - d1
+                ws[3, xw + pl, c] = d1 - d3
+    else:
+        for c in range(ws.shape[2]):
+            for xw in range(lo, hi):
+                d0 = x[i, c, r0, xw] if ok0 else zero
+                d1 = x[i, c, r1, xw] if ok1 else zero
+                d2 = x[i, c, r2, xw] if ok2 else zero
+                d3 = x[i, c, r3, xw] if ok3 else zero
+                ws[0, xw + pl, c] = d0 - d2
+                ws[1, xw + pl, c] = d1 + d2
+                ws[2, xw + pl, c] = d2 - d1
+                ws[3, xw + pl, c] = d1 - d3
+
+
+@jit
 def input_transform(x, V, ws, s, e, pt, pl, Th, Tw, last):
     """V[:, rows of samples s..e] <- B^T d B of every tile; ws (n, 4, 2 Tw + 2, C)."""
     n, C = e - s, V.shape[2]
     for th in range(Th):
-        for i in range(n):
-            wi = ws[i]
-            _get_rows(x, s + i, 2 * th - pt, wi, pl, last)  # the tile row's 4 padded rows
-            for w in range(wi.shape[1]):                    # B^T along the rows, in place
-                for c in range(C):
-                    d0, d1, d2, d3 = wi[0, w, c], wi[1, w, c], wi[2, w, c], wi[3, w, c]
-                    wi[0, w, c] = d0 - d2
-                    wi[1, w, c] = d1 + d2
-                    wi[2, w, c] = d2 - d1
-                    wi[3, w, c] = d1 - d3
+        for i in range(n):                 # B^T along the rows of the tile row's 4 rows
+            _rows_bt(x, s + i, 2 * th - pt, ws[i], pl, last)
         # along the columns, into V[4 a + b]: one e at a time, its rows in order
         for a in range(4):
             for bb in range(4):
@@ -118,19 +148,15 @@ def output_transform(M, b, has_b, y, rows, line, s, Th, Tw, last):
         # A^T along the rows: rows[b, r] = ((M[4 + b] + M[8 + b]) + M[b],
         # (M[4 + b] - M[8 + b]) - M[12 + b]), b added to M[5] first
         for bb in range(4):
-            for r in range(2):
-                for tw in range(Tw):
-                    for i in range(n):
-                        row = (th * Tw + tw) * n + i
-                        for o in range(O):
-                            m1 = M[4 + bb, row, o]
-                            if has_b and bb == 1:
-                                m1 = m1 + b[o]
-                            if r == 0:
-                                v = (m1 + M[8 + bb, row, o]) + M[bb, row, o]
-                            else:
-                                v = (m1 - M[8 + bb, row, o]) - M[12 + bb, row, o]
-                            rows[bb, r, tw, i, o] = v
+            bias = has_b and bb == 1
+            for tw in range(Tw):
+                for i in range(n):
+                    row = (th * Tw + tw) * n + i
+                    for o in range(O):
+                        m1 = M[4 + bb, row, o] + b[o] if bias else M[4 + bb, row, o]
+                        m2 = M[8 + bb, row, o]
+                        rows[bb, 0, tw, i, o] = (m1 + m2) + M[bb, row, o]
+                        rows[bb, 1, tw, i, o] = (m1 - m2) - M[12 + bb, row, o]
         # A^T along the columns, then y's rows 2 th, 2 th + 1 of each sample
         for i in range(n):
             for r in range(2):

@@ -15,7 +15,8 @@ from threads import threads  # noqa: E402
 # plane), batches not a multiple of BLOCK, one-sided and uneven padding
 CASES = [(3, 4, 7, 8, 5, (0, 0, 0, 0)), (9, 2, 6, 6, 3, (1, 1, 1, 1)),
          (11, 5, 4, 10, 6, (0, 0, 2, 2)), (2, 3, 9, 5, 4, (1, 1, 1, 1)),
-         (10, 3, 5, 7, 4, (2, 0, 1, 2)), (1, 1, 3, 3, 1, (0, 1, 1, 0))]
+         (10, 3, 5, 7, 4, (2, 0, 1, 2)), (1, 1, 3, 3, 1, (0, 1, 1, 0)),
+         (2, 2, 4, 5, 3, (3, 2, 0, 4))]
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 
 
