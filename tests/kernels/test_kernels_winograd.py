@@ -91,3 +91,12 @@ def test_conv2d_layer_uses_them_and_matches():
             res.append((y.detach().numpy(), t.grad.numpy(), conv.weight.grad.numpy()))
     for a, c in zip(*res):
         np.testing.assert_array_equal(a, c)
+
+
+def test_mixed_dtypes_take_the_numpy_path():
+    x, w, b, g, pads = data(CASES[2], False, np.float32)
+    w64, g64 = w.astype(np.float64), g.astype(np.float64)
+    ref, got = (run(x, w64, b, g64, pads, False, f) for f in (False, True))
+    for a, c in zip(got, ref):
+        assert a.dtype == c.dtype
+        np.testing.assert_array_equal(a, c)
