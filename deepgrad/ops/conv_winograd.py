@@ -35,10 +35,17 @@ runs over fixed blocks of :data:`BLOCK` samples (temporaries stay in cache), the
 split over the threads (:func:`parallel_for`); dL/dU and dL/db are summed per block, then
 over the blocks in order, so no value is summed in an order that depends on the threads.
 
+With deepgrad's compiled kernels on (:mod:`deepgrad.kernels.winograd`), the four tile
+transforms run as single loops that read x, g and dV in their own layout and write V, Mg, y
+and dL/dx directly (no spatial-first copies), with the same GEMMs between them: the same
+bits, but dL/db, which is then 1^T Mg[5] (Mg[5] = A G_y A^T at (1, 1) is the sum of each
+G_y tile, 4x fewer rows than the padded copy of g) and so summed in another order.
+
 Used by :class:`~deepgrad.ops.conv.Conv` and ``ConvLast`` where :func:`chosen` says so.
 """
 import numpy as np
 
+from deepgrad import kernels
 from deepgrad.autograd.grad_mode import is_grad_enabled
 from deepgrad.parallel import parallel_for
 
@@ -216,6 +223,16 @@ def _input_grad(dV, pads, in_size):
     return full[pads[0]:pads[0] + in_size[0], pads[2]:pads[2] + in_size[1]]
 
 
+def _compiled(names, dtype, *arrays):
+    """The kernels ``names`` of :mod:`deepgrad.kernels.winograd`, or None: kernels off, or
+    an array (None: skipped) not C-contiguous or not of ``dtype`` (float32/float64)."""
+    if dtype not in kernels.FLOATS or any(
+            a is not None and (a.dtype != dtype or not a.flags.c_contiguous) for a in arrays):
+        return None
+    found = [kernels.get("winograd", name) for name in names]
+    return None if found[0] is None else found
+
+
 def _over_blocks(N, block, work):
     """block(s, e) for s = 0, BLOCK, 2 BLOCK, ...: whole blocks split over the threads."""
     def chunk(a, z):
@@ -244,6 +261,15 @@ def forward(x, w, b, pads, channels_last=False):
     U = transform_weight(w.astype(dtype, copy=False), last)
     V = np.empty((16, N * T, C), dtype)
     y = np.empty((N, Ho, Wo, O) if last else (N, O, Ho, Wo), dtype)
+    ks = _compiled(("input_transform", "output_transform"), dtype, x, b)
+
+    def compiled_block(s, e):
+        ks[0](x, V, np.empty((e - s, 4, 2 * Tw + 2, C), dtype), s, e, pads[0], pads[2], Th, Tw,
+              last)
+        M = np.matmul(V[:, s * T:e * T], U)
+        ks[1](M, np.empty(0, dtype) if b is None else b, b is not None, y,
+              np.empty((4, 2, Tw, e - s, O), dtype), np.empty((2, 2 * Tw, O), dtype), s, Th, Tw,
+              last)
 
     def block(s, e):
         n = e - s
@@ -256,7 +282,7 @@ def forward(x, w, b, pads, channels_last=False):
         _output_transform(M, yt)
         y[s:e] = yt[:Ho, :Wo].transpose(FROM_SPATIAL_FIRST[last])
 
-    _over_blocks(N, block, V.size + y.size)
+    _over_blocks(N, block if ks is None else compiled_block, V.size + y.size)
     return y, (V, U, pads, (H, W), last)
 
 
@@ -275,6 +301,19 @@ def backward(g, saved, want_x, want_w, want_b=False):
     dUs = np.empty((-(-N // BLOCK), 16, O, C), dtype) if want_w else None
     dbs = np.empty((-(-N // BLOCK), O), g.dtype) if want_b else None
     Ut = U.transpose(0, 2, 1)
+    ks = _compiled(("grad_transform", "input_grad"), dtype, g, V)
+
+    def compiled_block(s, e):
+        n = e - s
+        mg = np.empty((16, n * T, O), dtype)
+        ks[0](g, mg, np.empty((n, 2, 2 * Tw, O), dtype), s, Th, Tw, last)
+        if want_b:                     # 1^T Mg[5]: each tile's sum of G_y
+            np.matmul(np.ones(n * T, dtype), mg[5], out=dbs[s // BLOCK])
+        if want_w:
+            np.matmul(mg.transpose(0, 2, 1), V[:, s * T:e * T], out=dUs[s // BLOCK])
+        if want_x:
+            ks[1](np.matmul(mg, Ut), gx, np.empty((2, 4, 2 * Tw + 2, n, C), dtype),
+                  np.empty((in_size[1], C), dtype), s, pads[0], pads[2], Th, Tw, last)
 
     def block(s, e):
         n = e - s
@@ -289,7 +328,7 @@ def backward(g, saved, want_x, want_w, want_b=False):
             dV = np.matmul(mg, Ut).reshape(16, Th, Tw, n, C)
             gx[s:e] = _input_grad(dV, pads, in_size).transpose(FROM_SPATIAL_FIRST[last])
 
-    _over_blocks(N, block, V.size * 2 + g.size)
+    _over_blocks(N, block if ks is None else compiled_block, V.size * 2 + g.size)
     gw = gb = None
     if want_w:                         # the blocks' sum, in block order
         gw = weight_grad(dUs.sum(axis=0).transpose(0, 2, 1), last)
