@@ -29,7 +29,9 @@ from deepgrad import parallel
 
 
 class ReLU(Function):
-    """max(x, 0); a large float input is split over the threads (``parallel.map_flat``)."""
+    """max(x, 0); a large float input is split over the threads (``parallel.map_flat``).
+    Backward, g [y > 0], is one compiled pass where the kernels are on
+    (:mod:`deepgrad.kernels.activation`, same bits)."""
 
     def forward(self, x):
         if x.dtype.kind == "f" and x.flags.c_contiguous \
