@@ -16,8 +16,12 @@ receives its terms in the same order, so the sums equal the NumPy path's bit for
 
 The NumPy path copies the strided window view with runs of Wo (nchw) or C (nhwc)
 elements; here the nhwc copy runs over kw C contiguous elements per window row when
-dw = 1 (9 = 3 x 3 for cnn_cifar's first layer, against runs of C = 3). col2im_nhwc
-is not used for C = 1 (runs of one element; NumPy measured as fast).
+dw = 1 (9 = 3 x 3 for cnn_cifar's first layer, against runs of C = 3). Measured at one
+thread, float32, 3 x 3 windows (interleaved, CPU ms, NumPy -> compiled): cnn_cifar's
+64 x 3 x 32 x 32 input: im2col 0.68 -> 0.46 (nchw), 2.13 -> 1.28 (nhwc); col2im
+3.6 -> 1.1 (nchw), 20.3 -> 4.6 (nhwc); 64 x 32 x 15 x 15: col2im 14.9 -> 2.5 and
+8.1 -> 2.1. col2im_nhwc is not used for C = 1 (runs of one element: 32 x 28 x 28 x 1
+measured 0.60 -> 0.68, slower), the op keeps NumPy there.
 
 Arrays are C-contiguous. ``nchw``: x (B, Hp, Wp) with B = N C, cols and g
 (B, kh, kw, Ho, Wo), dx (B, Hp, Wp). ``nhwc``: x and dx (N, Hp, Wp C) (the last two axes
