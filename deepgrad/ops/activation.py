@@ -17,7 +17,7 @@ import warnings
 
 import numpy as np
 
-from deepgrad import backend
+from deepgrad import backend, kernels
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops import _inplace
@@ -29,7 +29,9 @@ from deepgrad import parallel
 
 
 class ReLU(Function):
-    """max(x, 0); a large float input is split over the threads (``parallel.map_flat``)."""
+    """max(x, 0); a large float input is split over the threads (``parallel.map_flat``).
+    Backward, g [y > 0], is one compiled pass where the kernels are on
+    (:mod:`deepgrad.kernels.activation`, same bits)."""
 
     def forward(self, x):
         if x.dtype.kind == "f" and x.flags.c_contiguous \
@@ -42,11 +44,31 @@ class ReLU(Function):
 
     def backward(self, g):
         out = self.out
+        k = _compiled_relu_backward(g, out)
+        if k is not None:                      # one pass (deepgrad.kernels.activation)
+            return parallel.map_flat(k, np.empty_like(g), g, out)
         if g.dtype.kind == "f" and g.flags.c_contiguous and g.shape == out.shape \
                 and out.flags.c_contiguous and not parallel.serial(g.size, parallel.MIN_ELEMENTWISE):
             positive = parallel.map_flat(np.greater, np.empty(out.shape, bool), out, 0)
             return parallel.map_flat(np.multiply, np.empty_like(g), g, positive)
         return g * (out > 0)
+
+
+def _compiled_relu_backward(g, out):
+    """``(g, y, out=gx) -> gx``, gx = g [y > 0] by the compiled kernel (for
+    :func:`deepgrad.parallel.map_flat`), or None: kernels off, or arrays it does not take
+    (dtypes other than one float32/float64, shapes that differ, non-contiguous)."""
+    if g.dtype != out.dtype or g.dtype not in kernels.FLOATS or g.shape != out.shape \
+            or not (g.flags.c_contiguous and out.flags.c_contiguous):
+        return None
+    k = kernels.get("activation", "relu_backward")
+    if k is None:
+        return None
+
+    def grad(g, y, out):
+        k(g.reshape(-1), y.reshape(-1), out.reshape(-1))
+        return out
+    return grad
 
 
 class LeakyReLU(Function):

@@ -5,12 +5,17 @@ reductions over the batch that backward passes end with.
 Channels-first views are (*lead, *kernel, *out) (:func:`windows`); channels-last views are
 (N, *out, *kernel, C) (:func:`windows_last`), so a reshape gives the im2col matrix whose
 columns follow Keras's kernel layout (*kernel, C, O).
+
+For two spatial axes, the im2col copy (:func:`compiled_im2col`) and col2im run as compiled
+loops (:mod:`deepgrad.kernels.im2col`) when the kernels are on, with the same results bit
+for bit; other cases, dtypes or non-contiguous arrays keep the NumPy code here.
 """
 from operator import mul
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
+from deepgrad import kernels
 from deepgrad.parallel import parallel_for, serial
 
 
@@ -35,6 +40,8 @@ def col2im(gcols, in_size, kernel, stride, dilation, out=None):
     lead = gcols.shape[:-2 * k]
     if out is None:
         out = np.zeros(lead + tuple(in_size), dtype=gcols.dtype)
+    if _compiled_col2im(gcols, out, kernel, stride, dilation, False):
+        return out
     every = (slice(None),) * len(lead)
     for pos in np.ndindex(*kernel):
         dst = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
@@ -91,6 +98,8 @@ def col2im_last(gcols, in_size, kernel, stride, dilation, out=None):
     if out is None:
         out = np.zeros((gcols.shape[0],) + tuple(in_size) + (gcols.shape[-1],),
                        dtype=gcols.dtype)
+    if _compiled_col2im(gcols, out, kernel, stride, dilation, True):
+        return out
     outs = (slice(None),) * (1 + k)
     for pos in np.ndindex(*kernel):
         dst = tuple(slice(p * d, p * d + s * (o - 1) + 1, s)
@@ -112,6 +121,53 @@ def view_as(a, shape):
 def im2col_into(cols, win, a, z):
     """The im2col copy of samples a:z: cols[a:z] (C-contiguous) <- the window view win[a:z]."""
     cols[a:z].reshape(win[a:z].shape)[...] = win[a:z]
+
+
+def _suits(kernel, *arrays):
+    """True when the 2-D compiled kernels take these arrays: two spatial axes, one float
+    dtype (float32 or float64), C-contiguous, non-empty."""
+    a = arrays[0]
+    return (len(kernel) == 2 and a.dtype in kernels.FLOATS and a.size > 0
+            and all(v.dtype == a.dtype and v.flags.c_contiguous for v in arrays))
+
+
+def compiled_im2col(xp, cols, kernel, stride, dilation, out, channels_last=False):
+    """``fill(a, z)``: the im2col copy of samples a:z of the (padded) input xp into cols by
+    the compiled kernel (:mod:`deepgrad.kernels.im2col`), or None when the kernels are off
+    or do not apply (then :func:`im2col_into`). cols: C-contiguous, Conv's
+    (N, G, C/G kh kw, Ho Wo) or ConvLast's (N Ho Wo, kh kw C); ``out`` = (Ho, Wo)."""
+    if not _suits(kernel, xp, cols):
+        return None
+    k = kernels.get("im2col", "im2col_nhwc" if channels_last else "im2col_nchw")
+    if k is None:
+        return None
+    (kh, kw), (ho, wo), (sh, sw), (dh, dw) = kernel, out, stride, dilation
+    N, hp = xp.shape[0], xp.shape[-3 if channels_last else -2]
+    if channels_last:
+        C = xp.shape[-1]
+        x3, c5 = xp.reshape(N, hp, -1), cols.reshape(N, ho, wo, kh, kw * C)
+        return lambda a, z: k(x3[a:z], c5[a:z], C, sh, sw, dh, dw)
+    x3, c5 = xp.reshape(-1, hp, xp.shape[-1]), cols.reshape(-1, kh, kw, ho, wo)
+    per = x3.shape[0] // N                                 # planes (channels) per sample
+    return lambda a, z: k(x3[a * per:z * per], c5[a * per:z * per], sh, sw, dh, dw)
+
+
+def _compiled_col2im(gcols, out, kernel, stride, dilation, channels_last):
+    """col2im / col2im_last by the compiled kernel when it applies; False otherwise."""
+    if not _suits(kernel, gcols, out) or (channels_last and gcols.shape[-1] == 1):
+        return False                   # one channel last: runs of 1, NumPy measured as fast
+    k = kernels.get("im2col", "col2im_nhwc" if channels_last else "col2im_nchw")
+    if k is None:
+        return False
+    (kh, kw), (sh, sw), (dh, dw) = kernel, stride, dilation
+    if channels_last:
+        N, ho, wo, C = gcols.shape[0], gcols.shape[1], gcols.shape[2], gcols.shape[-1]
+        k(gcols.reshape(N, ho, wo, kh, kw * C), out.reshape(N, out.shape[1], -1), C,
+          sh, sw, dh, dw)
+    else:
+        k(gcols.reshape((-1,) + gcols.shape[-4:]), out.reshape((-1,) + out.shape[-2:]),
+          sh, sw, dh, dw)
+    return True
 
 
 def sum_batch(a):
