@@ -23,10 +23,12 @@ Backward, one step t (processing order t = T-1 .. 0), with dh_t = the GEMM's row
     dz_o  = dh_t (((1-o) o) tanh c_t)    dz_g = dc_t ((1 - g^2) i)
 
 each product in the NumPy path's order (its ``_factors`` and ``_through_time``), so both
-kernels equal the NumPy path bit for bit: all their arithmetic is elementwise. The gate
-gradients go straight into column block t of the op's (4H, T, B) stack, which the weight
-gradients' GEMM reads as (4H, T B): the NumPy path's (T, 6H, B) factor pass and its copy
-of dz into that stack are not needed.
+kernels equal the NumPy path bit for bit: all their arithmetic is elementwise. dz_t goes
+to a (4H, B) buffer (the next step's GEMM reads it while it is in cache) and to column
+block t of the op's (4H, T, B) stack, which the weight gradients' GEMM reads as (4H, T B):
+the NumPy path's (T, 6H, B) factor pass and its copy of all dz into that stack are not
+needed. (Writing dz_t only into the stack and giving the GEMM that strided view made the
+GEMM twice as slow, 28 against 14 us.)
 
 Arrays are C-contiguous, float32 or float64; one thread per call (a step is 32 x 200
 values: the op does not split it).
@@ -38,43 +40,51 @@ from deepgrad.kernels._jit import jit
 def forward_gates(r, r_next):
     """r = R_t (6H, B) with tanh(z~) in rows 0..4H: rows 0..3H become [i, f, o]; the c
     row of r_next = R_{t+1} (rows 4H..5H) becomes c_t = i g + f c_{t-1}."""
-    H, B = r.shape[0] // 6, r.shape[1]
+    n = r.size // 6                             # H B: each row block is one flat run
     half = r.dtype.type(0.5)
-    for j in range(H):
-        i_row, f_row, o_row = r[j], r[H + j], r[2 * H + j]
-        g_row, cp_row, c_row = r[3 * H + j], r[4 * H + j], r_next[4 * H + j]
-        for b in range(B):
-            i = i_row[b] * half + half
-            f = f_row[b] * half + half
-            i_row[b], f_row[b] = i, f
-            o_row[b] = o_row[b] * half + half
-            c_row[b] = i * g_row[b] + f * cp_row[b]
+    rr = r.reshape(r.size)
+    sig, i_, f_, g_, cp = rr[:3 * n], rr[:n], rr[n:2 * n], rr[3 * n:4 * n], rr[4 * n:5 * n]
+    c = r_next.reshape(r_next.size)[4 * n:5 * n]
+    for k in range(3 * n):
+        sig[k] = sig[k] * half + half
+    for k in range(n):
+        c[k] = i_[k] * g_[k] + f_[k] * cp[k]
 
 
 @jit
-def backward_step(r, f_next, gh, dy, dc, dz, t, last):
+def _cell(k, n, dh, c, r, dc, dz):
+    """Value k of the step's blocks: dc_t = c + dh ((1 - tanh^2 c_t) o) (c = dc_{t+1} f_{t+1})
+    into dc, the four gate gradients into dz; r and dz flat (6n,), (4n,)."""
+    one = dc.dtype.type(1)
+    i, f, o, g, cp, tc = r[k], r[n + k], r[2 * n + k], r[3 * n + k], r[4 * n + k], r[5 * n + k]
+    c = c + dh * ((one - tc * tc) * o)
+    dc[k] = c
+    dz[k] = c * (((one - i) * i) * g)
+    dz[n + k] = c * (((one - f) * f) * cp)
+    dz[2 * n + k] = dh * (((one - o) * o) * tc)
+    dz[3 * n + k] = c * ((one - g * g) * i)
+
+
+@jit
+def backward_step(r, f_next, gh, dy, dc, dz, dz_all, t, last):
     """One step of backward through time: dc (H, B) from dc_{t+1} to dc_t, and the gate
-    gradients into dz[:, t] (dz (4H, T, B), the op's order [i, f, o, g]).
+    gradients dz (4H, B) = dz_t in the op's order [i, f, o, g], also copied to
+    dz_all[:, t] (dz_all (4H, T, B), the weight gradients' stack).
 
     r = R_t (6H, B); f_next (H, B) = f_{t+1} (unused when ``last``: f_T = 1);
     gh (H, B) = the dh rows of W^T dz_{t+1} (unused when ``last``); dy (H, B) = dL/dh_t.
+    Each block is read as one flat run of H B values (one loop, one alias check).
     """
-    H, B = dc.shape
-    one = dc.dtype.type(1)
-    for j in range(H):
-        i_row, f_row, o_row = r[j], r[H + j], r[2 * H + j]
-        g_row, cp_row, tc_row = r[3 * H + j], r[4 * H + j], r[5 * H + j]
-        dc_row, dy_row, gh_row, fn_row = dc[j], dy[j], gh[j], f_next[j]
-        zi, zf, zo, zg = dz[j, t], dz[H + j, t], dz[2 * H + j, t], dz[3 * H + j, t]
-        for b in range(B):
-            i, f, o, g, tc = i_row[b], f_row[b], o_row[b], g_row[b], tc_row[b]
-            if last:
-                dh, fn = dy_row[b], one
-            else:
-                dh, fn = gh_row[b] + dy_row[b], fn_row[b]
-            c = dc_row[b] * fn + dh * ((one - tc * tc) * o)
-            dc_row[b] = c
-            zi[b] = c * (((one - i) * i) * g)
-            zf[b] = c * (((one - f) * f) * cp_row[b])
-            zo[b] = dh * (((one - o) * o) * tc)
-            zg[b] = c * ((one - g * g) * i)
+    n = dc.size
+    rr, zz, dcf, dyf = r.reshape(r.size), dz.reshape(dz.size), dc.reshape(n), dy.reshape(n)
+    if last:                                    # dh_{T-1} = dy, dc_T f_T = dc_T
+        for k in range(n):
+            _cell(k, n, dyf[k], dcf[k], rr, dcf, zz)
+    else:
+        fn, ghf = f_next.reshape(n), gh.reshape(n)
+        for k in range(n):
+            _cell(k, n, ghf[k] + dyf[k], dcf[k] * fn[k], rr, dcf, zz)
+    for row in range(dz.shape[0]):             # (a loop: a slice assignment checks overlap)
+        src, dst = dz[row], dz_all[row, t]
+        for b in range(dz.shape[1]):
+            dst[b] = src[b]

@@ -191,7 +191,7 @@ class LSTMLayer(RecurrentOp):
         if step is None:                        # NumPy's calls
             dc = self._through_time(self._per_step(g), self._factors(), wt, G)
             dz = self.ws["M"][:, :4 * H]                        # the gate gradients
-        else:                                   # dz: (T, 4H, B) view of dz_all (4H, T, B)
+        else:                                   # dz also stacked in dz_all
             dc, dz = self._through_time_compiled(self._per_step(g), wt, G, step)
         grads = [None, None, None]
         if need_x:
@@ -239,29 +239,29 @@ class LSTMLayer(RecurrentOp):
         return dc
 
     def _through_time_compiled(self, gt, wt, G, step):
-        """``_through_time`` with the compiled step: the factors computed on the way from R
-        (no ``_factors`` pass), dz_t written into column block t of dz_all. Returns dc_0
-        and the gate gradients as a (T, 4H, B) view of dz_all."""
+        """``_through_time`` with the compiled step (:func:`deepgrad.kernels.lstm.
+        backward_step`): the factors computed on the way from R (no ``_factors`` pass,
+        M unused), dz_t written to one (4H, B) buffer that the next step's GEMM reads
+        while it is in cache, and copied to column block t of dz_all for the weight
+        gradients. Returns dc_0 and dz (T, 4H, B), a view of dz_all."""
         R = self.ws["R"]
         T, H, B = R.shape[0] - 1, R.shape[1] // 6, R.shape[2]
-        dz = self.ws["dz_all"].reshape(4 * H, T, B)
+        dz_all = self.ws["dz_all"].reshape(4 * H, T, B)
+        dz = np.empty((4 * H, B), gt.dtype)                     # dz_t, then dz_{t-1} ..
         dy = gt[T - 1::-1] if self.reverse else gt[:T]          # dL/dh_t, processing order
         dc = gt[T].copy()                                       # dL/dc_n, then dc_t
+        step(R[T - 1], dc, dc, dy[T - 1], dc, dz, dz_all, T - 1, True)
         gh = np.empty((H, B), gt.dtype) if G is None else None
-        mm = np.matmul
-        for t in range(T - 1, -1, -1):                          # 2 calls per step
-            if t == T - 1:
-                step(R[t], dc, dc, dy[t], dc, dz, t, True)
-                continue
+        for t in range(T - 2, -1, -1):                          # 2 calls per step
             o = gh if G is None else G[t + 1]
-            mm(wt, dz[:, t + 1], o)                 # [dh_t; dx_{t+1}]
-            step(R[t], R[t + 1, H:2 * H], o[:H], dy[t], dc, dz, t, False)
-        return dc, dz.transpose(1, 0, 2)
+            np.matmul(wt, dz, o)                    # [dh_t; dx_{t+1}] = W^T dz_{t+1}
+            step(R[t], R[t + 1, H:2 * H], o[:H], dy[t], dc, dz, dz_all, t, False)
+        return dc, dz_all.transpose(1, 0, 2)
 
     def _param_grads(self, dz, X, stacked=False):
         """(dW_ih, dW_hh, *db): [dW_hh | dW_ih | db] = dz [h_{t-1}; x_t; 1]^T over all steps
         as one GEMM, back in the caller's layout and gate order. ``stacked``: dz is already
-        the view of the (4H, T B) stack dz_all that the GEMM reads."""
+        copied into the (4H, T B) stack dz_all that the GEMM reads."""
         need = self.needs_grad[3:]
         if not any(need):
             return (None,) * len(need)
