@@ -416,7 +416,8 @@ def lstm_layer(input, hx, cx, weight_ih, weight_hh, bias_ih=None, bias_hh=None, 
     recurrence and the bias; one tanh for all four gates, 2 for sigmoid = (1 + tanh(z/2))
     / 2, the fused [i, f] * [g, c_{t-1}], add, tanh, multiply), backward 6 (one GEMM for
     dh and dx, add, 4 multiply/add); the derivative factors and the weight gradients are
-    a fixed number of whole-sequence calls.
+    a fixed number of whole-sequence calls. With the compiled kernels
+    (:mod:`deepgrad.kernels.lstm`): forward 5, backward 2 calls, the same results.
 
     Args:
         input: (T, B, I), time-major.
