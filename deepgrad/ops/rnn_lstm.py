@@ -47,8 +47,8 @@ NumPy calls per step: forward 8, backward 7. With the compiled kernels
 step is forward 5 calls (GEMM, tanh, the gate kernel, tanh c_t, h = o tanh c_t: NumPy's
 tanh is kept, numba's differs in the last bits and is slower) and backward 2 (GEMM, the
 step kernel, which also computes the factors on the way, so there is no ``_factors``
-pass). Measured on lstm3's layers (T 50, B 32, H 50, float32, one thread): forward
-1.1x, backward 1.3-1.5x. Work buffers come from one workspace per
+pass). Measured on lstm3's layers (T 50, B 32, H 50, float32, one thread, median CPU
+time on a loaded 2-core machine): forward 1.1-1.2x, forward + backward 1.15-1.25x. Work buffers come from one workspace per
 call (``deepgrad/ops/_workspace.py``), recycled after backward; the output (X) and the
 gradients the op returns are fresh arrays, since others may keep them.
 
