@@ -48,9 +48,11 @@ step is forward 5 calls (GEMM, tanh, the gate kernel, tanh c_t, h = o tanh c_t: 
 tanh is kept, numba's differs in the last bits and is slower) and backward 2 (GEMM, the
 step kernel, which also computes the factors on the way, so there is no ``_factors``
 pass). Measured on lstm3's layers (T 50, B 32, H 50, float32, one thread, median CPU
-time on a loaded 2-core machine): forward 1.1-1.2x, forward + backward 1.15-1.25x. Work buffers come from one workspace per
-call (``deepgrad/ops/_workspace.py``), recycled after backward; the output (X) and the
-gradients the op returns are fresh arrays, since others may keep them.
+time on a loaded 2-core machine): forward 1.1-1.2x, forward + backward 1.15-1.25x.
+
+Work buffers come from one workspace per call (``deepgrad/ops/_workspace.py``), recycled
+after backward; the output (X) and the gradients the op returns are fresh arrays, since
+others may keep them.
 
 The op returns one packed (T+1, B, H) array [h_0 .. h_{T-1}, c_{T-1}] (in the input's
 time order), stored as (T+1, H, B) slabs; ``lstm_layer`` in :mod:`deepgrad.ops.rnn`
