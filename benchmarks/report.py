@@ -46,7 +46,7 @@ def _version(*distributions):
 
 
 def _thread_text(info):
-    return ", ".join(f"{k} {v}" if k in ("torch", "tensorflow", "deepgrad") else " + ".join(v)
+    return ", ".join(" + ".join(v) if isinstance(v, list) else f"{k} {v}"
                      for k, v in info.items())
 
 
