@@ -217,8 +217,10 @@ def import_time(statement, runs, env=None):
     return statistics.median(float(_python(None, code, env).split()[-1]) for _ in range(runs))
 
 
-def peak_rss(framework, workload, steps, threads):
-    """{"import_mb", "peak_mb", ...} of a fresh process training ``workload`` (memory.py)."""
+def peak_rss(framework, workload, steps, threads, env=None):
+    """{"import_mb", "peak_mb", ...} of a fresh process training ``workload`` (memory.py);
+    ``env`` adds environment variables (``DEEPGRAD_KERNELS=numpy``)."""
     out = _python([os.path.join(ROOT, "benchmarks", "memory.py"), framework,
-                   "--workload", workload, "--steps", str(steps), "--threads", str(threads)])
+                   "--workload", workload, "--steps", str(steps), "--threads", str(threads)],
+                  env=env)
     return json.loads(out.strip().splitlines()[-1])

@@ -150,6 +150,12 @@ def main():
                for fw, code in IMPORTS.items()}
     rss = {fw: harness.peak_rss(fw, "mlp128", cfg["rss_steps"], args.threads[-1])
            for fw in ("deepgrad", "torch")}
+    for name in (w for w in ("cnn_mnist", "cnn_cifar") if w in args.workloads):
+        steps = max(1, cfg["rss_steps"] // 10)       # a conv step's arrays peak in one step
+        rss[f"deepgrad, {name}"] = harness.peak_rss("deepgrad", name, steps, args.threads[-1])
+        rss[f"deepgrad (NumPy path), {name}"] = harness.peak_rss(
+            "deepgrad", name, steps, args.threads[-1], env={"DEEPGRAD_KERNELS": "numpy"})
+        rss[f"torch, {name}"] = harness.peak_rss("torch", name, steps, args.threads[-1])
 
     step_flops = {name: flops.step_flops(WORKLOADS[name]) for name in args.workloads}
     gemm = {n: flops.gemm_rate(n) for n in args.threads}
