@@ -36,9 +36,9 @@ split over the threads (:func:`parallel_for`); dL/dU and dL/db are summed per bl
 over the blocks in order, so no value is summed in an order that depends on the threads.
 
 With deepgrad's compiled kernels on (:mod:`deepgrad.kernels.winograd`), the four tile
-transforms run as single loops that read x, g and dV in their own layout and write V, Mg, y
-and dL/dx directly (no spatial-first copies), with the same GEMMs between them: the same
-bits, but dL/db, which is then 1^T Mg[5] (Mg[5] = A G_y A^T at (1, 1) is the sum of each
+transforms run as single loops that read x, g and dV channels-last and write V, Mg, y and
+dL/dx directly (no spatial-first copies; NCHW arrays go through one channels-last copy each
+way, per block), with the same GEMMs between them: the same bits, but dL/db, which is then 1^T Mg[5] (Mg[5] = A G_y A^T at (1, 1) is the sum of each
 G_y tile, 4x fewer rows than the padded copy of g) and so summed in another order.
 
 Used by :class:`~deepgrad.ops.conv.Conv` and ``ConvLast`` where :func:`chosen` says so.
@@ -262,14 +262,20 @@ def forward(x, w, b, pads, channels_last=False):
     V = np.empty((16, N * T, C), dtype)
     y = np.empty((N, Ho, Wo, O) if last else (N, O, Ho, Wo), dtype)
     ks = _compiled(("input_transform", "output_transform"), dtype, x, b)
+    if ks is not None:                 # the kernels run channels-last: NCHW goes through copies
+        xk, yk = (x, y) if last else (np.empty((N, H, W, C), dtype),
+                                      np.empty((N, Ho, Wo, O), dtype))
 
     def compiled_block(s, e):
-        ks[0](x, V, np.empty((e - s, 4, 2 * Tw + 2, C), dtype), s, e, pads[0], pads[2], Th, Tw,
-              last)
+        if not last:
+            np.copyto(xk[s:e], x[s:e].transpose(0, 2, 3, 1))
+        ks[0](xk, V, np.empty((e - s, 4, 2 * Tw + 2, C), dtype), s, e, pads[0], pads[2], Th,
+              Tw)
         M = np.matmul(V[:, s * T:e * T], U)
-        ks[1](M, np.empty(0, dtype) if b is None else b, b is not None, y,
-              np.empty((4, 2, Tw, e - s, O), dtype), np.empty((2, 2 * Tw, O), dtype), s, Th, Tw,
-              last)
+        ks[1](M, np.empty(0, dtype) if b is None else b, b is not None, yk,
+              np.empty((4, 2, Tw, e - s, O), dtype), np.empty((2, 2 * Tw, O), dtype), s, Th, Tw)
+        if not last:
+            np.copyto(y[s:e], yk[s:e].transpose(0, 3, 1, 2))
 
     def block(s, e):
         n = e - s
@@ -302,18 +308,26 @@ def backward(g, saved, want_x, want_w, want_b=False):
     dbs = np.empty((-(-N // BLOCK), O), g.dtype) if want_b else None
     Ut = U.transpose(0, 2, 1)
     ks = _compiled(("grad_transform", "input_grad"), dtype, g, V)
+    if ks is not None:                 # the kernels run channels-last: NCHW goes through copies
+        gk, gxk = (g, gx) if last else (
+            np.empty((N, Ho, Wo, O), dtype),
+            np.empty((N,) + tuple(in_size) + (C,), dtype) if want_x else None)
 
     def compiled_block(s, e):
         n = e - s
         mg = np.empty((16, n * T, O), dtype)
-        ks[0](g, mg, np.empty((n, 2, 2 * Tw, O), dtype), s, Th, Tw, last)
+        if not last:
+            np.copyto(gk[s:e], g[s:e].transpose(0, 2, 3, 1))
+        ks[0](gk, mg, np.empty((n, 2, 2 * Tw, O), dtype), s, Th, Tw)
         if want_b:                     # 1^T Mg[5]: each tile's sum of G_y
             np.matmul(np.ones(n * T, dtype), mg[5], out=dbs[s // BLOCK])
         if want_w:
             np.matmul(mg.transpose(0, 2, 1), V[:, s * T:e * T], out=dUs[s // BLOCK])
         if want_x:
-            ks[1](np.matmul(mg, Ut), gx, np.empty((2, 4, 2 * Tw + 2, n, C), dtype),
-                  np.empty((in_size[1], C), dtype), s, pads[0], pads[2], Th, Tw, last)
+            ks[1](np.matmul(mg, Ut), gxk, np.empty((2, 4, 2 * Tw + 2, n, C), dtype),
+                  np.empty((in_size[1], C), dtype), s, pads[0], pads[2], Th, Tw)
+            if not last:
+                np.copyto(gx[s:e], gxk[s:e].transpose(0, 3, 1, 2))
 
     def block(s, e):
         n = e - s
