@@ -24,6 +24,7 @@ from deepgrad.ops import _inplace
 from deepgrad.ops._promote import as_float
 from deepgrad.ops._util import normalize_axis
 from deepgrad.ops.elementwise import abs as _abs, cast
+from deepgrad.ops.layout import dense
 from deepgrad.ops.shape import split
 from deepgrad import parallel
 
@@ -31,12 +32,14 @@ from deepgrad import parallel
 class ReLU(Function):
     """max(x, 0); a large float input is split over the threads (``parallel.map_flat``).
     Backward, g [y > 0], is one compiled pass where the kernels are on
-    (:mod:`deepgrad.kernels.activation`, same bits)."""
+    (:mod:`deepgrad.kernels.activation`, same bits). An input stored channels-last
+    (:mod:`deepgrad.ops.layout`) is worked on as stored, and y keeps that layout."""
 
     def forward(self, x):
-        if x.dtype.kind == "f" and x.flags.c_contiguous \
-                and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
-            out = parallel.map_flat(np.maximum, np.empty_like(x), x, 0)
+        xd = dense(x) if x.dtype.kind == "f" else None
+        if xd is not None and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
+            out = np.empty_like(x)                 # x's layout
+            parallel.map_flat(np.maximum, dense(out)[0], xd[0], 0)
         else:
             out = np.maximum(x, 0)
         self.out = out
@@ -44,14 +47,20 @@ class ReLU(Function):
 
     def backward(self, g):
         out = self.out
-        k = _compiled_relu_backward(g, out)
+        pair = dense(g, out) if g.dtype.kind == "f" else None
+        if pair is None:
+            return g * (out > 0)
+        gx = np.empty_like(g)                      # g's layout, which is out's
+        (gd, yd), (gxd,) = pair, dense(gx)
+        k = _compiled_relu_backward(gd, yd)
         if k is not None:                      # one pass (deepgrad.kernels.activation)
-            return parallel.map_flat(k, np.empty_like(g), g, out)
-        if g.dtype.kind == "f" and g.flags.c_contiguous and g.shape == out.shape \
-                and out.flags.c_contiguous and not parallel.serial(g.size, parallel.MIN_ELEMENTWISE):
-            positive = parallel.map_flat(np.greater, np.empty(out.shape, bool), out, 0)
-            return parallel.map_flat(np.multiply, np.empty_like(g), g, positive)
-        return g * (out > 0)
+            parallel.map_flat(k, gxd, gd, yd)
+        elif parallel.serial(g.size, parallel.MIN_ELEMENTWISE):
+            np.multiply(gd, yd > 0, out=gxd)
+        else:
+            positive = parallel.map_flat(np.greater, np.empty(yd.shape, bool), yd, 0)
+            parallel.map_flat(np.multiply, gxd, gd, positive)
+        return gx
 
 
 def _compiled_relu_backward(g, out):

@@ -44,6 +44,7 @@ depend on the thread count.
 import numpy as np
 
 from deepgrad import kernels
+from deepgrad.ops.layout import contiguous
 from deepgrad.parallel import parallel_for
 
 #: Bytes of input per block of samples (a block's passes then run in the core's L2).
@@ -122,7 +123,7 @@ def backward(g, arg, in_shape, channels_last):
     """dL/dx (``in_shape``): g at each window's winner (``arg``, y's shape, kernel position
     0..3 row-major), 0 elsewhere; each position written once."""
     kernel = (2, 2)
-    g = np.ascontiguousarray(g)
+    g = contiguous(g)
     out = g.shape[1:3] if channels_last else g.shape[-2:]
     spatial = in_shape[1:3] if channels_last else in_shape[-2:]
     cropped = spatial != (2 * out[0], 2 * out[1])
