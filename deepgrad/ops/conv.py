@@ -123,12 +123,16 @@ class Conv(Function):
         y = np.empty((N, groups, O // groups, shape[3]), np.result_type(w.dtype, xp.dtype))
         bias = None if b is None else b.reshape(groups, O // groups, 1)
 
-        def chunk(a, z):
-            if copy:
-                fill(a, z)
-            np.matmul(wmat, cols[a:z], out=y[a:z])
-            if bias is not None:
-                y[a:z] += bias
+        per = max(1, BLOCK_BYTES // max(1, cols[:1].nbytes + y[:1].nbytes))
+
+        def chunk(a, z):                       # by blocks of samples, each one's passes in cache
+            for s in range(a, z, per):
+                e = min(s + per, z)
+                if copy:
+                    fill(s, e)
+                np.matmul(wmat, cols[s:e], out=y[s:e])
+                if bias is not None:
+                    y[s:e] += bias
 
         parallel_for(N, chunk, work=cols.size + y.size)
         self.cols, self.w, self.geom = cols, w, (xp.shape[2:], stride, dilation, pads, groups)
@@ -178,6 +182,12 @@ class Conv(Function):
 #: smaller batch), at every thread count: a GEMM's bits for a row can depend on how many
 #: rows the call has, so the blocks must not follow the threads.
 FORWARD_BLOCKS = 8
+
+#: Conv's im2col forward runs blocks of samples whose cols and y take about this many
+#: bytes, so the fill, the GEMM and the bias pass of a block run in the core's L2
+#: (cnn_cifar's first convolution, one thread: 2.8 -> 2.4 ms; the backward, blocked
+#: alike, measured no faster).
+BLOCK_BYTES = 1 << 19
 
 
 class ConvLast(Function):
