@@ -54,7 +54,7 @@ import numpy as np
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops import conv_winograd
 from deepgrad.ops._util import operands
-from deepgrad.ops.layout import TO_NCHW, stored_channels_last, to_channels_last
+from deepgrad.ops.layout import TO_NCHW, contiguous, stored_channels_last, to_channels_last
 from deepgrad.ops.im2col import (  # noqa: F401  (pool, fold and tests import them from here)
     col2im, col2im_last, compiled_im2col, crop_hw, im2col_into, pad_hw, sum_batch, view_as,
     windows, windows_last)
@@ -202,10 +202,13 @@ class ConvLast(Function):
     B samples (B fixed by the shape, never by the threads), the blocks' terms then summed
     in order; dL/db as one 1^T G per sample, summed in order.
     ``winograd=True``: :mod:`deepgrad.ops.conv_winograd` in the channels-last layout.
+    A strided x or G (an NHWC array stored channels-first, say) is made C-contiguous
+    first, with one copy.
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1),
                 winograd=False):
+        x = contiguous(x)                          # e.g. stored channels-first: one copy
         if winograd:
             y, self.wino = conv_winograd.forward(x, w, b, pads, channels_last=True)
             return y
@@ -242,6 +245,7 @@ class ConvLast(Function):
         return y.reshape((N,) + out + (O,))
 
     def backward(self, g):
+        g = contiguous(g)
         if hasattr(self, "wino"):
             return conv_winograd.function_backward(self, g)
         padded, stride, dilation, pads = self.geom

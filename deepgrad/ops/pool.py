@@ -23,7 +23,7 @@ import numpy as np
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops import pool_tiled
-from deepgrad.ops.layout import TO_NCHW, TO_NHWC, stored_channels_last, to_channels_last
+from deepgrad.ops.layout import in_other, stored_other, to_memory
 from deepgrad.ops.conv import LAYOUTS, col2im, crop_hw, ntuple, pad_hw, windows, windows_last
 from deepgrad.parallel import parallel_for
 
@@ -65,9 +65,10 @@ class MaxPool(Function):
     vectorised pass over a strided view of the input. For 2 x 2 windows that tile the
     plane (``MaxPool2d(2)``), :mod:`deepgrad.ops.pool_tiled` gives the same results in
     fewer passes: a two-stage forward, a backward that writes each input position once.
-    ``channels_last``: x is (N, *S, C) and so is y (Keras's layout, no transposes). An
-    NCHW x stored channels-last (a Winograd convolution's output, :mod:`deepgrad.ops.layout`)
-    takes the tiled path on its (N, H, W, C) array, and y is stored channels-last too.
+    ``channels_last``: x is (N, *S, C) and so is y (Keras's layout, no transposes). A 4-D
+    x stored in the other layout (an NCHW Winograd convolution's output, stored
+    channels-last; see :mod:`deepgrad.ops.layout`) takes the tiled path on the array in
+    memory, and y is stored as x is.
     """
 
     def forward(self, x, kernel=(2, 2), stride=(2, 2), padding=(0, 0), dilation=(1, 1),
@@ -75,13 +76,14 @@ class MaxPool(Function):
         n = len(kernel)
         pads = _ceil_pads(x, kernel, stride, padding, dilation, out, channels_last)
         self.channels_last = channels_last
-        xl = None if channels_last else stored_channels_last(x)
-        self.stored_last = xl is not None
+        xm = stored_other(x, channels_last)
+        self.other_layout = xm is not None
         if pool_tiled.applies(kernel, stride, dilation, pads):      # no padding: xp is x
             self.geom = (_spatial(x, n, channels_last), kernel, stride, dilation, pads)
-            if xl is not None:                 # NCHW stored channels-last: pool the NHWC
-                y, arg = pool_tiled.forward(xl, out, True)                 # array, keep it so
-                y, self.arg = y.transpose(TO_NCHW), arg.transpose(TO_NCHW)
+            if xm is not None:                 # stored in the other layout: pool the array
+                back = to_memory(channels_last)[1]             # in memory, keep y so
+                y, arg = pool_tiled.forward(xm, out, not channels_last)
+                y, self.arg = y.transpose(back), arg.transpose(back)
             else:
                 y, self.arg = pool_tiled.forward(x, out, channels_last)
             if indices_into is not None:
@@ -129,10 +131,11 @@ class MaxPool(Function):
         lead = (slice(None),) * (1 if last else g.ndim - n)
         shape = g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:]
         if pool_tiled.applies(kernel, stride, dilation, pads):
-            if self.stored_last:               # as forward: on the (N, H, W, C) arrays
-                return pool_tiled.backward(to_channels_last(g), to_channels_last(self.arg),
-                                           tuple(shape[i] for i in TO_NHWC), True
-                                           ).transpose(TO_NCHW)
+            if self.other_layout:              # as forward: on the arrays in memory
+                there, back = to_memory(last)
+                return pool_tiled.backward(in_other(g, last), in_other(self.arg, last),
+                                           tuple(shape[i] for i in there), not last
+                                           ).transpose(back)
             return pool_tiled.backward(g, self.arg, shape, last)
         gx = np.zeros(shape, dtype=g.dtype)
         overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)

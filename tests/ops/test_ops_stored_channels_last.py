@@ -12,7 +12,7 @@ import pytest
 
 import deepgrad as dg
 import deepgrad.nn.functional as F
-from deepgrad import kernels
+from deepgrad import kernels, ops
 from deepgrad.ops.layout import contiguous, dense, stored_channels_last, to_channels_last
 from threads import threads
 
@@ -196,3 +196,29 @@ def test_without_grad_a_convolution_stays_row_major():
         y = F.conv2d(x, w)
     assert y.is_contiguous()
     assert is_stored_last(F.conv2d(x, w))
+
+
+# ----------------------------------------------------------------- the mirror: NHWC stored NCHW
+def test_keras_layout_ops_keep_a_channels_first_storage_and_match_contiguous():
+    # an NHWC array stored channels-first (an NCHW array transposed): ReLU and 2x2 max pool
+    # (channels_last) keep that storage, a channels_last convolution (Winograd) reads it
+    # with one copy; everything equal bit for bit to the same ops on C-contiguous copies
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((4, 16, 12, 12)).astype(np.float32).transpose(0, 2, 3, 1)
+    w, b = rng.standard_normal((3, 3, 16, 16)).astype(np.float32), np.zeros(16, np.float32)
+
+    def run(copy):
+        ts = [dg.tensor(np.ascontiguousarray(x) if copy else x, requires_grad=True),
+              dg.tensor(w, requires_grad=True), dg.tensor(b, requires_grad=True)]
+        h = F.relu(ts[0])
+        p = F.max_pool2d(h, 2, channels_last=True)
+        if not copy:
+            for t in (h, p):
+                assert t.array.transpose(0, 3, 1, 2).flags.c_contiguous and not t.is_contiguous()
+        out = ops.conv2d(p, ts[1], ts[2], channels_last=True)
+        (out * dg.tensor(np.sin(np.arange(out.numel(), dtype=np.float32))
+                         .reshape(out.shape))).sum().backward()
+        return [out.numpy()] + [t.grad.numpy() for t in ts]
+
+    for a, c in zip(run(False), run(True)):
+        np.testing.assert_array_equal(a, c)
