@@ -36,22 +36,28 @@ class ReLU(Function):
     (:mod:`deepgrad.ops.layout`) is worked on as stored, and y keeps that layout."""
 
     def forward(self, x):
-        xd = dense(x) if x.dtype.kind == "f" else None
-        if xd is not None and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
+        xd = None
+        if x.dtype.kind == "f" and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
+            xd = dense(x)
+        if xd is not None:
             out = np.empty_like(x)                 # x's layout
             parallel.map_flat(np.maximum, dense(out)[0], xd[0], 0)
         else:
-            out = np.maximum(x, 0)
+            out = np.maximum(x, 0)                 # keeps x's layout too
         self.out = out
         return out
 
     def backward(self, g):
         out = self.out
-        pair = dense(g, out) if g.dtype.kind == "f" else None
-        if pair is None:
+        if g.flags.c_contiguous and out.flags.c_contiguous and g.shape == out.shape:
+            pair = (g, out)                        # the common case, checked cheaply
+        else:
+            pair = dense(g, out)
+        if pair is None or g.dtype.kind != "f":
             return g * (out > 0)
         gx = np.empty_like(g)                      # g's layout, which is out's
-        (gd, yd), (gxd,) = pair, dense(gx)
+        gd, yd = pair
+        gxd = gx if gd is g else dense(gx)[0]
         k = _compiled_relu_backward(gd, yd)
         if k is not None:                      # one pass (deepgrad.kernels.activation)
             parallel.map_flat(k, gxd, gd, yd)
