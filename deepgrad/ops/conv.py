@@ -91,10 +91,11 @@ class Conv(Function):
 
     Forward and backward split over the batch (:func:`deepgrad.parallel.parallel_for`):
     each chunk of samples makes its im2col copy and its per-sample GEMMs. With
-    ``winograd=True`` (3x3, stride 1, see :func:`~deepgrad.ops.conv_winograd.chosen`): the
-    op runs :mod:`deepgrad.ops.conv_winograd` instead and keeps its transformed input V.
     ``last=True`` (2-D, groups 1): runs :class:`ConvLast` on channels-last views of x and
-    W, and returns y stored channels-last (the module docstring's "Channels-last storage").
+    W, and returns y stored channels-last (the module docstring's "Channels-last storage");
+    with ``winograd=True`` too (3x3, stride 1, see
+    :func:`~deepgrad.ops.conv_winograd.chosen`), that is Winograd, which keeps its
+    transformed input V.
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1), groups=1,
@@ -104,9 +105,6 @@ class Conv(Function):
             y = ConvLast.forward(self, to_channels_last(x), w.transpose(2, 3, 1, 0), b, stride,
                                  pads, dilation, winograd)
             return y.transpose(TO_NCHW)            # stored channels-last: no copy back
-        if winograd:
-            y, self.wino = conv_winograd.forward(x, w, b, pads)
-            return y
         N, O, Cg, kernel = x.shape[0], w.shape[0], w.shape[1], w.shape[2:]
         xp = pad_hw(x, pads)
         out = tuple([(n - d * (k - 1) - 1) // s + 1
@@ -143,8 +141,6 @@ class Conv(Function):
             gx, gw, gb = ConvLast.backward(self, to_channels_last(g))
             return (None if gx is None else gx.transpose(TO_NCHW),
                     None if gw is None else np.ascontiguousarray(gw.transpose(3, 2, 0, 1)), gb)
-        if hasattr(self, "wino"):
-            return conv_winograd.function_backward(self, g)
         padded, stride, dilation, pads, groups = self.geom
         w, cols = self.w, self.cols
         O, Cg, kernel = w.shape[0], w.shape[1], w.shape[2:]
@@ -210,7 +206,7 @@ class ConvLast(Function):
                 winograd=False):
         x = contiguous(x)                          # e.g. stored channels-first: one copy
         if winograd:
-            y, self.wino = conv_winograd.forward(x, w, b, pads, channels_last=True)
+            y, self.wino = conv_winograd.forward(x, w, b, pads)
             return y
         kernel, O = w.shape[:-2], w.shape[-1]
         N = x.shape[0]
@@ -434,8 +430,8 @@ def _conv(name, n, input, weight, bias, stride, padding, dilation, groups,
     params = dict(stride=stride, pads=pads, dilation=dilation, groups=groups)
     if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, groups, padded):
         params["winograd"] = True
-    if n == 2 and groups == 1 and (params.get("winograd")
-                                   or stored_channels_last(x.array) is not None):
+    if params.get("winograd") or (n == 2 and groups == 1
+                                  and stored_channels_last(x.array) is not None):
         params["last"] = True          # computed channels-last, y stored so (see Conv)
     if bias is None:
         y = Conv.apply(x, w, **params)

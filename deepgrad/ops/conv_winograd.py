@@ -27,8 +27,11 @@ the output transform applied to G_y = dL/dy, per tile):
                                      overlap (each input row is in two tiles)
     dL/db    = 1^T G_y
 
-The transforms run in a spatial-first layout (H, W, n, C) (one transposing copy in and out
-for NCHW, a cheap one for channels-last), where every slice is a long contiguous run.
+Everything here is channels-last: x (N, H, W, C), W (3, 3, C, O), y (N, Ho, Wo, O). An
+NCHW :class:`~deepgrad.ops.conv.Conv` passes its NHWC views (one transposing copy of x
+unless x is already stored channels-last) and keeps y stored channels-last
+(:mod:`deepgrad.ops.layout`). The NumPy transforms run in a spatial-first layout (H, W, n,
+C) (one cheap copy per block), where every slice is a long contiguous run.
 
 Saved for backward: V (16 C N T values, about 4/9 of the im2col matrix) and U. Everything
 runs over fixed blocks of :data:`BLOCK` samples (temporaries stay in cache), the blocks
@@ -37,8 +40,8 @@ over the blocks in order, so no value is summed in an order that depends on the 
 
 With deepgrad's compiled kernels on (:mod:`deepgrad.kernels.winograd`), the four tile
 transforms run as single loops that read x, g and dV channels-last and write V, Mg, y and
-dL/dx directly (no spatial-first copies; NCHW arrays go through one channels-last copy each
-way, per block), with the same GEMMs between them: the same bits, but dL/db, which is then 1^T Mg[5] (Mg[5] = A G_y A^T at (1, 1) is the sum of each
+dL/dx directly (no spatial-first copies), with the same GEMMs between them: the same
+bits, but dL/db, which is then 1^T Mg[5] (Mg[5] = A G_y A^T at (1, 1) is the sum of each
 G_y tile, 4x fewer rows than the padded copy of g) and so summed in another order.
 
 Used by :class:`~deepgrad.ops.conv.Conv` and ``ConvLast`` where :func:`chosen` says so.
@@ -101,18 +104,17 @@ def _gt(d):
     return np.stack([d[0] + h, 0.5 * (d[1] - d[2]), d[3] + h])
 
 
-def transform_weight(w, channels_last=False):
-    """U = G W G^T per (c, o): W -> U (16, C, O), position e = 4 a + b of the 4x4 tile."""
-    k = w if channels_last else w.transpose(2, 3, 1, 0)            # (3, 3, C, O)
-    U = _g(_g(k).transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)       # (4, 4, C, O)
+def transform_weight(w):
+    """U = G W G^T per (c, o): W (3, 3, C, O) -> U (16, C, O), position e = 4 a + b of the
+    4x4 tile."""
+    U = _g(_g(w).transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)       # (4, 4, C, O)
     return np.ascontiguousarray(U.reshape((16,) + U.shape[2:]))
 
 
-def weight_grad(dU, channels_last=False):
-    """Adjoint of :func:`transform_weight`: dL/dW = G^T dL/dU G, dU (16, C, O) -> W's shape."""
+def weight_grad(dU):
+    """Adjoint of :func:`transform_weight`: dL/dW = G^T dL/dU G, dU (16, C, O) -> (3, 3, C, O)."""
     d = dU.reshape((4, 4) + dU.shape[1:])
-    dw = _gt(_gt(d).transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)   # (3, 3, C, O)
-    return dw if channels_last else dw.transpose(3, 2, 0, 1)
+    return _gt(_gt(d).transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
 
 
 def _every2(x, axis, start, count):
@@ -148,17 +150,16 @@ def _bt_adjoint(v, axis, T, out):
     e3 -= v[3]                                        # rows 2t + 3: -v3 of tile t - 1
 
 
-#: x[s:e].transpose(SPATIAL_FIRST[channels_last]) is (H, W, n, C), the layout the
-#: transforms run in (every slice a long contiguous run); y[s:e] is the (Ho, Wo, n, O)
-#: result transposed by FROM_SPATIAL_FIRST[channels_last].
-SPATIAL_FIRST = {False: (2, 3, 0, 1), True: (1, 2, 0, 3)}
-FROM_SPATIAL_FIRST = {False: (2, 3, 0, 1), True: (2, 0, 1, 3)}
+#: x[s:e].transpose(SPATIAL_FIRST) is (H, W, n, C), the layout the NumPy transforms run
+#: in (every slice a long contiguous run); y[s:e] is the (Ho, Wo, n, O) result transposed
+#: by FROM_SPATIAL_FIRST.
+SPATIAL_FIRST, FROM_SPATIAL_FIRST = (1, 2, 0, 3), (2, 0, 1, 3)
 
 
-def _spatial_first(a, s, e, last, lead, shape):
-    """a[s:e] as (*shape, n, K): the spatial axes first, placed at offset ``lead``
-    (top, left) in zeros of that spatial shape."""
-    src = a[s:e].transpose(SPATIAL_FIRST[last])
+def _spatial_first(a, s, e, lead, shape):
+    """a[s:e] (n, H, W, K) as (*shape, n, K): the spatial axes first, placed at offset
+    ``lead`` (top, left) in zeros of that spatial shape."""
+    src = a[s:e].transpose(SPATIAL_FIRST)
     out = np.empty(shape + src.shape[2:], a.dtype)
     (t, l), (h, w) = lead, src.shape[:2]
     out[:t] = 0
@@ -241,97 +242,80 @@ def _over_blocks(N, block, work):
     parallel_for(-(-N // BLOCK), chunk, work=work)
 
 
-def forward(x, w, b, pads, channels_last=False):
-    """The 3x3 stride-1 convolution of x padded by pads (top, bottom, left, right).
+def forward(x, w, b, pads):
+    """The 3x3 stride-1 convolution of x padded by pads (top, bottom, left, right),
+    channels-last (an NCHW :class:`~deepgrad.ops.conv.Conv` passes its NHWC views).
 
     Args:
-        x: (N, C, H, W), or (N, H, W, C) with ``channels_last``.
-        w: (O, C, 3, 3), or Keras's (3, 3, C, O) with ``channels_last``.
+        x: (N, H, W, C).
+        w: Keras's (3, 3, C, O).
         b: (O,) or None.
     Returns:
-        y in x's layout, and what :func:`backward` needs (V (16, N T, C), U, the geometry).
+        y (N, Ho, Wo, O), and what :func:`backward` needs (V (16, N T, C), U, the geometry).
     """
-    last = channels_last
-    N, (H, W), C = x.shape[0], (x.shape[1:3] if last else x.shape[2:]), w.shape[-2 if last else 1]
-    O = w.shape[-1 if last else 0]
+    N, (H, W), C, O = x.shape[0], x.shape[1:3], w.shape[-2], w.shape[-1]
     Ho, Wo = H + pads[0] + pads[1] - 2, W + pads[2] + pads[3] - 2
     Th, Tw = (Ho + 1) // 2, (Wo + 1) // 2
     T = Th * Tw
     dtype = np.result_type(x.dtype, w.dtype)
-    U = transform_weight(w.astype(dtype, copy=False), last)
+    U = transform_weight(w.astype(dtype, copy=False))
     V = np.empty((16, N * T, C), dtype)
-    y = np.empty((N, Ho, Wo, O) if last else (N, O, Ho, Wo), dtype)
+    y = np.empty((N, Ho, Wo, O), dtype)
     ks = _compiled(("input_transform", "output_transform"), dtype, x, b)
-    if ks is not None:                 # the kernels run channels-last: NCHW goes through copies
-        xk, yk = (x, y) if last else (np.empty((N, H, W, C), dtype),
-                                      np.empty((N, Ho, Wo, O), dtype))
 
     def compiled_block(s, e):
-        if not last:
-            np.copyto(xk[s:e], x[s:e].transpose(0, 2, 3, 1))
-        ks[0](xk, V, np.empty((e - s, 4, 2 * Tw + 2, C), dtype), s, e, pads[0], pads[2], Th,
+        ks[0](x, V, np.empty((e - s, 4, 2 * Tw + 2, C), dtype), s, e, pads[0], pads[2], Th,
               Tw)
         M = np.matmul(V[:, s * T:e * T], U)
-        ks[1](M, np.empty(0, dtype) if b is None else b, b is not None, yk,
+        ks[1](M, np.empty(0, dtype) if b is None else b, b is not None, y,
               np.empty((4, 2, Tw, e - s, O), dtype), np.empty((2, 2 * Tw, O), dtype), s, Th, Tw)
-        if not last:
-            np.copyto(y[s:e], yk[s:e].transpose(0, 3, 1, 2))
 
     def block(s, e):
         n = e - s
-        xt = _spatial_first(x, s, e, last, (pads[0], pads[2]), (2 * Th + 2, 2 * Tw + 2))
+        xt = _spatial_first(x, s, e, (pads[0], pads[2]), (2 * Th + 2, 2 * Tw + 2))
         _input_transform(xt, V[:, s * T:e * T].reshape(16, Th, Tw, n, C))
         M = np.matmul(V[:, s * T:e * T], U).reshape(16, Th, Tw, n, O)
         if b is not None:              # A^T e_5 A = ones((2, 2)): + b on position (1, 1)
             M[5] += b
         yt = np.empty((2 * Th, 2 * Tw, n, O), dtype)
         _output_transform(M, yt)
-        y[s:e] = yt[:Ho, :Wo].transpose(FROM_SPATIAL_FIRST[last])
+        y[s:e] = yt[:Ho, :Wo].transpose(FROM_SPATIAL_FIRST)
 
     _over_blocks(N, block if ks is None else compiled_block, V.size + y.size)
-    return y, (V, U, pads, (H, W), last)
+    return y, (V, U, pads, (H, W))
 
 
 def backward(g, saved, want_x, want_w, want_b=False):
-    """(dL/dx, dL/dW, dL/db) (None where not wanted) from g = dL/dy, in the layouts of
-    :func:`forward`."""
-    V, U, pads, in_size, last = saved
+    """(dL/dx, dL/dW, dL/db) (None where not wanted) from g = dL/dy (N, Ho, Wo, O), in the
+    layouts of :func:`forward`."""
+    V, U, pads, in_size = saved
     N = g.shape[0]
     C, O = U.shape[1], U.shape[2]
-    Ho, Wo = g.shape[1:3] if last else g.shape[2:]
+    Ho, Wo = g.shape[1:3]
     Th, Tw = (Ho + 1) // 2, (Wo + 1) // 2
     T = Th * Tw
     dtype = np.result_type(g.dtype, V.dtype)
-    gx = np.empty(((N,) + in_size + (C,)) if last else ((N, C) + in_size), dtype) \
-        if want_x else None
+    gx = np.empty((N,) + tuple(in_size) + (C,), dtype) if want_x else None
     dUs = np.empty((-(-N // BLOCK), 16, O, C), dtype) if want_w else None
     dbs = np.empty((-(-N // BLOCK), O), g.dtype) if want_b else None
     Ut = U.transpose(0, 2, 1)
     ks = _compiled(("grad_transform", "input_grad"), dtype, g, V)
-    if ks is not None:                 # the kernels run channels-last: NCHW goes through copies
-        gk, gxk = (g, gx) if last else (
-            np.empty((N, Ho, Wo, O), dtype),
-            np.empty((N,) + tuple(in_size) + (C,), dtype) if want_x else None)
 
     def compiled_block(s, e):
         n = e - s
         mg = np.empty((16, n * T, O), dtype)
-        if not last:
-            np.copyto(gk[s:e], g[s:e].transpose(0, 2, 3, 1))
-        ks[0](gk, mg, np.empty((n, 2, 2 * Tw, O), dtype), s, Th, Tw)
+        ks[0](g, mg, np.empty((n, 2, 2 * Tw, O), dtype), s, Th, Tw)
         if want_b:                     # 1^T Mg[5]: each tile's sum of G_y
             np.matmul(np.ones(n * T, dtype), mg[5], out=dbs[s // BLOCK])
         if want_w:
             np.matmul(mg.transpose(0, 2, 1), V[:, s * T:e * T], out=dUs[s // BLOCK])
         if want_x:
-            ks[1](np.matmul(mg, Ut), gxk, np.empty((2, 4, 2 * Tw + 2, n, C), dtype),
+            ks[1](np.matmul(mg, Ut), gx, np.empty((2, 4, 2 * Tw + 2, n, C), dtype),
                   np.empty((in_size[1], C), dtype), s, pads[0], pads[2], Th, Tw)
-            if not last:
-                np.copyto(gx[s:e], gxk[s:e].transpose(0, 3, 1, 2))
 
     def block(s, e):
         n = e - s
-        gt = _spatial_first(g, s, e, last, (0, 0), (2 * Th, 2 * Tw))
+        gt = _spatial_first(g, s, e, (0, 0), (2 * Th, 2 * Tw))
         if want_b:                     # 1^T G over the block (faster than g.sum)
             np.matmul(np.ones(4 * T * n, g.dtype), gt.reshape(-1, O), out=dbs[s // BLOCK])
         mg = np.empty((16, n * T, O), dtype)
@@ -340,12 +324,12 @@ def backward(g, saved, want_x, want_w, want_b=False):
             np.matmul(mg.transpose(0, 2, 1), V[:, s * T:e * T], out=dUs[s // BLOCK])
         if want_x:
             dV = np.matmul(mg, Ut).reshape(16, Th, Tw, n, C)
-            gx[s:e] = _input_grad(dV, pads, in_size).transpose(FROM_SPATIAL_FIRST[last])
+            gx[s:e] = _input_grad(dV, pads, in_size).transpose(FROM_SPATIAL_FIRST)
 
     _over_blocks(N, block if ks is None else compiled_block, V.size * 2 + g.size)
     gw = gb = None
     if want_w:                         # the blocks' sum, in block order
-        gw = weight_grad(dUs.sum(axis=0).transpose(0, 2, 1), last)
+        gw = weight_grad(dUs.sum(axis=0).transpose(0, 2, 1))
     if want_b:
         gb = dbs.sum(axis=0)
     return gx, gw, gb

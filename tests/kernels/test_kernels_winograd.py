@@ -1,6 +1,7 @@
 """The compiled Winograd transforms (deepgrad.kernels.winograd) against the NumPy path of
 deepgrad.ops.conv_winograd: y, dL/dx and dL/dW equal bit for bit, dL/db (summed in another
-order, from Mg[5]) to the last bits; both layouts, float32 and float64, tiles overhanging the
+order, from Mg[5]) to the last bits; channels-last (the module's one layout; NCHW convs
+pass their NHWC views), float32 and float64, tiles overhanging the
 plane, padding on one side only, and the same bits at one and two threads."""
 import numpy as np
 import pytest
@@ -20,31 +21,29 @@ CASES = [(3, 4, 7, 8, 5, (0, 0, 0, 0)), (9, 2, 6, 6, 3, (1, 1, 1, 1)),
 TOL = {np.float32: 1e-5, np.float64: 1e-12}
 
 
-def data(case, last, dtype, bias=True):
+def data(case, dtype, bias=True):
     N, C, H, W, O, pads = case
     rng = np.random.default_rng(N * 7 + C)
     Ho, Wo = H + pads[0] + pads[1] - 2, W + pads[2] + pads[3] - 2
     x, w, g = (rng.standard_normal(s).astype(dtype)
                for s in ((N, C, H, W), (O, C, 3, 3), (N, O, Ho, Wo)))
-    if last:
-        x, g = (np.ascontiguousarray(a.transpose(0, 2, 3, 1)) for a in (x, g))
-        w = np.ascontiguousarray(w.transpose(2, 3, 1, 0))
+    x, g = (np.ascontiguousarray(a.transpose(0, 2, 3, 1)) for a in (x, g))
+    w = np.ascontiguousarray(w.transpose(2, 3, 1, 0))
     b = rng.standard_normal(O).astype(dtype) if bias else None
     return x, w, b, g, pads
 
 
-def run(x, w, b, g, pads, last, flag):
+def run(x, w, b, g, pads, flag):
     with kernels.use(flag):
-        y, saved = conv_winograd.forward(x, w, b, pads, last)
+        y, saved = conv_winograd.forward(x, w, b, pads)
         return (y,) + conv_winograd.backward(g, saved, True, True, b is not None)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("last", [False, True])
 @pytest.mark.parametrize("case", CASES)
-def test_equal_to_numpy_path(case, last, dtype):
-    x, w, b, g, pads = data(case, last, dtype)
-    (y0, gx0, gw0, gb0), (y1, gx1, gw1, gb1) = (run(x, w, b, g, pads, last, f)
+def test_equal_to_numpy_path(case, dtype):
+    x, w, b, g, pads = data(case, dtype)
+    (y0, gx0, gw0, gb0), (y1, gx1, gw1, gb1) = (run(x, w, b, g, pads, f)
                                                  for f in (False, True))
     for a, c in ((y1, y0), (gx1, gx0), (gw1, gw0)):
         assert a.dtype == dtype and a.shape == c.shape
@@ -54,23 +53,21 @@ def test_equal_to_numpy_path(case, last, dtype):
                                / len(gb0))
 
 
-@pytest.mark.parametrize("last", [False, True])
-def test_without_bias_and_non_contiguous_inputs_fall_back(last):
-    x, w, _, g, pads = data(CASES[1], last, np.float32, bias=False)
-    ref = run(x, w, None, g, pads, last, False)
-    np.testing.assert_array_equal(run(x, w, None, g, pads, last, True)[0], ref[0])
+def test_without_bias_and_non_contiguous_inputs_fall_back():
+    x, w, _, g, pads = data(CASES[1], np.float32, bias=False)
+    ref = run(x, w, None, g, pads, False)
+    np.testing.assert_array_equal(run(x, w, None, g, pads, True)[0], ref[0])
     xs = np.asfortranarray(x)                               # NumPy path: same values
-    for a, c in zip(run(xs, w, None, g, pads, last, True), ref):
+    for a, c in zip(run(xs, w, None, g, pads, True), ref):
         np.testing.assert_array_equal(a, c)
 
 
-@pytest.mark.parametrize("last", [False, True])
-def test_same_bits_at_one_and_two_threads(last):
-    x, w, b, g, pads = data((40, 16, 15, 15, 32, (1, 1, 1, 1)), last, np.float32)
+def test_same_bits_at_one_and_two_threads():
+    x, w, b, g, pads = data((40, 16, 15, 15, 32, (1, 1, 1, 1)), np.float32)
     runs = []
     for n in (1, 2):
         with threads(n):
-            runs.append(run(x, w, b, g, pads, last, True))
+            runs.append(run(x, w, b, g, pads, True))
     for a, c in zip(*runs):
         np.testing.assert_array_equal(a, c)
 
@@ -94,9 +91,9 @@ def test_conv2d_layer_uses_them_and_matches():
 
 
 def test_mixed_dtypes_take_the_numpy_path():
-    x, w, b, g, pads = data(CASES[2], False, np.float32)
+    x, w, b, g, pads = data(CASES[2], np.float32)
     w64, g64 = w.astype(np.float64), g.astype(np.float64)
-    ref, got = (run(x, w64, b, g64, pads, False, f) for f in (False, True))
+    ref, got = (run(x, w64, b, g64, pads, f) for f in (False, True))
     for a, c in zip(got, ref):
         assert a.dtype == c.dtype
         np.testing.assert_array_equal(a, c)
