@@ -15,6 +15,12 @@ _HELPERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "helpers")
 if _HELPERS not in sys.path:
     sys.path.insert(0, _HELPERS)
 
+# The README's ``DEEPGRAD_DATA=../shared/data python -m pytest tests`` names the data
+# folder relative to where pytest was started; examples and doc snippets run in other
+# working directories (tmp_path), so pass them the absolute path.
+if os.environ.get("DEEPGRAD_DATA"):
+    os.environ["DEEPGRAD_DATA"] = os.path.abspath(os.environ["DEEPGRAD_DATA"])
+
 # pytest-xdist runs one test process per core (``-n auto`` in pyproject.toml): each keeps
 # one BLAS thread, and so do the examples and workers they start (inherited environment),
 # so the processes do not oversubscribe the cores. A BLAS thread that spin-waits for a
