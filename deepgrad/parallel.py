@@ -130,23 +130,29 @@ def _set_blas(n):
 
 class _Job:
     """One parallel region: ``fn`` over the chunks ``bounds[i]:bounds[i + 1]``."""
-    __slots__ = ("fn", "bounds", "taken", "left", "lock", "done", "error")
+    __slots__ = ("fn", "bounds", "taken", "left", "lock", "done", "error", "static")
 
-    def __init__(self, fn, bounds):
-        self.fn, self.bounds = fn, bounds
+    def __init__(self, fn, bounds, static=False):
+        self.fn, self.bounds, self.static = fn, bounds, static
         self.taken, self.left = 0, len(bounds) - 1
         self.lock, self.done, self.error = threading.Lock(), threading.Lock(), None
         self.done.acquire()                 # released when the last chunk is done
 
-    def work(self):
-        """Take chunks until none is left; the last one to finish releases ``done``."""
+    def work(self, slot=0):
+        """Take chunks until none is left; the last one to finish releases ``done``.
+        ``static`` jobs: run chunk ``slot`` only (the caller's is 0, pool thread k's k + 1)."""
         bounds, lock = self.bounds, self.lock
         while True:
-            with lock:
-                i = self.taken
+            if self.static:
+                i = slot
                 if i >= len(bounds) - 1:
                     return
-                self.taken = i + 1
+            else:
+                with lock:
+                    i = self.taken
+                    if i >= len(bounds) - 1:
+                        return
+                    self.taken = i + 1
             if self.error is None:            # after an error, skip what is left
                 try:
                     self.fn(bounds[i], bounds[i + 1])
@@ -157,11 +163,13 @@ class _Job:
                 last = self.left == 0
             if last:
                 self.done.release()
+            if self.static:
+                return
 
 
-def _serve(queue):
+def _serve(queue, slot):
     for job in iter(queue.get, None):
-        job.work()
+        job.work(slot)
         del job                    # keep nothing of a finished region alive while idle
 
 
@@ -171,7 +179,7 @@ def _ensure(workers):
         with _start_lock:
             while len(_queues) < workers:
                 q = SimpleQueue()
-                t = threading.Thread(target=_serve, args=(q,), daemon=True,
+                t = threading.Thread(target=_serve, args=(q, len(_queues) + 1), daemon=True,
                                      name=f"deepgrad-pool-{len(_queues)}")
                 t.start()
                 _queues.append(q)
@@ -179,7 +187,7 @@ def _ensure(workers):
     return _queues
 
 
-def parallel_for(n, fn, work=0, min_work=None):
+def parallel_for(n, fn, work=0, min_work=None, static=False):
     """Run ``fn(start, stop)`` over consecutive chunks covering ``range(n)``.
 
     Args:
@@ -188,6 +196,10 @@ def parallel_for(n, fn, work=0, min_work=None):
             own slice of a shared output. Its return value is ignored.
         work (int): about how many elements the whole call touches; below ``min_work``
             (default :data:`MIN_WORK`) it runs as ``fn(0, n)`` on the calling thread.
+        static (bool): one chunk per thread, chunk k always on the same thread (the
+            caller's is the first), so that work on the same part of the data, region
+            after region, finds it in that core's cache (the first come, first served
+            default lets a thread that is late to wake cost nothing).
     Raises:
         Whatever ``fn`` raised (the first error, once every chunk has stopped).
     """
@@ -195,7 +207,7 @@ def parallel_for(n, fn, work=0, min_work=None):
     if threads == 1 or n < 2 or work < (MIN_WORK if min_work is None else min_work):
         fn(0, n)
         return
-    _split(n, fn, threads)
+    _split(n, fn, threads, static)
 
 
 def serial(work, min_work=None):
@@ -205,14 +217,14 @@ def serial(work, min_work=None):
     return work < (MIN_WORK if min_work is None else min_work) or num_threads() == 1
 
 
-def _split(n, fn, threads):
+def _split(n, fn, threads, static=False):
     """The parallel region of :func:`parallel_for`."""
     if not _busy.acquire(blocking=False):       # nested, or another thread's region
         fn(0, n)
         return
     try:
         chunks = min(n, threads * CHUNKS_PER_THREAD)
-        job = _Job(fn, [n * i // chunks for i in range(chunks + 1)])
+        job = _Job(fn, [n * i // chunks for i in range(chunks + 1)], static)
         blas = _blas_threads()     # 1, unless something outside deepgrad changed it
         _region[0] = blas
         if blas != 1:

@@ -58,6 +58,22 @@ class RecurrentOp(Function):
             _WORKSPACES.give(ws["block"])
 
 
+def _align_offset(block):
+    """Elements from ``block``'s start to its first 64-byte aligned element."""
+    return (-block.ctypes.data % 64) // block.itemsize
+
+
+def aligned_empty(shape, dtype):
+    """``np.empty(shape, dtype)`` starting on a 64-byte boundary (a cache line): threads
+    that write disjoint 64-byte runs of its rows then never write to one line (C's
+    allocator aligns to 16 bytes only)."""
+    dtype = np.dtype(dtype)
+    n = math.prod(shape)
+    block = np.empty(n + 64 // dtype.itemsize, dtype)
+    start = _align_offset(block)
+    return block[start:start + n].reshape(shape)
+
+
 def _workspace(dtype, **shapes):
     """One block cut into a view per named shape (64-byte aligned), plus "block" itself.
 
@@ -69,8 +85,8 @@ def _workspace(dtype, **shapes):
     align = max(1, 64 // dtype.itemsize)
     counts = {k: math.prod(v) for k, v in shapes.items()}     # (np.prod: 3 us a call)
     sizes = {k: -(-n // align) * align for k, n in counts.items()}
-    block = _WORKSPACES.take(sum(sizes.values()), dtype)
-    views, start = {"block": block}, 0
+    block = _WORKSPACES.take(sum(sizes.values()) + align, dtype)
+    views, start = {"block": block}, _align_offset(block)
     for name, shape in shapes.items():
         views[name] = block[start:start + counts[name]].reshape(shape)
         start += sizes[name]

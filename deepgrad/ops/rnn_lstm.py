@@ -50,6 +50,19 @@ step kernel, which also computes the factors on the way, so there is no ``_facto
 pass). Measured on lstm3's layers (T 50, B 32, H 50, float32, one thread, median CPU
 time on a loaded 2-core machine): forward 1.1-1.2x, forward + backward 1.15-1.25x.
 
+**float32 with the kernels: the whole loop compiled** (:mod:`deepgrad.kernels.lstm_loop`).
+Each call above holds the GIL, so two threads running halves of the batch through those
+loops take turns at it between calls (measured slower than one thread). The whole-loop
+kernels run forward's and backward's time loops as one call each, NumPy's BLAS called
+from inside for every step's GEMM, no GIL held, on the batch's column parts
+(:func:`_bounds`: fixed by B, so the bits do not depend on the thread count), one run of
+parts per pool thread, the same in forward and backward (``static`` regions). Backward
+also sums [dW_hh | dW_ih | db] per part as it goes (one GEMM a step, dz_t against slab t
+of X), so the (4H, T B) stack, its copy of X's slabs as rows and the ``M`` buffer are not
+needed. Their results are the NumPy path's to float32 rounding, not bit for bit (their
+tanh; the kernels' docstring). lstm3's step (3 layers), in-process A/B on the 2-core
+machine: 1.04x at one thread, 1.21x at two.
+
 Work buffers come from one workspace per call (``deepgrad/ops/_workspace.py``), recycled
 after backward; the output (X) and the gradients the op returns are fresh arrays, since
 others may keep them.
@@ -61,10 +74,10 @@ order, so each dL/dh_t is read as one contiguous (H, B) block.
 """
 import numpy as np
 
-from deepgrad import kernels
+from deepgrad import kernels, parallel
 from deepgrad.autograd.function import Function
 from deepgrad.autograd.grad_mode import state as _grad_state
-from deepgrad.ops._workspace import _WORKSPACES, RecurrentOp, _workspace
+from deepgrad.ops._workspace import _WORKSPACES, RecurrentOp, _workspace, aligned_empty
 from deepgrad.ops.rnn_layout import gate_rows, grad_like
 
 _ORDER = [0, 1, 3, 2]       # the op's gate blocks [i, f, o, g] from either front's [i, f, g, o]
@@ -101,18 +114,21 @@ class LSTMLayer(RecurrentOp):
         W = _stacked_weights(w_ih, w_hh, biases, layout)
         K = W.shape[1]
         self.W, self.layout, self.reverse, self.n_bias = W, layout, reverse, len(biases)
-        self.ws = ws = _workspace(
-            x.dtype, R=(T + 1, 6 * H, B),                                      # forward
-            M=(T, 6 * H, B), gy=(T + 1, H, B),                                  # backward
-            dz_all=(H4, T * B), x_rows=(T * B, -(-K // 8) * 8))
+        self.loops = loops = _loop_kernels(x.dtype)     # (forward, backward), or None
+        backward = {} if loops is not None else dict(    # (the loop kernels need none of it)
+            M=(T, 6 * H, B), dz_all=(H4, T * B), x_rows=(T * B, -(-K // 8) * 8))
+        self.ws = ws = _workspace(x.dtype, R=(T + 1, 6 * H, B), gy=(T + 1, H, B), **backward)
         R = ws["R"]
-        self.X = X = np.empty((T + 2, K, B), x.dtype)   # also the output: [h_t; ...] slabs
+        self.X = X = aligned_empty((T + 2, K, B), x.dtype)   # also the output: h_t slabs
         np.copyto(X[:T, H:H + I], (x[::-1] if reverse else x).transpose(0, 2, 1))
         if biases:
             X[:T, K - 1] = 1
         X[0, :H] = h0.T
         R[0, H4:5 * H] = c0.T
-        self._recur(X, R, W, _kernel("forward_gates", x.dtype))
+        if loops is not None:                       # the whole loop compiled, by parts
+            _in_parts(loops[0], B, T * B * H4 * K, X, R, W)
+        else:
+            self._recur(X, R, W, _kernel("forward_gates", x.dtype))
         X[T + 1, :H] = R[T, H4:5 * H]               # c_{T-1}
         out = X[1:, :H]                             # [h_0 .. h_{T-1}, c_{T-1}], h_t as (H, B)
         if reverse:                                 # h in the input's time order
@@ -189,14 +205,19 @@ class LSTMLayer(RecurrentOp):
         return wt
 
     def backward(self, g):
-        T, H6, B = self.ws["M"].shape
+        T, H6, B = self.ws["R"].shape
+        T -= 1
         H = H6 // 6
         need_x, need_h, need_c = self.needs_grad[:3]
         n = self.W.shape[1] - (self.n_bias > 0) if need_x else H     # [dh; dx] rows, or dh's
         wt = self._backward_weights(n)
-        G = np.empty((T, n, B), g.dtype) if need_x else None   # [dh_{t-1}; dx_t] per step
+        G = aligned_empty((T, n, B), g.dtype) if need_x else None   # [dh_{t-1}; dx_t]
         step = _kernel("backward_step", g.dtype)
-        if step is None:                        # NumPy's calls
+        loop = self.loops[1] if self.loops is not None else None    # as forward chose
+        rows = None                             # [dW_hh | dW_ih | db] when the loop sums it
+        if loop is not None:                    # the whole loop compiled, by parts
+            dc, dz, rows = self._through_time_loop(self._per_step(g), wt, G, loop)
+        elif step is None:                      # NumPy's calls
             dc = self._through_time(self._per_step(g), self._factors(), wt, G)
             dz = self.ws["M"][:, :4 * H]                        # the gate gradients
         else:                                   # dz also stacked in dz_all
@@ -209,7 +230,8 @@ class LSTMLayer(RecurrentOp):
             grads[1] = (G[0, :H] if need_x else wt @ dz[0]).T
         if need_c:
             grads[2] = (dc * self.ws["R"][0, H:2 * H]).T        # dc_0 f_0
-        return tuple(grads) + self._param_grads(dz, self.X[:T], stacked=step is not None)
+        return tuple(grads) + self._param_grads(dz, self.X[:T], stacked=step is not None,
+                                                rows=rows)
 
     def _per_step(self, g):
         """dL/d(packed output) (T+1, B, H) as (T+1, H, B) blocks, copied only when they are
@@ -266,21 +288,47 @@ class LSTMLayer(RecurrentOp):
             step(R[t], R[t + 1, H:2 * H], o[:H], dy[t], dc, dz, dz_all, t, False)
         return dc, dz_all.transpose(1, 0, 2)
 
-    def _param_grads(self, dz, X, stacked=False):
+    def _through_time_loop(self, gt, wt, G, loop):
+        """The loop t = T-1 .. 0 as one compiled call per part of the batch
+        (:func:`deepgrad.kernels.lstm_loop.backward_loop`), which also sums the weight
+        gradients, per part. Returns dc_0, [dz_0] and [dW_hh | dW_ih | db] (4H, K) (the
+        parts' sums added in part order), or None when no weight needs a gradient."""
+        R, X = self.ws["R"], self.X
+        T, H, B = R.shape[0] - 1, R.shape[1] // 6, R.shape[2]
+        dz = aligned_empty((4 * H, B), gt.dtype)
+        dc = aligned_empty((H, B), gt.dtype)
+        dc[...] = gt[T]                                         # dL/dc_n, then dc_0
+        O = aligned_empty((1, H, B), gt.dtype) if G is None else G
+        parts = len(_bounds(B)) - 1 if any(self.needs_grad[3:]) else 0
+        dW = aligned_empty((parts, 4 * H, X.shape[1]), gt.dtype)
+        _in_parts(loop, B, T * B * (wt.size + dW[0].size if parts else wt.size),
+                  R, wt, O, gt, self.reverse, dc, dz, X, dW)
+        rows = None
+        if parts:
+            rows = dW[0]
+            for p in range(1, parts):
+                rows += dW[p]
+        return dc, dz[None], rows
+
+    def _param_grads(self, dz, X, stacked=False, rows=None):
         """(dW_ih, dW_hh, *db): [dW_hh | dW_ih | db] = dz [h_{t-1}; x_t; 1]^T over all steps
         as one GEMM, back in the caller's layout and gate order. ``stacked``: dz is already
-        copied into the (4H, T B) stack dz_all that the GEMM reads."""
+        copied into the (4H, T B) stack dz_all that the GEMM reads. ``rows``: that sum,
+        already made (by the whole-loop kernel)."""
         need = self.needs_grad[3:]
         if not any(need):
             return (None,) * len(need)
-        T, H4, B = dz.shape
-        H, K = H4 // 4, X.shape[1]
-        dz_all, x_rows = self.ws["dz_all"], self.ws["x_rows"]
-        if not stacked:                         # (the compiled step wrote dz into dz_all)
-            np.copyto(dz_all.reshape(H4, T, B), dz.transpose(1, 0, 2))
-        np.copyto(x_rows.reshape(T, B, -1)[:, :, :K], X.transpose(0, 2, 1))
-        x_rows[:, K:] = 0               # (T B, K) padded to a multiple of 8: a faster GEMM
-        rows = (dz_all @ x_rows)[:, :K].reshape(4, H, K)[_ORDER]    # back to [i, f, g, o]
+        H4, K = self.W.shape
+        H = H4 // 4
+        if rows is None:
+            T, B = dz.shape[0], dz.shape[2]
+            dz_all, x_rows = self.ws["dz_all"], self.ws["x_rows"]
+            if not stacked:                     # (the compiled step wrote dz into dz_all)
+                np.copyto(dz_all.reshape(H4, T, B), dz.transpose(1, 0, 2))
+            np.copyto(x_rows.reshape(T, B, -1)[:, :, :K], X.transpose(0, 2, 1))
+            x_rows[:, K:] = 0           # (T B, K) padded to a multiple of 8: a faster GEMM
+            rows = (dz_all @ x_rows)[:, :K]
+        rows = rows.reshape(4, H, K)[_ORDER]                    # back to [i, f, g, o]
         I = K - H - (self.n_bias > 0)
         grads = (grad_like(rows[:, :, H:H + I], self.layout) if need[0] else None,
                  grad_like(rows[:, :, :H], self.layout) if need[1] else None)
@@ -288,6 +336,58 @@ class LSTMLayer(RecurrentOp):
             db = rows[:, :, K - 1].reshape(H4)
             grads += tuple(db.copy() if k else db for k in range(self.n_bias))
         return grads
+
+
+#: The whole-loop kernels cut the batch into parts of at least this many columns.
+MIN_PART = 16
+
+
+def _bounds(B):
+    """The batch's column parts for the whole-loop kernels, from B alone: one part below
+    2 MIN_PART columns, else 2, 4 or 8 (up to B // 32), so every thread count computes the
+    same products (a BLAS may round a product on fewer columns differently). Inner bounds
+    are multiples of MIN_PART (64 bytes of float32): with rows of a multiple of 64 bytes,
+    two threads never write to one cache line."""
+    parts = 1 if B < 2 * MIN_PART else max(2, min(8, B // 32))
+    parts = 1 << (parts.bit_length() - 1)
+    inner = [round(B * i / parts / MIN_PART) * MIN_PART for i in range(1, parts)]
+    return np.array([0] + inner + [B], np.int64)
+
+
+def _in_parts(loop, B, work, *arrays):
+    """``kernel(gemm, *arrays, bounds, first part)`` over the parts of :func:`_bounds`,
+    each thread of the pool taking a run of whole parts, the same run in every call of a
+    step (``static``: a part's columns stay in one core's cache from forward to backward);
+    ``loop``: (kernel, gemm)."""
+    kernel, gemm = loop
+    bounds = _bounds(B)
+    if len(bounds) == 2 or parallel.serial(work):
+        kernel(gemm, *arrays, bounds, 0)
+        return
+    parallel.parallel_for(len(bounds) - 1,
+                          lambda i, j: kernel(gemm, *arrays, bounds[i:j + 1], i), work=work,
+                          static=True)
+
+
+def _loop_kernels(dtype):
+    """The whole-loop kernels of :mod:`deepgrad.kernels.lstm_loop` as ((forward_loop,
+    gemm), (backward_loop, gemm)), gemm NumPy's GEMM for them; or None: kernels off, not
+    float32 (float64 keeps the per-step kernels, bit for bit the NumPy path), or no BLAS
+    function found. Forward chooses; its backward runs the same path (the workspace it
+    took is that path's)."""
+    if dtype != np.float32 or not kernels.enabled():
+        return None
+    gemm = _GEMM.get(dtype)
+    if gemm is None:
+        from deepgrad.kernels import blas
+        gemm = _GEMM[dtype] = blas.gemm(dtype) or False
+    if not gemm:
+        return None
+    return ((kernels.get("lstm_loop", "forward_loop"), gemm),
+            (kernels.get("lstm_loop", "backward_loop"), gemm))
+
+
+_GEMM = {}
 
 
 def _kernel(name, dtype):

@@ -29,8 +29,8 @@ def two_threads(monkeypatch):
     class Counted(job):
         __slots__ = ()
 
-        def __init__(self, fn, bounds):
-            super().__init__(fn, bounds)
+        def __init__(self, fn, bounds, *static):
+            super().__init__(fn, bounds, *static)
             jobs.append(len(bounds) - 1)
 
     monkeypatch.setattr(parallel, "_Job", Counted)
@@ -53,6 +53,32 @@ def test_chunks_cover_the_range_once_and_run_on_two_threads(two_threads):
 
     parallel.parallel_for(7, fn)
     assert sorted(seen) == list(range(7)) and len(ran_on) == 2 and two_threads == [2]
+
+
+def test_static_regions_give_each_chunk_the_same_thread_every_time(two_threads):
+    me, owners = threading.get_ident(), []
+
+    def fn(a, z):
+        owners.append((a, threading.get_ident()))
+
+    for _ in range(20):
+        parallel.parallel_for(2, fn, static=True)
+    first = {ident for a, ident in owners if a == 0}
+    second = {ident for a, ident in owners if a == 1}
+    assert len(owners) == 40 and first == {me} and len(second) == 1 and me not in second
+    assert two_threads == [2] * 20
+
+
+def test_static_region_errors_reach_the_caller(two_threads):
+    def fn(a, z):
+        if a == 1:
+            raise ValueError("second chunk failed")
+
+    with pytest.raises(ValueError, match="second chunk failed"):
+        parallel.parallel_for(2, fn, static=True)
+    out = np.zeros(4)
+    parallel.parallel_for(4, lambda a, z: out.__setitem__(slice(a, z), 1), static=True)
+    assert out.tolist() == [1] * 4
 
 
 def test_one_thread_and_small_work_stay_on_the_caller(two_threads, monkeypatch):

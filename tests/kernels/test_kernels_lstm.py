@@ -1,7 +1,11 @@
 """The compiled LSTM steps equal the NumPy path bit for bit (outputs, states and every
 gradient), in both weight layouts, float32 and float64, with and without initial states
 and biases, forward and reverse, at one and two threads; and the op still passes a
-float64 gradcheck with them."""
+float64 gradcheck with them.
+
+float32 runs the whole-loop kernels when they are available (test_kernels_lstm_loop.py);
+here they are switched off, so float32 tests the per-step kernels, which remain its path
+where no CBLAS GEMM is found."""
 import numpy as np
 import pytest
 
@@ -10,50 +14,21 @@ pytest.importorskip("numba")
 import deepgrad as dg  # noqa: E402
 from deepgrad import kernels, ops  # noqa: E402
 from deepgrad.autograd import gradcheck  # noqa: E402
+from deepgrad.ops import rnn_lstm  # noqa: E402
+from lstm_cases import assert_same_bits, make_inputs, run  # noqa: E402
 from threads import threads  # noqa: E402
 
 
-def make_inputs(dtype, layout, init, n_bias, T=6, B=5, I=7, H=4, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def p(*shape):
-        return dg.tensor(rng.uniform(-1.5, 1.5, shape).astype(dtype), requires_grad=True)
-
-    x = p(T, B, I)
-    w = [p(4 * H, I), p(4 * H, H)] if layout == "pytorch" else [p(I, 4 * H), p(H, 4 * H)]
-    b = [p(4 * H) for _ in range(n_bias)] + [None] * (2 - n_bias)
-    h0, c0 = (p(B, H), p(B, H)) if init else (None, None)
-    seeds = [rng.standard_normal(s).astype(dtype) for s in ((T, B, H), (B, H), (B, H))]
-    return [x, h0, c0, *w, *b], seeds
-
-
-def run(inputs, seeds, flag, reverse=False, layout="pytorch", twice=False):
-    """(out, h_n, c_n, grads of every input) on one path; ``twice``: backward twice."""
-    with kernels.use(flag):
-        for t in inputs:
-            if t is not None:
-                t.grad = None
-        out, h, c = ops.lstm_layer(*inputs, reverse=reverse, layout=layout)
-        loss = sum(((y * dg.tensor(s)).sum() for y, s in zip((out, h, c), seeds)),
-                   dg.tensor(np.zeros((), out.dtype)))
-        loss.backward(retain_graph=twice)
-        if twice:
-            loss.backward()
-        return ([y.numpy().copy() for y in (out, h, c)]
-                + [t.grad.numpy().copy() for t in inputs if t is not None and t.requires_grad])
+@pytest.fixture(autouse=True)
+def _per_step_kernels(monkeypatch):
+    """The per-step kernels for float32 too."""
+    monkeypatch.setattr(rnn_lstm, "_loop_kernels", lambda dtype: None)
 
 
 def test_kernels_are_found():
     with kernels.use(True):
         assert kernels.get("lstm", "forward_gates") is not None
         assert kernels.get("lstm", "backward_step") is not None
-
-
-def assert_same_bits(a, b):
-    assert len(a) == len(b)
-    for u, v in zip(a, b):
-        assert u.dtype == v.dtype and u.shape == v.shape
-        np.testing.assert_array_equal(u, v)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
