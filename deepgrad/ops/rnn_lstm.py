@@ -301,8 +301,8 @@ class LSTMLayer(RecurrentOp):
         O = aligned_empty((1, H, B), gt.dtype) if G is None else G
         parts = len(_bounds(B)) - 1 if any(self.needs_grad[3:]) else 0
         dW = aligned_empty((parts, 4 * H, X.shape[1]), gt.dtype)
-        _in_parts(loop, B, T * B * (wt.size + dW[0].size if parts else wt.size),
-                  R, wt, O, gt, self.reverse, dc, dz, X, dW)
+        gemm_size = wt.size + (dW[0].size if parts else 0)     # multiply-adds / T B
+        _in_parts(loop, B, T * B * gemm_size, R, wt, O, gt, self.reverse, dc, dz, X, dW)
         rows = None
         if parts:
             rows = dW[0]
