@@ -246,9 +246,12 @@ def _split(n, fn, threads, static=False):
 
 
 #: A GEMM of fewer multiply-adds than this is one BLAS call. Measured at two threads
-#: (float32): 19M multiply-adds 1.05x, 26M 1.09x, 51M 1.29x, 103M 1.49x as fast as one
-#: call; the seeds' dense layers (at most 19M) stay one call.
-GEMM_MIN_WORK = 1 << 25
+#: (float32), whole training steps with 2^24 against 2^25 in one process, interleaved:
+#: cnn_mnist (its Dense layer's three 22M products split) 1.15-1.19x, cnn_cifar (19M)
+#: 1.06x, the transformer 1.00x; 2^23 split mlp128's 13M products and slowed its step to
+#: 0.90x, so the seeds' MLPs (at most 13M) stay one call. (An earlier machine state gave
+#: 19M 1.05x, 26M 1.09x for the products alone.)
+GEMM_MIN_WORK = 1 << 24
 
 #: Row (or column) blocks of a split GEMM hold a multiple of this many rows (columns), at
 #: least twice as many as it: whole register tiles, and blocks big enough to run at speed.
