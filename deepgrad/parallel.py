@@ -27,6 +27,10 @@ Ops split only along an axis where each output element's computation is untouche
   (per element for ReLU).
 * Batched products (attention, ``matmul`` of stacks): by batch entry, each its own GEMM.
 * Multi-pass elementwise updates (:func:`blockwise`: Adam): by fixed blocks of elements.
+* The LSTM's whole-loop kernels (float32, :mod:`deepgrad.kernels.lstm_loop`): the batch's
+  columns in parts fixed by the batch size, each thread running its own parts for the
+  whole sequence (a ``static`` region: the same thread for a part in forward and in
+  backward); the weight gradients' per-part sums are added in part order.
 
 No reduction is ever split along the axis it sums over, so one thread and n threads give
 the same bits (``tests/engine/test_parallel.py`` checks it with ``np.array_equal``).
