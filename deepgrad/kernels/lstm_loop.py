@@ -12,8 +12,8 @@ threads side by side.
 The formulas and storage are the op's (its docstring has the math): the forward stack
 ``X`` (T+2, K, B) whose slab t is [h_{t-1}; x_t; 1] and the slabs ``R`` (T+1, 6H, B) =
 [i, f, o, g, c_{t-1}, tanh c_t] per step, W = [W_hh | W_ih | b] with the sigmoid rows
-halved; backward's W^T (n, 4H), dz_t into a (4H, B) buffer and into the (4H, T, B) stack
-of the weight gradients.
+halved; backward's W^T (n, 4H), dz_t into a (4H, B) buffer, and each part's share of
+[dW_hh | dW_ih | db] summed step by step into its own (4H, K) buffer.
 
 **Parts.** ``bounds`` cuts the batch columns into parts ``bounds[p]:bounds[p + 1]``; each
 step makes one GEMM per part (on the part's columns, the leading dimension B) and then
@@ -27,6 +27,8 @@ checks the distance):
 * a part's GEMM is a product on fewer columns, whose last bits a BLAS may round
   differently from the whole batch's product (column blocks change OpenBLAS's register
   tiles);
+* the weight gradients are summed step by step (t = T-1 first) and part by part, where
+  the NumPy path makes one GEMM over all steps and columns;
 * the forward's tanh is :func:`tanh32`, a rational approximation compiled into the loop:
   NumPy's SIMD tanh cannot be called from compiled code, and the ``tanh`` numba would
   call (libm's) costs 22 ns a value against NumPy's 0.5. Its error against the exact
@@ -40,7 +42,7 @@ import numpy as np
 from deepgrad.kernels._jit import jit
 from deepgrad.kernels.blas import NO_TRANS, ROW_MAJOR, TRANS
 
-# tanh(x) ~ x P(x^2) / Q(x^2) on [-9, 9] (|tanh| rounds to 1 beyond, in float32); below
+# tanh(x) ~ x P(x^2) / Q(x^2) on [-9, 9] (beyond, float32's tanh is within an ulp of 1); below
 # 4e-4 tanh(x) = x in float32. The coefficients of the rational minimax approximation
 # that Eigen and XLA use for float32 tanh.
 _P = (4.89352455891786e-03, 6.37261928875436e-04, 1.48572235717979e-05,
