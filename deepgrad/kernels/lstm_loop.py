@@ -135,7 +135,9 @@ def backward_loop(gemm, R, wt, O, gt, reverse, dc, dz, X, dW, bounds, part):
 
     Each step: the GEMM of W^T dz_{t+1} per part, then per value the formulas of
     :func:`deepgrad.kernels.lstm._cell`, in its order of operations, then the weight
-    gradients' GEMM per part.
+    gradients' GEMM per part. (They are written out on row slices rather than calling
+    ``_cell`` on flat indices: the slices' loops vectorize; calling ``_cell`` made the
+    backward loop 13% slower at one thread, T 50, B 32, H 50.)
     """
     T, H = R.shape[0] - 1, R.shape[1] // 6
     n, H4, B, K = wt.shape[0], wt.shape[1], R.shape[2], X.shape[1]

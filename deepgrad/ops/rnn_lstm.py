@@ -377,17 +377,12 @@ def _loop_kernels(dtype):
     took is that path's)."""
     if dtype != np.float32 or not kernels.enabled():
         return None
-    gemm = _GEMM.get(dtype)
+    from deepgrad.kernels import blas                   # (its lookup is cached)
+    gemm = blas.gemm(dtype)
     if gemm is None:
-        from deepgrad.kernels import blas
-        gemm = _GEMM[dtype] = blas.gemm(dtype) or False
-    if not gemm:
         return None
     return ((kernels.get("lstm_loop", "forward_loop"), gemm),
             (kernels.get("lstm_loop", "backward_loop"), gemm))
-
-
-_GEMM = {}
 
 
 def _kernel(name, dtype):

@@ -6,44 +6,12 @@ import pytest
 
 pytest.importorskip("numba")
 
-import deepgrad as dg  # noqa: E402
 from deepgrad import kernels, ops  # noqa: E402
 from deepgrad.autograd import gradcheck  # noqa: E402
+from recurrent_cases import assert_same_bits  # noqa: E402
+from recurrent_cases import gru_inputs as make_inputs  # noqa: E402
+from recurrent_cases import run_gru as run  # noqa: E402
 from threads import threads  # noqa: E402
-
-
-def make_inputs(dtype, layout, init, bias, T=6, B=5, I=7, H=4, seed=0):
-    rng = np.random.default_rng(seed)
-
-    def p(*shape):
-        return dg.tensor(rng.uniform(-1.5, 1.5, shape).astype(dtype), requires_grad=True)
-
-    x = p(T, B, I)
-    w = [p(3 * H, I), p(3 * H, H)] if layout == "pytorch" else [p(I, 3 * H), p(H, 3 * H)]
-    b = [p(3 * H), p(3 * H)] if bias else [None, None]
-    seeds = [rng.standard_normal(s).astype(dtype) for s in ((T, B, H), (B, H))]
-    return [x, p(B, H) if init else None, *w, *b], seeds
-
-
-def run(inputs, seeds, flag, reverse=False, layout="pytorch", twice=False):
-    with kernels.use(flag):
-        for t in inputs:
-            if t is not None:
-                t.grad = None
-        out, h = ops.gru_layer(*inputs, reverse=reverse, layout=layout)
-        loss = (out * dg.tensor(seeds[0])).sum() + (h * dg.tensor(seeds[1])).sum()
-        loss.backward(retain_graph=twice)
-        if twice:
-            loss.backward()
-        return ([out.numpy().copy(), h.numpy().copy()]
-                + [t.grad.numpy().copy() for t in inputs if t is not None and t.requires_grad])
-
-
-def assert_same_bits(a, b):
-    assert len(a) == len(b)
-    for u, v in zip(a, b):
-        assert u.dtype == v.dtype and u.shape == v.shape
-        np.testing.assert_array_equal(u, v)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

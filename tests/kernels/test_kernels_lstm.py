@@ -15,7 +15,9 @@ import deepgrad as dg  # noqa: E402
 from deepgrad import kernels, ops  # noqa: E402
 from deepgrad.autograd import gradcheck  # noqa: E402
 from deepgrad.ops import rnn_lstm  # noqa: E402
-from lstm_cases import assert_same_bits, make_inputs, run  # noqa: E402
+from recurrent_cases import assert_same_bits  # noqa: E402
+from recurrent_cases import lstm_inputs as make_inputs  # noqa: E402
+from recurrent_cases import run_lstm as run  # noqa: E402
 from threads import threads  # noqa: E402
 
 
