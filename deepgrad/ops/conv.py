@@ -200,6 +200,12 @@ class ConvLast(Function):
     ``winograd=True``: :mod:`deepgrad.ops.conv_winograd` in the channels-last layout.
     A strided x or G (an NHWC array stored channels-first, say) is made C-contiguous
     first, with one copy.
+
+    One input channel (MNIST's images): x (N, H, W, 1) is stored exactly as NCHW's
+    (N, 1, H, W), so the im2col copy is NCHW's, cols (N, kh kw, P) with rows of Wo (the
+    channels-last copy would move runs of kw values), and each sample's y = cols^T W_mat
+    multiplies the transposed view. cnn_mnist's first layer (32 x 28 x 28 x 1, 32 filters,
+    one thread): forward 0.55 -> 0.42 ms (NCHW's Conv: 0.35).
     """
 
     def forward(self, x, w, b=None, stride=(1, 1), pads=(0, 0, 0, 0), dilation=(1, 1),
@@ -218,12 +224,20 @@ class ConvLast(Function):
         shape = (N * P, prod(kernel) * xp.shape[-1])
         cols = view_as(win, shape)
         copy = cols is None
-        if copy:
+        wmat = w.reshape(-1, O)
+        y = np.empty((N * P, O), np.result_type(xp.dtype, w.dtype))
+        y3 = y.reshape(N, P, O)
+        one = copy and xp.shape[-1] == 1 and len(kernel) == 2
+        if one:             # C = 1: x (N, H, W, 1) is stored as NCHW's (N, 1, H, W)
+            cols, win = np.empty((N, shape[1], P), xp.dtype), windows(
+                xp[..., 0], kernel, stride, dilation, out)
+            fill = compiled_im2col(xp[:, None, :, :, 0], cols[:, None], kernel, stride,
+                                   dilation, out) \
+                or (lambda s, e: im2col_into(cols.reshape(win.shape), win, s, e))
+        elif copy:
             cols = np.empty(shape, xp.dtype)                  # the im2col copy, by chunks
             fill = compiled_im2col(xp, cols, kernel, stride, dilation, out, True) \
                 or (lambda s, e: im2col_into(cols.reshape(win.shape), win, s, e))
-        wmat = w.reshape(-1, O)
-        y = np.empty((N * P, O), np.result_type(xp.dtype, w.dtype))
 
         B = -(-N // FORWARD_BLOCKS)             # samples per GEMM: fixed by the shape
 
@@ -232,7 +246,10 @@ class ConvLast(Function):
                 s, e = k * B, min(k * B + B, N)
                 if copy:
                     fill(s, e)
-                np.matmul(cols[s * P:e * P], wmat, out=y[s * P:e * P])
+                if one:                        # each sample's (P, kh kw) = cols^T, a view
+                    np.matmul(cols[s:e].transpose(0, 2, 1), wmat, out=y3[s:e])
+                else:
+                    np.matmul(cols[s * P:e * P], wmat, out=y[s * P:e * P])
                 if b is not None:
                     y[s * P:e * P] += b
 
@@ -248,7 +265,7 @@ class ConvLast(Function):
         w, cols = self.w, self.cols
         kernel, C, O = w.shape[:-2], w.shape[-2], w.shape[-1]
         N, P = g.shape[0], prod(g.shape[1:-1])
-        g2 = g.reshape(-1, O)
+        g2, g3 = g.reshape(-1, O), g.reshape(N, P, O)
         want_x, want_w, want_b = (tuple(self.needs_grad) + (False,))[:3]
         B = max(1, -(-4 * O // P))             # samples per dW term: the terms <= cols / 4
         blocks = -(-N // B)
@@ -268,7 +285,9 @@ class ConvLast(Function):
                     np.matmul(g2[rows], wt, out=gcols[rows])
                     col2im_last(gcols[rows].reshape((e - s,) + g.shape[1:-1] + kernel + (C,)),
                                 padded, kernel, stride, dilation, out=gxp[s:e])
-                if want_w:                     # cols^T G over these samples' rows
+                if want_w and cols.ndim == 3:  # C = 1's (N, kh kw, P): per sample, summed
+                    np.add.reduce(np.matmul(cols[s:e], g3[s:e]), axis=0, out=gws[k])
+                elif want_w:                   # cols^T G over these samples' rows
                     np.matmul(cols[rows].T, g2[rows], out=gws[k])
                 if want_b:                     # per sample: 1^T G (faster than g.sum)
                     np.matmul(ones, g2[rows].reshape(e - s, P, O), out=gbs[s:e])

@@ -51,6 +51,9 @@ CASES = [
     ((1, 7, 5, 2), (2, 3, 2, 3), (2, 1), (1, 1), 1),
     ((1, 7, 7, 1), (3, 3, 1, 2), 1, 2, 2),
     ((3, 4, 4, 2), (1, 1, 2, 2), 1, 0, 1),
+    # one channel (NCHW's storage: its own im2col layout), several blocks of samples
+    ((20, 6, 6, 1), (2, 2, 1, 3), 1, 0, 1),
+    ((9, 8, 7, 1), (3, 3, 1, 5), (2, 1), (1, 0), 1),
 ]
 
 
@@ -80,6 +83,34 @@ def test_conv2d_channels_last_equals_channels_first(xs, ws, stride, padding, dil
     g = rng.standard_normal(y.shape)
     (y * dg.tensor(g)).sum().backward()
     (yf * dg.tensor(g.transpose(0, 3, 1, 2).copy())).sum().backward()
+    for a, af, back in zip(last, first, [(0, 2, 3, 1), (2, 3, 1, 0), (0,)]):
+        np.testing.assert_allclose(a.grad.numpy(), af.grad.numpy().transpose(back),
+                                   rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_one_channel_im2col_is_nchw_layout_and_equals_channels_first(compiled):
+    """C = 1: x (N, H, W, 1) is stored as (N, 1, H, W), so ConvLast copies NCHW's windows
+    (cols (N, kh kw, P), rows of Wo) and multiplies each sample's transposed view; output
+    and gradients equal the NCHW path's (float64), with the kernels on and off."""
+    from deepgrad import kernels
+    if compiled and not kernels.available():
+        pytest.skip("numba (the compiled extra) is not installed")
+    rng = np.random.default_rng(4)
+    x, w, b = (rng.standard_normal((18, 9, 8, 1)), rng.standard_normal((3, 3, 1, 6)),
+               rng.standard_normal(6))
+    with kernels.use(compiled):
+        last = [dg.tensor(a, requires_grad=True) for a in (x, w, b)]
+        first = [dg.tensor(a, requires_grad=True) for a in
+                 (x.transpose(0, 3, 1, 2).copy(), w.transpose(3, 2, 0, 1).copy(), b)]
+        y = ops.conv2d(*last, 1, 1, channels_last=True)
+        assert y.grad_fn.cols.shape == (18, 9, 9 * 8)
+        yf = ops.conv2d(*first, 1, 1)
+        g = rng.standard_normal(y.shape)
+        y.backward(dg.tensor(g))
+        yf.backward(dg.tensor(g.transpose(0, 3, 1, 2).copy()))
+    np.testing.assert_allclose(y.numpy(), yf.numpy().transpose(0, 2, 3, 1), rtol=1e-12,
+                               atol=1e-12)
     for a, af, back in zip(last, first, [(0, 2, 3, 1), (2, 3, 1, 0), (0,)]):
         np.testing.assert_allclose(a.grad.numpy(), af.grad.numpy().transpose(back),
                                    rtol=1e-12, atol=1e-12)
