@@ -16,10 +16,8 @@ one's BLAS/OpenMP threads stop spinning before the next starts. The result is th
 over rounds.
 """
 import json
-import multiprocessing
 import os
 import statistics
-import subprocess
 import sys
 import time
 import traceback
@@ -137,6 +135,7 @@ class Worker:
     """A framework's worker process; ``call(op, *args)`` returns its reply or raises."""
 
     def __init__(self, framework, threads, env=None):
+        import multiprocessing     # here, not at the top: memory.py imports this module
         ctx = multiprocessing.get_context("spawn")
         self.conn, child = ctx.Pipe()
         self.process = ctx.Process(target=_serve, args=(framework, threads, env or {}, child),
@@ -199,6 +198,7 @@ def time_interleaved(workers, batch, repeats, target_s, warmup_s, pause_s):
 
 
 def _python(args, code=None, env=None):
+    import subprocess              # here, not at the top: memory.py imports this module
     env = dict(os.environ, **(env or {}),
                PYTHONPATH=ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     env.pop("PYTHONDONTWRITEBYTECODE", None)      # as on a user's machine: .pyc files cached

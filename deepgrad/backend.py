@@ -217,14 +217,12 @@ def _keep_freed_memory():
     ``DEEPGRAD_KEEP_MALLOC_DEFAULTS=1`` to leave malloc alone. Does nothing off glibc.
     """
     import ctypes
-    import ctypes.util
     import os
     import sys
     if os.environ.get("DEEPGRAD_KEEP_MALLOC_DEFAULTS") or not sys.platform.startswith("linux"):
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+    try:        # the process's own symbols, libc's among them (no ctypes.util, no ldconfig)
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3

@@ -18,7 +18,6 @@ for an iterable one that defines ``__len__``.
 With ``num_workers > 0`` batches are made in worker processes (see
 :mod:`deepgrad.utils.data.multiprocessing_iter`) and still come out in sampler order.
 """
-import multiprocessing
 import warnings
 
 import numpy as np
@@ -240,6 +239,7 @@ def _check_options(num_workers, timeout, prefetch_factor, persistent_workers,
 
 def _context(ctx, num_workers):
     """The multiprocessing context for the workers (None: chosen when they start)."""
+    import multiprocessing              # here: ``import deepgrad`` does not load it
     if ctx is None:
         return None
     if num_workers == 0:
@@ -260,6 +260,7 @@ def _context(ctx, num_workers):
 
 def default_context():
     """fork where the platform has it (fast: the dataset is inherited), else spawn."""
+    import multiprocessing
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 
