@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from deepgrad import backend
+from deepgrad import backend, parallel
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras.utils.data_utils import pack_x_y_sample_weight, unpack_x_y_sample_weight
 from deepgrad.keras.utils.py_dataset import PyDataset, iterate_batches
@@ -151,7 +151,6 @@ def _all_finite(a):
 
 def _sum_of_squares(flat):
     """sum(flat ** 2) of a 1-D float32/float64 array, as dot products over parts of it."""
-    from deepgrad import parallel
     step = 1 << 20
     parts = -(-flat.size // step)
     sums = np.zeros(parts, flat.dtype)
