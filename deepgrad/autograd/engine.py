@@ -20,12 +20,23 @@ Two loops share this module:
   small strategy object: :class:`ArrayMath` (ndarrays, first order) or, with
   ``create_graph``, ``higher_order.GraphMath`` (tensors whose backward is recorded).
 """
+from sys import getrefcount
+
 import numpy as np
 
 from deepgrad.autograd import function
 from deepgrad.autograd.anomaly_mode import anomaly, check_backward
 from deepgrad.autograd.function import unbroadcast
 from deepgrad.autograd.version_counter import check_saved, clock
+
+
+#: ``getrefcount(g)`` of an array held only by :func:`backward`'s local ``g`` (that
+#: local and the call's argument). A larger count means something else holds g or a view
+#: of it: another node's pending gradient (an addition hands one array to both of its
+#: inputs), a leaf's ``.grad``, a saved array, the caller's seed. Then nobody may write
+#: into it, and ``fn.grad_free`` is False. The same test as NumPy's own reuse of
+#: temporaries; an interpreter that counts differently only loses the reuse.
+FREE_REFS = 2
 
 
 class _Hooked:
@@ -110,6 +121,10 @@ def backward(root, grad, retain_graph=False):
             continue
         if fn._t < now:                 # something was written in place since fn was made
             check_saved(fn)
+        # g is this loop's alone (no view, no other holder: see FREE_REFS): the node may
+        # write its input gradient into it (ReLU does) instead of a new array
+        fn.grad_free = (g.base is None and getrefcount(g) == FREE_REFS
+                        and g.flags.writeable)
         results = fn.backward(g)
         if not isinstance(results, tuple):
             results = (results,)
@@ -133,6 +148,7 @@ def backward(root, grad, retain_graph=False):
                     grads[key] = prev + gi
         if not retain_graph:
             fn.release()
+        results = gi = prev = g = None  # no reference left over to the next node's g
 
 
 def _reaching(order, target_nodes, target_leaves):

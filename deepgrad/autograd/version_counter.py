@@ -63,7 +63,7 @@ _counters = {}          # id(memory owner) -> _Counter; an entry dies with its o
 _KEEP_STAMPS = 64       # enough to name the expected version; older stamps are dropped
 _BOOKKEEPING = frozenset(("inputs", "needs_grad", "_meta", "_t", "_trace", "dirty_tensors",
                           "non_differentiable", "_pending", "_out_specs", "_n_out",
-                          "_direct"))
+                          "_direct", "grad_free"))
 
 
 def _owner(array):

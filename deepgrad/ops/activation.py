@@ -32,7 +32,8 @@ from deepgrad import parallel
 class ReLU(Function):
     """max(x, 0); a large float input is split over the threads (``parallel.map_flat``).
     Backward, g [y > 0], is one compiled pass where the kernels are on
-    (:mod:`deepgrad.kernels.activation`, same bits). An input stored channels-last
+    (:mod:`deepgrad.kernels.activation`, same bits), written into g itself when the
+    engine hands over a g that nothing else holds (``grad_free``). An input stored channels-last
     (:mod:`deepgrad.ops.layout`) is worked on as stored, and y keeps that layout."""
 
     def forward(self, x):
@@ -55,7 +56,9 @@ class ReLU(Function):
             pair = dense(g, out)
         if pair is None or g.dtype.kind != "f":
             return g * (out > 0)
-        gx = np.empty_like(g)                      # g's layout, which is out's
+        # in place where the engine says g is nobody else's (``grad_free``): one array
+        # of the activations' size fewer at backward's peak, and no new memory to touch
+        gx = g if self.__dict__.get("grad_free") else np.empty_like(g)   # g's layout
         gd, yd = pair
         gxd = gx if gd is g else dense(gx)[0]
         k = _compiled_relu_backward(gd, yd)
