@@ -225,7 +225,7 @@ def method_text(cfg, check_steps, tolerances):
         "Peak RSS: VmHWM of a fresh process that imports one framework and trains mlp128 "
         f"for {cfg['rss_steps']} steps, a conv workload for {max(1, cfg['rss_steps'] // 10)} "
         "(`benchmarks/memory.py`); deepgrad with its compiled kernels when numba is "
-        "installed (numba and LLVM are about 130 MiB of it), and on the NumPy path "
+        "installed (numba and LLVM are about 120 MiB of it), and on the NumPy path "
         "(`DEEPGRAD_KERNELS=numpy`). On a machine shared with "
         "other work (see the load average), more threads can be far slower than one: a "
         "parallel BLAS call or OpenMP region waits for its slowest thread, and a "
