@@ -126,6 +126,7 @@ def backward(root, grad, retain_graph=False):
         fn.grad_free = (g.base is None and getrefcount(g) == FREE_REFS
                         and g.flags.writeable)
         results = fn.backward(g)
+        fn.grad_free = False            # a node kept (retain_graph) for another walk
         if not isinstance(results, tuple):
             results = (results,)
         for t, gi, need in zip(fn.inputs, results, fn.needs_grad):
