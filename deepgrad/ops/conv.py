@@ -196,7 +196,8 @@ class ConvLast(Function):
     dL/dW = cols^T G, dL/dcols = G W_mat^T -> dL/dx by :func:`col2im_last`, dL/db = sum G.
     Everything splits over the batch (whole samples' rows): dL/dW as one GEMM per block of
     B samples (B fixed by the shape, never by the threads), the blocks' terms then summed
-    in order; dL/db as one 1^T G per sample, summed in order.
+    in order (one channel: one term per sample, all of a chunk's in one batched call);
+    dL/db as one 1^T G per sample, summed in order.
     ``winograd=True``: :mod:`deepgrad.ops.conv_winograd` in the channels-last layout.
     A strided x or G (an NHWC array stored channels-first, say) is made C-contiguous
     first, with one copy.
@@ -273,11 +274,17 @@ class ConvLast(Function):
         wt = w.reshape(-1, O).T
         gxp = np.zeros((N,) + tuple(padded) + (C,), dtype) if want_x else None
         gcols = np.empty((N * P, wt.shape[1]), dtype) if want_x else None
-        gws = np.empty((blocks, cols.shape[1], O), dtype) if want_w else None
+        one = cols.ndim == 3                   # C = 1's cols (N, kh kw, P): per sample
+        gws = np.empty((N if one else blocks, cols.shape[1], O), dtype) if want_w else None
         gbs = np.empty((N, O), g.dtype) if want_b else None
         ones = np.ones(P, g.dtype)
 
         def chunk(a, z):
+            n0, n1 = a * B, min(z * B, N)      # this chunk's samples: one call each below
+            if want_w and one:                 # cols[n] G[n] per sample, summed below
+                np.matmul(cols[n0:n1], g3[n0:n1], out=gws[n0:n1])
+            if want_b:                         # per sample: 1^T G (faster than g.sum)
+                np.matmul(ones, g3[n0:n1], out=gbs[n0:n1])
             for k in range(a, z):
                 s, e = k * B, min(k * B + B, N)
                 rows = slice(s * P, e * P)
@@ -285,12 +292,8 @@ class ConvLast(Function):
                     np.matmul(g2[rows], wt, out=gcols[rows])
                     col2im_last(gcols[rows].reshape((e - s,) + g.shape[1:-1] + kernel + (C,)),
                                 padded, kernel, stride, dilation, out=gxp[s:e])
-                if want_w and cols.ndim == 3:  # C = 1's (N, kh kw, P): per sample, summed
-                    np.add.reduce(np.matmul(cols[s:e], g3[s:e]), axis=0, out=gws[k])
-                elif want_w:                   # cols^T G over these samples' rows
+                if want_w and not one:         # cols^T G over these samples' rows
                     np.matmul(cols[rows].T, g2[rows], out=gws[k])
-                if want_b:                     # per sample: 1^T G (faster than g.sum)
-                    np.matmul(ones, g2[rows].reshape(e - s, P, O), out=gbs[s:e])
 
         parallel_for(blocks, chunk, work=N * P * (cols.shape[1] * (want_x + want_w) + O))
         gx = crop_hw(gxp, pads, True) if want_x else None
