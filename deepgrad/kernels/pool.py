@@ -14,8 +14,9 @@ a NaN g gives NaN off the winner, as there), and 0 on the rows/columns past 2 Ho
 that no window covers. One read of x and one write of y and arg, where the NumPy path
 makes eleven passes; results equal to it bit for bit (tests/kernels/test_kernels_pool.py).
 
-Arrays are C-contiguous. ``nchw``: x (B, H, W) with B = N C, y and arg (B, Ho, Wo).
-``nhwc``: x (N, H, W, C), y and arg (N, Ho, Wo, C).
+Arrays are C-contiguous (but the nhwc backward's g, read as stored). ``nchw``: x
+(B, H, W) with B = N C, y and arg (B, Ho, Wo). ``nhwc``: x (N, H, W, C), y and arg
+(N, Ho, Wo, C).
 """
 import numpy as np
 

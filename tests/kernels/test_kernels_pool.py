@@ -77,3 +77,25 @@ def test_max_pool_layer_uses_it_and_matches():
             res.append((y.detach().numpy(), t.grad.numpy()))
     np.testing.assert_array_equal(res[0][0], res[1][0])
     np.testing.assert_array_equal(res[0][1], res[1][1])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(4, 6, 6, 8), (3, 7, 5, 2)])
+def test_strided_gradient_read_in_place(shape, dtype):
+    """A channels-last g stored transposed (a Dense layer's input gradient, reshaped by
+    Flatten) goes to the kernel as it is; the result equals a contiguous g's, and the
+    NumPy path's, bit for bit."""
+    rng = np.random.default_rng(len(shape) + shape[-1])
+    x = rng.standard_normal(shape).astype(dtype)
+    out = (shape[1] // 2, shape[2] // 2)
+    _, arg = pool_tiled.forward(x, out, True)
+    flat = rng.standard_normal((shape[0], out[0] * out[1] * shape[3])).astype(dtype)
+    g = np.ascontiguousarray(flat.T).T.reshape((shape[0],) + out + (shape[3],))
+    assert not g.flags.c_contiguous and np.shares_memory(g, g.base)
+    results = []
+    for flag in (False, True):
+        with kernels.use(flag):
+            results.append(pool_tiled.backward(g, arg, shape, True))
+    expected = pool_tiled.backward(np.ascontiguousarray(g), arg, shape, True)
+    np.testing.assert_array_equal(results[1], results[0])
+    np.testing.assert_array_equal(results[1], expected)

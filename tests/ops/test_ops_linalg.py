@@ -142,3 +142,48 @@ def test_batched_input_against_one_matrix_is_one_gemm_with_the_same_values():
         np.testing.assert_allclose(X.grad.numpy(), np.stack([gi @ w for gi in g]), rtol=1e-12)
         np.testing.assert_allclose(W.grad.numpy(), sum(gi.T @ xi for gi, xi in zip(g, x)),
                                    rtol=1e-12)
+
+
+# ------------------------------------ a few rows times a large transposed float32 weight
+@pytest.mark.parametrize("rows", [1, 32, 64, 65])
+@pytest.mark.parametrize("k, n", [(2304, 128), (128, 2304), (64, 2048), (32, 4096)])
+def test_transposed_weight_products_are_the_direct_products(rows, k, n):
+    """_gemm computes a @ b^T-view as (b a^T)^T for at most SWAP_MAX_ROWS rows and a
+    weight of SWAP_MIN_SIZE elements or more: the values of the direct product (float64
+    reference), an op's output in C order, a gradient's possibly transposed."""
+    from deepgrad.ops import linalg
+    rng = np.random.default_rng(rows + k)
+    a = rng.standard_normal((rows, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)        # b = w.T, a transposed view
+    ref = a.astype(np.float64) @ w.T.astype(np.float64)
+    swapped = linalg._swapped(a, w.T)
+    assert swapped == (rows <= linalg.SWAP_MAX_ROWS)
+    for c_order in (True, False):
+        out = linalg._gemm(a, w.T, c_order=c_order)
+        assert out.shape == (rows, n) and out.dtype == np.float32
+        np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-4 * np.sqrt(k))
+        if c_order:
+            assert out.flags.c_contiguous
+        else:                   # the transpose of a C-contiguous array when swapped
+            assert (out.T if swapped else out).flags.c_contiguous
+    assert not linalg._swapped(a.astype(np.float64), w.T.astype(np.float64))
+    assert not linalg._swapped(a, np.ascontiguousarray(w.T))       # stored as multiplied
+
+
+def test_dense_gradient_from_the_transposed_product_matches_torch():
+    """Keras's Dense after Flatten (cnn_mnist's shapes): forward, dx (the transposed
+    product, read by a reshape and a pooling) and dK against PyTorch in float32."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((32, 13, 13, 32)).astype(np.float32)
+    k = (rng.standard_normal((5408, 128)) * 0.02).astype(np.float32)
+    X, K = dg.tensor(x, requires_grad=True), dg.tensor(k, requires_grad=True)
+    p = dg.nn.functional.max_pool2d(X.permute(0, 3, 1, 2), 1)   # a pooling reads dx
+    y = ops.dense(p.permute(0, 2, 3, 1).reshape(32, -1), K)
+    (y * y).sum().backward()
+    tx, tk = torch.tensor(x, requires_grad=True), torch.tensor(k, requires_grad=True)
+    ty = tx.reshape(32, -1) @ tk
+    (ty * ty).sum().backward()
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(X.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(K.grad.numpy(), tk.grad.numpy(), rtol=1e-4, atol=1e-3)
