@@ -40,13 +40,29 @@ _CALL = _CallContext()
 
 
 class InputSpec:
-    """What a built layer accepts: ``ndim`` / ``min_ndim`` and fixed sizes of some ``axes``."""
+    """What a built layer accepts: ``ndim`` / ``min_ndim`` and fixed sizes of some ``axes``.
+
+    The last shape that passed is remembered: a training loop's batches, all of one
+    shape, are checked once (a tuple comparison per call after that)."""
+
+    _passed = None
 
     def __init__(self, ndim=None, min_ndim=None, axes=None, dtype=None, shape=None):
         self.ndim, self.min_ndim, self.axes = ndim, min_ndim, dict(axes or {})
         self.dtype, self.shape = dtype, shape
 
+    def __setattr__(self, name, value):            # a changed spec checks afresh
+        object.__setattr__(self, "_passed", None)
+        object.__setattr__(self, name, value)
+
     def check(self, layer, shape, index=0):
+        if shape == self._passed:
+            return
+        self._check(layer, shape, index)
+        if type(shape) is tuple:
+            object.__setattr__(self, "_passed", shape)
+
+    def _check(self, layer, shape, index):
         ndim = len(shape)
         if self.ndim is not None and ndim != self.ndim:
             raise ValueError(f"{_where(layer, index)}: expected ndim={self.ndim}, found "
@@ -417,17 +433,10 @@ class Layer:
                 inputs = _to_tensors(inputs, self.dtype)
             if type(inputs) is Tensor and self.built and not args and not kwargs:
                 # the training hot path: one built layer on one tensor
-                if inputs.array.dtype != self._np_dtype:
-                    inputs = self._convert_input(inputs)
-                spec = self.input_spec
-                if spec is not None and type(spec) is InputSpec:
-                    spec.check(self, inputs.array.shape)
                 if mask is not None and self._call_takes_mask:
-                    out = self.call(inputs, **self._call_kwargs(training, mask))
-                elif self._call_takes_training:
-                    out = self.call(inputs, training=training)
+                    out = self.call(self._checked(inputs), **self._call_kwargs(training, mask))
                 else:
-                    out = self.call(inputs)
+                    out = self._call_built(inputs, training)
             elif is_symbolic(inputs):
                 return self._symbolic_call(inputs, args, dict(kwargs, training=training,
                                                               mask=mask))
@@ -438,6 +447,28 @@ class Layer:
             return out
         finally:
             context.depth, context.training = depth, outer
+
+    def _checked(self, x):
+        """A built layer's Tensor input, converted to its dtype and checked (spec)."""
+        if x.array.dtype != self._np_dtype:
+            x = self._convert_input(x)
+        spec = self.input_spec
+        if spec is not None and type(spec) is InputSpec:
+            spec.check(self, x.array.shape)
+        return x
+
+    def _call_built(self, x, training):
+        """``call`` of a built layer on one Tensor, without a mask: the body of
+        ``__call__``'s hot path, which a ``Sequential`` runs directly for a layer whose
+        ``__call__`` adds nothing more (see :meth:`_plain`)."""
+        x = self._checked(x)
+        return self.call(x, training=training) if self._call_takes_training else self.call(x)
+
+    def _plain(self):
+        """Whether ``self(x, training=t)`` on a Tensor x, inside another layer's call, is
+        exactly :meth:`_call_built` (the base ``__call__``, built, no activity penalty)."""
+        return (type(self).__call__ is Layer.__call__ and self.built
+                and self.activity_regularizer is None)
 
     def _convert_input(self, x):
         """Keras's input conversion: a float tensor of another dtype is cast to the

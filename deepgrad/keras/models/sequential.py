@@ -99,7 +99,10 @@ class Sequential(Model):
     def call(self, inputs, training=None, mask=None):
         x = _cast_input(inputs, self._input_dtype)
         for layer in self._layers:
-            y = layer(x, training=training, mask=mask)
+            if mask is None and type(x) is Tensor and layer._plain():
+                y = layer._call_built(x, training)     # inside this call: the same steps
+            else:
+                y = layer(x, training=training, mask=mask)
             # e.g. Embedding(mask_zero=True) -> LSTM; the base rule gives None for None
             if mask is not None or type(layer).compute_mask is not _BASE_COMPUTE_MASK:
                 mask = layer.compute_mask(x, mask)

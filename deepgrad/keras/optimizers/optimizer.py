@@ -360,9 +360,12 @@ class Optimizer:
             for v in items:
                 g = v.grad
                 if g is not None:
-                    grads.append(g)
+                    a, p = g.array if type(g) is Tensor else None, v.array
+                    if a is None or a.shape != p.shape or a.dtype != p.dtype:
+                        a = _as_grad(g, v)           # converted, or a clear error
+                    grads.append(a)
                     variables.append(v)
-            return self._apply_pairs(grads, variables)
+            return self._apply_pairs(grads, variables, checked=True)
         if trainable_variables is not None:
             variables = list(trainable_variables)
             if len(items) != len(variables):
@@ -432,9 +435,11 @@ class Optimizer:
         backward pass), else ``loss``."""
         return loss if self.loss_scale_factor is None else loss * self.loss_scale_factor
 
-    def _apply_pairs(self, grads, params):
-        """The update of ``params`` (already built) with ``grads`` (arrays or Tensors)."""
-        grads = [_as_grad(g, p) for g, p in zip(grads, params)]
+    def _apply_pairs(self, grads, params, checked=False):
+        """The update of ``params`` (already built) with ``grads`` (arrays or Tensors;
+        ``checked``: arrays of the params' shapes and dtypes already)."""
+        if not checked:
+            grads = [_as_grad(g, p) for g, p in zip(grads, params)]
         if self.loss_scale_factor is not None:
             grads = [g / self.loss_scale_factor for g in grads]
         steps = self.gradient_accumulation_steps
