@@ -1,0 +1,87 @@
+"""The short ways through a layer call (a ``Sequential`` running a plain built layer's
+``call`` directly, the input spec's remembered shape) do what ``Layer.__call__`` does:
+the same outputs, the training flag, the checks, and the full call wherever a layer adds
+something to it (an overridden ``__call__``, an activity regularizer, a mask)."""
+import numpy as np
+import pytest
+
+from deepgrad import keras
+from deepgrad.keras import layers
+from deepgrad.keras.layers.layer import InputSpec
+
+X = np.random.default_rng(0).random((6, 5)).astype("float32")
+
+
+def test_sequential_output_equals_the_layers_called_one_by_one():
+    model = keras.Sequential([keras.Input((5,)), layers.Dense(4, activation="relu"),
+                              layers.Dense(3)])
+    h = X
+    for layer in model.layers:
+        h = layer(h)
+    np.testing.assert_array_equal(model(X).numpy(), h.numpy())
+
+
+class Flagged(layers.Layer):
+    def call(self, x, training=None):
+        self.seen = training
+        return x * 2.0
+
+
+@pytest.mark.parametrize("training", [True, False, None])
+def test_the_training_flag_reaches_inner_layers(training):
+    inner = Flagged()
+    model = keras.Sequential([keras.Input((5,)), inner, layers.Dropout(0.5)])
+    out = model(X, training=training)
+    assert inner.seen is training
+    dropped = (out.numpy() == 0).any()
+    assert dropped == bool(training)              # Dropout only when training
+
+
+class Counting(layers.Dense):
+    calls = 0
+
+    def __call__(self, *args, **kwargs):
+        type(self).calls += 1
+        return super().__call__(*args, **kwargs)
+
+
+def test_a_layer_overriding_call_is_called():
+    model = keras.Sequential([keras.Input((5,)), Counting(3)])
+    model(X)
+    model(X)
+    assert Counting.calls == 2
+
+
+def test_an_activity_regularizer_still_adds_its_loss():
+    model = keras.Sequential([keras.Input((5,)),
+                              layers.Dense(3, activity_regularizer=keras.regularizers.L2(0.1))])
+    out = model(X)
+    assert len(model.losses) == 1
+    expected = 0.1 * (out.numpy() ** 2).sum() / len(X)
+    np.testing.assert_allclose(model.losses[0].numpy(), expected, rtol=1e-5)
+
+
+def test_a_mask_takes_the_full_call():
+    model = keras.Sequential([keras.Input((4,), dtype="int32"),
+                              layers.Embedding(10, 3, mask_zero=True), layers.LSTM(2)])
+    ids = np.array([[1, 2, 0, 0], [3, 4, 5, 0]], dtype="int32")
+    out = model(ids).numpy()
+    # the padded steps are skipped: the first row's output is that of its two steps
+    np.testing.assert_allclose(out[:1], model(ids[:1, :2]).numpy(), rtol=1e-5)
+
+
+def test_a_bad_shape_after_good_ones_is_still_an_error():
+    layer = layers.Dense(3)
+    layer(X)
+    layer(X)
+    with pytest.raises(ValueError, match="expected axis -1 of input shape to have value 5"):
+        layer(np.ones((2, 4), "float32"))
+
+
+def test_a_changed_spec_checks_afresh():
+    spec = InputSpec(ndim=2)
+    layer = layers.Dense(3)
+    spec.check(layer, (2, 5))
+    spec.ndim = 3                                  # rebinding an attribute resets the memo
+    with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
+        spec.check(layer, (2, 5))
