@@ -1,4 +1,5 @@
-"""Convolutions -> ONNX Conv / ConvTranspose (1-, 2- and 3-D, both layouts).
+"""Convolutions -> ONNX Conv / ConvTranspose (1-, 2- and 3-D, both layouts; Keras's
+depthwise op as a grouped Conv).
 
 ONNX convolutions are channels-first: x (N, C, *S), W (O, C/groups, *K), which is
 PyTorch's layout and deepgrad's ``Conv``. Keras's channels-last op (``ConvLast``: x
@@ -13,6 +14,7 @@ before_1, after_1, ...), ONNX's [before_0, before_1, ..., after_0, after_1, ...]
 import numpy as np
 
 from deepgrad.ops import conv as CV
+from deepgrad.ops import conv_depthwise as DW
 from deepgrad.onnx.registry import converts
 
 
@@ -79,3 +81,21 @@ def conv_transpose(ctx, node):
     return ctx.g.op("ConvTranspose", [ctx.input(node, 0), ctx.input(node, 1)] + _bias(ctx, node),
                     kernel_shape=list(kernel), group=int(node.params.get("groups", 1)),
                     output_padding=extra if any(extra) else None, **geo)
+
+
+@converts(DW.DepthwiseLast)
+def depthwise_last(ctx, node):
+    """Keras's depthwise op (x (N, H, W, C), kernel (kh, kw, C, M)) as ONNX's grouped Conv:
+    weight (C M, 1, kh, kw), group C, between the layout transposes of ``conv_last``."""
+    g, w = ctx.g, node.inputs[1]
+    kh, kw, C, M = w.shape
+    if ctx.depends(w):
+        kernel = g.op("Reshape", [g.transpose(ctx.input(node, 1), (2, 3, 0, 1)),
+                                  g.int64s([C * M, 1, kh, kw])])
+    else:
+        kernel = g.const(np.transpose(ctx.const_value(node, 1), (2, 3, 0, 1)).reshape(
+            C * M, 1, kh, kw), ctx.weight_names.get(id(w), "depthwise_kernel") + "_oihw")
+    xf = to_channels_first(g, ctx.input(node, 0), 4)
+    y = g.op("Conv", [xf, kernel] + _bias(ctx, node), kernel_shape=[kh, kw], group=C,
+             **_geometry(node))
+    return to_channels_last(g, y, 4)

@@ -25,6 +25,7 @@ from deepgrad.ops.padding import pad, interpolate
 from deepgrad.ops.rnn import rnn_layer, lstm_layer, gru_layer, rnn_cell, lstm_cell, gru_cell
 from deepgrad.ops.attention import scaled_dot_product_attention, multi_head_attention_forward
 from deepgrad.ops.conv import conv3d, conv_transpose3d
+from deepgrad.ops.conv_depthwise import depthwise_conv2d
 from deepgrad.ops.pool import (
     max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d,
     max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices,

@@ -1,5 +1,5 @@
 """The Keras conv/pool layers in their own layout: channels_last Conv1D/Conv2D (groups=1)
-and MaxPooling1D/2D call the engine's channels-last ops with Keras's kernel as it is (no
+and MaxPooling1D/2D, DepthwiseConv2D and SeparableConv2D, call the engine's channels-last ops with Keras's kernel as it is (no
 Permute in the graph), and give what the channels_first path gives on the same weights."""
 import numpy as np
 import pytest
@@ -73,3 +73,35 @@ def test_channels_last_cnn_against_keras():
     ours.set_weights([np.asarray(w) for w in theirs.get_weights()])
     np.testing.assert_allclose(ours(dg.tensor(x)).numpy(),
                                keras3.ops.convert_to_numpy(theirs(x)), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("make", [
+    lambda fmt: L.DepthwiseConv2D(3, depth_multiplier=2, strides=2, padding="same",
+                                  data_format=fmt),
+    lambda fmt: L.SeparableConv2D(4, (2, 3), depth_multiplier=2, padding="same",
+                                  dilation_rate=(1, 2), data_format=fmt),
+])
+def test_depthwise_and_separable_channels_last_have_no_permute(make):
+    """channels_last runs the engine's depthwise op (and the channels-last 1x1 conv) on
+    Keras's kernels as they are, and equals the channels_first path on the same weights."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 9, 8, 3)).astype(np.float32)
+    last, first = make("channels_last"), make("channels_first")
+    last._maybe_build((2, 9, 8, 3))
+    first._maybe_build((2, 3, 9, 8))
+    first.set_weights(last.get_weights())
+    xl = dg.tensor(x, requires_grad=True)
+    xf = dg.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
+    yl, yf = last(xl), first(xf)
+    names = graph_ops(yl)
+    assert "Permute" not in names and "DepthwiseLast" in names, names
+    np.testing.assert_allclose(yl.numpy(), yf.numpy().transpose(0, 2, 3, 1), rtol=1e-5,
+                               atol=1e-5)
+    g = rng.standard_normal(yl.shape).astype(np.float32)
+    (yl * dg.tensor(g)).sum().backward()
+    (yf * dg.tensor(g.transpose(0, 3, 1, 2).copy())).sum().backward()
+    np.testing.assert_allclose(xl.grad.numpy(), xf.grad.numpy().transpose(0, 2, 3, 1),
+                               rtol=1e-4, atol=1e-5)
+    for a, b in zip(last.trainable_weights, first.trainable_weights):
+        np.testing.assert_allclose(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4,
+                                   atol=1e-4)

@@ -5,8 +5,11 @@ The math lives in :func:`deepgrad.ops.conv2d` / :func:`deepgrad.ops.conv_transpo
 Conv1D/Conv2D in channels_last with groups=1 (Keras's default) call
 ``ops.conv2d(..., channels_last=True)`` with the input and Keras's kernel
 (kh, kw, in, filters) as they are: no layout conversion at all. The other cases (groups > 1,
-channels_first, the transposed, depthwise and separable layers) run the NCHW op (weight
-(out, in/groups, kh, kw)) and convert layouts, with differentiable ops, on every call:
+channels_first, the transposed layers) run the NCHW op (weight (out, in/groups, kh, kw))
+and convert layouts, with differentiable ops, on every call. DepthwiseConv2D and
+SeparableConv2D in channels_last run :func:`deepgrad.ops.depthwise_conv2d` (Keras's
+(kh, kw, in, multiplier) kernel as it is; the separable 1x1 step is the channels-last
+conv) and convert nothing; in channels_first they convert as below:
 
     input   channels_last (N, H, W, C)  --permute-->  (N, C, H, W)   (and back after)
     kernel  Keras (kh, kw, in/groups, filters)  --permute (3, 2, 0, 1)-->  (filters, in/g, kh, kw)
@@ -506,6 +509,15 @@ class _DepthwiseBase(Layer):
         return ops.conv2d(pad_hw(x_nchw, pads), _depthwise_oihw(self.depthwise_kernel), bias,
                           self.strides, 0, self.dilation_rate, groups=x_nchw.shape[1])
 
+    def _depthwise_last(self, x, bias):
+        """channels_last: the engine's depthwise op on the input and Keras's kernel
+        (kh, kw, in, multiplier) as they are (no layout conversion)."""
+        pads = [axis_pads(n, k, s, self.padding, d) for n, k, s, d in
+                zip(x.shape[1:3], self.kernel_size, self.strides, self.dilation_rate)]
+        return ops.depthwise_conv2d(x, self.depthwise_kernel, bias, self.strides,
+                                    tuple(v for pair in pads for v in pair),
+                                    self.dilation_rate)
+
     def _out_spatial(self, input_shape):
         return output_spatial(self, input_shape, self.kernel_size, self.strides,
                               self.dilation_rate)
@@ -534,6 +546,8 @@ class DepthwiseConv2D(_DepthwiseBase):
         self.built = True
 
     def call(self, inputs):
+        if self.data_format == "channels_last":
+            return self.activation(self._depthwise_last(inputs, self.bias))
         y = self._depthwise(to_nchw(inputs, self.data_format, 2), self.bias)
         return self.activation(from_nchw(y, self.data_format, 2))
 
@@ -581,6 +595,10 @@ class SeparableConv2D(_DepthwiseBase):
         self.built = True
 
     def call(self, inputs):
+        if self.data_format == "channels_last":       # no layout conversion at all
+            y = self._depthwise_last(inputs, None)
+            return self.activation(ops.conv2d(y, self.pointwise_kernel, self.bias,
+                                              channels_last=True))
         y = self._depthwise(to_nchw(inputs, self.data_format, 2), None)
         y = ops.conv2d(y, _kernel_oihw(self.pointwise_kernel, 2), self.bias)
         return self.activation(from_nchw(y, self.data_format, 2))

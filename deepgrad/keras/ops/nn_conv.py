@@ -1,7 +1,8 @@
 """``keras.ops.nn`` convolutions, pooling, rearrangements and attention (Keras 3's
 signatures over the engine's NCHW ops).
 
-An input in ``channels_last`` (N, *spatial, C) is permuted to (N, C, *spatial) and back;
+An input in ``channels_last`` (N, *spatial, C) is permuted to (N, C, *spatial) and back
+(but a 2-D depthwise convolution, which runs channels-last as it is);
 kernels are Keras's ``(*spatial, in / groups, out)``, permuted to the engine's
 ``(out, in / groups, *spatial)``. ``padding='same'`` pads each spatial axis by
 ``total = max((ceil(n / s) - 1) s + (k - 1) d + 1 - n, 0)``, ``total // 2`` before and
@@ -105,9 +106,18 @@ def conv(inputs, kernel, strides=1, padding="valid", data_format=None, dilation_
 def depthwise_conv(inputs, kernel, strides=1, padding="valid", data_format=None,
                    dilation_rate=1):
     """Each input channel convolved with its own ``multiplier`` filters: kernel
-    ``(*spatial, in, multiplier)``, output channels ``in * multiplier``."""
+    ``(*spatial, in, multiplier)``, output channels ``in * multiplier``. 2-D
+    channels-last runs :func:`deepgrad.ops.depthwise_conv2d` on the input and kernel as
+    they are (no permutes)."""
     w = t(kernel)
     rank = w.ndim - 2
+    if rank == 2 and _format(data_format) == "channels_last":
+        x = f(inputs)
+        w, padding = cast(kernel, x.dtype), _padding(padding)
+        s, d = _tuple(strides, 2, "strides"), _tuple(dilation_rate, 2, "dilation_rate")
+        pads = (_same_pads(x.shape[1:3], w.shape[:2], s, d) if padding == "same"
+                else [(0, 0), (0, 0)])
+        return _ops.depthwise_conv2d(x, w, None, s, tuple(v for p in pads for v in p), d)
     full = _ops.reshape(w, tuple(w.shape[:rank]) + (1, w.shape[-2] * w.shape[-1]))
     return conv(inputs, full, strides, padding, data_format, dilation_rate)
 
