@@ -1,5 +1,5 @@
 """Convolutions -> ONNX Conv / ConvTranspose (1-, 2- and 3-D, both layouts; Keras's
-depthwise op as a grouped Conv).
+depthwise op as a grouped Conv, its transposed convolution as a ConvTranspose).
 
 ONNX convolutions are channels-first: x (N, C, *S), W (O, C/groups, *K), which is
 PyTorch's layout and deepgrad's ``Conv``. Keras's channels-last op (``ConvLast``: x
@@ -15,6 +15,7 @@ import numpy as np
 
 from deepgrad.ops import conv as CV
 from deepgrad.ops import conv_depthwise as DW
+from deepgrad.ops import conv_transpose_last as TL
 from deepgrad.onnx.registry import converts
 
 
@@ -98,4 +99,22 @@ def depthwise_last(ctx, node):
     xf = to_channels_first(g, ctx.input(node, 0), 4)
     y = g.op("Conv", [xf, kernel] + _bias(ctx, node), kernel_shape=[kh, kw], group=C,
              **_geometry(node))
+    return to_channels_last(g, y, 4)
+
+
+@converts(TL.ConvTransposeLast)
+def conv_transpose_last(ctx, node):
+    """Keras's channels-last full transposed convolution (kernel (kh, kw, Cout, Cin)) as
+    ONNX's ConvTranspose: weight (Cin, Cout, kh, kw), between the layout transposes."""
+    g, w = ctx.g, node.inputs[1]
+    perm = (3, 2, 0, 1)
+    if ctx.depends(w):
+        kernel = g.transpose(ctx.input(node, 1), perm)
+    else:
+        kernel = g.const(np.transpose(ctx.const_value(node, 1), perm),
+                         ctx.weight_names.get(id(w), "kernel") + "_iohw")
+    xf = to_channels_first(g, ctx.input(node, 0), 4)
+    y = g.op("ConvTranspose", [xf, kernel], kernel_shape=list(w.shape[:2]),
+             strides=[int(s) for s in node.params.get("stride", (1, 1))],
+             dilations=[int(d) for d in node.params.get("dilation", (1, 1))])
     return to_channels_last(g, y, 4)

@@ -105,3 +105,22 @@ def test_depthwise_and_separable_channels_last_have_no_permute(make):
     for a, b in zip(last.trainable_weights, first.trainable_weights):
         np.testing.assert_allclose(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4,
                                    atol=1e-4)
+
+
+@pytest.mark.parametrize("make", [
+    lambda fmt: L.DepthwiseConv1D(3, depth_multiplier=2, padding="same", data_format=fmt),
+    lambda fmt: L.SeparableConv1D(4, 3, strides=2, depth_multiplier=2, data_format=fmt),
+])
+def test_depthwise_and_separable_1d_channels_last_have_no_permute(make):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((2, 9, 3)).astype(np.float32)
+    last, first = make("channels_last"), make("channels_first")
+    last._maybe_build((2, 9, 3))
+    first._maybe_build((2, 3, 9))
+    first.set_weights(last.get_weights())
+    xl = dg.tensor(x, requires_grad=True)
+    yl, yf = last(xl), first(dg.tensor(x.transpose(0, 2, 1).copy()))
+    names = graph_ops(yl)
+    assert "Permute" not in names and "DepthwiseLast" in names, names
+    np.testing.assert_allclose(yl.numpy(), yf.numpy().transpose(0, 2, 1), rtol=1e-5,
+                               atol=1e-5)

@@ -4,8 +4,8 @@ from deepgrad.keras.layers.keras_tensor import KerasTensor
 from deepgrad.keras.layers.layer import Layer, InputSpec
 from deepgrad.keras.layers.input_layer import Input, InputLayer
 from deepgrad.keras.layers.core import Dense, Activation, Dropout, Flatten
-from deepgrad.keras.layers.conv import (
-    Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D)
+from deepgrad.keras.layers.conv import Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose
+from deepgrad.keras.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
 # Keras 3's aliases of the convolution classes
 Convolution1D, Convolution2D = Conv1D, Conv2D
 Convolution1DTranspose, Convolution2DTranspose = Conv1DTranspose, Conv2DTranspose

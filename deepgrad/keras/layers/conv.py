@@ -1,15 +1,18 @@
-"""Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose, DepthwiseConv2D,
-SeparableConv2D (Keras 3 names, arguments, defaults, weight names and layouts).
+"""Convolution layers: Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose (Keras 3 names,
+arguments, defaults, weight names and layouts), and the argument handling that
+DepthwiseConv2D/SeparableConv2D (:mod:`deepgrad.keras.layers.conv_depthwise`) share.
 
 The math lives in :func:`deepgrad.ops.conv2d` / :func:`deepgrad.ops.conv_transpose2d`.
 Conv1D/Conv2D in channels_last with groups=1 (Keras's default) call
 ``ops.conv2d(..., channels_last=True)`` with the input and Keras's kernel
 (kh, kw, in, filters) as they are: no layout conversion at all. The other cases (groups > 1,
-channels_first, the transposed layers) run the NCHW op (weight (out, in/groups, kh, kw))
-and convert layouts, with differentiable ops, on every call. DepthwiseConv2D and
-SeparableConv2D in channels_last run :func:`deepgrad.ops.depthwise_conv2d` (Keras's
-(kh, kw, in, multiplier) kernel as it is; the separable 1x1 step is the channels-last
-conv) and convert nothing; in channels_first they convert as below:
+channels_first) run the NCHW op (weight (out, in/groups, kh, kw)) and convert layouts,
+with differentiable ops, on every call. In channels_last, DepthwiseConv2D and
+SeparableConv2D run :func:`deepgrad.ops.depthwise_conv2d` (Keras's (kh, kw, in,
+multiplier) kernel as it is; the separable 1x1 step is the channels-last conv), and
+Conv1DTranspose/Conv2DTranspose run
+:func:`~deepgrad.ops.conv_transpose_last.conv_transpose2d_last` (Keras's (kh, kw, filters,
+in) kernel as it is), converting nothing; in channels_first they convert as below:
 
     input   channels_last (N, H, W, C)  --permute-->  (N, C, H, W)   (and back after)
     kernel  Keras (kh, kw, in/groups, filters)  --permute (3, 2, 0, 1)-->  (filters, in/g, kh, kw)
@@ -31,6 +34,7 @@ import numpy as np
 from deepgrad import ops
 from deepgrad.keras import activations, constraints, initializers, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
+from deepgrad.ops.conv_transpose_last import conv_transpose2d_last
 
 
 # ---------------------------------------------------------------------- argument helpers
@@ -422,6 +426,8 @@ class _ConvTranspose(Layer):
         return [(0, 0)] * (2 - self.rank) + crops
 
     def call(self, inputs):
+        if self.data_format == "channels_last":
+            return self.activation(self._call_channels_last(inputs))
         x = to_nchw(inputs, self.data_format, self.rank)
         lead = (1,) * (2 - self.rank)
         # Keras kernel (*k, filters, in) -> the op's (in, filters, kh, kw)
@@ -431,6 +437,18 @@ class _ConvTranspose(Layer):
         if self.bias is not None:                             # after: extensions get it too
             y = y + ops.reshape(self.bias, (1, self.filters, 1, 1))
         return self.activation(from_nchw(y, self.data_format, self.rank))
+
+    def _call_channels_last(self, x):
+        """Keras's layout and kernel (*k, filters, in) as they are, into the engine's
+        channels-last transposed convolution (a 1-D input is a height-1 image)."""
+        kernel, lead = self.kernel, (1,) * (2 - self.rank)
+        if self.rank == 1:
+            x, kernel = ops.unsqueeze(x, 1), ops.unsqueeze(kernel, 0)
+        y = conv_transpose2d_last(x, kernel, lead + self.strides, lead + self.dilation_rate)
+        y = pad_hw(y, [(-b, -a) for b, a in self._crops()], channels_last=True)
+        if self.bias is not None:                             # after: extensions get it too
+            y = y + self.bias
+        return ops.squeeze(y, 1) if self.rank == 1 else y
 
     def compute_output_shape(self, input_shape):
         spatial = spatial_dims(input_shape, self.data_format)
@@ -474,141 +492,3 @@ class Conv2DTranspose(_ConvTranspose):
     """
 
     rank = 2
-
-
-# ---------------------------------------------------------------------- depthwise
-def _depthwise_oihw(depthwise_kernel):
-    """Keras (kh, kw, in, m) -> the op's (in m, 1, kh, kw); output channel c m + j."""
-    kh, kw, c, m = depthwise_kernel.shape
-    return ops.reshape(ops.permute(depthwise_kernel, (2, 3, 0, 1)), (c * m, 1, kh, kw))
-
-
-class _DepthwiseBase(Layer):
-    """A per-channel convolution (groups = in channels), optionally then a 1x1 one."""
-
-    float_inputs = True              # bool/int inputs become the layer's dtype
-
-    def __init__(self, kernel_size, strides=1, padding="valid", depth_multiplier=1,
-                 data_format=None, dilation_rate=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", bias_initializer="zeros",
-                 depthwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.kernel_size, self.strides, self.dilation_rate = normalize_geometry(
-            2, kernel_size, strides, dilation_rate)
-        self.padding = normalize_padding(padding)
-        self.depth_multiplier = int(depth_multiplier)
-        self.data_format = normalize_data_format(data_format)
-        store_weight_args(self, "depthwise", activation, use_bias, depthwise_initializer,
-                          bias_initializer, depthwise_regularizer, bias_regularizer,
-                          depthwise_constraint, bias_constraint)
-
-    def _depthwise(self, x_nchw, bias):
-        pads = [axis_pads(n, k, s, self.padding, d) for n, k, s, d in
-                zip(x_nchw.shape[2:], self.kernel_size, self.strides, self.dilation_rate)]
-        return ops.conv2d(pad_hw(x_nchw, pads), _depthwise_oihw(self.depthwise_kernel), bias,
-                          self.strides, 0, self.dilation_rate, groups=x_nchw.shape[1])
-
-    def _depthwise_last(self, x, bias):
-        """channels_last: the engine's depthwise op on the input and Keras's kernel
-        (kh, kw, in, multiplier) as they are (no layout conversion)."""
-        pads = [axis_pads(n, k, s, self.padding, d) for n, k, s, d in
-                zip(x.shape[1:3], self.kernel_size, self.strides, self.dilation_rate)]
-        return ops.depthwise_conv2d(x, self.depthwise_kernel, bias, self.strides,
-                                    tuple(v for pair in pads for v in pair),
-                                    self.dilation_rate)
-
-    def _out_spatial(self, input_shape):
-        return output_spatial(self, input_shape, self.kernel_size, self.strides,
-                              self.dilation_rate)
-
-    def get_config(self):
-        return {**super().get_config(), "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding,
-                "depth_multiplier": self.depth_multiplier, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate, **weight_args_config(self, "depthwise")}
-
-
-class DepthwiseConv2D(_DepthwiseBase):
-    """Each input channel convolved with its own ``depth_multiplier`` filters.
-
-    Weights: kernel (kh, kw, in, depth_multiplier), bias (in * depth_multiplier,).
-    Shape: (batch, H, W, in) -> (batch, H', W', in * depth_multiplier).
-    """
-
-    def build(self, input_shape):
-        channels = check_input(self, input_shape, 2)
-        self._out_spatial(input_shape)                  # fails early on a too-small input
-        self.depthwise_kernel = add_weight_with_args(
-            self, "kernel", self.kernel_size + (channels, self.depth_multiplier), "depthwise")
-        self.bias = add_bias(self, channels * self.depth_multiplier)
-        self.input_spec = channel_spec(4, self.data_format, channels)
-        self.built = True
-
-    def call(self, inputs):
-        if self.data_format == "channels_last":
-            return self.activation(self._depthwise_last(inputs, self.bias))
-        y = self._depthwise(to_nchw(inputs, self.data_format, 2), self.bias)
-        return self.activation(from_nchw(y, self.data_format, 2))
-
-    def compute_output_shape(self, input_shape):
-        channels = input_shape[channel_axis(self.data_format)]
-        return with_spatial(input_shape, self._out_spatial(input_shape),
-                            None if channels is None else channels * self.depth_multiplier,
-                            self.data_format)
-
-
-class SeparableConv2D(_DepthwiseBase):
-    """A depthwise convolution followed by a 1x1 (pointwise) convolution to ``filters``.
-
-    Weights: depthwise_kernel (kh, kw, in, depth_multiplier), pointwise_kernel
-    (1, 1, in * depth_multiplier, filters), bias (filters,).
-    """
-
-    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
-                 dilation_rate=1, depth_multiplier=1, activation=None, use_bias=True,
-                 depthwise_initializer="glorot_uniform", pointwise_initializer="glorot_uniform",
-                 bias_initializer="zeros", depthwise_regularizer=None,
-                 pointwise_regularizer=None, bias_regularizer=None, activity_regularizer=None,
-                 depthwise_constraint=None, pointwise_constraint=None, bias_constraint=None,
-                 **kwargs):
-        super().__init__(kernel_size, strides, padding, depth_multiplier, data_format,
-                         dilation_rate, activation, use_bias, depthwise_initializer,
-                         bias_initializer, depthwise_regularizer, bias_regularizer,
-                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
-        self.filters = int(filters)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-
-    def build(self, input_shape):
-        channels = check_input(self, input_shape, 2)
-        self._out_spatial(input_shape)                  # fails early on a too-small input
-        self.depthwise_kernel = add_weight_with_args(
-            self, "depthwise_kernel", self.kernel_size + (channels, self.depth_multiplier),
-            "depthwise")
-        self.pointwise_kernel = add_weight_with_args(
-            self, "pointwise_kernel", (1, 1, channels * self.depth_multiplier, self.filters),
-            "pointwise")
-        self.bias = add_bias(self, self.filters)
-        self.input_spec = channel_spec(4, self.data_format, channels)
-        self.built = True
-
-    def call(self, inputs):
-        if self.data_format == "channels_last":       # no layout conversion at all
-            y = self._depthwise_last(inputs, None)
-            return self.activation(ops.conv2d(y, self.pointwise_kernel, self.bias,
-                                              channels_last=True))
-        y = self._depthwise(to_nchw(inputs, self.data_format, 2), None)
-        y = ops.conv2d(y, _kernel_oihw(self.pointwise_kernel, 2), self.bias)
-        return self.activation(from_nchw(y, self.data_format, 2))
-
-    def compute_output_shape(self, input_shape):
-        return with_spatial(input_shape, self._out_spatial(input_shape), self.filters,
-                            self.data_format)
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters,
-                "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-                "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-                "pointwise_constraint": constraints.serialize(self.pointwise_constraint)}

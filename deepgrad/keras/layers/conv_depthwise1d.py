@@ -5,12 +5,14 @@ view of (batch, steps, channels) sequences, with Keras's 1-D weight shapes
     SeparableConv1D:  depthwise_kernel (k, in, m), pointwise_kernel (1, in m, filters),
                       bias (filters,)
 
-(the 2-D code adds the unit height to the kernels on the fly, differentiably).
+(the 2-D code adds the unit height to the kernels on the fly, differentiably; in
+channels_last the sequence is the (batch, 1, steps, channels) image, a view).
 """
 from deepgrad import ops
 from deepgrad.keras.layers.conv import (
-    DepthwiseConv2D, SeparableConv2D, _kernel_oihw, add_bias, add_weight_with_args,
-    channel_spec, check_input, from_nchw, normalize_tuple, to_nchw)
+    _kernel_oihw, add_bias, add_weight_with_args, channel_spec, check_input, from_nchw,
+    normalize_tuple, to_nchw)
+from deepgrad.keras.layers.conv_depthwise import DepthwiseConv2D, SeparableConv2D
 
 
 def _geometry_1d(kernel_size, strides, dilation_rate):
@@ -61,6 +63,9 @@ class DepthwiseConv1D(_OneD, DepthwiseConv2D):
         return ops.unsqueeze(self.kernel, 0)
 
     def call(self, inputs):
+        if self.data_format == "channels_last":       # (N, 1, L, C): no layout change
+            y = self._depthwise_last(ops.unsqueeze(inputs, 1), self.bias)
+            return self.activation(ops.squeeze(y, 1))
         y = self._depthwise(to_nchw(inputs, self.data_format, 1), self.bias)
         return self.activation(from_nchw(y, self.data_format, 1))
 
@@ -94,8 +99,12 @@ class SeparableConv1D(_OneD, SeparableConv2D):
         return ops.unsqueeze(self.depthwise_kernel_1d, 0)
 
     def call(self, inputs):
-        y = self._depthwise(to_nchw(inputs, self.data_format, 1), None)
         pointwise = ops.unsqueeze(self.pointwise_kernel_1d, 0)
+        if self.data_format == "channels_last":       # (N, 1, L, C): no layout change
+            y = self._depthwise_last(ops.unsqueeze(inputs, 1), None)
+            y = ops.conv2d(y, pointwise, self.bias, channels_last=True)
+            return self.activation(ops.squeeze(y, 1))
+        y = self._depthwise(to_nchw(inputs, self.data_format, 1), None)
         y = ops.conv2d(y, _kernel_oihw(pointwise, 2), self.bias)
         return self.activation(from_nchw(y, self.data_format, 1))
 
