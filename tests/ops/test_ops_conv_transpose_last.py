@@ -2,6 +2,8 @@
 ``conv_transpose2d``'s values and gradients (float64, 1e-12), a loop definition and
 gradcheck (the op harness), kernels on and off, and clear errors; the Keras layers in
 channels_last run it with no Permute in the graph."""
+import importlib.util
+
 import numpy as np
 import pytest
 
@@ -31,7 +33,8 @@ def definition(x, k, stride, dilation):
     return y
 
 
-@pytest.mark.parametrize("flag", [False, True])
+@pytest.mark.parametrize("flag", [False, pytest.param(True, marks=pytest.mark.skipif(
+    importlib.util.find_spec("numba") is None, reason="the compiled kernels need numba"))])
 @pytest.mark.parametrize("shape, kernel, stride, dilation", CASES)
 def test_equals_the_nchw_transposed_convolution(shape, kernel, stride, dilation, flag):
     rng = np.random.default_rng(sum(shape) + sum(kernel))
