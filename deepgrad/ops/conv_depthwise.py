@@ -54,7 +54,6 @@ class DepthwiseLast(Function):
         xp = pad_hw(x, pads, channels_last=True)
         out = tuple((n - d * (kk - 1) - 1) // s + 1
                     for n, kk, s, d in zip(xp.shape[1:3], kernel, stride, dilation))
-        win = windows_last(xp, kernel, stride, dilation, out)      # (N, Ho, Wo, kh, kw, C)
         dtype = np.result_type(x.dtype, k.dtype)
         kc = k.astype(dtype, copy=False)
         y = np.empty((x.shape[0],) + out + ((C,) if M == 1 else (C, M)), dtype)
@@ -67,6 +66,8 @@ class DepthwiseLast(Function):
                                                            *dilation),
                          work=y.size * len(kernel) * 2)
             return y if b is None else np.add(y, b, out=y)
+
+        win = windows_last(xp, kernel, stride, dilation, out)      # (N, Ho, Wo, kh, kw, C)
 
         def chunk(a, z):
             # per filter m: a contiguous (n, Ho, Wo, C) sum (a broadcast over a short last
@@ -90,10 +91,8 @@ class DepthwiseLast(Function):
         xp, k = self.xp, self.k
         kernel, stride, dilation, pads, out = self.geom
         N, C, M = g.shape[0], k.shape[2], k.shape[3]
-        gm = g.reshape(g.shape[:3] + ((C,) if M == 1 else (C, M)))
         want_x, want_k = self.needs_grad[0], self.needs_grad[1]
         want_b = len(self.needs_grad) == 3 and self.needs_grad[2]
-        win = windows_last(xp, kernel, stride, dilation, out)
         positions = _positions(kernel)
         gxp = np.zeros(xp.shape, g.dtype) if want_x else None
         gks = np.empty((N, len(positions), C * M), g.dtype) if want_k else None
@@ -115,6 +114,8 @@ class DepthwiseLast(Function):
                     compiled_k(xc[a:z], gc[a:z], gks[a:z], kernel[0], kernel[1], *stride,
                                *dilation)
         else:
+            gm = g.reshape(g.shape[:3] + ((C,) if M == 1 else (C, M)))
+            win = windows_last(xp, kernel, stride, dilation, out)
             chunk = self._numpy_chunk(gm, win, gxp, gks, want_x, want_k)
         parallel_for(N, chunk, work=g.size * len(positions) * (want_x + want_k) * 2)
         gx = crop_hw(gxp, pads, True) if want_x else None

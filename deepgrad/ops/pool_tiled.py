@@ -130,10 +130,12 @@ def backward(g, arg, in_shape, channels_last):
     # the channels-last kernel reads a strided g as it is: a Dense layer's transposed
     # input gradient (see ops.linalg._gemm) read in place, 334 us, against 104 us more
     # for a copy first (cnn_mnist's pool, one thread; contiguous: 314)
-    if _compiled(g if channels_last else contiguous(g), arg, gx, "backward",
-                 channels_last, strided=channels_last):    # zeroes the leftovers itself
+    if not channels_last:
+        g = contiguous(g)
+    if _compiled(g, arg, gx, "backward", channels_last,
+                 strided=channels_last):                   # zeroes the leftovers itself
         return gx
-    g = contiguous(g)
+    g = contiguous(g)                                      # (a no-op when it already is)
     if cropped:
         # a cropped plane's leftover rows/columns must be 0: a zeroed array (calloc)
         # measured cheaper, for this op and the next, than zeroing the strided edge

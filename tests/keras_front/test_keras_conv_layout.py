@@ -1,6 +1,7 @@
-"""The Keras conv/pool layers in their own layout: channels_last Conv1D/Conv2D (groups=1)
-and MaxPooling1D/2D, DepthwiseConv2D and SeparableConv2D, call the engine's channels-last ops with Keras's kernel as it is (no
-Permute in the graph), and give what the channels_first path gives on the same weights."""
+"""The Keras conv/pool layers in their own layout: channels_last Conv1D/Conv2D (groups=1),
+MaxPooling1D/2D, the depthwise, separable and transposed convolutions call the engine's
+channels-last ops with Keras's kernels as they are (no Permute in the graph), and give
+what the channels_first path gives on the same weights."""
 import numpy as np
 import pytest
 
@@ -30,27 +31,39 @@ def cnn(data_format, shape):
         L.MaxPooling2D(3, 1, padding="same", data_format=data_format)])
 
 
-def test_channels_last_cnn_has_no_permute_and_matches_channels_first():
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((2, 11, 10, 2)).astype(np.float32)
-    last, first = cnn("channels_last", (11, 10, 2)), cnn("channels_first", (2, 11, 10))
+def against_channels_first(last, first, x, op, atol=1e-5):
+    """Run ``last`` (channels_last) on x and ``first`` (channels_first, given last's
+    weights) on its transpose: last's graph has no Permute and holds ``op``; outputs, the
+    input gradient and the weight gradients agree. Returns the class names of last's
+    graph."""
+    xf_array = np.moveaxis(x, -1, 1).copy()
+    if not last.built:
+        last._maybe_build(x.shape)
+        first._maybe_build(xf_array.shape)
     first.set_weights(last.get_weights())          # the kernel layout is the same
-    xl = dg.tensor(x, requires_grad=True)
-    xf = dg.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
+    xl, xf = dg.tensor(x, requires_grad=True), dg.tensor(xf_array, requires_grad=True)
     yl, yf = last(xl), first(xf)
     names = graph_ops(yl)
-    assert "Permute" not in names and names.count("ConvLast") == 2, names
-    assert "Permute" in graph_ops(yf)              # (the channels_first path permutes)
-    np.testing.assert_allclose(yl.numpy(), yf.numpy().transpose(0, 2, 3, 1), rtol=1e-5,
-                               atol=1e-6)
-    g = rng.standard_normal(yl.shape).astype(np.float32)
+    assert "Permute" not in names and op in names, names
+    np.testing.assert_allclose(yl.numpy(), np.moveaxis(yf.numpy(), 1, -1), rtol=1e-5,
+                               atol=atol)
+    g = np.random.default_rng(0).standard_normal(yl.shape).astype(np.float32)
     (yl * dg.tensor(g)).sum().backward()
-    (yf * dg.tensor(g.transpose(0, 3, 1, 2).copy())).sum().backward()
-    np.testing.assert_allclose(xl.grad.numpy(), xf.grad.numpy().transpose(0, 2, 3, 1),
+    (yf * dg.tensor(np.moveaxis(g, -1, 1).copy())).sum().backward()
+    np.testing.assert_allclose(xl.grad.numpy(), np.moveaxis(xf.grad.numpy(), 1, -1),
                                rtol=1e-4, atol=1e-5)
     for a, b in zip(last.trainable_weights, first.trainable_weights):
         np.testing.assert_allclose(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4,
-                                   atol=1e-5)
+                                   atol=1e-4)
+    return names
+
+
+def test_channels_last_cnn_has_no_permute_and_matches_channels_first():
+    x = np.random.default_rng(0).standard_normal((2, 11, 10, 2)).astype(np.float32)
+    last, first = cnn("channels_last", (11, 10, 2)), cnn("channels_first", (2, 11, 10))
+    names = against_channels_first(last, first, x, "ConvLast")
+    assert names.count("ConvLast") == 2
+    assert "Permute" in graph_ops(first(dg.tensor(np.moveaxis(x, -1, 1).copy())))
 
 
 def test_conv1d_and_maxpool1d_channels_last_have_no_permute():
@@ -84,27 +97,8 @@ def test_channels_last_cnn_against_keras():
 def test_depthwise_and_separable_channels_last_have_no_permute(make):
     """channels_last runs the engine's depthwise op (and the channels-last 1x1 conv) on
     Keras's kernels as they are, and equals the channels_first path on the same weights."""
-    rng = np.random.default_rng(5)
-    x = rng.standard_normal((2, 9, 8, 3)).astype(np.float32)
-    last, first = make("channels_last"), make("channels_first")
-    last._maybe_build((2, 9, 8, 3))
-    first._maybe_build((2, 3, 9, 8))
-    first.set_weights(last.get_weights())
-    xl = dg.tensor(x, requires_grad=True)
-    xf = dg.tensor(x.transpose(0, 3, 1, 2).copy(), requires_grad=True)
-    yl, yf = last(xl), first(xf)
-    names = graph_ops(yl)
-    assert "Permute" not in names and "DepthwiseLast" in names, names
-    np.testing.assert_allclose(yl.numpy(), yf.numpy().transpose(0, 2, 3, 1), rtol=1e-5,
-                               atol=1e-5)
-    g = rng.standard_normal(yl.shape).astype(np.float32)
-    (yl * dg.tensor(g)).sum().backward()
-    (yf * dg.tensor(g.transpose(0, 3, 1, 2).copy())).sum().backward()
-    np.testing.assert_allclose(xl.grad.numpy(), xf.grad.numpy().transpose(0, 2, 3, 1),
-                               rtol=1e-4, atol=1e-5)
-    for a, b in zip(last.trainable_weights, first.trainable_weights):
-        np.testing.assert_allclose(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4,
-                                   atol=1e-4)
+    x = np.random.default_rng(5).standard_normal((2, 9, 8, 3)).astype(np.float32)
+    against_channels_first(make("channels_last"), make("channels_first"), x, "DepthwiseLast")
 
 
 @pytest.mark.parametrize("make", [
@@ -112,15 +106,21 @@ def test_depthwise_and_separable_channels_last_have_no_permute(make):
     lambda fmt: L.SeparableConv1D(4, 3, strides=2, depth_multiplier=2, data_format=fmt),
 ])
 def test_depthwise_and_separable_1d_channels_last_have_no_permute(make):
-    rng = np.random.default_rng(7)
-    x = rng.standard_normal((2, 9, 3)).astype(np.float32)
-    last, first = make("channels_last"), make("channels_first")
-    last._maybe_build((2, 9, 3))
-    first._maybe_build((2, 3, 9))
-    first.set_weights(last.get_weights())
-    xl = dg.tensor(x, requires_grad=True)
-    yl, yf = last(xl), first(dg.tensor(x.transpose(0, 2, 1).copy()))
-    names = graph_ops(yl)
-    assert "Permute" not in names and "DepthwiseLast" in names, names
-    np.testing.assert_allclose(yl.numpy(), yf.numpy().transpose(0, 2, 1), rtol=1e-5,
-                               atol=1e-5)
+    x = np.random.default_rng(7).standard_normal((2, 9, 3)).astype(np.float32)
+    against_channels_first(make("channels_last"), make("channels_first"), x, "DepthwiseLast")
+
+
+@pytest.mark.parametrize("make, shape", [
+    (lambda fmt: L.Conv2DTranspose(4, 3, strides=2, padding="same", data_format=fmt),
+     (2, 5, 4, 3)),
+    (lambda fmt: L.Conv2DTranspose(3, (2, 3), strides=3, output_padding=2, data_format=fmt),
+     (2, 4, 5, 2)),
+    (lambda fmt: L.Conv1DTranspose(4, 3, strides=2, padding="same", data_format=fmt),
+     (2, 6, 3)),
+])
+def test_transposed_channels_last_have_no_permute(make, shape):
+    """channels_last runs the engine's channels-last transposed convolution on Keras's
+    kernel as it is, and equals the channels_first path on the same weights."""
+    x = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
+    against_channels_first(make("channels_last"), make("channels_first"), x,
+                           "ConvTransposeLast")

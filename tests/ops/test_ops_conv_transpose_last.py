@@ -1,7 +1,7 @@
 """``conv_transpose2d_last``, the transposed convolution in Keras's layouts: the NCHW
 ``conv_transpose2d``'s values and gradients (float64, 1e-12), a loop definition and
-gradcheck (the op harness), kernels on and off, and clear errors; the Keras layers in
-channels_last run it with no Permute in the graph."""
+gradcheck (the op harness), kernels on and off, and clear errors (the Keras layers that
+run it: tests/keras_front/test_keras_conv_layout.py)."""
 import importlib.util
 
 import numpy as np
@@ -9,7 +9,6 @@ import pytest
 
 import deepgrad as dg
 from deepgrad import kernels, ops
-from deepgrad.keras import layers as L
 from deepgrad.ops.conv_transpose_last import conv_transpose2d_last
 from op_harness import check_op
 
@@ -68,46 +67,3 @@ def test_bad_shapes_are_a_clear_error():
     with pytest.raises(ValueError, match=r"same Cin, received shapes \(2, 4, 4, 3\) and "
                                          r"\(3, 3, 5, 2\)"):
         conv_transpose2d_last(dg.zeros(2, 4, 4, 3), dg.zeros(3, 3, 5, 2))
-
-
-@pytest.mark.parametrize("make, shape", [
-    (lambda fmt: L.Conv2DTranspose(4, 3, strides=2, padding="same", data_format=fmt),
-     (2, 5, 4, 3)),
-    (lambda fmt: L.Conv2DTranspose(3, (2, 3), strides=3, output_padding=2,
-                                   dilation_rate=1, data_format=fmt), (2, 4, 5, 2)),
-    (lambda fmt: L.Conv1DTranspose(4, 3, strides=2, padding="same", data_format=fmt),
-     (2, 6, 3)),
-])
-def test_keras_layers_channels_last_have_no_permute(make, shape):
-    def graph_ops(y):
-        seen, names, stack = set(), [], [y.grad_fn]
-        while stack:
-            node = stack.pop()
-            if node is None or id(node) in seen:
-                continue
-            seen.add(id(node))
-            names.append(type(node).__name__)
-            stack += [getattr(t, "grad_fn", None) for t in node.inputs]
-        return names
-    rng = np.random.default_rng(6)
-    x = rng.standard_normal(shape).astype(np.float32)
-    first_shape = (shape[0], shape[-1]) + shape[1:-1]
-    last, first = make("channels_last"), make("channels_first")
-    last._maybe_build(shape)
-    first._maybe_build(first_shape)
-    first.set_weights(last.get_weights())
-    xl = dg.tensor(x, requires_grad=True)
-    xf = dg.tensor(np.moveaxis(x, -1, 1).copy(), requires_grad=True)
-    yl, yf = last(xl), first(xf)
-    names = graph_ops(yl)
-    assert "Permute" not in names and "ConvTransposeLast" in names, names
-    np.testing.assert_allclose(yl.numpy(), np.moveaxis(yf.numpy(), 1, -1), rtol=1e-5,
-                               atol=1e-5)
-    g = rng.standard_normal(yl.shape).astype(np.float32)
-    (yl * dg.tensor(g)).sum().backward()
-    (yf * dg.tensor(np.moveaxis(g, -1, 1).copy())).sum().backward()
-    np.testing.assert_allclose(xl.grad.numpy(), np.moveaxis(xf.grad.numpy(), 1, -1),
-                               rtol=1e-4, atol=1e-5)
-    for a, b in zip(last.trainable_weights, first.trainable_weights):
-        np.testing.assert_allclose(a.value.grad.numpy(), b.value.grad.numpy(), rtol=1e-4,
-                                   atol=1e-4)
