@@ -26,7 +26,7 @@ SWAP_MIN_SIZE = 1 << 17
 
 def _swapped(a, b):
     """Whether :func:`_gemm` computes a @ b as (b^T a^T)^T (see :data:`SWAP_MAX_ROWS`)."""
-    return (a.shape[0] <= SWAP_MAX_ROWS and b.size >= SWAP_MIN_SIZE
+    return (b.size >= SWAP_MIN_SIZE and a.shape[0] <= SWAP_MAX_ROWS     # small b: one test
             and a.dtype == b.dtype == np.float32 and a.flags.c_contiguous
             and b.T.flags.c_contiguous and not b.flags.c_contiguous)
 
