@@ -6,11 +6,12 @@ running two halves of a batch would take turns; called from inside the kernel, t
 side by side. This module finds ``cblas_sgemm``/``cblas_dgemm`` in the BLAS library that
 NumPy itself loaded (its bundled OpenBLAS in the PyPI wheels, ``scipy_cblas_sgemm64_``
 with 64-bit integers; a system CBLAS otherwise), so a kernel's products are the ones
-``np.matmul`` computes for the same operands. numba calls a ctypes function passed as an
-argument directly, as C.
+``np.matmul`` computes for the same operands. A kernel calls the
+function by its address (:mod:`deepgrad.kernels._gemm`), as C.
 
 ``gemm(dtype)`` returns the ctypes function, or None when no known symbol is found (the
-op then keeps its NumPy loop). Argument order, row-major:
+op then keeps its NumPy loop); ``gemm_address(dtype)`` returns what a kernel takes, the
+function's address and whether its integers are 64-bit. Argument order, row-major:
 ``gemm(101, 111, 111, m, n, k, 1.0, a, lda, b, ldb, 0.0, c, ldc)``
 (``CblasRowMajor``, ``CblasNoTrans`` twice; ``a``, ``b``, ``c`` addresses).
 """
@@ -47,6 +48,14 @@ def gemm(dtype):
     if dtype not in _found:
         _found[dtype] = _lookup(dtype)
     return _found[dtype]
+
+
+def gemm_address(dtype):
+    """(address, ilp64) of :func:`gemm`'s function for a compiled kernel, or None."""
+    fn = gemm(dtype)
+    if fn is None:
+        return None
+    return ctypes.cast(fn, ctypes.c_void_p).value, fn.argtypes[3] is ctypes.c_int64
 
 
 def _lookup(dtype):

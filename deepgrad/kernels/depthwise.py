@@ -18,10 +18,10 @@ each channel repeated M times, so that every inner loop runs over contiguous cha
 So the results equal the NumPy path's, up to the sign of a zero sum
 (tests/kernels/test_kernels_depthwise.py).
 """
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._jit import kernel
 
 
-@jit
+@kernel("F[:, :, :, ::1], F[:, :, ::1], F[:, :, :, ::1], int64, int64, int64, int64")
 def forward(xp, k, y, s0, s1, d0, d1):
     """y (N, Ho, Wo, K) from xp (N, Hp, Wp, K) and k (kh, kw, K): one filter per channel
     (the op repeats each input channel M times first when M > 1)."""
@@ -41,7 +41,7 @@ def forward(xp, k, y, s0, s1, d0, d1):
                                 out[c] += xv[c] * kv[c]
 
 
-@jit
+@kernel("F[:, :, :, :, ::1], F[:, :, :, ::1], F[:, :, :, ::1], F[::1], int64, int64, int64, int64")
 def backward_input(g, k, gxp, buf, s0, s1, d0, d1):
     """gxp (N, Hp, Wp, C) += the input gradient, from g (N, Ho, Wo, M, C) and k
     (kh, kw, M, C) (filter-major: the op transposes them when M > 1); ``buf`` (C,) holds
@@ -70,7 +70,7 @@ def backward_input(g, k, gxp, buf, s0, s1, d0, d1):
                                 dst[c] += buf[c]
 
 
-@jit
+@kernel("F[:, :, :, ::1], F[:, :, :, ::1], F[:, :, ::1], int64, int64, int64, int64, int64, int64")
 def backward_kernel(xp, g, gk, kh, kw, s0, s1, d0, d1):
     """gk (N, kh kw, K): per sample, sum over (i, j) of X_pq G (xp (N, Hp, Wp, K), the
     input repeated M times per channel when M > 1)."""

@@ -22,10 +22,10 @@ Backward, one step t (t = T-1 .. 0) with dh_t = (W_hh^T [dr; dz; d(hn)]_{t+1} + 
 each product in the NumPy path's order, so both kernels equal it bit for bit. Arrays are
 C-contiguous, float32 or float64; one thread per call.
 """
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._jit import jit, kernel
 
 
-@jit
+@kernel("F[:, ::1], F[:, ::1]")
 def gates(a, hg):
     """a (3H, B) with tanh rows [r, z] and n's projection: [r, z] = tanh * 1/2 + 1/2, then
     n = n + r hn (hn = hg's last H rows)."""
@@ -39,7 +39,7 @@ def gates(a, hg):
         pre[k] = pre[k] + r[k] * hn[k]
 
 
-@jit
+@kernel("F[:, ::1], F[:, ::1], F[:, ::1]")
 def update(a, h_prev, h):
     """h (H, B) = n + (h_{t-1} - n) z, with z and n = tanh(.) rows of a (3H, B)."""
     n = h.size
@@ -64,7 +64,7 @@ def _cell(k, m, dh, a, hn, hp, q):
     q[4 * m + k] = dh * z
 
 
-@jit
+@kernel("F[:, ::1], F[:, ::1], F[:, ::1], F[:, ::1], F[:, ::1], F[:, ::1], F[:, ::1], boolean")
 def backward_step(a, hg, h_prev, gh, dhz_next, dy, q, last):
     """q (5H, B) = dh_t [q_n; q_r; q_z; q_n r; z] (the NumPy path's ``q_t`` after its
     step), with dh_t = (gh + dhz_next) + dy, or dy when ``last`` (gh, dhz_next unused).

@@ -29,13 +29,13 @@ merged), cols and g (N, Ho, Wo, kh, kw C) (likewise).
 """
 from numba import uint64 as u
 
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._jit import kernel
 
 # The loops index flat views with unsigned offsets: numba then skips its negative-index
 # wraparound, and the runs over Wo (nchw) or kw C (nhwc) vectorise (2-3x faster).
 
 
-@jit
+@kernel("F[:, :, ::1], F[:, :, :, :, ::1], int64, int64, int64, int64")
 def im2col_nchw(x, cols, sh, sw, dh, dw):
     B, kh, kw, ho, wo = cols.shape
     H, W = x.shape[1], x.shape[2]
@@ -54,7 +54,7 @@ def im2col_nchw(x, cols, sh, sw, dh, dw):
                             cf[d + j] = xf[s + u(sw) * j]
 
 
-@jit
+@kernel("F[:, :, ::1], F[:, :, :, :, ::1], int64, int64, int64, int64, int64")
 def im2col_nhwc(x, cols, C, sh, sw, dh, dw):
     N, ho, wo, kh, kwc = cols.shape
     H, WC = x.shape[1], x.shape[2]
@@ -75,7 +75,7 @@ def im2col_nhwc(x, cols, C, sh, sw, dh, dw):
                                 cf[e + c] = xf[s + c]
 
 
-@jit
+@kernel("F[:, :, :, :, ::1], F[:, :, ::1], int64, int64, int64, int64")
 def col2im_nchw(g, dx, sh, sw, dh, dw):
     B, kh, kw, ho, wo = g.shape
     H, W = dx.shape[1], dx.shape[2]
@@ -94,7 +94,7 @@ def col2im_nchw(g, dx, sh, sw, dh, dw):
                             xf[d + u(sw) * j] += gf[s + j]
 
 
-@jit
+@kernel("F[:, :, :, :, ::1], F[:, :, ::1], int64, int64, int64, int64, int64")
 def col2im_nhwc(g, dx, C, sh, sw, dh, dw):
     N, ho, wo, kh, kwc = g.shape
     H, WC = dx.shape[1], dx.shape[2]

@@ -40,10 +40,10 @@ NumPy's BLAS's. The forward loop cannot move into numba at all (its tanh, above)
 Arrays are C-contiguous, float32 or float64; one thread per call (a step is 32 x 200
 values: the op does not split it).
 """
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._jit import jit, kernel
 
 
-@jit
+@kernel("F[:, ::1], F[:, ::1]")
 def forward_gates(r, r_next):
     """r = R_t (6H, B) with tanh(z~) in rows 0..4H: rows 0..3H become [i, f, o]; the c
     row of r_next = R_{t+1} (rows 4H..5H) becomes c_t = i g + f c_{t-1}."""
@@ -72,7 +72,8 @@ def _cell(k, n, dh, c, r, dc, dz):
     dz[3 * n + k] = c * ((one - g * g) * i)
 
 
-@jit
+@kernel("F[:, ::1], F[:, ::1], F[:, ::1], F[:, ::1], F[:, ::1], F[:, ::1], F[:, :, "
+        "::1], int64, boolean")
 def backward_step(r, f_next, gh, dy, dc, dz, dz_all, t, last):
     """One step of backward through time: dc (H, B) from dc_{t+1} to dc_t, and the gate
     gradients dz (4H, B) = dz_t in the op's order [i, f, o, g], also copied to

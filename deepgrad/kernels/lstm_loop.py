@@ -39,7 +39,8 @@ So the forward runs for float32 only; float64 keeps the per-step kernels of
 """
 import numpy as np
 
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._gemm import gemm32, gemm64
+from deepgrad.kernels._jit import jit, kernel
 from deepgrad.kernels.blas import NO_TRANS, ROW_MAJOR, TRANS
 
 # tanh(x) ~ x P(x^2) / Q(x^2) on [-9, 9] (beyond, float32's tanh is within an ulp of 1); below
@@ -75,8 +76,19 @@ def tanh32(v):
 
 
 @jit
-def forward_loop(gemm, X, R, W, bounds, part):
+def _gemm(addr, ilp64, order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc):
+    """The BLAS GEMM at ``addr`` (:func:`deepgrad.kernels.blas.gemm_address`)."""
+    if ilp64:
+        gemm64(addr, order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    else:
+        gemm32(addr, order, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+
+
+@kernel("int64, boolean, F[:, :, ::1], F[:, :, ::1], F[:, ::1], int64[::1], int64",
+        floats=("float32",))
+def forward_loop(gemm, ilp64, X, R, W, bounds, part):
     """The forward through time on the columns ``bounds[0]:bounds[-1]`` (float32).
+    (``gemm``, ``ilp64``: the GEMM's address and integer width.)
 
     For t = 0 .. T-1 and each part: z~ = W X_t (the GEMM, into R_t's first 4H rows);
     then per unit j and column b: [i, f, o] = tanh(z~)/2 + 1/2, g = tanh(z~),
@@ -94,7 +106,8 @@ def forward_loop(gemm, X, R, W, bounds, part):
     for t in range(T):
         for p in range(len(bounds) - 1):
             b0 = bounds[p]
-            gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, H4, bounds[p + 1] - b0, K, one, wa, K,
+            _gemm(gemm, ilp64, ROW_MAJOR, NO_TRANS, NO_TRANS, H4, bounds[p + 1] - b0, K,
+                  one, wa, K,
                  xa + (t * K * B + b0) * size, B, zero,
                  ra + (t * 6 * H * B + b0) * size, B)
         nb = hi - lo
@@ -119,8 +132,10 @@ def forward_loop(gemm, X, R, W, bounds, part):
                 hn[b] = ro[b] * rt[b]
 
 
-@jit
-def backward_loop(gemm, R, wt, O, gt, reverse, dc, dz, X, dW, bounds, part):
+@kernel("int64, boolean, F[:, :, ::1], F[:, ::1], F[:, :, ::1], F[:, :, ::1], boolean, "
+        "F[:, ::1], F[:, ::1], F[:, :, ::1], F[:, :, ::1], int64[::1], int64",
+        floats=("float32",))
+def backward_loop(gemm, ilp64, R, wt, O, gt, reverse, dc, dz, X, dW, bounds, part):
     """Backward through time, t = T-1 .. 0, on the columns ``bounds[0]:bounds[-1]``.
 
     R (T+1, 6H, B): the forward's slabs; wt (n, 4H): W^T's first n rows (h, then x);
@@ -153,8 +168,9 @@ def backward_loop(gemm, R, wt, O, gt, reverse, dc, dz, X, dW, bounds, part):
         if t < T - 1:
             for p in range(len(bounds) - 1):
                 b0 = bounds[p]
-                gemm(ROW_MAJOR, NO_TRANS, NO_TRANS, n, bounds[p + 1] - b0, H4, one, wa,
-                     H4, za + b0 * size, B, zero, oa + (slot * n * B + b0) * size, B)
+                _gemm(gemm, ilp64, ROW_MAJOR, NO_TRANS, NO_TRANS, n, bounds[p + 1] - b0,
+                      H4, one, wa, H4, za + b0 * size, B, zero,
+                      oa + (slot * n * B + b0) * size, B)
         for j in range(H):
             ri, rf, ro, rg = R[t, j, lo:hi], R[t, H + j, lo:hi], R[t, 2 * H + j, lo:hi], \
                 R[t, 3 * H + j, lo:hi]
@@ -183,6 +199,6 @@ def backward_loop(gemm, R, wt, O, gt, reverse, dc, dz, X, dW, bounds, part):
         if dW.shape[0]:
             for p in range(len(bounds) - 1):
                 b0 = bounds[p]
-                gemm(ROW_MAJOR, NO_TRANS, TRANS, H4, K, bounds[p + 1] - b0, one,
-                     za + b0 * size, B, xa + (t * K * B + b0) * size, B,
-                     zero if t == T - 1 else one, da + (part + p) * H4 * K * size, K)
+                _gemm(gemm, ilp64, ROW_MAJOR, NO_TRANS, TRANS, H4, K, bounds[p + 1] - b0,
+                      one, za + b0 * size, B, xa + (t * K * B + b0) * size, B,
+                      zero if t == T - 1 else one, da + (part + p) * H4 * K * size, K)

@@ -17,10 +17,10 @@ block; this makes one.
 """
 import numpy as np
 
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._jit import kernel
 
 
-@jit
+@kernel("F[::1], F[::1], F[::1], F[::1], F[::1], boolean, boolean, F[::1]")
 def adam(p, g, mf, vf, vm, amsgrad, scale, c):
     """One Adam step over 1-D contiguous theta (p), g, m (mf), v (vf) and v_max (vm, read
     only when ``amsgrad``); ``scale``: divide sqrt(v_hat) by ``c[2]`` (PyTorch's form)."""

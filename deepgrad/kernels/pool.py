@@ -20,7 +20,7 @@ Arrays are C-contiguous (but the nhwc backward's g, read as stored). ``nchw``: x
 """
 import numpy as np
 
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._jit import jit, kernel
 
 
 @jit
@@ -46,7 +46,7 @@ def _last_nan(a, b, c, d):
     return np.uint8(3 if d != d else 2 if c != c else 1 if b != b else 0)
 
 
-@jit
+@kernel("F[:, :, ::1], F[:, :, ::1], uint8[:, :, ::1]")
 def max2x2_forward_nchw(x, y, arg):
     for b in range(y.shape[0]):
         for i in range(y.shape[1]):
@@ -62,7 +62,7 @@ def max2x2_forward_nchw(x, y, arg):
                         ar[j] = _last_nan(r0[2 * j], r0[2 * j + 1], r1[2 * j], r1[2 * j + 1])
 
 
-@jit
+@kernel("F[:, :, :, ::1], F[:, :, :, ::1], uint8[:, :, :, ::1]")
 def max2x2_forward_nhwc(x, y, arg):
     for n in range(y.shape[0]):
         for i in range(y.shape[1]):
@@ -81,7 +81,7 @@ def max2x2_forward_nhwc(x, y, arg):
                                                  r1[2 * j, c], r1[2 * j + 1, c])
 
 
-@jit
+@kernel("F[:, :, ::1], uint8[:, :, ::1], F[:, :, ::1]")
 def max2x2_backward_nchw(g, arg, gx):
     zero = gx.dtype.type(0)
     for b in range(g.shape[0]):
@@ -100,7 +100,8 @@ def max2x2_backward_nchw(g, arg, gx):
             gx[b, i, :] = zero
 
 
-@jit
+@kernel("F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1]",
+        "F[:, :, :, :], uint8[:, :, :, ::1], F[:, :, :, ::1]")
 def max2x2_backward_nhwc(g, arg, gx):
     zero = gx.dtype.type(0)
     for n in range(g.shape[0]):

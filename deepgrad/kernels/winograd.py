@@ -46,7 +46,7 @@ The one sum in another order than the NumPy path's is the op's dL/db, which the 
 from Mg[5] (the sum of each G_y tile) instead of from the padded copy of g; see
 :func:`deepgrad.ops.conv_winograd.backward`.
 """
-from deepgrad.kernels._jit import jit
+from deepgrad.kernels._jit import jit, kernel
 
 
 @jit
@@ -93,7 +93,7 @@ def _rows_bt(x, i, h0, ws, pl):
             ws[3, xw + pl, c] = d1 - d3
 
 
-@jit
+@kernel("F[:, :, :, ::1], F[:, :, ::1], F[:, :, :, ::1], int64, int64, int64, int64, int64, int64")
 def input_transform(x, V, ws, s, e, pt, pl, Th, Tw):
     """V[:, rows of samples s..e] <- B^T d B of every tile; ws (n, 4, 2 Tw + 2, C)."""
     n, C = e - s, V.shape[2]
@@ -124,7 +124,8 @@ def _bt(d0, d1, d2, d3, a):
     return d1 - d3
 
 
-@jit
+@kernel("F[:, :, ::1], F[::1], boolean, F[:, :, :, ::1], F[:, :, :, :, ::1], F[:, :, "
+        "::1], int64, int64, int64")
 def output_transform(M, b, has_b, y, rows, line, s, Th, Tw):
     """y[s : s + n] <- A^T M A of every tile (+ b if has_b), cut at y's (Ho, Wo);
     M (16, n T, O) is the block's GEMM result; rows (4, 2, Tw, n, O), line (2, 2 Tw, O)."""
@@ -165,7 +166,7 @@ def _put_row(line, y, i, h, Wo):
             y[i, h, w, o] = line[w, o]
 
 
-@jit
+@kernel("F[:, :, :, ::1], F[:, :, ::1], F[:, :, :, ::1], int64, int64, int64")
 def grad_transform(g, Mg, ws, s, Th, Tw):
     """Mg (16, n T, O) <- A G_y A^T of every 2x2 tile of g[s : s + n], zero past (Ho, Wo);
     ws (n, 2, 2 Tw, O)."""
@@ -209,7 +210,8 @@ def _b_adjoint(v0, v1, v2, v3, u0, u1, u2, u3, k, odd):
     return v0 if k == 0 else ((v0 + u1) + u2) - u0
 
 
-@jit
+@kernel("F[:, :, ::1], F[:, :, :, ::1], F[:, :, :, :, ::1], F[:, ::1], int64, int64, "
+        "int64, int64, int64")
 def input_grad(dV, gx, rows, line, s, pt, pl, Th, Tw):
     """gx[s : s + n] <- dL/dx: B dV B^T of every tile, overlapping tiles added, the padding
     cut off. dV (16, n T, C); rows (2, 4, 2 Tw + 2, n, C) and line (W, C) are work arrays:

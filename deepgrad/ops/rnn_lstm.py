@@ -355,30 +355,30 @@ def _bounds(B):
 
 
 def _in_parts(loop, B, work, *arrays):
-    """``kernel(gemm, *arrays, bounds, first part)`` over the parts of :func:`_bounds`,
+    """``kernel(address, ilp64, *arrays, bounds, first part)`` over the parts of :func:`_bounds`,
     each thread of the pool taking a run of whole parts, the same run in every call of a
     step (``static``: a part's columns stay in one core's cache from forward to backward);
-    ``loop``: (kernel, gemm)."""
+    ``loop``: (kernel, (address, ilp64)) of the GEMM."""
     kernel, gemm = loop
     bounds = _bounds(B)
     if len(bounds) == 2 or parallel.serial(work):
-        kernel(gemm, *arrays, bounds, 0)
+        kernel(*gemm, *arrays, bounds, 0)
         return
     parallel.parallel_for(len(bounds) - 1,
-                          lambda i, j: kernel(gemm, *arrays, bounds[i:j + 1], i), work=work,
+                          lambda i, j: kernel(*gemm, *arrays, bounds[i:j + 1], i), work=work,
                           static=True)
 
 
 def _loop_kernels(dtype):
     """The whole-loop kernels of :mod:`deepgrad.kernels.lstm_loop` as ((forward_loop,
-    gemm), (backward_loop, gemm)), gemm NumPy's GEMM for them; or None: kernels off, not
+    gemm), (backward_loop, gemm)), gemm (address, ilp64) of NumPy's GEMM; or None: kernels off, not
     float32 (float64 keeps the per-step kernels, bit for bit the NumPy path), or no BLAS
     function found. Forward chooses; its backward runs the same path (the workspace it
     took is that path's)."""
     if dtype != np.float32 or not kernels.enabled():
         return None
     from deepgrad.kernels import blas                   # (its lookup is cached)
-    gemm = blas.gemm(dtype)
+    gemm = blas.gemm_address(dtype)
     if gemm is None:
         return None
     return ((kernels.get("lstm_loop", "forward_loop"), gemm),

@@ -2,6 +2,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -28,8 +29,11 @@ def test_set_enabled_rejects_non_bool():
         kernels.set_enabled("yes")
 
 
-def _run(env_value, code):
-    env = {**os.environ, "DEEPGRAD_KERNELS": env_value}
+def _run(env_value, code, folder=None):
+    """``code`` in a fresh process; ``folder``: where builds are looked for (default: an
+    empty folder, so a build in the user's cache does not change what is tested)."""
+    folder = folder or tempfile.mkdtemp()
+    env = {**os.environ, "DEEPGRAD_KERNELS": env_value, "DEEPGRAD_KERNELS_DIR": folder}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
 
 
@@ -42,7 +46,8 @@ def test_env_numpy_switches_kernels_off():
 def test_env_bad_value_names_the_choices():
     out = _run("fast", "from deepgrad import kernels; kernels.enabled()")
     assert out.returncode != 0
-    assert "DEEPGRAD_KERNELS must be one of auto, numba, numpy; received 'fast'" in out.stderr
+    assert ("DEEPGRAD_KERNELS must be one of auto, aot, numba, numpy; received 'fast'"
+            in out.stderr)
 
 
 def test_without_numba_the_numpy_path_runs_and_asking_for_kernels_fails_clearly():
@@ -59,3 +64,15 @@ def test_without_numba_the_numpy_path_runs_and_asking_for_kernels_fails_clearly(
                                      "kernels.enabled() is False\n", "kernels.enabled()\n"))
     assert out.returncode != 0
     assert "DEEPGRAD_KERNELS=numba" in out.stderr and "numba is not installed" in out.stderr
+
+
+def test_env_aot_without_a_build_names_the_command():
+    code = ("import numpy as np, deepgrad as dg, deepgrad.nn.functional as F\n"
+            "F.max_pool2d(dg.tensor(np.ones((1, 1, 4, 4), np.float32)), 2)\n")
+    out = _run("aot", code)
+    assert out.returncode != 0
+    assert "DEEPGRAD_KERNELS=aot" in out.stderr
+    assert "python -m deepgrad.kernels.build" in out.stderr
+    out = _run("aot", "from deepgrad import kernels\ntry:\n    kernels.set_enabled(True)\n"
+                      "except ImportError as e:\n    print(e)\n")
+    assert "none is built for this machine" in out.stdout
