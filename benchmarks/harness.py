@@ -33,8 +33,7 @@ def thread_info():
     if "deepgrad" in sys.modules:
         info["deepgrad"] = sys.modules["deepgrad"].get_num_threads()
         from deepgrad import kernels
-        info["deepgrad kernels"] = (f"numba {sys.modules['numba'].__version__}"
-                                    if kernels.enabled() else "NumPy only")
+        info["deepgrad kernels"] = kernels.path()
     if "tensorflow" in sys.modules:
         threading = sys.modules["tensorflow"].config.threading
         info["tensorflow"] = (f"intra-op {threading.get_intra_op_parallelism_threads()}, "

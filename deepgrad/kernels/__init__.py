@@ -162,9 +162,20 @@ class use:
         return False
 
 
+def path():
+    """Which kernels ops run, in words: ``"ahead-of-time build (numba 0.68.1)"``,
+    ``"numba 0.68.1 JIT"`` or ``"NumPy only"``."""
+    if not enabled():
+        return "NumPy only"
+    found = build() if _mode() != "numba" else None
+    if found is not None:
+        return f"ahead-of-time build (numba {found.manifest.get('numba', '?')})"
+    return f"numba {_modules['numba'].__version__} JIT"
+
+
 def get(module, name):
     """The compiled function ``name`` of ``deepgrad.kernels.<module>``, or None when the
-    kernels are off. The ahead-of-time build's (:class:`deepgrad.kernels.aot.Kernel`)
+    kernels are off. The ahead-of-time build's (:func:`deepgrad.kernels.aot.kernel`)
     unless ``DEEPGRAD_KERNELS=numba`` or no build exists; numba's JIT otherwise. Each is
     looked up once."""
     if not enabled():

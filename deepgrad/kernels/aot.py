@@ -19,7 +19,7 @@ tag only.
 (``~/.cache/deepgrad/kernels``).
 
 **Calls.** A compiled function trusts its arguments' types (numba's unboxing checks an
-array's item size only), so :class:`Kernel` checks each array's dtype, number of
+array's item size only), so :func:`kernel` checks each array's dtype, number of
 dimensions and C-contiguity against the variants the build made, and calls the one that
 fits. An argument list no variant fits goes to numba's JIT when numba imports, and is
 otherwise a TypeError that names what was declared and what came: never a call with the
@@ -94,43 +94,52 @@ def describe(key):
     return f"{dtype} {'C-contiguous' if contiguous else 'strided'} {ndim}-D"
 
 
-class Kernel:
-    """One kernel of the build: its variants ``[(function, nargs, checks)]``, each check
-    ``(argument index, dtype, ndim, needs C-contiguity)``; ``fallback()`` gives numba's
-    JIT function or None."""
+def kernel(name, variants, fallback):
+    """The function :func:`deepgrad.kernels.get` returns for the build's kernel ``name``.
 
-    __slots__ = ("name", "variants", "fallback")
+    ``variants``: ``[(compiled function, nargs, checks)]``, each check ``(argument index,
+    dtype, ndim, needs C-contiguity)``; ``fallback()`` gives numba's JIT function or None.
+    The checks are written out as one Python expression per variant (a loop over them
+    took twice as long: this costs about 0.1 us per array, the compiled call 1 us).
+    """
+    nargs = variants[0][1]
+    params = ", ".join(f"a{i}" for i in range(nargs))
+    scope = {"_other": lambda args: _other(name, variants, fallback, args)}
+    lines = [f"def {name.replace('.', '__')}({params}):", "    try:"]
+    for v, (fn, count, checks) in enumerate(variants):
+        assert count == nargs, (name, count, nargs)
+        scope[f"F{v}"] = fn
+        tests = []
+        for i, dtype, ndim, contiguous in checks:
+            scope[f"D{v}_{i}"] = dtype
+            tests.append(f"(a{i}.dtype is D{v}_{i} or a{i}.dtype == D{v}_{i}) "
+                         f"and a{i}.ndim == {ndim}"
+                         + (f" and a{i}.flags.c_contiguous" if contiguous else ""))
+        lines += [f"        if {' and '.join(tests) or 'True'}:",
+                  f"            return F{v}({params})"]
+    lines += ["    except AttributeError:", "        pass", f"    return _other(({params},))"]
+    exec("\n".join(lines), scope)
+    call = scope[name.replace(".", "__")]
+    call.kernel, call.variants = name, variants
+    return call
 
-    def __init__(self, name, variants, fallback):
-        self.name, self.variants, self.fallback = name, variants, fallback
 
-    def __call__(self, *args):
-        for fn, nargs, checks in self.variants:
-            if len(args) != nargs:
-                continue
-            for i, dtype, ndim, contiguous in checks:
-                a = args[i]
-                if (type(a) is not np.ndarray or a.dtype != dtype or a.ndim != ndim
-                        or (contiguous and not a.flags.c_contiguous)):
-                    break
-            else:
-                return fn(*args)
-        jit = self.fallback()
-        if jit is not None:
-            return jit(*args)
-        raise TypeError(self._mismatch(args))
+def _other(name, variants, fallback, args):
+    """A call no variant fits: numba's JIT if it may run, else a TypeError."""
+    jit = fallback()
+    if jit is not None:
+        return jit(*args)
 
-    def _mismatch(self, args):
-        def seen(a):
-            if isinstance(a, np.ndarray):
-                return describe((a.dtype.name, a.ndim, a.flags.c_contiguous))
-            return type(a).__name__
-        declared = "; ".join(
-            "(" + ", ".join(describe((str(dt), nd, c)) for _, dt, nd, c in checks) + ")"
-            for _, _, checks in self.variants)
-        return (f"deepgrad.kernels: the ahead-of-time {self.name} takes arrays {declared}; "
-                f"received ({', '.join(seen(a) for a in args)}), and numba (whose JIT "
-                f"would compile this case) is not installed or is switched off")
+    def seen(a):
+        if isinstance(a, np.ndarray):
+            return describe((a.dtype.name, a.ndim, a.flags.c_contiguous))
+        return type(a).__name__
+    declared = "; ".join(
+        "(" + ", ".join(describe((str(dt), nd, c)) for _, dt, nd, c in checks) + ")"
+        for _, _, checks in variants)
+    raise TypeError(f"deepgrad.kernels: the ahead-of-time {name} takes arrays {declared}; "
+                    f"received ({', '.join(seen(a) for a in args)}), and numba (whose JIT "
+                    f"would compile this case) is not installed or is switched off")
 
 
 class Build:
@@ -140,14 +149,14 @@ class Build:
         self.module, self.manifest, self.path = module, manifest, path
 
     def kernel(self, module, name, fallback):
-        """:class:`Kernel` ``module.name``, or None when the build does not have it."""
+        """:func:`kernel` ``module.name``, or None when the build does not have it."""
         entries = self.manifest["kernels"].get(f"{module}.{name}")
         if entries is None:
             return None
         variants = [(getattr(self.module, symbol), nargs,
                      tuple((i, np.dtype(dt), nd, c) for i, dt, nd, c in checks))
                     for symbol, nargs, checks in entries]
-        return Kernel(f"{module}.{name}", variants, fallback)
+        return kernel(f"{module}.{name}", variants, fallback)
 
 
 def load(folder=None):
