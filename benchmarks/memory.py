@@ -2,8 +2,9 @@
 
     python benchmarks/memory.py deepgrad --workload mlp128 --steps 500
 
-Prints one JSON line: ``import_mb`` (ru_maxrss once the framework is imported) and
-``peak_mb`` (ru_maxrss after training). Only the named framework is imported, so the
+Prints one JSON line: ``import_mb`` (ru_maxrss once the framework is imported),
+``peak_mb`` (ru_maxrss after training) and, for deepgrad, ``kernels``: which kernels ran
+(:func:`deepgrad.kernels.path`). Only the named framework is imported, so the
 numbers are that framework's own footprint.
 
 The peak is the kernel's high-water mark of this process's resident set, ``VmHWM`` in
@@ -53,9 +54,12 @@ def main():
     step = w.builders[args.framework](None, x, y)     # the framework's own initialisation
     for _ in range(args.steps):
         step()
+    peak_mb = maxrss_mb()
+    kernels = (sys.modules["deepgrad.kernels"].path() if args.framework == "deepgrad"
+               else None)
     print(json.dumps({"framework": args.framework, "workload": args.workload,
                       "steps": args.steps, "import_mb": round(import_mb, 1),
-                      "peak_mb": round(maxrss_mb(), 1)}))
+                      "peak_mb": round(peak_mb, 1), "kernels": kernels}))
 
 
 if __name__ == "__main__":

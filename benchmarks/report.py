@@ -186,7 +186,8 @@ def extras_rows(imports, rss, backend):
     rows = [(names.get(m, f"import {m}"), f"{s * 1000:.0f} ms", "median of fresh interpreters")
             for m, s in imports.items()]
     rows += [(f"peak RSS, {fw}", f"{r['peak_mb']:.0f} MiB",
-              f"{r['workload']}, {r['steps']} steps (after import: {r['import_mb']:.0f} MiB)")
+              f"{r['workload']}, {r['steps']} steps (after import: {r['import_mb']:.0f} MiB)"
+              + (f"; kernels: {r['kernels']}" if r.get("kernels") else ""))
              for fw, r in rss.items()]
     return rows
 
@@ -224,9 +225,11 @@ def method_text(cfg, check_steps, tolerances):
         "`import` statements only (deepgrad.keras loads most submodules on first use). "
         "Peak RSS: VmHWM of a fresh process that imports one framework and trains mlp128 "
         f"for {cfg['rss_steps']} steps, a conv workload for {max(1, cfg['rss_steps'] // 10)} "
-        "(`benchmarks/memory.py`); deepgrad with its compiled kernels when numba is "
-        "installed (numba and LLVM are about 120 MiB of it), and on the NumPy path "
-        "(`DEEPGRAD_KERNELS=numpy`). On a machine shared with "
+        "(`benchmarks/memory.py`); deepgrad as installed (the row names its kernels: the "
+        "ahead-of-time build of `python -m deepgrad.kernels.build`, which runs without "
+        "numba in the process, or numba's JIT, whose numba and LLVM are about 120 MiB), "
+        "with numba's JIT where a build exists (`DEEPGRAD_KERNELS=numba`), and on the NumPy "
+        "path (`DEEPGRAD_KERNELS=numpy`). On a machine shared with "
         "other work (see the load average), more threads can be far slower than one: a "
         "parallel BLAS call or OpenMP region waits for its slowest thread, and a "
         "descheduled thread stalls it; the fastest-round tables and a `--threads 1` run "

@@ -153,6 +153,9 @@ def main():
     for name in (w for w in ("cnn_mnist", "cnn_cifar") if w in args.workloads):
         steps = max(1, cfg["rss_steps"] // 10)       # a conv step's arrays peak in one step
         rss[f"deepgrad, {name}"] = harness.peak_rss("deepgrad", name, steps, args.threads[-1])
+        if "ahead-of-time" in (rss[f"deepgrad, {name}"].get("kernels") or ""):
+            rss[f"deepgrad (numba's JIT), {name}"] = harness.peak_rss(
+                "deepgrad", name, steps, args.threads[-1], env={"DEEPGRAD_KERNELS": "numba"})
         rss[f"deepgrad (NumPy path), {name}"] = harness.peak_rss(
             "deepgrad", name, steps, args.threads[-1], env={"DEEPGRAD_KERNELS": "numpy"})
         rss[f"torch, {name}"] = harness.peak_rss("torch", name, steps, args.threads[-1])
