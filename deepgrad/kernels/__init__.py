@@ -43,7 +43,9 @@ Rules every kernel here keeps (tests/kernels/ check them against the NumPy path)
 * no allocation of size inside a kernel: the op passes its output and work arrays, so
   peak memory is the NumPy path's or lower;
 * float32 and float64 only (the op checks and keeps NumPy for anything else); no
-  ``fastmath``, so NaN and infinities behave as NumPy's.
+  ``fastmath``, so NaN and infinities behave as NumPy's;
+* declared with ``@kernel(signatures)`` (:mod:`deepgrad.kernels._jit`): the argument
+  types the op passes, which the ahead-of-time build compiles.
 
 Usage inside an op::
 
@@ -53,6 +55,7 @@ Usage inside an op::
 """
 import importlib
 import os
+import threading
 
 import numpy as np
 
@@ -68,6 +71,7 @@ _state = {"enabled": None,      # None: decided from DEEPGRAD_KERNELS on first u
           "build": False}       # this machine's ahead-of-time build; False: not looked for
 _modules = {}                   # kernel module name -> module (imported once)
 _kernels = {}                   # (module, name) -> the callable get() returns
+_loading = threading.Lock()     # one thread loads the build
 
 
 def _mode():
@@ -92,8 +96,10 @@ def build():
     """This machine's ahead-of-time build (:mod:`deepgrad.kernels.aot`), or None; looked
     for once per process."""
     if _state["build"] is False:
-        from deepgrad.kernels import aot
-        _state["build"] = aot.load()
+        with _loading:
+            if _state["build"] is False:
+                from deepgrad.kernels import aot
+                _state["build"] = aot.load()
     return _state["build"]
 
 
