@@ -31,6 +31,7 @@ import json
 import os
 import sys
 import sysconfig
+import warnings
 
 import numpy as np
 
@@ -164,11 +165,19 @@ def load(folder=None):
     name, so, manifest_path = paths(folder)
     if not (os.path.exists(so) and os.path.exists(manifest_path)):
         return None
-    with open(manifest_path) as f:
-        manifest = json.load(f)
+    try:
+        with open(manifest_path) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return None
     if manifest.get("format") != FORMAT or manifest.get("tag") != name[len(PREFIX):]:
         return None
-    spec = importlib.util.spec_from_file_location(name, so)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    try:
+        spec = importlib.util.spec_from_file_location(name, so)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    except (ImportError, OSError) as e:      # a damaged file: say so, and run without it
+        warnings.warn(f"deepgrad.kernels: the ahead-of-time build {so} does not load ({e}); "
+                      "rebuild it with python -m deepgrad.kernels.build", RuntimeWarning)
+        return None
     return Build(module, manifest, so)

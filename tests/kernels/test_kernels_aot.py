@@ -161,6 +161,19 @@ def test_a_build_with_another_tag_is_not_loaded(built, tmp_path):
     assert aot.load(str(tmp_path / "missing")) is None
 
 
+def test_a_damaged_build_warns_and_is_not_used(built, tmp_path):
+    name, so, manifest = aot.paths(built)
+    mine = aot.paths(str(tmp_path))
+    shutil.copy(manifest, mine[2])
+    with open(mine[1], "wb") as f:
+        f.write(b"not an extension module")
+    with pytest.warns(RuntimeWarning, match="does not load"):
+        assert aot.load(str(tmp_path)) is None
+    with open(mine[2], "w") as f:
+        f.write("{not json")
+    assert aot.load(str(tmp_path)) is None
+
+
 def test_the_tag_follows_the_kernel_sources(monkeypatch):
     before = aot.tag()
     assert before == aot.tag() and len(before) == 16
