@@ -3,6 +3,7 @@
     linear (PyTorch):  y = x W^T + b,  W (out, in)  -> Gemm(x, W, b, transB=1) for 2-D x,
                                                      MatMul(x, W^T) + b otherwise
     dense (Keras):     y = x K + b,    K (in, out)  -> Gemm(x, K, b) / MatMul(x, K) + b
+    with relu=True:    max(y, 0)                    -> the same, then Relu
 
 Weights stay in the layout the model holds them (``fc1.weight`` is stored as PyTorch has
 it); a transpose for the N-D case is a Transpose node that runtimes fold.
@@ -30,8 +31,10 @@ def _affine(ctx, node, trans_b):
 
 @converts(L.Linear)
 def linear(ctx, node):
-    """Both layouts: a Keras kernel (``kernel=True``) is multiplied as it is."""
-    return _affine(ctx, node, trans_b=not node.params.get("kernel", False))
+    """Both layouts: a Keras kernel (``kernel=True``) is multiplied as it is; a fused ReLU
+    (``Dense(activation="relu")``) is a Relu node after it."""
+    y = _affine(ctx, node, trans_b=not node.params.get("kernel", False))
+    return ctx.g.op("Relu", [y]) if node.params.get("relu", False) else y
 
 
 @converts(Einsum, checks=("shapes",))

@@ -34,42 +34,53 @@ class ReLU(Function):
     Backward, g [y > 0], is one compiled pass where the kernels are on
     (:mod:`deepgrad.kernels.activation`, same bits), written into g itself when the
     engine hands over a g that nothing else holds (``grad_free``). An input stored channels-last
-    (:mod:`deepgrad.ops.layout`) is worked on as stored, and y keeps that layout."""
+    (:mod:`deepgrad.ops.layout`) is worked on as stored, and y keeps that layout.
+    (:class:`deepgrad.ops.linalg.Linear` applies the same two functions for a dense layer
+    with a ReLU.)"""
 
     def forward(self, x):
-        xd = None
-        if x.dtype.kind == "f" and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
-            xd = dense(x)
-        if xd is not None:
-            out = np.empty_like(x)                 # x's layout
-            parallel.map_flat(np.maximum, dense(out)[0], xd[0], 0)
-        else:
-            out = np.maximum(x, 0)                 # keeps x's layout too
-        self.out = out
-        return out
+        self.out = relu_forward(x)
+        return self.out
 
     def backward(self, g):
-        out = self.out
-        if g.flags.c_contiguous and out.flags.c_contiguous and g.shape == out.shape:
-            pair = (g, out)                        # the common case, checked cheaply
-        else:
-            pair = dense(g, out)
-        if pair is None or g.dtype.kind != "f":
-            return g * (out > 0)
-        # in place where the engine says g is nobody else's (``grad_free``): one array
-        # of the activations' size fewer at backward's peak, and no new memory to touch
-        gx = g if self.__dict__.get("grad_free") else np.empty_like(g)   # g's layout
-        gd, yd = pair
-        gxd = gx if gd is g else dense(gx)[0]
-        k = _compiled_relu_backward(gd, yd)
-        if k is not None:                      # one pass (deepgrad.kernels.activation)
-            parallel.map_flat(k, gxd, gd, yd)
-        elif parallel.serial(g.size, parallel.MIN_ELEMENTWISE):
-            np.multiply(gd, yd > 0, out=gxd)
-        else:
-            positive = parallel.map_flat(np.greater, np.empty(yd.shape, bool), yd, 0)
-            parallel.map_flat(np.multiply, gxd, gd, positive)
-        return gx
+        return relu_backward(g, self.out, self.__dict__.get("grad_free"))
+
+
+def relu_forward(x, out=None):
+    """max(x, 0) into ``out`` (a new array in x's layout by default; ``out=x``: in place)."""
+    xd = None
+    if x.dtype.kind == "f" and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
+        xd = dense(x)
+    if xd is not None:
+        if out is None:
+            out = np.empty_like(x)                 # x's layout
+        parallel.map_flat(np.maximum, dense(out)[0], xd[0], 0)
+        return out
+    return np.maximum(x, 0, out=out)               # keeps x's layout too
+
+
+def relu_backward(g, out, free):
+    """g [out > 0], for y = max(x, 0) = ``out``; into g itself when ``free`` (the engine's
+    ``grad_free``: g is nobody else's, so one array of the activations' size fewer at
+    backward's peak, and no new memory to touch)."""
+    if g.flags.c_contiguous and out.flags.c_contiguous and g.shape == out.shape:
+        pair = (g, out)                            # the common case, checked cheaply
+    else:
+        pair = dense(g, out)
+    if pair is None or g.dtype.kind != "f":
+        return g * (out > 0)
+    gx = g if free else np.empty_like(g)           # g's layout
+    gd, yd = pair
+    gxd = gx if gd is g else dense(gx)[0]
+    k = _compiled_relu_backward(gd, yd)
+    if k is not None:                              # one pass (deepgrad.kernels.activation)
+        parallel.map_flat(k, gxd, gd, yd)
+    elif parallel.serial(g.size, parallel.MIN_ELEMENTWISE):
+        np.multiply(gd, yd > 0, out=gxd)
+    else:
+        positive = parallel.map_flat(np.greater, np.empty(yd.shape, bool), yd, 0)
+        parallel.map_flat(np.multiply, gxd, gd, positive)
+    return gx
 
 
 def _compiled_relu_backward(g, out):

@@ -11,6 +11,7 @@ import numpy as np
 from deepgrad import parallel
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function
+from deepgrad.ops.activation import relu_backward, relu_forward
 from deepgrad.ops._util import normalize_axis, operands
 
 
@@ -101,19 +102,28 @@ class Linear(Function):
 
     Each layout multiplies by the weight as it is stored (a transposed view, no copy), so
     neither front pays a transpose.
+
+    ``relu=True`` (Keras's ``Dense(activation="relu")``) applies max(Y, 0) in place, and
+    backward first takes G [Y > 0]: :class:`deepgrad.ops.activation.ReLU`'s functions, the
+    same bits as the two ops, in one graph node instead of two.
     """
 
     _saved_for = {"x": 1, "w": 0}       # x is read only for dW, W only for dx
 
-    def forward(self, x, w, b=None, kernel=False):
+    def forward(self, x, w, b=None, kernel=False, relu=False):
         self.x, self.w, self.kernel = x, w, kernel
         out = _gemm(x, w if kernel else w.T)
         if b is not None:
             out += b
+        if relu:
+            self.out = relu_forward(out, out)
         return out
 
     def backward(self, g):
         x, w, kernel = self.x, self.w, self.kernel
+        out = self.__dict__.get("out")
+        if out is not None:
+            g = relu_backward(g, out, self.__dict__.get("grad_free"))
         gx = _gemm(g, w.T if kernel else w, c_order=False) if self.needs_grad[0] else None
         gw = None
         g2 = g.reshape(-1, g.shape[-1])
@@ -142,15 +152,18 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def _affine(name, input, weight, bias, weight_name, in_axis, out_axis, error):
+def _affine(name, input, weight, bias, weight_name, in_axis, out_axis, error, relu=False):
     """Check the shapes of an affine map and apply :class:`Linear`: ``weight`` is 2-D, its
     axis ``in_axis`` matches the input's last axis (0: a Keras kernel), and ``bias`` is None
-    or of shape (``weight.shape[out_axis]``,). Mismatches raise ``error`` naming ``name``."""
+    or of shape (``weight.shape[out_axis]``,). Mismatches raise ``error`` naming ``name``.
+    ``relu``: max(y, 0) in the same node."""
     x, w = operands(name, input, weight)
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[in_axis]:
         raise error(f"{name}: input of shape {tuple(x.shape)} does not match {weight_name} of "
                     f"shape {tuple(w.shape)} (expected input (*, {w.shape[in_axis]}))")
     params = {"kernel": True} if in_axis == 0 else {}     # PyTorch's layout: the default
+    if relu:
+        params["relu"] = True
     if bias is None:
         return Linear.apply(x, w, **params)
     _, b = operands(name, x, bias)
@@ -174,14 +187,18 @@ def linear(input, weight, bias=None):
                    error=RuntimeError)
 
 
-def dense(input, kernel, bias=None):
+def dense(input, kernel, bias=None, activation=None):
     """y = x K + b, the Keras ``Dense`` layout: kernel (in_features, out_features).
 
     The same affine map and op as :func:`linear` (:class:`Linear` with ``kernel=True``)
     with K = W^T, multiplied as stored: Keras-style models pay no transpose.
+    ``activation="relu"``: max(x K + b, 0) in the same op (one node; the bits of
+    ``relu(dense(x, K, b))``).
     """
+    if activation not in (None, "relu"):
+        raise ValueError(f"dense: activation must be None or 'relu', received {activation!r}")
     return _affine("dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
-                   error=ValueError)
+                   error=ValueError, relu=activation == "relu")
 
 
 # ---------------------------------------------------------------------------------------

@@ -85,3 +85,22 @@ def test_a_changed_spec_checks_afresh():
     spec.ndim = 3                                  # rebinding an attribute resets the memo
     with pytest.raises(ValueError, match="expected ndim=3, found ndim=2"):
         spec.check(layer, (2, 5))
+
+
+def test_dense_relu_is_one_node_with_the_bits_of_dense_then_relu():
+    import deepgrad as dg
+    fused = layers.Dense(4, activation="relu")
+    plain = layers.Dense(4)
+    fused.build((None, 5))
+    plain.build((None, 5))
+    plain.set_weights(fused.get_weights())
+    x1, x2 = dg.tensor(X, requires_grad=True), dg.tensor(X, requires_grad=True)
+    y1 = fused(x1)
+    y2 = layers.Activation("relu")(plain(x2))
+    assert type(y1.grad_fn).__name__ == "Linear"
+    np.testing.assert_array_equal(y1.numpy(), y2.numpy())
+    (y1 * y1).sum().backward()
+    (y2 * y2).sum().backward()
+    np.testing.assert_array_equal(x1.grad.numpy(), x2.grad.numpy())
+    np.testing.assert_array_equal(fused.kernel.value.grad.numpy(),
+                                  plain.kernel.value.grad.numpy())

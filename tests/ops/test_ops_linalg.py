@@ -120,6 +120,46 @@ def test_dense_bad_shapes():
         ops.dense(dg.randn(2, 3), dg.randn(3, 4), dg.randn(3))
 
 
+@pytest.mark.parametrize("x, w", LINEAR, ids=str)
+def test_dense_with_relu_is_relu_of_dense(x, w):
+    k = (w[1], w[0])
+    check_op(lambda a, K, b: ops.dense(a, K, b, activation="relu"),
+             lambda a, K, b: np.maximum(a @ K + b, 0), [(x, k, (k[1],))],
+             rtol32=1e-5, atol32=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(32, 784, 64), (2048, 96, 160), (3, 4, 6, 5)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_dense_relu_has_the_bits_of_the_two_ops(shape, dtype, bias):
+    """One node, the same values and gradients as ``relu(dense(x, K, b))`` bit for bit
+    (large outputs go through the threads' relu, batched inputs through one GEMM)."""
+    rng = np.random.default_rng(sum(shape))
+    x0 = rng.standard_normal(shape[:-1]).astype(dtype)
+    k0 = rng.standard_normal(shape[-2:]).astype(dtype)
+    b0 = rng.standard_normal(shape[-1]).astype(dtype)
+    g0 = rng.standard_normal(shape[:-2] + (shape[-1],)).astype(dtype)
+    results = []
+    for fused in (True, False):
+        x, k, b = (dg.tensor(a, requires_grad=True) for a in (x0, k0, b0))
+        bb = b if bias else None
+        y = (ops.dense(x, k, bb, activation="relu") if fused
+             else ops.relu(ops.dense(x, k, bb)))
+        y.backward(dg.tensor(g0))
+        results.append([y.numpy(), x.grad.numpy(), k.grad.numpy()]
+                       + ([b.grad.numpy()] if bias else []))
+        if fused:                                   # one node: the output is Linear's
+            assert type(y.grad_fn).__name__ == "Linear"
+    for a, c in zip(*results):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, c)
+
+
+def test_dense_activation_other_than_relu_is_refused():
+    with pytest.raises(ValueError, match="activation must be None or 'relu', received 'tanh'"):
+        ops.dense(dg.randn(2, 3), dg.randn(3, 4), activation="tanh")
+
+
 def test_batched_input_against_one_matrix_is_one_gemm_with_the_same_values():
     """(B, T, k) @ (k, m) runs as one (B*T, k) @ (k, m) product: values and gradients as
     the per-batch products."""
