@@ -20,6 +20,10 @@ class Dense(Layer):
         kernel_constraint, bias_constraint: applied after each optimizer update.
     Shape:
         (batch, ..., input_dim) -> (batch, ..., units).
+
+    With ``activation="relu"``, the product, the bias and max(., 0) are one graph node
+    (:func:`deepgrad.ops.dense` with ``activation="relu"``): the bits of the two ops, one
+    node's bookkeeping fewer forward and backward.
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
