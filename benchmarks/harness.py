@@ -33,7 +33,9 @@ def thread_info():
     if "deepgrad" in sys.modules:
         info["deepgrad"] = sys.modules["deepgrad"].get_num_threads()
         from deepgrad import kernels
-        info["deepgrad kernels"] = kernels.path()
+        path = getattr(kernels, "path", None)     # (an A/B's base may predate it)
+        info["deepgrad kernels"] = path() if path else (
+            "compiled" if kernels.enabled() else "NumPy only")
     if "tensorflow" in sys.modules:
         threading = sys.modules["tensorflow"].config.threading
         info["tensorflow"] = (f"intra-op {threading.get_intra_op_parallelism_threads()}, "
