@@ -16,6 +16,8 @@ The JIT path ignores the signatures and compiles what it is called with, as befo
 """
 import numba
 
+from deepgrad import kernels
+
 jit = numba.njit(cache=True, nogil=True, error_model="numpy", boundscheck=False)
 
 #: The same options, for the ahead-of-time build's compiler flags.
@@ -24,7 +26,7 @@ OPTIONS = dict(release_gil=True, error_model="numpy", boundscheck=False)
 #: "module.name" -> (signature strings with F, float dtype names): what the build exports.
 EXPORTS = {}
 
-FLOATS = ("float32", "float64")
+FLOATS = tuple(d.name for d in kernels.FLOATS)      # ("float32", "float64")
 
 
 def kernel(*signatures, floats=FLOATS):

@@ -107,9 +107,8 @@ def forward_loop(gemm, ilp64, X, R, W, bounds, part):
         for p in range(len(bounds) - 1):
             b0 = bounds[p]
             _gemm(gemm, ilp64, ROW_MAJOR, NO_TRANS, NO_TRANS, H4, bounds[p + 1] - b0, K,
-                  one, wa, K,
-                 xa + (t * K * B + b0) * size, B, zero,
-                 ra + (t * 6 * H * B + b0) * size, B)
+                  one, wa, K, xa + (t * K * B + b0) * size, B, zero,
+                  ra + (t * 6 * H * B + b0) * size, B)
         nb = hi - lo
         for k in range(4 * H):                  # tanh(z~): [tanh(z/2) (i, f, o), g]
             row = R[t, k, lo:hi]
