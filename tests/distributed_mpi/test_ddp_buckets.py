@@ -19,7 +19,7 @@ from fake_mpi import MirrorComm, grads, install
 class Marker(Function):
     """Identity that logs when its backward runs."""
 
-    log = None
+    log = []
 
     def forward(self, x):
         return x
@@ -38,6 +38,14 @@ class Net(nn.Module):
         h = self.fc1(x).relu()
         h = Marker.apply(h)
         return self.fc3(self.fc2(h).relu())
+
+
+@pytest.fixture(autouse=True)
+def _fresh_marker_log():
+    """Each test starts with its own log: xdist may run these tests in any order."""
+    Marker.log = []
+    yield
+    Marker.log = []
 
 
 def _data(seed=0, n=8):
