@@ -57,23 +57,24 @@ def test_class_weight_bad_input():
 
 
 def test_class_weight_matches_sklearn():
+    rng = np.random.default_rng(0)   # its own stream: xdist may reorder tests
     cw = pytest.importorskip("sklearn.utils.class_weight")
-    y = RNG.integers(0, 5, 200)
+    y = rng.integers(0, 5, 200)
     y[y == 4] = 3                                   # class 4 absent
     classes = np.unique(y)
     for spec in ("balanced", None, {0: 3.0, 1: 0.5, 2: 1.5, 3: 2.0}):
         np.testing.assert_allclose(compute_class_weight(spec, classes=classes, y=y),
                                    cw.compute_class_weight(spec, classes=classes, y=y))
-    sw = RNG.random(200)
+    sw = rng.random(200)
     np.testing.assert_allclose(
         compute_class_weight("balanced", classes=classes, y=y, sample_weight=sw),
         cw.compute_class_weight("balanced", classes=classes, y=y, sample_weight=sw))
     np.testing.assert_allclose(compute_sample_weight("balanced", y),
                                cw.compute_sample_weight("balanced", y))
-    idx = RNG.integers(0, 200, 50)
+    idx = rng.integers(0, 200, 50)
     np.testing.assert_allclose(compute_sample_weight("balanced", y, indices=idx),
                                cw.compute_sample_weight("balanced", y, indices=idx))
-    y2 = np.stack([y, RNG.integers(0, 2, 200)], axis=1)
+    y2 = np.stack([y, rng.integers(0, 2, 200)], axis=1)
     np.testing.assert_allclose(compute_sample_weight("balanced", y2),
                                cw.compute_sample_weight("balanced", y2))
 
@@ -139,9 +140,10 @@ def test_resampling_bad_input():
 @pytest.mark.parametrize("kw", [{}, {"sampling_strategy": "all"}, {"shrinkage": 0.7},
                                 {"sampling_strategy": {0: 40, 1: 30}}])
 def test_over_sampler_matches_imblearn(kw):
+    rng = np.random.default_rng(0)   # its own stream: xdist may reorder tests
     over = pytest.importorskip("imblearn.over_sampling")
-    y = RNG.integers(0, 3, 80) ** 2
-    x = RNG.standard_normal((80, 4))
+    y = rng.integers(0, 3, 80) ** 2
+    x = rng.standard_normal((80, 4))
     ours = RandomOverSampler(random_state=7, **kw)
     ref = over.RandomOverSampler(random_state=7, **kw)
     (xa, ya), (xb, yb) = ours.fit_resample(x, y), ref.fit_resample(x, y)
@@ -153,9 +155,10 @@ def test_over_sampler_matches_imblearn(kw):
 @pytest.mark.parametrize("kw", [{}, {"sampling_strategy": "not majority"},
                                 {"replacement": True}, {"sampling_strategy": {1: 5}}])
 def test_under_sampler_matches_imblearn(kw):
+    rng = np.random.default_rng(0)   # its own stream: xdist may reorder tests
     under = pytest.importorskip("imblearn.under_sampling")
-    y = RNG.integers(0, 3, 80)
-    x = RNG.standard_normal((80, 4))
+    y = rng.integers(0, 3, 80)
+    x = rng.standard_normal((80, 4))
     ours = RandomUnderSampler(random_state=3, **kw)
     ref = under.RandomUnderSampler(random_state=3, **kw)
     (xa, ya), (xb, yb) = ours.fit_resample(x, y), ref.fit_resample(x, y)
