@@ -47,16 +47,43 @@ class ReLU(Function):
 
 
 def relu_forward(x, out=None):
-    """max(x, 0) into ``out`` (a new array in x's layout by default; ``out=x``: in place)."""
+    """max(x, 0) into ``out`` (a new array in x's layout by default; ``out=x``: in place);
+    one compiled pass where the kernels are on (:mod:`deepgrad.kernels.activation`, the
+    bits of ``np.maximum``), else NumPy's."""
+    k = _compiled_relu_forward(x) if x.size >= MIN_COMPILED_RELU else None
     xd = None
-    if x.dtype.kind == "f" and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE):
+    if k is not None or (x.dtype.kind == "f"
+                         and not parallel.serial(x.size, parallel.MIN_ELEMENTWISE)):
         xd = dense(x)
     if xd is not None:
         if out is None:
             out = np.empty_like(x)                 # x's layout
-        parallel.map_flat(np.maximum, dense(out)[0], xd[0], 0)
+        if k is not None:
+            parallel.map_flat(k, dense(out)[0], xd[0])
+        else:
+            parallel.map_flat(np.maximum, dense(out)[0], xd[0], 0)
         return out
     return np.maximum(x, 0, out=out)               # keeps x's layout too
+
+
+#: Below this many elements ReLU's forward stays ``np.maximum``: the compiled call's
+#: argument checks cost about as much as the whole pass.
+MIN_COMPILED_RELU = 4096
+
+
+def _compiled_relu_forward(x):
+    """``(x, out=y) -> y``, y = max(x, 0) by the compiled kernel (for
+    :func:`deepgrad.parallel.map_flat`), or None: kernels off or a dtype it does not take."""
+    if x.dtype not in kernels.FLOATS:
+        return None
+    k = kernels.get("activation", "relu_forward")
+    if k is None:
+        return None
+
+    def relu(x, out):
+        k(x.reshape(-1), out.reshape(-1))
+        return out
+    return relu
 
 
 def relu_backward(g, out, free):
