@@ -36,13 +36,16 @@ class ReLU(Function):
     engine hands over a g that nothing else holds (``grad_free``). An input stored channels-last
     (:mod:`deepgrad.ops.layout`) is worked on as stored, and y keeps that layout.
     (:class:`deepgrad.ops.linalg.Linear` applies the same two functions for a dense layer
-    with a ReLU.)"""
+    with a ReLU; :class:`deepgrad.ops.pool.MaxPool` does the backward's masking for a pool
+    that takes y, and sets ``premasked`` to the gradient it returns.)"""
 
     def forward(self, x):
         self.out = relu_forward(x)
         return self.out
 
     def backward(self, g):
+        if g is self.__dict__.pop("premasked", None) and self._meta is None:
+            return g           # a max pool's backward did the masking on the pooled size
         return relu_backward(g, self.out, self.__dict__.get("grad_free"))
 
 
