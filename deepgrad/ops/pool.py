@@ -189,17 +189,24 @@ class MaxPool(Function):
         # g is read once per kernel position: a transposed g (a channels-last model's
         # gradient) is made contiguous once (one copy) instead of read strided each time
         g = np.ascontiguousarray(g)
-        mask, routed = np.empty(g.shape, bool), np.empty(g.shape, g.dtype)   # temporaries
+        mask = np.empty(g.shape, bool)        # temporaries
+        routed = np.empty(g.shape, g.dtype) if overlap else None
+        bits = np.dtype(f"u{g.dtype.itemsize}")
+        gbits = g.view(bits)
 
+        # g goes to the winners only, +0 elsewhere whatever g is (as PyTorch and
+        # TensorFlow): g's bits, as unsigned integers, times [arg == k] (a float product
+        # would put -0 or NaN off the winner for a negative or non-finite g)
         def chunk(a, z):                       # samples a:z
-            gc, ac, gxc, mc, rc = g[a:z], arg[a:z], gx[a:z], mask[a:z], routed[a:z]
+            gc, ac, gxc, mc = gbits[a:z], arg[a:z], gx[a:z], mask[a:z]
             for k, dst in enumerate(where):
-                view = gxc[dst]
-                np.multiply(gc, np.equal(ac, k, out=mc), out=rc)
-                if overlap:
-                    view += rc
-                else:
-                    view[...] = rc             # each input position is in one window only
+                np.equal(ac, k, out=mc)
+                if overlap:                    # windows share positions: add
+                    rc = routed[a:z]
+                    np.multiply(gc, mc, out=rc.view(bits))
+                    gxc[dst] += rc
+                else:                          # each input position is in one window only
+                    np.multiply(gc, mc, out=gxc[dst].view(bits))
 
         parallel_for(g.shape[0], chunk, work=g.size * len(where))
         return crop_hw(gx, pads, last)

@@ -34,11 +34,12 @@ def main(out):
         y = F.max_pool2d(F.relu(conv3(x)), 2)
         z = conv5(F.pad(y, (2, 2, 2, 2)))
         p = F.max_pool2d(x * 1, 2)                                          # NCHW pooling
-        loss = (z * z).sum() + (p * p).sum()
+        q = F.relu(x * 2)                  # a ReLU of its own (the pool masks conv3's)
+        loss = (z * z).sum() + (p * p).sum() + (q * q).sum()
         opt = dg.optim.Adam(list(conv3.parameters()) + list(conv5.parameters()), lr=1e-2)
         loss.backward()
         opt.step()
-        keep(f"nchw_{dtype}", y, z, p, x.grad, *conv3.parameters(), *conv5.parameters())
+        keep(f"nchw_{dtype}", y, z, p, q, x.grad, *conv3.parameters(), *conv5.parameters())
 
         xl = dg.tensor(rng.standard_normal((2, 12, 12, 16)).astype(dtype), requires_grad=True)
         layers = [keras.layers.Conv2D(5, 5, strides=2, dtype=dtype),          # im2col, NHWC

@@ -161,3 +161,44 @@ def test_against_pytorch():
     tt = torch.tensor(x, requires_grad=True)
     torch.nn.functional.max_pool2d(torch.relu(tt), 2).backward(torch.tensor(g))
     np.testing.assert_array_equal(t.grad.numpy(), tt.grad.numpy())
+
+
+ROUTES = [dict(kernel_size=2), dict(kernel_size=2, ceil_mode=True), dict(kernel_size=3),
+          dict(kernel_size=2, padding=1), dict(kernel_size=3, stride=2)]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("kw", ROUTES)
+def test_a_non_finite_gradient_stays_at_its_winner(kw, compiled):
+    """g = inf, -inf or NaN goes to the window's winner only, the other positions get
+    +0 (as PyTorch's and TensorFlow's scatter); a product g [arg == k] put NaN there."""
+    from deepgrad import kernels
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
+    t = dg.tensor(x, requires_grad=True)
+    with kernels.use(compiled):
+        y, idx = F.max_pool2d(t, return_indices=True, **kw)
+        g = rng.standard_normal(y.shape).astype(np.float32)
+        g.reshape(-1)[:9] = [np.inf, -np.inf, np.nan, -1.0, np.inf, np.nan, -2.0, np.inf, 1.0]
+        y.backward(dg.tensor(g))
+    want = np.zeros((6, 81), np.float32)
+    for plane, (gi, ii) in enumerate(zip(g.reshape(6, -1), idx.numpy().reshape(6, -1))):
+        np.add.at(want[plane], ii, gi)
+    if kw.get("stride") == 2:           # overlapping windows: a sum, in another order
+        np.testing.assert_allclose(t.grad.numpy().reshape(6, 81), want, rtol=1e-6)
+    else:
+        np.testing.assert_array_equal(t.grad.numpy().reshape(6, 81), want)   # NaN at NaN
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_non_finite_gradient_stays_at_its_winner_channels_last(compiled):
+    from deepgrad import kernels
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
+    t = dg.tensor(x, requires_grad=True)
+    with kernels.use(compiled):
+        y = F.max_pool2d(t, 2, channels_last=True)
+        g = np.full(y.shape, np.inf, np.float32)
+        y.backward(dg.tensor(g))
+    grad = t.grad.numpy()
+    assert np.isinf(grad).sum() == g.size and (grad[np.isfinite(grad)] == 0).all()
