@@ -97,6 +97,14 @@ def relu_backward(g, out, free):
         pair = (g, out)                            # the common case, checked cheaply
     else:
         pair = dense(g, out)
+        if pair is None and g.dtype == out.dtype and g.shape == out.shape \
+                and dense(out) is not None:
+            # g in another layout (a transposed Dense gradient, an NCHW g for a y stored
+            # channels-last): one copy into y's layout, then the one-pass mask in place,
+            # against a product over mixed layouts and a mask array (cnn_cifar's second
+            # pool output, 64 x 64 x 6 x 6 stored channels-last, g NCHW: 573 -> 118 us)
+            g, free = _in_layout_of(out, g), True
+            pair = dense(g, out)
     if pair is None or g.dtype.kind != "f":
         return g * (out > 0)
     gx = g if free else np.empty_like(g)           # g's layout
@@ -111,6 +119,13 @@ def relu_backward(g, out, free):
         positive = parallel.map_flat(np.greater, np.empty(yd.shape, bool), yd, 0)
         parallel.map_flat(np.multiply, gxd, gd, positive)
     return gx
+
+
+def _in_layout_of(like, a):
+    """A copy of ``a`` in ``like``'s memory layout."""
+    copy = np.empty_like(like)
+    np.copyto(copy, a)
+    return copy
 
 
 def _compiled_relu_backward(g, out):

@@ -104,3 +104,23 @@ def test_same_bits_at_one_and_two_threads():
             runs.append(relu_grads(x, g)[1])
     np.testing.assert_array_equal(bits(runs[0][0]), bits(runs[1][0]))     # forward
     np.testing.assert_array_equal(bits(runs[0][1]), bits(runs[1][1]))     # backward
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_backward_with_g_and_y_in_different_layouts(compiled):
+    from deepgrad.ops.activation import relu_backward
+    rng = np.random.default_rng(6)
+    y = np.maximum(rng.standard_normal((8, 6, 5, 7)), 0).astype(np.float32)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    g.reshape(-1)[:6] = [np.nan, -1.0, np.inf, -0.0, -np.inf, 2.0]
+    y.reshape(-1)[:6] = [0.0, 0.0, 1.0, 0.0, 0.0, np.nan]
+    stored = np.ascontiguousarray(y.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    g_stored = np.ascontiguousarray(g.transpose(0, 2, 3, 1)).transpose(0, 3, 1, 2)
+    with np.errstate(invalid="ignore"):
+        want = g * (y > 0)
+    with kernels.use(compiled):
+        for gg, yy in ((g, stored), (g_stored, y), (g.T.copy().T, y)):
+            before = gg.copy()
+            gx = relu_backward(gg, yy, False)
+            np.testing.assert_array_equal(bits(np.ascontiguousarray(gx)), bits(want))
+            np.testing.assert_array_equal(bits(gg), bits(before))      # g left as it was
