@@ -111,3 +111,37 @@ def max2x2_backward_nhwc(g, arg, gx):
                     gx[n, 2 * i + (k >> 1), 2 * j + (k & 1), c] = g[n, i, j, c]
         for i in range(2 * g.shape[1], gx.shape[1]):
             gx[n, i, :, :] = zero
+
+
+@kernel("F[:, :, :, :], F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1]")
+def max2x2_backward_relu_nchw(g, y, arg, gx):
+    """The backward of max pooling after a ReLU, NCHW (x (N, C, H, W)): g [y > 0] at the
+    winner, as ``activation.relu_backward`` then ``max2x2_backward_nchw``, in one pass; g
+    read as stored (an NCHW view of a channels-last array, say)."""
+    zero, one = gx.dtype.type(0), gx.dtype.type(1)
+    for n in range(g.shape[0]):
+        for c in range(g.shape[1]):
+            for i in range(g.shape[2]):
+                gx[n, c, 2 * i:2 * i + 2, :] = zero
+                for j in range(g.shape[3]):
+                    k = arg[n, c, i, j]
+                    gx[n, c, 2 * i + (k >> 1), 2 * j + (k & 1)] = \
+                        g[n, c, i, j] * (one if y[n, c, i, j] > zero else zero)
+            for i in range(2 * g.shape[2], gx.shape[2]):
+                gx[n, c, i, :] = zero
+
+
+@kernel("F[:, :, :, :], F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1]")
+def max2x2_backward_relu_nhwc(g, y, arg, gx):
+    """As ``max2x2_backward_relu_nchw``, channels-last (x (N, H, W, C))."""
+    zero, one = gx.dtype.type(0), gx.dtype.type(1)
+    for n in range(g.shape[0]):
+        for i in range(g.shape[1]):
+            gx[n, 2 * i:2 * i + 2] = zero
+            for j in range(g.shape[2]):
+                for c in range(g.shape[3]):
+                    k = arg[n, i, j, c]
+                    gx[n, 2 * i + (k >> 1), 2 * j + (k & 1), c] = \
+                        g[n, i, j, c] * (one if y[n, i, j, c] > zero else zero)
+        for i in range(2 * g.shape[1], gx.shape[1]):
+            gx[n, i, :, :] = zero

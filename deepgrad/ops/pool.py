@@ -150,7 +150,7 @@ class MaxPool(Function):
         relu = self._absorbed_relu()
         if relu is None:
             return self._route(g)
-        gx = self._route(relu_backward(g, self.out, self.__dict__.get("grad_free")))
+        gx = self._route(g, self.out)
         relu.premasked = gx                         # the ReLU node hands gx on as it is
         return gx
 
@@ -168,8 +168,9 @@ class MaxPool(Function):
             return None                             # overlapping windows
         return relu
 
-    def _route(self, g):
-        """dL/dx: each output's g to its window's winner (``self.arg``), 0 elsewhere."""
+    def _route(self, g, relu_out=None):
+        """dL/dx: each output's g to its window's winner (``self.arg``), 0 elsewhere;
+        ``relu_out`` (y): g [y > 0] instead of g (see the class docstring)."""
         padded, kernel, stride, dilation, pads = self.geom
         n, last = len(kernel), self.channels_last
         out = _spatial(g, n, last)
@@ -178,10 +179,15 @@ class MaxPool(Function):
         if pool_tiled.applies(kernel, stride, dilation, pads):
             if self.other_layout:              # as forward: on the arrays in memory
                 there, back = to_memory(last)
-                return pool_tiled.backward(in_other(g, last), in_other(self.arg, last),
-                                           tuple(shape[i] for i in there), not last
-                                           ).transpose(back)
-            return pool_tiled.backward(g, self.arg, shape, last)
+                # after a ReLU, g as a view: the kernel reads it as stored, no copy
+                gm = in_other(g, last) if relu_out is None else g.transpose(there)
+                return pool_tiled.backward(
+                    gm, in_other(self.arg, last),
+                    tuple(shape[i] for i in there), not last,
+                    None if relu_out is None else in_other(relu_out, last)).transpose(back)
+            return pool_tiled.backward(g, self.arg, shape, last, relu_out)
+        if relu_out is not None:
+            g = relu_backward(g, relu_out, self.__dict__.get("grad_free"))
         gx = np.zeros(shape, dtype=g.dtype)
         overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
         where = [lead + _kernel_slices(pos, dilation, stride, out) for pos in np.ndindex(*kernel)]

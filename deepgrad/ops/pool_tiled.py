@@ -45,6 +45,7 @@ depend on the thread count.
 import numpy as np
 
 from deepgrad import kernels
+from deepgrad.ops.activation import relu_backward
 from deepgrad.ops.layout import contiguous
 from deepgrad.parallel import parallel_for
 
@@ -120,12 +121,20 @@ def forward(x, out, channels_last):
     return y, arg
 
 
-def backward(g, arg, in_shape, channels_last):
+def backward(g, arg, in_shape, channels_last, relu_out=None):
     """dL/dx (``in_shape``): g at each window's winner (``arg``, y's shape, kernel position
-    0..3 row-major), 0 elsewhere; each position written once."""
+    0..3 row-major), 0 elsewhere; each position written once. ``relu_out``: the pool's
+    output y, after a ReLU (``MaxPool``'s "After a ReLU"): g [y > 0] at the winner, in
+    the same pass where the kernels are on (:mod:`deepgrad.kernels.pool`'s ``relu``
+    kernels, g read as stored: nn's cnn_cifar reads the NCHW view of its second
+    convolution's channels-last input gradient without a transposing copy)."""
     kernel = (2, 2)
     out = g.shape[1:3] if channels_last else g.shape[-2:]
     gx = np.empty(in_shape, g.dtype)
+    if relu_out is not None:
+        if _compiled_relu(g, relu_out, arg, gx, channels_last):
+            return gx
+        g = relu_backward(g, relu_out, False)
     # the channels-last kernel reads a strided g as it is: a Dense layer's transposed
     # input gradient (see ops.linalg._gemm) read in place, 334 us, against 104 us more
     # for a copy first (cnn_mnist's pool, one thread; contiguous: 314)
@@ -179,6 +188,20 @@ def _compiled(a, b, c, direction, channels_last, strided=False):
             k(*(v[s:e].reshape(-1, *v.shape[-2:]) for v in (a, b, c)))
 
     parallel_for(a.shape[0], chunk, work=max(a.size, c.size))
+    return True
+
+
+def _compiled_relu(g, y, arg, gx, channels_last):
+    """Run the ``max2x2_backward_relu`` kernel on 4-D arrays over the pool's chunks of
+    samples, if kernels are on and the arrays suit it; False otherwise."""
+    if g.dtype not in kernels.FLOATS or y.dtype != g.dtype or g.ndim != 4 or not g.size \
+            or not (y.flags.c_contiguous and arg.flags.c_contiguous):
+        return False
+    k = kernels.get("pool", f"max2x2_backward_relu_{'nhwc' if channels_last else 'nchw'}")
+    if k is None:
+        return False
+    parallel_for(g.shape[0], lambda s, e: k(g[s:e], y[s:e], arg[s:e], gx[s:e]),
+                 work=gx.size)
     return True
 
 

@@ -35,11 +35,12 @@ def main(out):
         z = conv5(F.pad(y, (2, 2, 2, 2)))
         p = F.max_pool2d(x * 1, 2)                                          # NCHW pooling
         q = F.relu(x * 2)                  # a ReLU of its own (the pool masks conv3's)
-        loss = (z * z).sum() + (p * p).sum() + (q * q).sum()
+        zp = F.max_pool2d(F.relu(z), 2)    # pool after a ReLU, NCHW (conv3's: stored NHWC)
+        loss = (z * z).sum() + (p * p).sum() + (q * q).sum() + (zp * zp).sum()
         opt = dg.optim.Adam(list(conv3.parameters()) + list(conv5.parameters()), lr=1e-2)
         loss.backward()
         opt.step()
-        keep(f"nchw_{dtype}", y, z, p, q, x.grad, *conv3.parameters(), *conv5.parameters())
+        keep(f"nchw_{dtype}", y, z, p, q, zp, x.grad, *conv3.parameters(), *conv5.parameters())
 
         xl = dg.tensor(rng.standard_normal((2, 12, 12, 16)).astype(dtype), requires_grad=True)
         layers = [keras.layers.Conv2D(5, 5, strides=2, dtype=dtype),          # im2col, NHWC

@@ -67,9 +67,18 @@ POOLS = {
 }
 
 
+@pytest.mark.parametrize("compiled", [False, True])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(POOLS))
-def test_fused_backward_equals_the_unfused_bit_for_bit(name, dtype, relu_masks):
+def test_fused_backward_equals_the_unfused_bit_for_bit(name, dtype, compiled, relu_masks):
+    from deepgrad import kernels
+    if compiled:
+        pytest.importorskip("numba")
+    with kernels.use(compiled):
+        fused_and_unfused(name, dtype, relu_masks)
+
+
+def fused_and_unfused(name, dtype, relu_masks):
     pool, shape = POOLS[name]
     x = special_input(shape, dtype, 0)
     y_ref = pool(dg.tensor(np.maximum(x, 0))).numpy()
@@ -84,7 +93,16 @@ def test_fused_backward_equals_the_unfused_bit_for_bit(name, dtype, relu_masks):
     assert g1.dtype == dtype
 
 
-def test_fused_after_a_winograd_convolution_stored_channels_last(relu_masks):
+@pytest.mark.parametrize("compiled", [False, True])
+def test_fused_after_a_winograd_convolution_stored_channels_last(compiled, relu_masks):
+    from deepgrad import kernels
+    if compiled:
+        pytest.importorskip("numba")
+    with kernels.use(compiled):
+        after_winograd(relu_masks)
+
+
+def after_winograd(relu_masks):
     rng = np.random.default_rng(2)
     conv = dg.nn.Conv2d(16, 16, 3)
     x = rng.standard_normal((4, 16, 12, 12)).astype(np.float32)
