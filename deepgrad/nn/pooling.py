@@ -4,7 +4,7 @@ The math lives in :mod:`deepgrad.ops.pool` (max, average, adaptive) and
 :mod:`deepgrad.ops.pool_extra` (power-average, unpooling, fractional max pooling).
 """
 from deepgrad.nn.module import Module
-from deepgrad.ops import pool, pool_extra
+from deepgrad.ops import pool, pool_adaptive, pool_extra
 from deepgrad.ops.conv import ntuple
 
 
@@ -120,19 +120,19 @@ class _AdaptiveAvgPoolNd(Module):
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
     """Average into a fixed output length (PyTorch's bins): (N, C, L) -> (N, C, output_size)."""
 
-    _op = staticmethod(pool.adaptive_avg_pool1d)
+    _op = staticmethod(pool_adaptive.adaptive_avg_pool1d)
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
     """Average into a fixed output size (PyTorch's bins); None in output_size keeps an axis."""
 
-    _op = staticmethod(pool.adaptive_avg_pool2d)
+    _op = staticmethod(pool_adaptive.adaptive_avg_pool2d)
 
 
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average (N, C, D, H, W) into a fixed output size (PyTorch's bins)."""
 
-    _op = staticmethod(pool.adaptive_avg_pool3d)
+    _op = staticmethod(pool_adaptive.adaptive_avg_pool3d)
 
 
 class _AdaptiveMaxPoolNd(_AdaptiveAvgPoolNd):
@@ -147,19 +147,19 @@ class _AdaptiveMaxPoolNd(_AdaptiveAvgPoolNd):
 class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
     """Max into a fixed output length (PyTorch's bins); optionally with indices."""
 
-    _op = staticmethod(pool.adaptive_max_pool1d)
+    _op = staticmethod(pool_adaptive.adaptive_max_pool1d)
 
 
 class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
     """Max into a fixed output size (PyTorch's bins); optionally with indices."""
 
-    _op = staticmethod(pool.adaptive_max_pool2d)
+    _op = staticmethod(pool_adaptive.adaptive_max_pool2d)
 
 
 class AdaptiveMaxPool3d(_AdaptiveMaxPoolNd):
     """Max of (N, C, D, H, W) into a fixed output size; optionally with indices."""
 
-    _op = staticmethod(pool.adaptive_max_pool3d)
+    _op = staticmethod(pool_adaptive.adaptive_max_pool3d)
 
 
 # ----------------------------------------------------------------- power-average pooling

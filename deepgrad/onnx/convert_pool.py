@@ -16,7 +16,7 @@ from math import prod
 
 import numpy as np
 
-from deepgrad.ops import pool as PL
+from deepgrad.ops import pool as PL, pool_adaptive as PA
 from deepgrad.onnx.convert_conv import onnx_pads, to_channels_first, to_channels_last
 from deepgrad.onnx.registry import converts
 
@@ -76,7 +76,7 @@ def _pads(ctx, node, dilation, last):
     return found[0]
 
 
-@converts(PL.AdaptiveAvgPool)
+@converts(PA.AdaptiveAvgPool)
 def adaptive_avg_pool(ctx, node):
     mats = node.params["mats"]
     x = node.inputs[0]
@@ -94,7 +94,7 @@ def adaptive_avg_pool(ctx, node):
     return y
 
 
-@converts(PL.AdaptiveMaxPool)
+@converts(PA.AdaptiveMaxPool)
 def adaptive_max_pool(ctx, node):
     p, x = node.params, node.inputs[0]
     if p.get("indices_into") is not None:

@@ -16,9 +16,8 @@ from deepgrad.ops.loss import (
     binary_cross_entropy, binary_cross_entropy_with_logits, kl_div)
 from deepgrad.ops.dropout import dropout
 from deepgrad.ops.conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
-from deepgrad.ops.pool import (
-    max_pool1d, max_pool2d, avg_pool1d, avg_pool2d, adaptive_avg_pool1d, adaptive_avg_pool2d,
-    adaptive_max_pool2d)
+from deepgrad.ops.pool import max_pool1d, max_pool2d, avg_pool1d, avg_pool2d
+from deepgrad.ops.pool_adaptive import adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool2d
 from deepgrad.ops.normalization import batch_norm, layer_norm, group_norm
 from deepgrad.ops.embedding import embedding
 from deepgrad.ops.padding import pad, interpolate
@@ -27,8 +26,10 @@ from deepgrad.ops.attention import scaled_dot_product_attention, multi_head_atte
 from deepgrad.ops.conv import conv3d, conv_transpose3d
 from deepgrad.ops.conv_depthwise import depthwise_conv2d
 from deepgrad.ops.pool import (
-    max_pool3d, avg_pool3d, adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d,
-    max_pool1d_with_indices, max_pool2d_with_indices, max_pool3d_with_indices,
+    max_pool3d, avg_pool3d, max_pool1d_with_indices, max_pool2d_with_indices,
+    max_pool3d_with_indices)
+from deepgrad.ops.pool_adaptive import (
+    adaptive_avg_pool3d, adaptive_max_pool1d, adaptive_max_pool3d,
     adaptive_max_pool1d_with_indices, adaptive_max_pool2d_with_indices,
     adaptive_max_pool3d_with_indices)
 from deepgrad.ops.pool_extra import (

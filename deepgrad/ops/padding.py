@@ -386,7 +386,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError(f"interpolate: output sizes must be positive, received {sizes} for "
                          f"input of shape {tuple(x.shape)}")
     if mode == "area":
-        from deepgrad.ops.pool import _adaptive_avg
+        from deepgrad.ops.pool_adaptive import _adaptive_avg
         return _adaptive_avg("interpolate", x.ndim - 2, x, sizes)
     if recompute_scale_factor:
         scales = (None,) * len(sizes)

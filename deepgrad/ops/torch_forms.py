@@ -9,12 +9,13 @@ arguments and calls the op of the family file that owns the math.
 import numpy as np
 
 from deepgrad.autograd import function as _fn
-from deepgrad.ops import normalization as _norm, pool as _pool
+from deepgrad.ops import normalization as _norm, pool as _pool, pool_adaptive as _adaptive
 from deepgrad.ops.embedding import (
     _bags, bag_max, embedding as _embedding, embedding_bag as _embedding_bag)
 from deepgrad.ops.conv import (  # noqa: F401  (same signatures as torch.nn.functional's)
     conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d)
-from deepgrad.ops.pool import avg_pool1d, adaptive_avg_pool1d  # noqa: F401
+from deepgrad.ops.pool import avg_pool1d  # noqa: F401
+from deepgrad.ops.pool_adaptive import adaptive_avg_pool1d  # noqa: F401
 from deepgrad.ops.shuffle import pixel_shuffle, pixel_unshuffle, channel_shuffle  # noqa: F401
 
 
@@ -42,7 +43,7 @@ def max_pool1d_with_indices(input, kernel_size, stride=(), padding=0, dilation=1
 
 def adaptive_max_pool1d(input, output_size):
     """``torch.adaptive_max_pool1d``: (values, int64 indices), always both."""
-    return _pool.adaptive_max_pool1d(input, output_size, return_indices=True)
+    return _adaptive.adaptive_max_pool1d(input, output_size, return_indices=True)
 
 
 def batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps,
