@@ -8,7 +8,15 @@ import pytest
 
 import deepgrad as dg
 import deepgrad.nn.functional as F
+from deepgrad import kernels
 from deepgrad.ops import activation
+
+
+def kernel_path(compiled):
+    """``kernels.use(compiled)``; the compiled case skips without numba."""
+    if compiled:
+        pytest.importorskip("numba")
+    return kernels.use(compiled)
 
 
 def bits(a):
@@ -71,10 +79,7 @@ POOLS = {
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("name", list(POOLS))
 def test_fused_backward_equals_the_unfused_bit_for_bit(name, dtype, compiled, relu_masks):
-    from deepgrad import kernels
-    if compiled:
-        pytest.importorskip("numba")
-    with kernels.use(compiled):
+    with kernel_path(compiled):
         fused_and_unfused(name, dtype, relu_masks)
 
 
@@ -95,10 +100,7 @@ def fused_and_unfused(name, dtype, relu_masks):
 
 @pytest.mark.parametrize("compiled", [False, True])
 def test_fused_after_a_winograd_convolution_stored_channels_last(compiled, relu_masks):
-    from deepgrad import kernels
-    if compiled:
-        pytest.importorskip("numba")
-    with kernels.use(compiled):
+    with kernel_path(compiled):
         after_winograd(relu_masks)
 
 
@@ -190,13 +192,10 @@ ROUTES = [dict(kernel_size=2), dict(kernel_size=2, ceil_mode=True), dict(kernel_
 def test_a_non_finite_gradient_stays_at_its_winner(kw, compiled):
     """g = inf, -inf or NaN goes to the window's winner only, the other positions get
     +0 (as PyTorch's and TensorFlow's scatter); a product g [arg == k] put NaN there."""
-    from deepgrad import kernels
-    if compiled:
-        pytest.importorskip("numba")
     rng = np.random.default_rng(9)
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)
     t = dg.tensor(x, requires_grad=True)
-    with kernels.use(compiled):
+    with kernel_path(compiled):
         y, idx = F.max_pool2d(t, return_indices=True, **kw)
         g = rng.standard_normal(y.shape).astype(np.float32)
         g.reshape(-1)[:9] = [np.inf, -np.inf, np.nan, -1.0, np.inf, np.nan, -2.0, np.inf, 1.0]
@@ -212,13 +211,10 @@ def test_a_non_finite_gradient_stays_at_its_winner(kw, compiled):
 
 @pytest.mark.parametrize("compiled", [False, True])
 def test_a_non_finite_gradient_stays_at_its_winner_channels_last(compiled):
-    from deepgrad import kernels
-    if compiled:
-        pytest.importorskip("numba")
     rng = np.random.default_rng(10)
     x = rng.standard_normal((2, 8, 8, 3)).astype(np.float32)
     t = dg.tensor(x, requires_grad=True)
-    with kernels.use(compiled):
+    with kernel_path(compiled):
         y = F.max_pool2d(t, 2, channels_last=True)
         g = np.full(y.shape, np.inf, np.float32)
         y.backward(dg.tensor(g))
