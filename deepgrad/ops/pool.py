@@ -7,9 +7,9 @@ For 1, 2 or 3 spatial axes (written for 2), kernel k, stride s, padding p, dilat
     avg_pool:  y = (1/|window|) sum_{p, q} x[...]   dL/dx = dL/dy / |window| per position
 
 Windows come from :func:`deepgrad.ops.conv.windows` (a strided view, no copy); backward
-adds the per-window gradients back with :func:`~deepgrad.ops.conv.col2im`. Adaptive
-pooling is in :mod:`deepgrad.ops.pool_adaptive`. Indices (``return_indices``) are flat positions in the unpadded
-spatial plane of each (n, c), as PyTorch's.
+adds the per-window gradients back with :func:`~deepgrad.ops.conv.col2im`. Indices
+(``return_indices``) are flat positions in the unpadded spatial plane of each (n, c), as
+PyTorch's. Adaptive pooling is in :mod:`deepgrad.ops.pool_adaptive`.
 
 ``max_pool2d(..., channels_last=True)`` pools Keras's (N, H, W, C) as laid out: the window
 view is (N, *out, *kernel, C) (:func:`~deepgrad.ops.conv.windows_last`), each kernel

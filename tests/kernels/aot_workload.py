@@ -34,7 +34,8 @@ def main(out):
         y = F.max_pool2d(F.relu(conv3(x)), 2)
         z = conv5(F.pad(y, (2, 2, 2, 2)))
         p = F.max_pool2d(x * 1, 2)                                          # NCHW pooling
-        q = F.relu(x * 2)                  # a ReLU of its own (the pool masks conv3's)
+        q = F.relu(dg.cat([x, x]) * 2)     # a ReLU of its own, 9216 elements (the
+        #                                    pool masks conv3's; the forward kernel from 8192)
         zp = F.max_pool2d(F.relu(z), 2)    # pool after a ReLU, NCHW (conv3's: stored NHWC)
         loss = (z * z).sum() + (p * p).sum() + (q * q).sum() + (zp * zp).sum()
         opt = dg.optim.Adam(list(conv3.parameters()) + list(conv5.parameters()), lr=1e-2)
