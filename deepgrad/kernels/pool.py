@@ -18,7 +18,8 @@ product per position (cnn_cifar's first pool, NCHW, one thread: 0.52 ms, against
 and one write of y and arg, where the NumPy path makes eleven passes. Results equal the
 NumPy path's bit for bit (tests/kernels/test_kernels_pool.py).
 
-Arrays are C-contiguous (but the nhwc backward's g, read as stored). ``nchw``: x
+Arrays are C-contiguous (but g of the nhwc and the ``relu`` backward kernels, read as
+stored). ``nchw``: x
 (B, H, W) with B = N C, y and arg (B, Ho, Wo). ``nhwc``: x (N, H, W, C), y and arg
 (N, Ho, Wo, C).
 """

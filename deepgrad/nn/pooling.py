@@ -1,7 +1,8 @@
 """Pooling layers, 1-, 2- and 3-D (PyTorch's arguments, attributes and reprs).
 
-The math lives in :mod:`deepgrad.ops.pool` (max, average, adaptive) and
-:mod:`deepgrad.ops.pool_extra` (power-average, unpooling, fractional max pooling).
+The math lives in :mod:`deepgrad.ops.pool` (max, average),
+:mod:`deepgrad.ops.pool_adaptive` (adaptive) and :mod:`deepgrad.ops.pool_extra`
+(power-average, unpooling, fractional max pooling).
 """
 from deepgrad.nn.module import Module
 from deepgrad.ops import pool, pool_adaptive, pool_extra

@@ -171,6 +171,7 @@ class MaxPool(Function):
         ``relu_out`` (y): g [y > 0] instead of g (see the class docstring)."""
         padded, kernel, stride, dilation, pads = self.geom
         n, last = len(kernel), self.channels_last
+        free = self.__dict__.get("grad_free")
         out = _spatial(g, n, last)
         lead = (slice(None),) * (1 if last else g.ndim - n)
         shape = g.shape[:len(lead)] + tuple(padded) + g.shape[len(lead) + n:]
@@ -182,10 +183,11 @@ class MaxPool(Function):
                 return pool_tiled.backward(
                     gm, in_other(self.arg, last),
                     tuple(shape[i] for i in there), not last,
-                    None if relu_out is None else in_other(relu_out, last)).transpose(back)
-            return pool_tiled.backward(g, self.arg, shape, last, relu_out)
+                    None if relu_out is None else in_other(relu_out, last), free
+                ).transpose(back)
+            return pool_tiled.backward(g, self.arg, shape, last, relu_out, free)
         if relu_out is not None:
-            g = relu_backward(g, relu_out, self.__dict__.get("grad_free"))
+            g = relu_backward(g, relu_out, free)
         gx = np.zeros(shape, dtype=g.dtype)
         overlap = any(k > s for k, s in zip(kernel, stride)) or any(d != 1 for d in dilation)
         where = [lead + _kernel_slices(pos, dilation, stride, out) for pos in np.ndindex(*kernel)]

@@ -121,20 +121,21 @@ def forward(x, out, channels_last):
     return y, arg
 
 
-def backward(g, arg, in_shape, channels_last, relu_out=None):
+def backward(g, arg, in_shape, channels_last, relu_out=None, free=False):
     """dL/dx (``in_shape``): g at each window's winner (``arg``, y's shape, kernel position
     0..3 row-major), 0 elsewhere; each position written once. ``relu_out``: the pool's
     output y, after a ReLU (``MaxPool``'s "After a ReLU"): g [y > 0] at the winner, in
     the same pass where the kernels are on (:mod:`deepgrad.kernels.pool`'s ``relu``
     kernels, g read as stored: nn's cnn_cifar reads the NCHW view of its second
-    convolution's channels-last input gradient without a transposing copy)."""
+    convolution's channels-last input gradient without a transposing copy; on the NumPy
+    path the mask is written into g when ``free``, the engine's ``grad_free``)."""
     kernel = (2, 2)
     out = g.shape[1:3] if channels_last else g.shape[-2:]
     gx = np.empty(in_shape, g.dtype)
     if relu_out is not None:
         if _compiled_relu(g, relu_out, arg, gx, channels_last):
             return gx
-        g = relu_backward(g, relu_out, False)
+        g = relu_backward(g, relu_out, free)
     # the channels-last kernel reads a strided g as it is: a Dense layer's transposed
     # input gradient (see ops.linalg._gemm) read in place, 334 us, against 104 us more
     # for a copy first (cnn_mnist's pool, one thread; contiguous: 314)
