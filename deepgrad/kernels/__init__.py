@@ -33,9 +33,10 @@ Rules every kernel here keeps (tests/kernels/ check them against the NumPy path)
 
 * the same formula as its NumPy op, the same result: bit for bit where the NumPy op's
   arithmetic is elementwise (pooling, activations); to the last bits where the order of a
-  sum differs, with the reason in the kernel's docstring; the one kernel with its own
-  function approximation (the LSTM's whole-loop kernels' tanh, float32 only, at most 6
-  ulp) is tested to be as accurate as the NumPy path against a float64 run;
+  sum differs, with the reason in the kernel's docstring; the two kernels with their own
+  function approximations, float32 only (the LSTM's whole-loop kernels' tanh, at most 6
+  ulp; the sigmoid's exp, at most 2.5 ulp) are tested to be as accurate as the NumPy
+  path against a float64 run;
 * one thread per call, with the GIL released (``nogil=True``): deepgrad's own pool
   (:mod:`deepgrad.parallel`) splits the work and calls the kernel on each chunk, so the
   thread count and the bits behave as on the NumPy path; numba's own threads are never

@@ -1,4 +1,5 @@
-"""ReLU's forward and backward as one loop each over the flattened arrays.
+"""ReLU's and the logistic sigmoid's forward and backward, one loop each over the
+flattened arrays.
 
 The formulas of :class:`deepgrad.ops.activation.ReLU`, element by element:
 
@@ -21,7 +22,9 @@ caches flushed between calls) 948 -> 516 us on an AMD EPYC (Zen 4; NumPy 2.4, wh
 measured 1.51 -> 1.44 ms. Same bits as ``np.maximum``
 (tests/kernels/test_kernels_activation.py).
 """
-from deepgrad.kernels._jit import kernel
+import numpy as np
+
+from deepgrad.kernels._jit import jit, kernel
 
 
 @kernel("F[::1], F[::1]")
@@ -37,3 +40,60 @@ def relu_backward(g, y, gx):
     zero, one = gx.dtype.type(0), gx.dtype.type(1)
     for i in range(g.shape[0]):
         gx[i] = g[i] * (one if y[i] > zero else zero)
+
+
+# ---------------------------------------------------------------------- sigmoid
+# sigma(x) = 1 / (1 + e^-x), computed from e = e^-|x| in (0, 1] (no overflow):
+#     sigma(x) = 1 / (1 + e)   for x >= 0,      e / (1 + e)   for x < 0
+# e^a for a <= 0 as Cephes' expf does it: a = n ln2 + r with n = round(a / ln2) and
+# |r| <= ln2 / 2 (ln2 split in two parts so that r is exact), e^r by its degree-7
+# polynomial, and 2^n built from the exponent bits, as 2^(n - n//2) 2^(n//2) so that
+# results down to the subnormals come out (n >= -150). Branch-free, so that the loop
+# vectorizes (NumPy's float32 exp cannot be called from compiled code, and the libm expf
+# that numba would call is scalar: 4.8 ns a value against 0.2 here, AVX2).
+_LOG2E, _LN2_HI, _LN2_LO = np.float32(1.44269504088896341), np.float32(0.693359375), \
+    np.float32(-2.12194440e-4)
+_E1, _E2, _E3, _E4, _E5, _E6 = (np.float32(c) for c in (
+    1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1,
+    5.0000001201e-1))
+_A_MIN = np.float32(-104.0)         # e^-104 < half the smallest subnormal: rounds to 0
+
+
+@jit
+def _pow2(n):
+    """2^n as float32 for an integer -126 <= n <= 127, from its exponent bits."""
+    return np.int32((n + 127) << 23).view(np.float32)
+
+
+@jit
+def sigmoid32(v):
+    """sigma(v) for a float32 ``v``, within 3 ulp (tests/kernels); NaN stays NaN."""
+    a = max(-abs(v), _A_MIN)
+    n = np.float32(np.floor(a * _LOG2E + np.float32(0.5)))
+    r = a - n * _LN2_HI - n * _LN2_LO
+    p = _E1 * r + _E2
+    p = p * r + _E3
+    p = p * r + _E4
+    p = p * r + _E5
+    p = p * r + _E6
+    p = p * r * r + r + np.float32(1)
+    k = np.int32(n)
+    half = k >> 1                   # (floor: n - half >= half >= -75, both normal)
+    e = p * _pow2(k - half) * _pow2(half)
+    one = np.float32(1)
+    s = (e if v < 0 else one) / (one + e)
+    return v if v != v else s
+
+
+@kernel("F[::1], F[::1]", floats=("float32",))
+def sigmoid_forward(x, y):
+    for i in range(x.shape[0]):
+        y[i] = sigmoid32(x[i])
+
+
+@kernel("F[::1], F[::1], F[::1]")
+def sigmoid_backward(g, s, gx):
+    """gx = g s (1 - s), in that order: the bits of ``g * s * (1 - s)``."""
+    one = gx.dtype.type(1)
+    for i in range(g.shape[0]):
+        gx[i] = g[i] * s[i] * (one - s[i])

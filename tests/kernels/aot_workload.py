@@ -4,7 +4,7 @@
 
 Runs forward and backward of the ops that call kernels (Winograd and im2col
 convolutions in both layouts, 2x2 max pooling in both layouts, the depthwise convolution,
-ReLU, Adam, LSTM in float32 (the whole-loop kernels) and float64 (the per-step ones), GRU),
+ReLU, sigmoid, Adam, LSTM in float32 (the whole-loop kernels) and float64 (the per-step ones), GRU),
 saves every output and gradient to OUT.npz and prints one JSON line: the kernels the ops
 asked for and whether numba or llvmlite were imported.
 """
@@ -37,11 +37,12 @@ def main(out):
         q = F.relu(dg.cat([x, x]) * 2)     # a ReLU of its own, 9216 elements (the
         #                                    pool masks conv3's; the forward kernel from 8192)
         zp = F.max_pool2d(F.relu(z), 2)    # pool after a ReLU, NCHW (conv3's: stored NHWC)
-        loss = (z * z).sum() + (p * p).sum() + (q * q).sum() + (zp * zp).sum()
+        sg = dg.sigmoid(x * 3)             # sigmoid: its own exp in float32, NumPy's in 64
+        loss = (z * z).sum() + (p * p).sum() + (q * q).sum() + (zp * zp).sum() + (sg * sg).sum()
         opt = dg.optim.Adam(list(conv3.parameters()) + list(conv5.parameters()), lr=1e-2)
         loss.backward()
         opt.step()
-        keep(f"nchw_{dtype}", y, z, p, q, zp, x.grad, *conv3.parameters(), *conv5.parameters())
+        keep(f"nchw_{dtype}", y, z, p, q, zp, sg, x.grad, *conv3.parameters(), *conv5.parameters())
 
         xl = dg.tensor(rng.standard_normal((2, 12, 12, 16)).astype(dtype), requires_grad=True)
         layers = [keras.layers.Conv2D(5, 5, strides=2, dtype=dtype),          # im2col, NHWC

@@ -144,6 +144,28 @@ def test_large_logits_values():
     np.testing.assert_allclose(ops.softplus(x).array[0], [1e4, 0.0, np.log(2)])
 
 
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_accurate_in_the_tails_and_silent_on_overflow(dtype, compiled):
+    """Relative accuracy where sigma is tiny (the tanh form 0.5 (1 + tanh(x/2)) cancelled
+    to 0 there in float32), no overflow warning or FloatingPointError where e^-x
+    overflows, on the NumPy path and the compiled one (skipped without numba)."""
+    from deepgrad import kernels
+    if compiled and not kernels.available() and kernels.build() is None:
+        pytest.skip("no compiled kernels")
+    x = np.array([-1000.0, -80.0, -30.0, -20.0, -5.0, 0.0, 5.0, 20.0, 1000.0], dtype)
+    with np.errstate(over="ignore"):
+        want = 1 / (1 + np.exp(-x.astype(np.float64)))         # sigma(-1000) = 0
+    for shape in (x.shape, (3, 3)):
+        with kernels.use(compiled), np.errstate(all="raise"):
+            got = dg.sigmoid(dg.tensor(x.reshape(shape))).numpy().reshape(-1)
+        assert got.dtype == dtype
+        np.testing.assert_allclose(got, want, rtol=4 * np.finfo(dtype).eps, atol=0)
+    with kernels.use(compiled), np.errstate(all="raise"):
+        scalar = dg.sigmoid(dg.tensor(x[0])).numpy()
+    assert scalar.shape == () and scalar == 0
+
+
 def test_sigmoid_and_tanh_promote_integer_and_bool_input_to_float32_as_pytorch():
     import deepgrad as dg
     for fn, ref in ((dg.sigmoid, lambda v: 1 / (1 + np.exp(-v))), (dg.tanh, np.tanh)):
