@@ -50,6 +50,21 @@ def _thread_text(info):
                      for k, v in info.items())
 
 
+def simd_level():
+    """The widest x86 vector extension the CPU has, as NumPy detects it ("AVX512F",
+    "AVX2", ...; the peers' oneDNN kernels, NumPy's exp/tanh and deepgrad's compiled loops
+    all run at that width, so two machines with one CPU name can rank differently)."""
+    import numpy as np
+    try:
+        features = np._core._multiarray_umath.__cpu_features__
+    except AttributeError:
+        return "n/a"
+    for name in ("AVX512F", "AVX2", "AVX", "SSE42", "ASIMD"):
+        if features.get(name):
+            return name
+    return "n/a"
+
+
 def machine(threads, load="n/a", backend="tensorflow"):
     """Machine and library description.
 
@@ -64,6 +79,7 @@ def machine(threads, load="n/a", backend="tensorflow"):
                     "jax": ("jax",)}.get(backend, (backend,))
     return {
         "CPU": cpu_model(),
+        "widest SIMD (NumPy's CPU features)": simd_level(),
         "cores (os.cpu_count)": os.cpu_count(),
         "Python": platform.python_version(),
         "NumPy": np.__version__,

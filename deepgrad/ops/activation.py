@@ -211,8 +211,9 @@ def _sigmoid(x):
     """The logistic function 1 / (1 + e^-x), to 3 ulp everywhere.
 
     In the tails e^-x overflows to inf (x < -88.7 in float32) and the quotient goes to
-    its limit, 0, with no warning (nor for underflow). Accurate in relative terms where sigma is tiny: the
-    tanh form 0.5 (1 + tanh(x/2)) cancels there (float32 sigma(-20) = 2.1e-9 came out 0).
+    its limit, 0, with no warning (nor for underflow). Accurate in relative terms where
+    sigma is tiny: the tanh form 0.5 (1 + tanh(x/2)) cancels there (float32 sigma(-20) =
+    2.1e-9 came out 0).
     A float32 array is one compiled pass where the kernels are on
     (:func:`deepgrad.kernels.activation.sigmoid32`, to 2.2 ulp; NumPy's path makes four
     passes, its ``exp`` 1.7 ns a value without AVX-512: the autoencoder's 256 x 784 output
