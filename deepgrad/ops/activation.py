@@ -77,12 +77,12 @@ def relu_forward(x, out=None):
 MIN_COMPILED_RELU = 8192
 
 
-def _flat_kernel(name, inputs=1):
-    """``(x, out) -> out`` (``inputs=2``: ``(a, b, out) -> out``): the kernel
-    ``activation.<name>`` on the flattened arrays (for :func:`deepgrad.parallel.map_flat`),
-    or None when the kernels are off. Made once per kernel: the wrapper is on every small
+def _flat_kernel(k, inputs=1):
+    """``(x, out) -> out`` (``inputs=2``: ``(a, b, out) -> out``): the kernel ``k`` (a
+    ``kernels.get`` result, asked for by its literal name so that the build's tests see
+    it) on the flattened arrays (for :func:`deepgrad.parallel.map_flat`), or None when
+    ``k`` is None (kernels off). Made once per kernel: the wrapper is on every small
     ReLU's path, where building it per call cost 0.2 us (5% of a 32 x 64 backward)."""
-    k = kernels.get("activation", name)
     if k is None:
         return None
     run = _FLAT.get(k)
@@ -104,7 +104,9 @@ _FLAT = {}          # kernel -> its wrapper (the build's and numba's kernels dif
 def _compiled_relu_forward(x):
     """``(x, out=y) -> y``, y = max(x, 0) by the compiled kernel, or None: kernels off or a
     dtype it does not take."""
-    return _flat_kernel("relu_forward") if x.dtype in kernels.FLOATS else None
+    if x.dtype not in kernels.FLOATS:
+        return None
+    return _flat_kernel(kernels.get("activation", "relu_forward"))
 
 
 def relu_backward(g, out, free):
@@ -153,7 +155,7 @@ def _compiled_relu_backward(g, out):
     if g.dtype != out.dtype or g.dtype not in kernels.FLOATS or g.shape != out.shape \
             or not (g.flags.c_contiguous and out.flags.c_contiguous):
         return None
-    return _flat_kernel("relu_backward", inputs=2)
+    return _flat_kernel(kernels.get("activation", "relu_backward"), inputs=2)
 
 
 class LeakyReLU(Function):
@@ -246,7 +248,9 @@ def _sigmoid(x):
 def _compiled_sigmoid(x):
     """``(x, out=y) -> y``, y = sigma(x) by the compiled float32 kernel, or None: kernels
     off or not float32."""
-    return _flat_kernel("sigmoid_forward") if x.dtype == np.float32 else None
+    if x.dtype != np.float32:
+        return None
+    return _flat_kernel(kernels.get("activation", "sigmoid_forward"))
 
 
 def sigmoid_backward(g, s, free):
@@ -254,7 +258,8 @@ def sigmoid_backward(g, s, free):
     (the same bits as ``g * s * (1 - s)``), into g itself when ``free`` (the engine's
     ``grad_free``)."""
     pair = dense(g, s) if g.dtype == s.dtype and g.dtype in kernels.FLOATS else None
-    k = _flat_kernel("sigmoid_backward", inputs=2) if pair is not None else None
+    k = None if pair is None else _flat_kernel(kernels.get("activation", "sigmoid_backward"),
+                                               inputs=2)
     if k is None:
         return g * s * (1 - s)
     gx = g if free else np.empty_like(g)          # g's layout
