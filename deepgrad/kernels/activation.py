@@ -50,7 +50,7 @@ def relu_backward(g, y, gx):
 # polynomial, and 2^n built from the exponent bits, as 2^(n - n//2) 2^(n//2) so that
 # results down to the subnormals come out (n >= -150). Branch-free, so that the loop
 # vectorizes (NumPy's float32 exp cannot be called from compiled code, and the libm expf
-# that numba would call is scalar: 4.8 ns a value against 0.2 here, AVX2).
+# that numba would call is scalar: 4.8 ns a value against 0.95 here, AVX2).
 _LOG2E, _LN2_HI, _LN2_LO = np.float32(1.44269504088896341), np.float32(0.693359375), \
     np.float32(-2.12194440e-4)
 _E1, _E2, _E3, _E4, _E5, _E6 = (np.float32(c) for c in (
@@ -67,7 +67,7 @@ def _pow2(n):
 
 @jit
 def sigmoid32(v):
-    """sigma(v) for a float32 ``v``, within 3 ulp (tests/kernels); NaN stays NaN."""
+    """sigma(v) for a float32 ``v``, within 2.5 ulp (tests/kernels); NaN stays NaN."""
     a = max(-abs(v), _A_MIN)
     n = np.float32(np.floor(a * _LOG2E + np.float32(0.5)))
     r = a - n * _LN2_HI - n * _LN2_LO
