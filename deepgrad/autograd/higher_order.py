@@ -133,11 +133,19 @@ def _matmul(fn, g):
 
 
 def _linear(fn, g):
+    """Both layouts (PyTorch's W, Keras's kernel K = W^T) and the fused ReLU: g [Y > 0]
+    first (the mask's derivative is zero), then dX = G W or G K^T, dW = G^T X or
+    dK = X^T G, db = the rows of G summed."""
     from deepgrad import ops
     x, w = fn.inputs[0], fn.inputs[1]
+    if fn.__dict__.get("out") is not None:        # Dense(activation="relu")
+        g = g * _const(fn.out > 0, g)
     g2 = ops.reshape(g, (-1, g.shape[-1]))
-    gw = ops.matmul(ops.transpose(g2, 0, 1), ops.reshape(x, (-1, x.shape[-1])))
-    out = (ops.matmul(g, w), gw)
+    x2 = ops.reshape(x, (-1, x.shape[-1]))
+    if fn.kernel:
+        out = (ops.matmul(g, ops.transpose(w, 0, 1)), ops.matmul(ops.transpose(x2, 0, 1), g2))
+    else:
+        out = (ops.matmul(g, w), ops.matmul(ops.transpose(g2, 0, 1), x2))
     return out + (ops.sum(g2, dim=0),) if len(fn.inputs) == 3 else out
 
 

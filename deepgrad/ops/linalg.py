@@ -103,9 +103,10 @@ class Linear(Function):
     Each layout multiplies by the weight as it is stored (a transposed view, no copy), so
     neither front pays a transpose.
 
-    ``relu=True`` (Keras's ``Dense(activation="relu")``) applies max(Y, 0) in place, and
-    backward first takes G [Y > 0]: :class:`deepgrad.ops.activation.ReLU`'s functions, the
-    same bits as the two ops, in one graph node instead of two.
+    ``relu=True`` (Keras's ``Dense(activation="relu")``) applies max(Y, 0), and backward
+    first takes G [Y > 0]: :class:`deepgrad.ops.activation.ReLU`'s functions, the same bits
+    as the two ops, in one graph node instead of two. (Into a new array: the compiled
+    ReLU in place is slower, see :mod:`deepgrad.kernels.activation`.)
     """
 
     _saved_for = {"x": 1, "w": 0}       # x is read only for dW, W only for dx
@@ -116,7 +117,7 @@ class Linear(Function):
         if b is not None:
             out += b
         if relu:
-            self.out = relu_forward(out, out)
+            out = self.out = relu_forward(out)
         return out
 
     def backward(self, g):

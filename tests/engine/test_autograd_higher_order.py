@@ -51,6 +51,10 @@ CASES = {
     "matmul_vectors": (lambda u, v, m: (u @ v) * (m @ v), [(3,), (3,), (2, 3)]),
     "linear_sigmoid_sum_mean": (lambda x, w, b: F.linear(x, w, b).sigmoid().sum(0).mean()
                                 + F.linear(x, w).relu().sum() * 0.1, [(4, 3), (2, 3), (2,)]),
+    # Keras's layout, kernel (in, out), with the ReLU fused into the same node
+    "dense_kernel_layout_fused_relu": (lambda x, k, b: (dg.ops.dense(x, k, b, activation="relu")
+                                                        ** 2).sum() + dg.ops.dense(x, k).tanh()
+                                       .sum(), [(4, 3), (3, 5), (5,)]),
     "leaky_relu_shapes": (lambda a: F.leaky_relu(a.reshape(6, 2).permute(1, 0), 0.2)
                           .expand(3, 2, 6) ** 2, [(3, 4)]),
     "index_cat_stack": (lambda a, b: dg.cat([a[:, 1:] ** 2, b], 1)
@@ -66,6 +70,26 @@ def test_gradgradcheck_of_covered_ops(name):
     if name == "pow_tensor_exponent":
         xs[1] = leaf(np.random.default_rng(5).uniform(0.5, 2.5, 3))
     assert autograd.gradgradcheck(fn, xs)
+
+
+def test_double_backward_of_a_fused_dense_relu_equals_the_two_ops():
+    """Dense(activation="relu") is one node (Keras's kernel layout, ReLU inside): its
+    second derivatives equal those of dense then relu, and of PyTorch's layout."""
+    rng = np.random.default_rng(0)
+    x0, k0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
+    results = []
+    for form in ("fused", "two ops", "linear"):
+        x, b = leaf(x0), leaf(b0)
+        w = leaf(k0.T.copy() if form == "linear" else k0)
+        y = (F.relu(F.linear(x, w, b)) if form == "linear" else
+             dg.ops.dense(x, w, b, activation="relu") if form == "fused" else
+             F.relu(dg.ops.dense(x, w, b)))
+        (gx,) = autograd.grad((y ** 2).sum(), [x], create_graph=True)
+        gw, gb, gxx = autograd.grad((gx ** 3).sum(), [w, b, x])
+        results.append((gw.numpy().T if form == "linear" else gw.numpy(), gb.numpy(), gxx.numpy()))
+    for other in results[1:]:
+        for a, b in zip(results[0], other):
+            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 def test_double_backward_through_a_cast_keeps_dtypes():

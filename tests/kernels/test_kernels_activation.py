@@ -60,6 +60,29 @@ def test_kernel_matches_the_numpy_formula_on_specials():
             np.testing.assert_array_equal(bits(gx), bits(g * (y > 0)))
 
 
+@pytest.mark.parametrize("name", ["relu_backward", "sigmoid_backward"])
+def test_backward_kernels_into_g_equal_the_kernels_into_a_new_array(name):
+    """In place (gx is g, the engine's free g) the kernels take their one-array loop: the
+    same bits as into a new array, for every pairing of specials, both dtypes, and lengths
+    that leave a remainder after the vector lanes."""
+    from deepgrad.kernels import activation
+    k = getattr(activation, name)
+    rng = np.random.default_rng(1)
+    for dtype in (np.float32, np.float64):
+        s = np.array(SPECIAL, dtype)
+        for n in (1, 7, 100, 1027):
+            y = np.concatenate([np.repeat(s, s.size), rng.standard_normal(n).astype(dtype)])
+            if name == "sigmoid_backward":
+                y[s.size * s.size:] = rng.random(n)
+            g = np.concatenate([np.tile(s, s.size), rng.standard_normal(n).astype(dtype)])
+            want = np.empty_like(g)
+            with np.errstate(invalid="ignore"):
+                k(g, y, want)
+                into = g.copy()
+                k(into, y, into)
+            np.testing.assert_array_equal(bits(into), bits(want))
+
+
 def test_forward_kernel_matches_np_maximum_on_specials():
     from deepgrad.kernels.activation import relu_forward
     for dtype in (np.float32, np.float64):
