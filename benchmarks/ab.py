@@ -11,7 +11,8 @@ this tree); both build the same workload from the same weights and batch, their 
 losses are compared, then they are timed in interleaved rounds exactly as
 ``benchmarks/run.py`` times frameworks (:func:`benchmarks.harness.time_interleaved`). The
 benchmark code itself (workloads, harness) is this tree's for both sides. Reported:
-new/base throughput ratio of the medians; 1.00 = no change.
+new/base throughput, the median of the per-round ratios
+(:func:`benchmarks.harness.paired_ratio`); 1.00 = no change.
 """
 import argparse
 import multiprocessing
@@ -64,7 +65,7 @@ def run(names, threads, trees, repeats, target_s, envs=None):
                 losses = {s: wk.call("losses", 3) for s, wk in workers.items()}
                 agree = harness.check_agreement(losses, "base", 1e-5)["new"]
                 t = harness.time_interleaved(workers, w.batch, repeats, target_s, 1.0, 0.2)
-                ratio = t["new"]["median"] / t["base"]["median"]
+                ratio = harness.paired_ratio(t["new"], t["base"])
                 rows.append((name, column, threads, t["base"]["median"], t["new"]["median"],
                              ratio, agree))
                 print(f"{name:12s} {column:15s} {threads} thr: base {t['base']['median']:>10,.0f}/s"

@@ -1,6 +1,6 @@
 """Training throughput of deepgrad side by side with PyTorch, Keras and hand-written NumPy.
 
-    python benchmarks/run.py                                   # all workloads, 7 rounds
+    python benchmarks/run.py                                   # all workloads, 11 rounds
     python benchmarks/run.py --workloads mlp128,lstm3 --repeats 5
     python benchmarks/run.py --threads 1,2                     # each thread count in turn
     python benchmarks/run.py --quick                           # smoke run, about a minute
@@ -12,10 +12,11 @@ step start from the same weights (PyTorch's initialisation, copied with
 from Keras' initialisation (``set_weights(keras_model.get_weights())``) and are timed
 through ``model.fit``. Every column's first losses are checked against its reference's
 before anything is timed. Then every column is timed in interleaved rounds and the median
-samples/s is reported. Every column reads fresh data at each step, like for like: ``fit``
-trains on n copies of the batch laid out one after another, and the PyTorch-style and NumPy
-columns step through the same n copies (``workloads.common.streaming``). Nothing here asserts a speed: the numbers are measurements, not
-tests.
+samples/s is reported; a ratio of two columns is the median of their per-round ratios.
+Every column reads fresh data at each step, like for like: ``fit`` trains on n copies of
+the batch laid out one after another, and the PyTorch-style and NumPy columns step through
+the same n copies (``workloads.common.streaming``). Nothing here asserts a speed: the
+numbers are measurements, not tests.
 """
 import argparse
 import os
@@ -30,7 +31,7 @@ import numpy as np  # noqa: E402
 from benchmarks import flops, harness, report         # noqa: E402
 from benchmarks.workloads import FRAMEWORKS, REFERENCES, WORKLOADS  # noqa: E402
 
-FULL = dict(repeats=7, target_s=0.75, warmup_s=0.5, pause_s=0.2, import_runs=5, rss_steps=500)
+FULL = dict(repeats=11, target_s=0.75, warmup_s=0.5, pause_s=0.2, import_runs=5, rss_steps=500)
 QUICK = dict(repeats=3, target_s=0.08, warmup_s=0.05, pause_s=0.05, import_runs=1, rss_steps=30)
 CHECK_STEPS = 3   # losses compared across frameworks before timing
 #: largest relative loss difference from the reference column, per reference (Keras on
@@ -67,7 +68,7 @@ def parse_args():
     p.add_argument("--workloads", default=list(WORKLOADS),
                    type=lambda s: _names(s, WORKLOADS, "workload"),
                    help=f"comma-separated, from: {', '.join(WORKLOADS)} (default: all)")
-    p.add_argument("--repeats", type=int, help="interleaved rounds (default 7; quick 3)")
+    p.add_argument("--repeats", type=int, help="interleaved rounds (default 11; quick 3)")
     p.add_argument("--threads", type=_ints, default=[os.cpu_count()],
                    help="threads for PyTorch, TensorFlow and NumPy's BLAS; a list such as "
                         "1,2 runs everything once per count (default: all cores)")

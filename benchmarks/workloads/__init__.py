@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict
 
 #: framework columns, in the order they are timed within one interleaved round; each
-#: is also the module its worker imports ("keras" on the backend run.py chooses).
-FRAMEWORKS = ("deepgrad", "torch", "numpy", "deepgrad.keras", "keras")
+#: is also the module its worker imports ("keras" on the backend run.py chooses). Columns
+#: that are compared sit side by side (deepgrad.nn between PyTorch and deepgrad.keras,
+#: deepgrad.keras beside Keras), so each pair's ratio within a round
+#: (:func:`benchmarks.harness.paired_ratio`) sees the machine as alike as can be.
+FRAMEWORKS = ("torch", "deepgrad", "deepgrad.keras", "keras", "numpy")
 
 #: column -> the column whose initial weights it starts from and whose losses it must
 #: match (PyTorch's come from ``Workload.reference_state``, Keras' from its worker).
