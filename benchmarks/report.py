@@ -1,7 +1,9 @@
 """The results as text: machine description, the throughput tables, the markdown file."""
 import datetime
+import math
 import os
 import platform
+import statistics
 from importlib import metadata
 
 from benchmarks import harness
@@ -105,6 +107,22 @@ def _spread(r):
 TABLES = ("nn", "keras")
 
 
+def parity_interval(t):
+    """(median, low, high) of the per-round deepgrad.keras/deepgrad.nn ratios of a paired
+    run: the median with its distribution-free 95% confidence interval (the order
+    statistics n/2 -/+ 0.98 sqrt(n) of the sorted ratios)."""
+    r = sorted(k / n for k, n in zip(t["deepgrad.keras"]["all"], t["deepgrad"]["all"]))
+    n = len(r)
+    half = 0.98 * n ** 0.5
+    lo, hi = max(0, int(n / 2 - half)), min(n - 1, int(math.ceil(n / 2 + half)) - 1)
+    return statistics.median(r), r[lo], r[hi]
+
+
+def parity_text(t):
+    m, lo, hi = parity_interval(t)
+    return f"{m:.2f}x [{lo:.2f}, {hi:.2f}] ({len(t['deepgrad']['all'])} rounds)"
+
+
 def _header(api, backend):
     if api == "nn":
         return ("workload", "seed", "batch", "threads", "deepgrad.nn samples/s",
@@ -112,7 +130,8 @@ def _header(api, backend):
                 "max rel. loss diff vs torch")
     return ("workload", "seed", "batch", "threads", "deepgrad.keras samples/s",
             f"keras/{backend} samples/s", "deepgrad.nn samples/s", "deepgrad.keras/keras",
-            "deepgrad.keras/deepgrad.nn", "fit() fixed cost, ms (deepgrad.keras / keras)",
+            "deepgrad.keras/deepgrad.nn", "deepgrad.keras/deepgrad.nn, paired run [95% CI]",
+            "fit() fixed cost, ms (deepgrad.keras / keras)",
             "max rel. loss diff vs keras")
 
 
@@ -157,6 +176,7 @@ def table(api, results, backend, stat="median"):
             rows.append(first + (cell("deepgrad.keras"), cell("keras"), cell("deepgrad"),
                                  ratio("deepgrad.keras", "keras"),
                                  ratio("deepgrad.keras", "deepgrad"),
+                                 parity_text(timing["parity"]) if "parity" in timing else "n/a",
                                  f"{fixed_ms('deepgrad.keras')} / {fixed_ms('keras')}",
                                  diff(("deepgrad.keras",))))
     return _header(api, backend), rows
@@ -243,6 +263,9 @@ def method_text(cfg, check_steps, tolerances):
         "Keras' initialisation (`set_weights(keras_model.get_weights())`), relative "
         f"tolerance {tolerances['keras']:g}. Keras' optimizers differ slightly from "
         "PyTorch's (Adam eps 1e-7, not 1e-8), so losses are only compared within an API. "
+        f"After each workload's rounds, the paired run: deepgrad.nn and deepgrad.keras alone, "
+        f"{cfg['parity']['repeats']} interleaved rounds of about {cfg['parity']['target_s']} s "
+        f"with a {cfg['parity']['pause_s']} s pause, the same built models and data. "
         "Import time: median of "
         f"{cfg['import_runs']} fresh interpreters (after one untimed run), timing the "
         "`import` statements only (deepgrad.keras loads most submodules on first use). "
@@ -280,7 +303,11 @@ def markdown(results, imports, rss, info, method, command, backend, compute=None
         markdown_table(*table("nn", results, backend, "best")),
         f"## deepgrad.keras vs Keras 3 ({backend} backend), through `model.fit`",
         "The target for the Keras front end is `deepgrad.keras/deepgrad.nn` >= 0.95x (the "
-        "same engine, within 5%; issue 11).",
+        "same engine, within 5%; issue 11). The two are close, so besides the ratio from "
+        "the full rounds, a paired run times the two deepgrad columns alone, right after "
+        "the workload's rounds, in many short interleaved rounds: its median ratio and the "
+        "median's 95% confidence interval (distribution-free, from the order statistics) "
+        "are the `paired run` column (`benchmarks/run.py` `parity_run`).",
         markdown_table(*table("keras", results, backend)),
         best,
         markdown_table(*table("keras", results, backend, "best")),

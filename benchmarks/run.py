@@ -31,8 +31,12 @@ import numpy as np  # noqa: E402
 from benchmarks import flops, harness, report         # noqa: E402
 from benchmarks.workloads import FRAMEWORKS, REFERENCES, WORKLOADS  # noqa: E402
 
-FULL = dict(repeats=11, target_s=0.75, warmup_s=0.5, pause_s=0.2, import_runs=5, rss_steps=500)
-QUICK = dict(repeats=3, target_s=0.08, warmup_s=0.05, pause_s=0.05, import_runs=1, rss_steps=30)
+FULL = dict(repeats=11, target_s=0.75, warmup_s=0.5, pause_s=0.2, import_runs=5, rss_steps=500,
+            parity=dict(repeats=61, target_s=0.15, pause_s=0.05))
+QUICK = dict(repeats=3, target_s=0.08, warmup_s=0.05, pause_s=0.05, import_runs=1, rss_steps=30,
+             parity=dict(repeats=5, target_s=0.05, pause_s=0.02))
+#: the two columns of the paired run: the same engine through its two front ends
+PARITY = ("deepgrad", "deepgrad.keras")
 CHECK_STEPS = 3   # losses compared across frameworks before timing
 #: largest relative loss difference from the reference column, per reference (Keras on
 #: TensorFlow could be given 1e-4 for its oneDNN kernels' summation orders; so far its
@@ -69,6 +73,9 @@ def parse_args():
                    type=lambda s: _names(s, WORKLOADS, "workload"),
                    help=f"comma-separated, from: {', '.join(WORKLOADS)} (default: all)")
     p.add_argument("--repeats", type=int, help="interleaved rounds (default 11; quick 3)")
+    p.add_argument("--parity-rounds", type=int,
+                   help="short rounds of the paired deepgrad.keras/deepgrad.nn run after each "
+                        "workload (default 61; quick 5; 0: none)")
     p.add_argument("--threads", type=_ints, default=[os.cpu_count()],
                    help="threads for PyTorch, TensorFlow and NumPy's BLAS; a list such as "
                         "1,2 runs everything once per count (default: all cores)")
@@ -103,6 +110,21 @@ def check(workers):
     return agree
 
 
+def parity_run(workers, w, cfg):
+    """The two deepgrad columns alone (already built), in many short interleaved rounds.
+
+    Their ratio is the one the full rounds measure least precisely: the two are close,
+    and a full round of every column lasts seconds, over which this machine's speed
+    drifts. Short rounds, side by side, many of them, with a short pause (deepgrad's
+    threads wait on locks, they never spin), measure it to about 0.01 (the confidence
+    interval in the table). A short round holds more of ``fit``'s fixed cost per call
+    (deepgrad.keras: 0-2 ms, so at most about 1% of a 0.15 s round, against it).
+    """
+    p = cfg["parity"]
+    return harness.time_interleaved(workers, w.batch, p["repeats"], p["target_s"],
+                                    cfg["warmup_s"], p["pause_s"])
+
+
 def run_workloads(names, threads, cfg, keras_env):
     """Check and time every workload with ``threads`` threads per framework.
 
@@ -126,6 +148,10 @@ def run_workloads(names, threads, cfg, keras_env):
             print(f"{name}, {threads} threads: " + ", ".join(
                 f"{fw} {t['median']:,.0f}/s ({t['n']} steps/round)" for fw, t in timing.items()),
                 flush=True)
+            if cfg["parity"]["repeats"] and all(fw in active for fw in PARITY):
+                timing["parity"] = parity_run({fw: active[fw] for fw in PARITY}, w, cfg)
+                print(f"{name}, {threads} threads: deepgrad.keras/deepgrad.nn "
+                      f"{report.parity_text(timing['parity'])}", flush=True)
     finally:
         for wk in workers.values():
             wk.close()
@@ -137,6 +163,8 @@ def main():
     cfg = dict(QUICK if args.quick else FULL)
     if args.repeats:
         cfg["repeats"] = args.repeats
+    if args.parity_rounds is not None:
+        cfg["parity"] = dict(cfg["parity"], repeats=args.parity_rounds)
     keras_env = {"KERAS_BACKEND": args.keras_backend, "TF_CPP_MIN_LOG_LEVEL": "2"}
     start, load = time.perf_counter(), report.load_average()
     results, threads = {}, {}
