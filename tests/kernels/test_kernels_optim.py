@@ -69,3 +69,36 @@ def test_non_contiguous_or_mixed_dtype_falls_back_to_numpy():
     with kernels.use(False):
         rules.adam(q, g, np.zeros_like(q), np.zeros_like(q), 0.1, 0.9, 0.999, 1e-8, 1)
     np.testing.assert_array_equal(p, q)
+
+
+def test_interleaved_updates_with_other_constants_and_dtypes_are_each_their_own():
+    """The compiled call keeps the last step's constants for the next tensor; updates
+    that alternate between learning rates, forms, steps and dtypes (two optimizers, or
+    threads) must each get their own: every one equals the NumPy path run alone."""
+    configs = [(np.float32, 1e-3, False, 1), (np.float64, 1e-3, False, 1),
+               (np.float32, 5e-2, False, 1), (np.float32, 1e-3, True, 1),
+               (np.float32, 1e-3, False, 2), (np.float64, 5e-2, True, 3)]
+
+    def states():
+        rng = np.random.default_rng(7)
+        return [[rng.standard_normal((4, 33)).astype(d), None, None] for d, *_ in configs]
+
+    def step(state, config, grad):
+        dtype, lr, epsilon_hat, t = config
+        p, m, v = state
+        state[1] = m = np.zeros_like(p) if m is None else m
+        state[2] = v = np.zeros_like(p) if v is None else v
+        rules.adam(p, grad.astype(dtype), m, v, lr, 0.9, 0.999, 1e-8, t, None, epsilon_hat)
+
+    grads = [np.random.default_rng(k).standard_normal((4, 33)) for k in range(len(configs))]
+    alone = states()
+    with kernels.use(False):
+        for s, c, g in zip(alone, configs, grads):
+            step(s, c, g)
+    mixed = states()
+    with kernels.use(True):
+        for s, c, g in zip(mixed, configs, grads):       # a new constants key every call
+            step(s, c, g)
+    for a, b in zip(alone, mixed):
+        for x, y in zip(a, b):
+            np.testing.assert_array_equal(y, x)
