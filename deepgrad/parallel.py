@@ -367,14 +367,16 @@ def blockwise(update, *arrays, block=1 << 16):
     parallel_for(blocks, chunk, work=first.size * 8)
 
 
-def map_flat(ufunc, out, *operands):
+def map_flat(ufunc, out, *operands, cost=1):
     """``ufunc(*operands, out=out)`` by chunks of the flattened arrays.
 
     ``out`` and every array operand are C-contiguous of one shape (scalars pass as they
     are); each output element depends on the same elements of the inputs only, so a chunk
-    computes exactly what the whole call would. Returns ``out``.
+    computes exactly what the whole call would. ``cost``: an element's time in units of a
+    memory-bound pass's (a copy, a ReLU), so that arithmetic-heavy passes split from
+    fewer elements: the split starts at ``MIN_ELEMENTWISE / cost``. Returns ``out``.
     """
-    if serial(out.size, MIN_ELEMENTWISE):
+    if serial(out.size * cost, MIN_ELEMENTWISE):
         return ufunc(*operands, out=out)
     o = out.reshape(-1)
     ops = [a.reshape(-1) if hasattr(a, "ndim") and a.ndim else a for a in operands]
@@ -384,7 +386,7 @@ def map_flat(ufunc, out, *operands):
         a, z = a * BLOCK, z * BLOCK
         ufunc(*[x[a:z] if hasattr(x, "ndim") and x.ndim else x for x in ops], out=o[a:z])
 
-    parallel_for(blocks, chunk, work=o.size, min_work=MIN_ELEMENTWISE)
+    parallel_for(blocks, chunk, work=o.size * cost, min_work=MIN_ELEMENTWISE)
     return out
 
 

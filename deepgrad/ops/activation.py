@@ -233,7 +233,7 @@ def _sigmoid(x):
         xd = dense(x)
         if xd is not None:
             out = np.empty_like(x)                 # x's layout
-            parallel.map_flat(k, dense(out)[0], xd[0])
+            parallel.map_flat(k, dense(out)[0], xd[0], cost=SIGMOID_COST)
             return out
     with np.errstate(over="ignore", under="ignore"):
         if x.ndim == 0:
@@ -243,6 +243,11 @@ def _sigmoid(x):
     out += 1
     np.divide(1, out, out=out)
     return out
+
+
+#: The compiled sigmoid's time per element over a copy's (0.95 ns / 0.12, AVX2), so it splits
+#: from 2^17 elements: 2 threads vs 1, 202 -> 167 us on 256 x 784, 795 -> 515 on 1024 x 784.
+SIGMOID_COST = 8
 
 
 def _compiled_sigmoid(x):

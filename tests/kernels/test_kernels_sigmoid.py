@@ -113,9 +113,11 @@ def test_forward_keeps_a_channels_last_layout():
     np.testing.assert_array_equal(bits(np.ascontiguousarray(y)), bits(flat))
 
 
-def test_same_bits_at_one_and_two_threads():
+@pytest.mark.parametrize("shape", [(64, 32, 30, 30),     # above MIN_ELEMENTWISE
+                                   (256, 784)])           # split by its cost only
+def test_same_bits_at_one_and_two_threads(shape):
     rng = np.random.default_rng(5)
-    x = rng.standard_normal((64, 32, 30, 30)).astype(np.float32)   # above MIN_ELEMENTWISE
+    x = rng.standard_normal(shape).astype(np.float32)
     g = rng.standard_normal(x.shape).astype(np.float32)
     runs = []
     for n in (1, 2):
