@@ -133,13 +133,19 @@ def _matmul(fn, g):
 
 
 def _linear(fn, g):
-    """Both layouts (PyTorch's W, Keras's kernel K = W^T) and the fused ReLU: g [Y > 0]
-    first (the mask's derivative is zero), then dX = G W or G K^T, dW = G^T X or
-    dK = X^T G, db = the rows of G summed."""
+    """Both layouts (PyTorch's W, Keras's kernel K = W^T) and the fused activations: for
+    a ReLU g [Y > 0] first (the mask's derivative is zero), for a sigmoid g S (1 - S) with
+    S recomputed from the inputs (its derivative depends on them); then dX = G W or
+    G K^T, dW = G^T X or dK = X^T G, db = the rows of G summed."""
     from deepgrad import ops
     x, w = fn.inputs[0], fn.inputs[1]
-    if fn.__dict__.get("out") is not None:        # Dense(activation="relu")
+    activation = fn.__dict__.get("activation")
+    if activation == "relu":
         g = g * _const(fn.out > 0, g)
+    elif activation == "sigmoid":
+        b = fn.inputs[2] if len(fn.inputs) == 3 else None
+        s = ops.sigmoid(ops.dense(x, w, b) if fn.kernel else ops.linear(x, w, b))
+        g = g * s * (1 - s)
     g2 = ops.reshape(g, (-1, g.shape[-1]))
     x2 = ops.reshape(x, (-1, x.shape[-1]))
     if fn.kernel:

@@ -126,7 +126,8 @@ def _sparse_rows(labels, x, from_logits, ignore_class):
 def _handed_logits(y_pred, activation, axis=-1):
     """The logits ``z`` when ``y_pred = softmax(z)`` (over ``axis``) or ``sigmoid(z)`` came
     from :mod:`deepgrad.keras.activations`, which hands them on with its output (Keras 3's
-    ``output._keras_logits``); else None.
+    ``output._keras_logits``), or from ``Dense(activation="sigmoid")``, which hands on a
+    function that makes them; else None.
 
     A cross-entropy of those probabilities then runs on the logits: one fused, stable op
     (log-softmax + NLL, or BCE with logits) instead of softmax, clip, log and sum, with no
@@ -137,7 +138,8 @@ def _handed_logits(y_pred, activation, axis=-1):
         return None
     if activation == "softmax" and record[1] % y_pred.ndim != axis % y_pred.ndim:
         return None
-    return record[2]
+    logits = record[2]
+    return logits() if callable(logits) else logits     # Dense(activation="sigmoid")
 
 
 # ------------------------------------------------ fused 'sum_over_batch_size' reductions

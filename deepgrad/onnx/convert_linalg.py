@@ -29,12 +29,14 @@ def _affine(ctx, node, trans_b):
     return ctx.g.op("Add", [y, b]) if b else y
 
 
-@converts(L.Linear)
+@converts(L.Linear, checks=("keep", "product"))     # arrays of the run: computed again
 def linear(ctx, node):
-    """Both layouts: a Keras kernel (``kernel=True``) is multiplied as it is; a fused ReLU
-    (``Dense(activation="relu")``) is a Relu node after it."""
+    """Both layouts: a Keras kernel (``kernel=True``) is multiplied as it is; a fused
+    activation (``Dense(activation="relu")`` or ``"sigmoid"``) is a Relu or Sigmoid node
+    after it."""
     y = _affine(ctx, node, trans_b=not node.params.get("kernel", False))
-    return ctx.g.op("Relu", [y]) if node.params.get("relu", False) else y
+    activation = node.params.get("activation")
+    return ctx.g.op({"relu": "Relu", "sigmoid": "Sigmoid"}[activation], [y]) if activation else y
 
 
 @converts(Einsum, checks=("shapes",))

@@ -10,7 +10,7 @@ from deepgrad.ops.reduce import (
 from deepgrad.ops.shape import (
     reshape, view, permute, transpose, flatten, squeeze, unsqueeze, expand, broadcast_to,
     repeat, getitem, cat, concatenate, stack, split, chunk)
-from deepgrad.ops.linalg import matmul, linear, dense
+from deepgrad.ops.linalg import matmul, linear, dense, dense_sigmoid
 from deepgrad.ops.loss import (
     cross_entropy, nll_loss, mse_loss, l1_loss, smooth_l1_loss, huber_loss,
     binary_cross_entropy, binary_cross_entropy_with_logits, kl_div)

@@ -11,7 +11,8 @@ import numpy as np
 from deepgrad import parallel
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function
-from deepgrad.ops.activation import relu_backward, relu_forward
+from deepgrad.ops.activation import relu_backward, sigmoid_backward
+from deepgrad.ops.bias_act import bias_relu, bias_sigmoid
 from deepgrad.ops._util import normalize_axis, operands
 
 
@@ -103,28 +104,41 @@ class Linear(Function):
     Each layout multiplies by the weight as it is stored (a transposed view, no copy), so
     neither front pays a transpose.
 
-    ``relu=True`` (Keras's ``Dense(activation="relu")``) applies max(Y, 0), and backward
-    first takes G [Y > 0]: :class:`deepgrad.ops.activation.ReLU`'s functions, the same bits
-    as the two ops, in one graph node instead of two. (Into a new array: the compiled
-    ReLU in place is slower, see :mod:`deepgrad.kernels.activation`.)
+    ``activation`` (Keras's ``Dense(activation=...)``, :mod:`deepgrad.ops.bias_act`):
+    "relu" applies max(Y, 0), and backward first takes G [Y > 0]; "sigmoid" applies
+    S = 1 / (1 + e^-Y), and backward first takes G S (1 - S). The bias and the activation
+    are one pass over the product, and the functions are
+    :class:`deepgrad.ops.activation.ReLU`'s and ``Sigmoid``'s: the same bits as the ops
+    one after another, in one graph node instead of two or three.
+
+    ``product``: X K computed already (:func:`dense_sigmoid`'s logits reuse the product
+    of the sigmoid's node); ``keep``: a list the product is appended to.
     """
 
     _saved_for = {"x": 1, "w": 0}       # x is read only for dW, W only for dx
 
-    def forward(self, x, w, b=None, kernel=False, relu=False):
-        self.x, self.w, self.kernel = x, w, kernel
-        out = _gemm(x, w if kernel else w.T)
-        if b is not None:
-            out += b
-        if relu:
-            out = self.out = relu_forward(out)
+    def forward(self, x, w, b=None, kernel=False, activation=None, product=None, keep=None):
+        self.x, self.w, self.kernel, self.activation = x, w, kernel, activation
+        out = _gemm(x, w if kernel else w.T) if product is None else product
+        if keep is not None:
+            keep.append(out)
+        if activation == "relu":
+            out = self.out = bias_relu(out, b)
+        elif activation == "sigmoid":
+            out = self.out = bias_sigmoid(out, b)
+        elif b is not None:
+            if product is None:
+                out += b
+            else:
+                out = out + b                   # the product stays as it is
         return out
 
     def backward(self, g):
         x, w, kernel = self.x, self.w, self.kernel
-        out = self.__dict__.get("out")
-        if out is not None:
-            g = relu_backward(g, out, self.__dict__.get("grad_free"))
+        if self.activation == "relu":
+            g = relu_backward(g, self.out, self.__dict__.get("grad_free"))
+        elif self.activation == "sigmoid":
+            g = sigmoid_backward(g, self.out, self.__dict__.get("grad_free"))
         gx = _gemm(g, w.T if kernel else w, c_order=False) if self.needs_grad[0] else None
         gw = None
         g2 = g.reshape(-1, g.shape[-1])
@@ -153,18 +167,18 @@ def matmul(a, b):
     return MatMul.apply(a, b)
 
 
-def _affine(name, input, weight, bias, weight_name, in_axis, out_axis, error, relu=False):
+def _affine(name, input, weight, bias, weight_name, in_axis, out_axis, error, **params):
     """Check the shapes of an affine map and apply :class:`Linear`: ``weight`` is 2-D, its
     axis ``in_axis`` matches the input's last axis (0: a Keras kernel), and ``bias`` is None
     or of shape (``weight.shape[out_axis]``,). Mismatches raise ``error`` naming ``name``.
-    ``relu``: max(y, 0) in the same node."""
+    ``params``: :class:`Linear`'s (``activation``, ``product``, ``keep``)."""
     x, w = operands(name, input, weight)
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[in_axis]:
         raise error(f"{name}: input of shape {tuple(x.shape)} does not match {weight_name} of "
                     f"shape {tuple(w.shape)} (expected input (*, {w.shape[in_axis]}))")
-    params = {"kernel": True} if in_axis == 0 else {}     # PyTorch's layout: the default
-    if relu:
-        params["relu"] = True
+    params = {k: v for k, v in params.items() if v is not None}
+    if in_axis == 0:
+        params["kernel"] = True                           # PyTorch's layout: the default
     if bias is None:
         return Linear.apply(x, w, **params)
     _, b = operands(name, x, bias)
@@ -193,13 +207,33 @@ def dense(input, kernel, bias=None, activation=None):
 
     The same affine map and op as :func:`linear` (:class:`Linear` with ``kernel=True``)
     with K = W^T, multiplied as stored: Keras-style models pay no transpose.
-    ``activation="relu"``: max(x K + b, 0) in the same op (one node; the bits of
-    ``relu(dense(x, K, b))``).
+    ``activation="relu"`` or ``"sigmoid"``: the activation in the same op (one node, one
+    pass for the bias and the activation; the bits of ``relu(dense(x, K, b))``).
     """
-    if activation not in (None, "relu"):
-        raise ValueError(f"dense: activation must be None or 'relu', received {activation!r}")
+    if activation not in (None, "relu", "sigmoid"):
+        raise ValueError(f"dense: activation must be None, 'relu' or 'sigmoid', received "
+                         f"{activation!r}")
     return _affine("dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
-                   error=ValueError, relu=activation == "relu")
+                   error=ValueError, activation=activation)
+
+
+def dense_sigmoid(input, kernel, bias=None):
+    """``(sigmoid(x K + b), logits)``: :func:`dense` with ``activation="sigmoid"``, and a
+    function ``logits()`` that returns z = x K + b as a tensor of its own graph node.
+
+    A binary cross-entropy of the sigmoid's output runs on z (Keras's ``_keras_logits``,
+    :mod:`deepgrad.keras.losses`). The logits reuse the product x K of the sigmoid's
+    node -- no second GEMM -- and add b when asked for; the gradient they receive flows to
+    x, K and b as a plain ``dense``'s does.
+    """
+    kept = []
+    out = _affine("dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
+                  error=ValueError, activation="sigmoid", keep=kept)
+
+    def logits():
+        return _affine("dense", input, kernel, bias, "kernel", in_axis=0, out_axis=1,
+                       error=ValueError, product=kept[0])
+    return out, logits
 
 
 # ---------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ CASES = {
     "dense_kernel_layout_fused_relu": (lambda x, k, b: (dg.ops.dense(x, k, b, activation="relu")
                                                         ** 2).sum() + dg.ops.dense(x, k).tanh()
                                        .sum(), [(4, 3), (3, 5), (5,)]),
+    "dense_kernel_layout_fused_sigmoid": (lambda x, k, b: (dg.ops.dense(x, k, b, activation="sigmoid")
+                                                           ** 2).sum(), [(4, 3), (3, 5), (5,)]),
     "leaky_relu_shapes": (lambda a: F.leaky_relu(a.reshape(6, 2).permute(1, 0), 0.2)
                           .expand(3, 2, 6) ** 2, [(3, 4)]),
     "index_cat_stack": (lambda a, b: dg.cat([a[:, 1:] ** 2, b], 1)
@@ -72,18 +74,21 @@ def test_gradgradcheck_of_covered_ops(name):
     assert autograd.gradgradcheck(fn, xs)
 
 
-def test_double_backward_of_a_fused_dense_relu_equals_the_two_ops():
-    """Dense(activation="relu") is one node (Keras's kernel layout, ReLU inside): its
-    second derivatives equal those of dense then relu, and of PyTorch's layout."""
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_double_backward_of_a_fused_dense_activation_equals_the_two_ops(activation):
+    """Dense(activation="relu" or "sigmoid") is one node (Keras's kernel layout, the
+    activation inside): its second derivatives equal those of dense then the activation,
+    and of PyTorch's layout."""
+    act = getattr(F, activation)
     rng = np.random.default_rng(0)
     x0, k0, b0 = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
     results = []
     for form in ("fused", "two ops", "linear"):
         x, b = leaf(x0), leaf(b0)
         w = leaf(k0.T.copy() if form == "linear" else k0)
-        y = (F.relu(F.linear(x, w, b)) if form == "linear" else
-             dg.ops.dense(x, w, b, activation="relu") if form == "fused" else
-             F.relu(dg.ops.dense(x, w, b)))
+        y = (act(F.linear(x, w, b)) if form == "linear" else
+             dg.ops.dense(x, w, b, activation=activation) if form == "fused" else
+             act(dg.ops.dense(x, w, b)))
         (gx,) = autograd.grad((y ** 2).sum(), [x], create_graph=True)
         gw, gb, gxx = autograd.grad((gx ** 3).sum(), [w, b, x])
         results.append((gw.numpy().T if form == "linear" else gw.numpy(), gb.numpy(), gxx.numpy()))

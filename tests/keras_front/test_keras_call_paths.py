@@ -104,3 +104,35 @@ def test_dense_relu_is_one_node_with_the_bits_of_dense_then_relu():
     np.testing.assert_array_equal(x1.grad.numpy(), x2.grad.numpy())
     np.testing.assert_array_equal(fused.kernel.value.grad.numpy(),
                                   plain.kernel.value.grad.numpy())
+
+
+@pytest.mark.parametrize("loss", ["binary_crossentropy", "mse"])
+def test_dense_sigmoid_trains_as_dense_then_a_sigmoid_layer(loss):
+    """Dense(activation="sigmoid") is one node that hands its logits on: fit's losses and
+    weights equal those of Dense then Activation("sigmoid") bit for bit, for a binary
+    cross-entropy (which runs on the logits) and for a loss of the probabilities. The
+    output is wide enough (64 x 160) for the compiled one-pass bias and sigmoid."""
+    import deepgrad as dg
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((64, 20)).astype("float32")
+    y = (rng.random((64, 160)) < 0.3).astype("float32")
+    runs = []
+    for fused in (True, False):
+        dg.manual_seed(0)
+        head = ([layers.Dense(160, activation="sigmoid")] if fused else
+                [layers.Dense(160), layers.Activation("sigmoid")])
+        model = keras.Sequential([keras.Input((20,)), layers.Dense(32, activation="relu")]
+                                 + head)
+        model.compile(optimizer=keras.optimizers.Adam(1e-2), loss=loss)
+        if fused:
+            assert type(model(x[:2]).grad_fn).__name__ == "Linear"
+            weights = model.get_weights()
+        else:
+            model.set_weights(weights)
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        runs.append((history.history["loss"], model.get_weights(),
+                     model.evaluate(x, y, verbose=0)))
+    (loss1, w1, e1), (loss2, w2, e2) = runs
+    assert loss1 == loss2 and e1 == e2
+    for a, b in zip(w1, w2):
+        np.testing.assert_array_equal(a, b)

@@ -83,6 +83,31 @@ def test_backward_kernels_into_g_equal_the_kernels_into_a_new_array(name):
             np.testing.assert_array_equal(bits(into), bits(want))
 
 
+@pytest.mark.parametrize("name", ["bias_relu_forward", "bias_sigmoid_forward"])
+def test_bias_activation_kernels_equal_the_add_then_the_flat_kernel(name):
+    """act(p + b) in one pass (Keras's Dense with a fused activation): the bits of NumPy's
+    p + b and then the activation's flat kernel, for every pairing of specials in p and
+    b, row lengths that leave a remainder after the vector lanes, and both dtypes (the
+    sigmoid's kernel is float32's)."""
+    from deepgrad.kernels import activation
+    k, flat = getattr(activation, name), getattr(activation, name[len("bias_"):])
+    rng = np.random.default_rng(2)
+    s = np.array(SPECIAL + [3e38, -3e38, 88.0, -88.0, -103.0, -150.0])
+    for dtype in ((np.float32,) if "sigmoid" in name else (np.float32, np.float64)):
+        for n in (1, 7, 16, 33, 784):
+            rows = s.size + 5
+            b = np.resize(s, n).astype(dtype)
+            p = rng.standard_normal((rows, n)).astype(dtype) * 30
+            p[:s.size] = s[:, None]                       # each special against each b
+            y = np.full_like(p, 7.0)
+            with np.errstate(invalid="ignore", over="ignore"):
+                k(p, b, y)
+                q = p + b
+            want = np.empty_like(q)
+            flat(q.reshape(-1), want.reshape(-1))
+            np.testing.assert_array_equal(bits(y), bits(want))
+
+
 def test_forward_kernel_matches_np_maximum_on_specials():
     from deepgrad.kernels.activation import relu_forward
     for dtype in (np.float32, np.float64):

@@ -128,36 +128,87 @@ def test_dense_with_relu_is_relu_of_dense(x, w):
              rtol32=1e-5, atol32=1e-5)
 
 
+@pytest.mark.parametrize("x, w", LINEAR, ids=str)
+def test_dense_with_sigmoid_is_sigmoid_of_dense(x, w):
+    k = (w[1], w[0])
+    check_op(lambda a, K, b: ops.dense(a, K, b, activation="sigmoid"),
+             lambda a, K, b: 1 / (1 + np.exp(-(a @ K + b))), [(x, k, (k[1],))],
+             rtol32=1e-5, atol32=1e-5)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("shape", [(32, 784, 64), (2048, 96, 160), (3, 4, 6, 5)])
+@pytest.mark.parametrize("shape", [(32, 784, 64), (256, 32, 784), (2048, 96, 160),
+                                   (3, 4, 6, 5)])
 @pytest.mark.parametrize("bias", [True, False])
-def test_dense_relu_has_the_bits_of_the_two_ops(shape, dtype, bias):
-    """One node, the same values and gradients as ``relu(dense(x, K, b))`` bit for bit
-    (large outputs go through the threads' relu, batched inputs through one GEMM)."""
+def test_dense_activation_has_the_bits_of_the_ops(shape, dtype, bias, activation, threads):
+    """One node, the same values and gradients as ``relu(dense(x, K, b))`` (or sigmoid)
+    bit for bit: the bias and the activation in one pass (large outputs split over the
+    threads), batched inputs through one GEMM."""
     rng = np.random.default_rng(sum(shape))
     x0 = rng.standard_normal(shape[:-1]).astype(dtype)
     k0 = rng.standard_normal(shape[-2:]).astype(dtype)
     b0 = rng.standard_normal(shape[-1]).astype(dtype)
     g0 = rng.standard_normal(shape[:-2] + (shape[-1],)).astype(dtype)
+    act = getattr(ops, activation)
     results = []
-    for fused in (True, False):
-        x, k, b = (dg.tensor(a, requires_grad=True) for a in (x0, k0, b0))
-        bb = b if bias else None
-        y = (ops.dense(x, k, bb, activation="relu") if fused
-             else ops.relu(ops.dense(x, k, bb)))
-        y.backward(dg.tensor(g0))
-        results.append([y.numpy(), x.grad.numpy(), k.grad.numpy()]
-                       + ([b.grad.numpy()] if bias else []))
-        if fused:                                   # one node: the output is Linear's
-            assert type(y.grad_fn).__name__ == "Linear"
+    before = dg.get_num_threads()
+    dg.set_num_threads(threads)
+    try:
+        for fused in (True, False):
+            x, k, b = (dg.tensor(a, requires_grad=True) for a in (x0, k0, b0))
+            bb = b if bias else None
+            y = (ops.dense(x, k, bb, activation=activation) if fused
+                 else act(ops.dense(x, k, bb)))
+            y.backward(dg.tensor(g0))
+            results.append([y.numpy(), x.grad.numpy(), k.grad.numpy()]
+                           + ([b.grad.numpy()] if bias else []))
+            if fused:                                   # one node: the output is Linear's
+                assert type(y.grad_fn).__name__ == "Linear"
+    finally:
+        dg.set_num_threads(before)
     for a, c in zip(*results):
         assert a.dtype == dtype
         np.testing.assert_array_equal(a, c)
 
 
-def test_dense_activation_other_than_relu_is_refused():
-    with pytest.raises(ValueError, match="activation must be None or 'relu', received 'tanh'"):
+def test_dense_activation_other_than_relu_or_sigmoid_is_refused():
+    with pytest.raises(ValueError, match="activation must be None, 'relu' or 'sigmoid', "
+                                         "received 'tanh'"):
         ops.dense(dg.randn(2, 3), dg.randn(3, 4), activation="tanh")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_sigmoid_hands_on_logits_made_from_the_same_product(dtype, monkeypatch):
+    """``dense_sigmoid`` returns sigmoid(x K + b) and a function making z = x K + b:
+    the bits of ``dense(x, K, b)`` with no second GEMM, and z's gradient reaches x, K and
+    b as a plain dense's does (values, gradients, and the product left unwritten)."""
+    from deepgrad.ops import linalg
+    rng = np.random.default_rng(1)
+    x0, k0, b0 = (rng.standard_normal(s).astype(dtype) for s in ((64, 20), (20, 160), (160,)))
+    g0 = rng.standard_normal((64, 160)).astype(dtype)
+    gemms = []
+    real = linalg._gemm
+    monkeypatch.setattr(linalg, "_gemm", lambda *a, **k: gemms.append(1) or real(*a, **k))
+    x, k, b = (dg.tensor(a, requires_grad=True) for a in (x0, k0, b0))
+    s, logits = ops.dense_sigmoid(x, k, b)
+    z = logits()
+    assert len(gemms) == 1                            # the forward's one product
+    z2 = logits()                                     # asked twice: the product unchanged
+    z.backward(dg.tensor(g0))
+    got = [z.numpy(), z2.numpy(), s.numpy(), x.grad.numpy(), k.grad.numpy(), b.grad.numpy()]
+    xr, kr, br = (dg.tensor(a, requires_grad=True) for a in (x0, k0, b0))
+    zr = ops.dense(xr, kr, br)
+    zr.backward(dg.tensor(g0))
+    want = [zr.numpy(), zr.numpy(), ops.sigmoid(zr).numpy(), xr.grad.numpy(),
+            kr.grad.numpy(), br.grad.numpy()]
+    for a, c in zip(got, want):
+        assert a.dtype == dtype
+        np.testing.assert_array_equal(a, c)
+    with dg.no_grad():                                # outside a graph too
+        s, logits = ops.dense_sigmoid(x, k, b)
+        np.testing.assert_array_equal(logits().numpy(), want[0])
 
 
 def test_batched_input_against_one_matrix_is_one_gemm_with_the_same_values():

@@ -21,9 +21,12 @@ class Dense(Layer):
     Shape:
         (batch, ..., input_dim) -> (batch, ..., units).
 
-    With ``activation="relu"``, the product, the bias and max(., 0) are one graph node
-    (:func:`deepgrad.ops.dense` with ``activation="relu"``): the bits of the two ops, one
-    node's bookkeeping fewer forward and backward.
+    With ``activation="relu"`` or ``"sigmoid"``, the product, the bias and the activation
+    are one graph node (:func:`deepgrad.ops.dense`, :mod:`deepgrad.ops.bias_act`): the
+    bits of the ops one after another, with one pass for the bias and the activation
+    and one node's bookkeeping fewer forward and backward. The sigmoid's output hands its
+    logits x K + b on, as :func:`deepgrad.keras.activations.sigmoid` does (made from the
+    same product when a binary cross-entropy asks for them).
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
@@ -66,6 +69,10 @@ class Dense(Layer):
     def call(self, inputs):
         if self.activation is activations.relu:      # max(x K + b, 0): one node, same bits
             return ops.dense(inputs, self.kernel, self.bias, activation="relu")
+        if self.activation is activations.sigmoid:   # the same, handing its logits on
+            y, logits = ops.dense_sigmoid(inputs, self.kernel, self.bias)
+            y._keras_logits = ("sigmoid", None, logits)
+            return y
         y = ops.dense(inputs, self.kernel, self.bias)
         return y if self.activation is activations.linear else self.activation(y)
 
