@@ -176,7 +176,8 @@ def _affine(name, input, weight, bias, weight_name, in_axis, out_axis, error, **
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[in_axis]:
         raise error(f"{name}: input of shape {tuple(x.shape)} does not match {weight_name} of "
                     f"shape {tuple(w.shape)} (expected input (*, {w.shape[in_axis]}))")
-    params = {k: v for k, v in params.items() if v is not None}
+    if params:
+        params = {k: v for k, v in params.items() if v is not None}
     if in_axis == 0:
         params["kernel"] = True                           # PyTorch's layout: the default
     if bias is None:
