@@ -14,6 +14,10 @@ NumPy's add 50 us plus the sigmoid 189, fused 205. Without the kernels, for othe
 (the sigmoid's float64) or for a P that is not C-contiguous, it is the two steps. Large
 products are split by rows over the threads (the same bits at any thread count).
 
+Without an activation (``nn.Linear``, a plain ``Dense``), :func:`bias_add` adds b in
+place by a compiled loop: NumPy's row-broadcast add runs at half its speed (the same
+256 x 784: 50 against 26 us).
+
 :func:`bias_relu`'s two steps add b to P in place (P is the GEMM's fresh output);
 :func:`bias_sigmoid` never writes P (:func:`deepgrad.ops.linalg.dense_sigmoid` keeps it
 for the logits).
@@ -22,6 +26,22 @@ import numpy as np
 
 from deepgrad import kernels, parallel
 from deepgrad.ops.activation import MIN_COMPILED_RELU, SIGMOID_COST, _sigmoid, relu_forward
+
+
+def bias_add(p, b):
+    """p += b in place (a dense layer without an activation); returns p. ``b`` (n,)."""
+    k = _kernel("bias_add", p, b) if p.size >= MIN_COMPILED_RELU else None
+    if k is None:
+        p += b
+        return p
+    p2 = p.reshape(-1, p.shape[-1])
+    if parallel.serial(p.size, parallel.MIN_ELEMENTWISE):
+        k(p2, b)
+    else:
+        def chunk(i, j):
+            k(p2[i:j], b)
+        parallel.parallel_for(p2.shape[0], chunk, work=p.size, min_work=parallel.MIN_ELEMENTWISE)
+    return p
 
 
 def bias_relu(p, b):

@@ -12,7 +12,7 @@ from deepgrad import parallel
 from deepgrad.autograd import function as _fn
 from deepgrad.autograd.function import Function
 from deepgrad.ops.activation import relu_backward, sigmoid_backward
-from deepgrad.ops.bias_act import bias_relu, bias_sigmoid
+from deepgrad.ops.bias_act import bias_add, bias_relu, bias_sigmoid
 from deepgrad.ops._util import normalize_axis, operands
 
 
@@ -128,7 +128,7 @@ class Linear(Function):
             out = self.out = bias_sigmoid(out, b)
         elif b is not None:
             if product is None:
-                out += b
+                out = bias_add(out, b)
             else:
                 out = out + b                   # the product stays as it is
         return out

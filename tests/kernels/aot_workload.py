@@ -4,7 +4,7 @@
 
 Runs forward and backward of the ops that call kernels (Winograd and im2col
 convolutions in both layouts, 2x2 max pooling in both layouts, the depthwise convolution,
-ReLU, sigmoid, Keras's Dense with a fused ReLU and sigmoid, Adam, LSTM in float32 (the whole-loop kernels) and float64 (the per-step ones), GRU),
+ReLU, sigmoid, Keras's Dense with a fused ReLU and sigmoid and with its bias alone, Adam, LSTM in float32 (the whole-loop kernels) and float64 (the per-step ones), GRU),
 saves every output and gradient to OUT.npz and prints one JSON line: the kernels the ops
 asked for and whether numba or llvmlite were imported.
 """
@@ -54,7 +54,8 @@ def main(out):
         keep(f"nhwc_{dtype}", *ys, xl.grad, *(w.value for lay in layers for w in lay.weights))
 
         xd = dg.tensor(rng.standard_normal((64, 20)).astype(dtype), requires_grad=True)
-        dense = [keras.layers.Dense(160, activation=a, dtype=dtype) for a in ("relu", "sigmoid")]
+        dense = [keras.layers.Dense(160, activation=a, dtype=dtype)
+                 for a in ("relu", "sigmoid", None)]
         yd = [d(xd) for d in dense]        # 10240 elements: the fused bias-activation kernels
         sum((y * y).sum() for y in yd).backward()
         keep(f"dense_{dtype}", *yd, xd.grad, *(w.value.grad for d in dense for w in d.weights))

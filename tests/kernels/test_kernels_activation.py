@@ -108,6 +108,25 @@ def test_bias_activation_kernels_equal_the_add_then_the_flat_kernel(name):
             np.testing.assert_array_equal(bits(y), bits(want))
 
 
+def test_bias_add_kernel_equals_numpy_add_in_place():
+    """p += b by the compiled loop: NumPy's bits for every pairing of specials, row
+    lengths with vector remainders, both dtypes; only p is written."""
+    from deepgrad.kernels.activation import bias_add
+    rng = np.random.default_rng(4)
+    s = np.array(SPECIAL + [3e38, -3e38])
+    for dtype in (np.float32, np.float64):
+        for n in (1, 7, 16, 33, 784):
+            b = np.resize(s, n).astype(dtype)
+            p = rng.standard_normal((s.size + 5, n)).astype(dtype)
+            p[:s.size] = s[:, None]
+            b0 = b.copy()
+            with np.errstate(invalid="ignore", over="ignore"):
+                want = p + b
+                bias_add(p, b)
+            np.testing.assert_array_equal(bits(p), bits(want))
+            np.testing.assert_array_equal(bits(b), bits(b0))
+
+
 def test_forward_kernel_matches_np_maximum_on_specials():
     from deepgrad.kernels.activation import relu_forward
     for dtype in (np.float32, np.float64):
