@@ -35,12 +35,7 @@ def bias_add(p, b):
         p += b
         return p
     p2 = p.reshape(-1, p.shape[-1])
-    if parallel.serial(p.size, parallel.MIN_ELEMENTWISE):
-        k(p2, b)
-    else:
-        def chunk(i, j):
-            k(p2[i:j], b)
-        parallel.parallel_for(p2.shape[0], chunk, work=p.size, min_work=parallel.MIN_ELEMENTWISE)
+    _by_rows(lambda i, j: k(p2[i:j], b), p2.shape[0], p.size)
     return p
 
 
@@ -75,16 +70,14 @@ def _kernel(name, p, b):
 
 
 def _rows(k, p, b, cost):
-    """``k(p, b, y)`` over the rows of p seen as (rows, n), split over the threads when
-    the work (elements x ``cost``, in units of a memory-bound pass) is large."""
+    """``k(p, b, y)`` into a new y, over the rows of p seen as (rows, n)."""
     y = np.empty_like(p)
     p2, y2 = p.reshape(-1, p.shape[-1]), y.reshape(-1, p.shape[-1])
-    work = p.size * cost
-    if parallel.serial(work, parallel.MIN_ELEMENTWISE):
-        k(p2, b, y2)
-    else:
-        def chunk(i, j):
-            k(p2[i:j], b, y2[i:j])
-        parallel.parallel_for(p2.shape[0], chunk, work=work,
-                              min_work=parallel.MIN_ELEMENTWISE)
+    _by_rows(lambda i, j: k(p2[i:j], b, y2[i:j]), p2.shape[0], p.size * cost)
     return y
+
+
+def _by_rows(chunk, rows, work):
+    """``chunk(i, j)`` over rows i:j, split over the threads when the work (elements x
+    cost, in units of a memory-bound pass) is large (one call otherwise)."""
+    parallel.parallel_for(rows, chunk, work=work, min_work=parallel.MIN_ELEMENTWISE)
