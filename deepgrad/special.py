@@ -5,7 +5,7 @@ the pointwise families; this module only gives them their ``torch.special`` spel
 (``expit`` is the logistic sigmoid, ``gammaln`` is ``lgamma``, ``psi`` is ``digamma``...).
 """
 from deepgrad.ops.activation import sigmoid as expit
-from deepgrad.ops.activation import log_softmax as _log_softmax, softmax as _softmax
+from deepgrad.ops.activation_softmax import log_softmax as _log_softmax, softmax as _softmax
 from deepgrad.ops.elementwise import cast as _cast
 from deepgrad.ops.pointwise import exp2, expm1, log1p, round
 from deepgrad.ops.reduce import logsumexp as _logsumexp

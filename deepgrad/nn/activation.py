@@ -16,6 +16,7 @@ from deepgrad.nn import init
 from deepgrad.nn.module import Module
 from deepgrad.nn.parameter import Parameter
 from deepgrad.ops import activation as _act, activation_piecewise as _pw
+from deepgrad.ops import activation_softmax as _sm
 
 
 def _inplace_str(inplace):
@@ -334,17 +335,17 @@ class _DimSoftmax(Module):
 
 class Softmax(_DimSoftmax):
     """softmax along ``dim``."""
-    _fn = staticmethod(_act.softmax)
+    _fn = staticmethod(_sm.softmax)
 
 
 class LogSoftmax(_DimSoftmax):
     """log softmax along ``dim``."""
-    _fn = staticmethod(_act.log_softmax)
+    _fn = staticmethod(_sm.log_softmax)
 
 
 class Softmin(_DimSoftmax):
     """softmax(-x) along ``dim``."""
-    _fn = staticmethod(_act.softmin)
+    _fn = staticmethod(_sm.softmin)
 
 
 class Softmax2d(Module):
@@ -354,4 +355,4 @@ class Softmax2d(Module):
         x = to_tensor(input)
         if x.ndim not in (3, 4):
             raise ValueError(f"Softmax2d: expected input to be 3D or 4D, got {x.ndim}D instead")
-        return _act.softmax(x, -3)
+        return _sm.softmax(x, -3)

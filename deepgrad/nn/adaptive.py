@@ -21,7 +21,7 @@ from deepgrad.autograd.function import to_tensor
 from deepgrad.nn.containers import ModuleList, Sequential
 from deepgrad.nn.linear import Linear
 from deepgrad.nn.module import Module
-from deepgrad.ops.activation import log_softmax
+from deepgrad.ops.activation_softmax import log_softmax
 from deepgrad.ops.shape import cat, getitem
 
 _ASMoutput = namedtuple("_ASMoutput", ["output", "loss"])

@@ -17,6 +17,7 @@ import math
 import numpy as np
 
 from deepgrad.ops import activation as A, activation_piecewise as AP
+from deepgrad.ops import activation_softmax as AS
 from deepgrad.onnx.registry import converts
 
 
@@ -125,12 +126,12 @@ def log_sigmoid(ctx, node):
     return g.op("Sub", [g.op("Min", [x, _c(ctx, node, 0)]), _log1p_exp_neg_abs(ctx, node, x)])
 
 
-@converts(A.Softmax)
+@converts(AS.Softmax)
 def softmax(ctx, node):
     return ctx.g.op("Softmax", [_x(ctx, node)], axis=int(node.params.get("axis", -1)))
 
 
-@converts(A.LogSoftmax)
+@converts(AS.LogSoftmax)
 def log_softmax(ctx, node):
     return ctx.g.op("LogSoftmax", [_x(ctx, node)], axis=int(node.params.get("axis", -1)))
 

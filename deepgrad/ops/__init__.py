@@ -2,8 +2,8 @@
 from deepgrad.ops.elementwise import (
     add, sub, mul, div, neg, pow, exp, log, sqrt, abs, clip, clamp, maximum, minimum, where,
     cast, clone, eq, ne, lt, le, gt, ge)
-from deepgrad.ops.activation import (
-    relu, leaky_relu, elu, gelu, sigmoid, tanh, softplus, silu, softmax, log_softmax)
+from deepgrad.ops.activation import relu, leaky_relu, elu, gelu, sigmoid, tanh, softplus, silu
+from deepgrad.ops.activation_softmax import softmax, log_softmax
 from deepgrad.ops.reduce import (
     sum, mean, amax, amin, max_with_indices, min_with_indices, var, std, logsumexp, argmax,
     argmin, norm)
@@ -80,7 +80,8 @@ from deepgrad.ops.pointwise_inplace import (
     clamp_min_, clamp_max_, ldexp_, erf_, erfc_, i0_, sinc_, logit_, xlogy_, gcd_, lcm_)
 from deepgrad.ops.activation import (
     relu_, leaky_relu_, elu_, selu, selu_, celu, celu_, mish, logsigmoid, softsign, tanhshrink,
-    glu, softmin, gumbel_softmax)
+    glu)
+from deepgrad.ops.activation_softmax import softmin, gumbel_softmax
 from deepgrad.ops.activation_piecewise import (
     threshold, threshold_, hardtanh, hardtanh_, relu6, hardsigmoid, hardswish, hardshrink,
     softshrink, prelu, rrelu, rrelu_)

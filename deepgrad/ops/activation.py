@@ -8,22 +8,21 @@ sigmoid, tanh, ReLU and softmax are the seeds' activations (seed 000, section 3)
     softmax(x)_i = e^{x_i} / sum_j e^{x_j}   J = diag(s) - s s^T
 
 and their smooth relatives (ELU/SELU/CELU, GELU, softplus, SiLU, Mish, log-sigmoid,
-softsign, tanhshrink, GLU, softmin, Gumbel-softmax). The piecewise-linear ones (hardtanh,
-ReLU6, hard sigmoid/swish/shrink, threshold, PReLU, RReLU) are in ``activation_piecewise``.
+softsign, tanhshrink, GLU). Softmax, which is not elementwise, and its family (log-softmax,
+softmin, Gumbel-softmax) are in ``activation_softmax``; the piecewise-linear ones (hardtanh,
+ReLU6, hard sigmoid/swish/shrink, threshold, PReLU, RReLU) in ``activation_piecewise``.
 The in-place forms (``relu_``, ``inplace=True``) follow :mod:`deepgrad.ops._inplace`.
 """
 import math
-import warnings
 
 import numpy as np
 
-from deepgrad import backend, kernels
-from deepgrad.autograd import function as _fn
+from deepgrad import kernels
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops import _inplace
 from deepgrad.ops._promote import as_float
 from deepgrad.ops._util import normalize_axis
-from deepgrad.ops.elementwise import abs as _abs, cast
+from deepgrad.ops.elementwise import abs as _abs
 from deepgrad.ops.layout import dense
 from deepgrad.ops.shape import split
 from deepgrad import parallel
@@ -313,31 +312,6 @@ class SiLU(Function):
         return g * (s * (1 + self.x * (1 - s)))
 
 
-class Softmax(Function):
-    def forward(self, x, axis=-1):
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)
-        self.out, self.axis = e, axis
-        return e
-
-    def backward(self, g):
-        s = self.out
-        # J^T g = s * (g - <g, s>)
-        return s * (g - (g * s).sum(axis=self.axis, keepdims=True))
-
-
-class LogSoftmax(Function):
-    def forward(self, x, axis=-1):
-        shifted = x - x.max(axis=axis, keepdims=True)
-        out = shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-        self.out, self.axis = out, axis
-        return out
-
-    def backward(self, g):
-        # d log_softmax_i / dx_j = [i=j] - softmax_j
-        return g - np.exp(self.out) * g.sum(axis=self.axis, keepdims=True)
-
-
 class Mish(Function):
     """y = x tanh(softplus(x)).   dy/dx = t + x (1 - t^2) sigmoid(x), t = tanh(softplus(x))."""
 
@@ -532,74 +506,3 @@ def glu(input, dim=-1):
     h = x.shape[d] // 2
     a, b = split(x, [h, h], d)
     return a * sigmoid(b)
-
-
-def _softmax_dim(name, ndim, stacklevel):
-    """PyTorch's implicit dim for softmax-like calls without ``dim`` (deprecated there too)."""
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call "
-                  f"to include dim=X as an argument.", UserWarning, stacklevel=stacklevel)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
-def _softmax_input(name, input, dim, axis, stacklevel, dtype):
-    x = to_tensor(input)
-    if dtype is not None:
-        x = cast(x, dtype)
-    if dim is None:
-        dim = axis if axis is not None else _softmax_dim(name, x.ndim, stacklevel + 1)
-    return x, normalize_axis(dim, x.ndim)
-
-
-def softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
-    """softmax(x)_i = e^{x_i - m} / sum_j e^{x_j - m}, m = max_j x_j (shift for stability).
-
-    Backward: J^T g = s * (g - sum_j g_j s_j). ``dtype`` casts the input first; without
-    ``dim`` the axis is PyTorch's deprecated implicit choice (0 for 0-, 1- and 3-d inputs,
-    else 1), with its warning. ``axis`` is NumPy's/Keras's name for ``dim``.
-    """
-    x, d = _softmax_input("softmax", input, dim, axis, _stacklevel, dtype)
-    return Softmax.apply(x, axis=d)
-
-
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None, *, axis=None):
-    """log_softmax(x)_i = x_i - m - ln sum_j e^{x_j - m}.
-
-    Backward: g - softmax(x) * sum_j g_j. ``dim``/``dtype``/``axis`` as :func:`softmax`.
-    """
-    x, d = _softmax_input("log_softmax", input, dim, axis, _stacklevel, dtype)
-    return LogSoftmax.apply(x, axis=d)
-
-
-def softmin(input, dim=None, _stacklevel=3, dtype=None):
-    """softmin(x) = softmax(-x) along ``dim``.   Backward: that of softmax, negated."""
-    x, d = _softmax_input("softmin", input, dim, None, _stacklevel, dtype)
-    return Softmax.apply(-x, axis=d)
-
-
-def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
-    """Sample from the Gumbel-softmax distribution: y = softmax((logits + G) / tau, dim),
-    G_i = -log E_i, E_i ~ Exponential(1).
-
-    ``hard=True`` returns the one-hot of argmax y in the forward pass and the gradient of
-    the soft sample y in the backward pass (straight-through: y_hard - stop_grad(y) + y).
-    ``eps`` has no effect (deprecated in PyTorch, which warns likewise).
-    """
-    if eps != 1e-10:
-        warnings.warn("gumbel_softmax: `eps` parameter is deprecated and has no effect.",
-                      UserWarning, stacklevel=2)
-    x = _floating("gumbel_softmax", logits)
-    if tau <= 0:
-        raise ValueError(f"gumbel_softmax: tau must be positive, received {tau}")
-    d = normalize_axis(dim, x.ndim)
-    e = backend.rng().standard_exponential(x.shape).astype(x.dtype, copy=False)
-    gumbels = _fn._Tensor._wrap(-np.log(e))
-    y_soft = softmax((x + gumbels) / tau, d)
-    if not hard:
-        return y_soft
-    index = np.expand_dims(np.argmax(y_soft.array, axis=d), d) if x.ndim else None
-    y_hard = np.zeros_like(y_soft.array)
-    if x.ndim:
-        np.put_along_axis(y_hard, index, 1, axis=d)
-    else:
-        y_hard[...] = 1
-    return _fn._Tensor._wrap(y_hard) - y_soft.detach() + y_soft

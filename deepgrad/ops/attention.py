@@ -24,7 +24,7 @@ import numpy as np
 
 from deepgrad import backend, parallel
 from deepgrad.autograd.function import Function, to_tensor
-from deepgrad.ops.activation import softmax as _softmax
+from deepgrad.ops.activation_softmax import softmax as _softmax
 from deepgrad.ops.dropout import dropout as _dropout
 from deepgrad.ops.elementwise import cast as _cast
 from deepgrad.ops.linalg import linear as _linear, matmul as _matmul
