@@ -1,4 +1,5 @@
-"""The 2-D im2col copy and its adjoint col2im, as one loop per layout.
+"""The 2-D im2col copy and its adjoint col2im, as one loop per layout (and the 3-D
+channels-last pair, ``im2col_ndhwc`` / ``col2im_ndhwc``, the same loops with depth).
 
 The formulas of :mod:`deepgrad.ops.im2col` for two spatial axes, stride (sh, sw),
 dilation (dh, dw), on the already padded input x:
@@ -109,3 +110,57 @@ def col2im_nhwc(g, dx, C, sh, sw, dh, dw):
                         d, s = r + j * u(sw * C), s0 + j * u(kh * kwc)
                         for c in range(u(C)):
                             xf[d + c] += gf[s + c]
+
+
+# ------------------------------------------------------------- volumes, channels-last
+@kernel("F[:, :, :, ::1], F[:, :, :, :, :, :, ::1], int64, int64, int64, int64, int64, int64, "
+        "int64")
+def im2col_ndhwc(x, cols, C, sd, sh, sw, dd, dh, dw):
+    """cols[n, t, i, j, r, p, q, c] = x[n, sd t + dd r, sh i + dh p, sw j + dw q, c]:
+    x (N, Dp, Hp, Wp C), cols (N, Do, Ho, Wo, kd, kh, kw C); im2col_nhwc with depth."""
+    N, do, ho, wo, kd, kh, kwc = cols.shape
+    D, H, WC = x.shape[1], x.shape[2], x.shape[3]
+    xf, cf = x.reshape(-1), cols.reshape(-1)
+    for n in range(N):
+        for t in range(do):
+            for i in range(ho):
+                for j in range(wo):
+                    for r in range(kd):
+                        for p in range(kh):
+                            s = u(((n * D + sd * t + dd * r) * H + sh * i + dh * p) * WC
+                                  + sw * j * C)
+                            d = u((((((n * do + t) * ho + i) * wo + j) * kd + r) * kh + p)
+                                  * kwc)
+                            if dw == 1:               # the window row: kw C in one run
+                                for e in range(u(kwc)):
+                                    cf[d + e] = xf[s + e]
+                            else:
+                                for q in range(kwc // C):
+                                    a, b = s + u(dw * q * C), d + u(q * C)
+                                    for c in range(u(C)):
+                                        cf[b + c] = xf[a + c]
+
+
+@kernel("F[:, :, :, :, :, :, ::1], F[:, :, :, ::1], int64, int64, int64, int64, int64, int64, "
+        "int64")
+def col2im_ndhwc(g, dx, C, sd, sh, sw, dd, dh, dw):
+    """dx[n, sd t + dd r, sh i + dh p, sw j + dw q, c] += g[n, t, i, j, r, p, q, c], kernel
+    positions (r, p, q) in row-major order as the outer loops (the NumPy path's order):
+    g (N, Do, Ho, Wo, kd, kh, kw C), dx (N, Dp, Hp, Wp C)."""
+    N, do, ho, wo, kd, kh, kwc = g.shape
+    D, H, WC = dx.shape[1], dx.shape[2], dx.shape[3]
+    gf, xf = g.reshape(-1), dx.reshape(-1)
+    for n in range(N):
+        for r in range(kd):
+            for p in range(kh):
+                for q in range(kwc // C):
+                    for t in range(do):
+                        for i in range(ho):
+                            a = u(((n * D + sd * t + dd * r) * H + sh * i + dh * p) * WC
+                                  + dw * q * C)
+                            b0 = u(((((n * do + t) * ho + i) * wo * kd + r) * kh + p) * kwc
+                                   + q * C)
+                            for j in range(u(wo)):
+                                d, s = a + j * u(sw * C), b0 + j * u(kd * kh * kwc)
+                                for c in range(u(C)):
+                                    xf[d + c] += gf[s + c]

@@ -500,8 +500,10 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
                  channels_last)
 
 
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
-    """3-D convolution over (N, C, D, H, W) (or unbatched (C, D, H, W)).
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *,
+           channels_last=False):
+    """3-D convolution over (N, C, D, H, W) (or unbatched (C, D, H, W)); with
+    ``channels_last`` over (N, D, H, W, C) with Keras's weight (kd, kh, kw, C, O).
 
     y[n, o, t, i, j] = b[o] + sum_{c, r, p, q} W[o, c, r, p, q] x[n, c, s t + d r, s i + d p,
     s j + d q] with weight (O, C/groups, kd, kh, kw); each output length is
@@ -511,7 +513,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         >>> conv3d(x, w).shape                  # x (2, 3, 8, 8, 8), w (4, 3, 3, 3, 3)
         (2, 4, 6, 6, 6)
     """
-    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups,
+                 channels_last)
 
 
 # ----------------------------------------------------------------- transposed convolution

@@ -6,9 +6,10 @@ Channels-first views are (*lead, *kernel, *out) (:func:`windows`); channels-last
 (N, *out, *kernel, C) (:func:`windows_last`), so a reshape gives the im2col matrix whose
 columns follow Keras's kernel layout (*kernel, C, O).
 
-For two spatial axes, the im2col copy (:func:`compiled_im2col`) and col2im run as compiled
-loops (:mod:`deepgrad.kernels.im2col`) when the kernels are on, with the same results bit
-for bit; other cases, dtypes or non-contiguous arrays keep the NumPy code here.
+For two spatial axes (and three in channels-last), the im2col copy
+(:func:`compiled_im2col`) and col2im run as compiled loops (:mod:`deepgrad.kernels.im2col`)
+when the kernels are on, with the same results bit for bit; other cases, dtypes or
+non-contiguous arrays keep the NumPy code here.
 """
 from operator import mul
 
@@ -123,21 +124,25 @@ def im2col_into(cols, win, a, z):
     cols[a:z].reshape(win[a:z].shape)[...] = win[a:z]
 
 
-def _suits(kernel, *arrays):
-    """True when the 2-D compiled kernels take these arrays: two spatial axes, one float
-    dtype (float32 or float64), C-contiguous, non-empty."""
+def _suits(kernel, *arrays, channels_last=False):
+    """True when the compiled kernels take these arrays: two spatial axes (three in
+    channels-last), one float dtype (float32 or float64), C-contiguous, non-empty."""
     a = arrays[0]
-    return (len(kernel) == 2 and a.dtype in kernels.FLOATS and a.size > 0
-            and all(v.dtype == a.dtype and v.flags.c_contiguous for v in arrays))
+    return (len(kernel) in ((2, 3) if channels_last else (2,)) and a.dtype in kernels.FLOATS
+            and a.size > 0 and all(v.dtype == a.dtype and v.flags.c_contiguous for v in arrays))
 
 
 def compiled_im2col(xp, cols, kernel, stride, dilation, out, channels_last=False):
     """``fill(a, z)``: the im2col copy of samples a:z of the (padded) input xp into cols by
     the compiled kernel (:mod:`deepgrad.kernels.im2col`), or None when the kernels are off
     or do not apply (then :func:`im2col_into`). cols: C-contiguous, Conv's
-    (N, G, C/G kh kw, Ho Wo) or ConvLast's (N Ho Wo, kh kw C); ``out`` = (Ho, Wo)."""
-    if not _suits(kernel, xp, cols):
+    (N, G, C/G kh kw, Ho Wo) or ConvLast's (N Ho Wo, kh kw C); ``out`` = (Ho, Wo). A
+    channels-last volume (N, Dp, Hp, Wp, C): cols (N Do Ho Wo, kd kh kw C), ``out`` =
+    (Do, Ho, Wo)."""
+    if not _suits(kernel, xp, cols, channels_last=channels_last):
         return None
+    if len(kernel) == 3:
+        return _compiled_im2col_3d(xp, cols, kernel, stride, dilation, out)
     k = kernels.get("im2col", "im2col_nhwc" if channels_last else "im2col_nchw")
     if k is None:
         return None
@@ -152,10 +157,30 @@ def compiled_im2col(xp, cols, kernel, stride, dilation, out, channels_last=False
     return lambda a, z: k(x3[a * per:z * per], c5[a * per:z * per], sh, sw, dh, dw)
 
 
+def _compiled_im2col_3d(xp, cols, kernel, stride, dilation, out):
+    """:func:`compiled_im2col` for a channels-last volume, or None without the kernels."""
+    k = kernels.get("im2col", "im2col_ndhwc")
+    if k is None:
+        return None
+    (kd, kh, kw), (do, ho, wo) = kernel, out
+    N, dp, hp, C = xp.shape[0], xp.shape[1], xp.shape[2], xp.shape[-1]
+    x4, c7 = xp.reshape(N, dp, hp, -1), cols.reshape(N, do, ho, wo, kd, kh, kw * C)
+    return lambda a, z: k(x4[a:z], c7[a:z], C, *stride, *dilation)
+
+
 def _compiled_col2im(gcols, out, kernel, stride, dilation, channels_last):
     """col2im / col2im_last by the compiled kernel when it applies; False otherwise."""
-    if not _suits(kernel, gcols, out) or (channels_last and gcols.shape[-1] == 1):
+    if not _suits(kernel, gcols, out, channels_last=channels_last) \
+            or (channels_last and gcols.shape[-1] == 1):
         return False                   # one channel last: runs of 1, NumPy measured as fast
+    if len(kernel) == 3:               # a channels-last volume
+        k = kernels.get("im2col", "col2im_ndhwc")
+        if k is None:
+            return False
+        N, C = gcols.shape[0], gcols.shape[-1]
+        k(gcols.reshape(N, *gcols.shape[1:4], kernel[0], kernel[1], -1),
+          out.reshape(N, out.shape[1], out.shape[2], -1), C, *stride, *dilation)
+        return True
     k = kernels.get("im2col", "col2im_nhwc" if channels_last else "col2im_nchw")
     if k is None:
         return False

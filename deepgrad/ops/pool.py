@@ -13,7 +13,8 @@ PyTorch's. Adaptive pooling is in :mod:`deepgrad.ops.pool_adaptive`.
 
 ``max_pool2d(..., channels_last=True)`` pools Keras's (N, H, W, C) as laid out: the window
 view is (N, *out, *kernel, C) (:func:`~deepgrad.ops.conv.windows_last`), each kernel
-position one pass over contiguous channels, output (N, Ho, Wo, C); no transposes.
+position one pass over contiguous channels, output (N, Ho, Wo, C); no transposes. The
+3-D ops take ``channels_last`` likewise, for (N, D, H, W, C) volumes.
 """
 
 import numpy as np
@@ -365,11 +366,12 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False,
-               return_indices=False):
-    """Max pooling over (N, C, D, H, W) or (C, D, H, W); arguments as :func:`max_pool2d`
-    with triples; indices are flat positions in the D x H x W volume."""
+               return_indices=False, *, channels_last=False):
+    """Max pooling over (N, C, D, H, W) or (C, D, H, W) (``channels_last``: (N, D, H, W, C)
+    or (D, H, W, C), pooled as laid out); arguments as :func:`max_pool2d` with triples;
+    indices are flat positions in the D x H x W volume."""
     return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
-                     ceil_mode, return_indices)
+                     ceil_mode, return_indices, channels_last)
 
 
 def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation=1,
@@ -433,10 +435,11 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
 
 
 def avg_pool3d(input, kernel_size, stride=None, padding=0, ceil_mode=False,
-               count_include_pad=True, divisor_override=None):
-    """Average pooling over (N, C, D, H, W) or (C, D, H, W); arguments as :func:`avg_pool2d`."""
+               count_include_pad=True, divisor_override=None, *, channels_last=False):
+    """Average pooling over (N, C, D, H, W) or (C, D, H, W) (``channels_last``:
+    (N, D, H, W, C) or (D, H, W, C), pooled as laid out); arguments as :func:`avg_pool2d`."""
     return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
-                     count_include_pad, divisor_override)
+                     count_include_pad, divisor_override, channels_last)
 
 
 # ----------------------------------------------------------------- shared

@@ -1,5 +1,5 @@
-"""The Keras conv/pool layers in their own layout: channels_last Conv1D/Conv2D (groups=1),
-MaxPooling1D/2D, the depthwise, separable and transposed convolutions call the engine's
+"""The Keras conv/pool layers in their own layout: channels_last Conv1D/2D/3D (groups=1),
+the 1-, 2- and 3-D poolings, the depthwise, separable and transposed convolutions call the engine's
 channels-last ops with Keras's kernels as they are (no Permute in the graph), and give
 what the channels_first path gives on the same weights."""
 import numpy as np
@@ -124,3 +124,38 @@ def test_transposed_channels_last_have_no_permute(make, shape):
     x = np.random.default_rng(6).standard_normal(shape).astype(np.float32)
     against_channels_first(make("channels_last"), make("channels_first"), x,
                            "ConvTransposeLast")
+
+
+@pytest.mark.parametrize("make, op", [
+    (lambda fmt: L.Conv3D(4, 3, padding="same", data_format=fmt), "ConvLast"),
+    (lambda fmt: L.Conv3D(3, (2, 3, 2), strides=2, dilation_rate=1, data_format=fmt),
+     "ConvLast"),
+    (lambda fmt: L.Conv3DTranspose(4, 3, strides=2, padding="same", data_format=fmt),
+     "ConvTransposeLast"),
+    (lambda fmt: L.Conv3DTranspose(2, (2, 3, 2), strides=(2, 2, 3), output_padding=1,
+                                   data_format=fmt), "ConvTransposeLast"),
+    (lambda fmt: L.MaxPooling3D(3, 2, padding="same", data_format=fmt), "MaxPool"),
+    (lambda fmt: L.AveragePooling3D(2, data_format=fmt), "AvgPool"),
+    (lambda fmt: L.AveragePooling3D(3, 2, padding="same", data_format=fmt), "AvgPool"),
+])
+def test_3d_layers_channels_last_have_no_permute(make, op):
+    """Conv3D, Conv3DTranspose and the 3-D poolings in channels_last run the engine's 3-D
+    channels-last ops on the volume and Keras's kernel as they are, and equal the
+    channels_first path on the same weights (values, input and weight gradients)."""
+    x = np.random.default_rng(8).standard_normal((2, 5, 4, 6, 3)).astype(np.float32)
+    against_channels_first(make("channels_last"), make("channels_first"), x, op)
+
+
+def test_grouped_conv_channels_last_still_permutes_and_matches_channels_first():
+    """groups > 1 has no channels-last op: the layer converts layouts (the one case left)."""
+    x = np.random.default_rng(9).standard_normal((2, 7, 6, 4)).astype(np.float32)
+    last, first = (L.Conv2D(6, 3, groups=2, data_format=f) for f in
+                   ("channels_last", "channels_first"))
+    last._maybe_build(x.shape)
+    first._maybe_build((2, 4, 7, 6))
+    first.set_weights(last.get_weights())
+    y = last(dg.tensor(x))
+    assert "Permute" in graph_ops(last(dg.tensor(x, requires_grad=True)))
+    np.testing.assert_allclose(
+        y.numpy(), np.moveaxis(first(dg.tensor(np.moveaxis(x, -1, 1).copy())).numpy(), 1, -1),
+        rtol=1e-5, atol=1e-5)

@@ -15,6 +15,7 @@ CASES = [
     ("Conv3D", dict(filters=4, kernel_size=(2, 3, 2), strides=2, padding="same")),
     ("Conv3D", dict(filters=4, kernel_size=3, dilation_rate=2, padding="same")),
     ("Conv3D", dict(filters=10, kernel_size=2, groups=5, data_format="channels_first")),
+    ("Conv3D", dict(filters=6, kernel_size=2, groups=3)),
     ("Conv3DTranspose", dict(filters=4, kernel_size=3)),
     ("Conv3DTranspose", dict(filters=2, kernel_size=(2, 3, 2), strides=2, padding="same")),
     ("Conv3DTranspose", dict(filters=2, kernel_size=3, strides=2, output_padding=1)),

@@ -3,7 +3,7 @@
     python aot_workload.py OUT.npz
 
 Runs forward and backward of the ops that call kernels (Winograd and im2col
-convolutions in both layouts, 2x2 max pooling in both layouts, the depthwise convolution,
+convolutions in both layouts, 3-D channels-last convolutions, 2x2 max pooling in both layouts, the depthwise convolution,
 ReLU, sigmoid, Keras's Dense with a fused ReLU and sigmoid and with its bias alone, Adam, LSTM in float32 (the whole-loop kernels) and float64 (the per-step ones), GRU),
 saves every output and gradient to OUT.npz and prints one JSON line: the kernels the ops
 asked for and whether numba or llvmlite were imported.
@@ -52,6 +52,13 @@ def main(out):
         ys = [layers[2](layers[1](xl)), layers[0](xl), layers[3](xl)]
         sum((y * y).sum() for y in ys).backward()
         keep(f"nhwc_{dtype}", *ys, xl.grad, *(w.value for lay in layers for w in lay.weights))
+
+        xv = dg.tensor(rng.standard_normal((2, 5, 6, 5, 3)).astype(dtype), requires_grad=True)
+        vol = [keras.layers.Conv3D(4, 3, dtype=dtype),                        # im2col, NDHWC
+               keras.layers.Conv3DTranspose(2, 2, strides=2, dtype=dtype)]
+        yv = [lay(xv) for lay in vol]
+        sum((y * y).sum() for y in yv).backward()
+        keep(f"ndhwc_{dtype}", *yv, xv.grad, *(w.value.grad for lay in vol for w in lay.weights))
 
         xd = dg.tensor(rng.standard_normal((64, 20)).astype(dtype), requires_grad=True)
         dense = [keras.layers.Dense(160, activation=a, dtype=dtype)

@@ -1,6 +1,7 @@
-"""The compiled 2-D im2col and col2im equal the NumPy path bit for bit: the convolution's
-outputs and all its gradients, in both layouts, float32 and float64, with stride, padding,
-dilation and groups, at 1 and 2 threads; other cases keep the NumPy path."""
+"""The compiled 2-D im2col and col2im (and the 3-D channels-last pair) equal the NumPy path
+bit for bit: the convolution's outputs and all its gradients, in both layouts, float32 and
+float64, with stride, padding, dilation and groups, at 1 and 2 threads; other cases keep
+the NumPy path."""
 import numpy as np
 import pytest
 
@@ -145,4 +146,62 @@ def test_same_bits_at_one_and_two_threads(last):
         with threads(n):
             runs.append(conv_results(x, w, b, dict(padding=1), last)[1])
     for a, c in zip(*runs):
+        np.testing.assert_array_equal(c, a)
+
+
+# (N, D, H, W, C), O, kernel, stride, padding, dilation (channels-last volumes)
+CASES_3D = [
+    ((2, 5, 6, 5, 3), 4, (3, 3, 3), 1, 0, 1),
+    ((1, 7, 6, 8, 2), 3, (2, 3, 2), (2, 1, 3), (1, 1, 0), 1),
+    ((2, 7, 8, 7, 4), 2, (3, 2, 3), 1, (2, 0, 1), (2, 3, 1)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES_3D)
+def test_conv3d_channels_last_equal_to_numpy_path(case, dtype, monkeypatch):
+    """im2col_ndhwc / col2im_ndhwc through conv3d(channels_last=True), at 1 and 2 threads."""
+    shape, O, kernel, stride, padding, dilation = case
+    rng = np.random.default_rng(sum(shape))
+    x, w, b = (rng.standard_normal(s).astype(dtype) for s in (shape, kernel + (shape[-1], O),
+                                                              (O,)))
+    asked, get = [], kernels.get
+    monkeypatch.setattr(kernels, "get", lambda m, n: asked.append(n) or get(m, n))
+    for n in (1, 2):
+        res, g = [], None
+        with threads(n):
+            for flag in (False, True):
+                with kernels.use(flag):
+                    xt, wt, bt = (dg.tensor(a, requires_grad=True) for a in (x, w, b))
+                    y = dg.conv3d(xt, wt, bt, stride, padding, dilation, channels_last=True)
+                    g = rng.standard_normal(y.shape).astype(dtype) if g is None else g
+                    y.backward(dg.tensor(g))
+                    res.append([t.numpy() for t in (y.detach(), xt.grad, wt.grad, bt.grad)])
+        for a, c in zip(*res):
+            assert c.dtype == dtype
+            np.testing.assert_array_equal(c, a)
+    assert {"im2col_ndhwc", "col2im_ndhwc"} <= set(asked)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_col2im_last_3d_and_transposed_conv_equal_to_numpy_path(dtype):
+    """col2im_last over a volume alone (overlapping windows, an uncovered end, signed
+    zeros) and conv_transpose3d_last (col2im forward, im2col backward)."""
+    from deepgrad.ops.conv_transpose_last import conv_transpose3d_last
+    rng = np.random.default_rng(5)
+    kernel, stride, dilation, in_size, C = (2, 3, 2), (1, 2, 1), (2, 1, 1), (7, 9, 6), 3
+    out = tuple((n - d * (k - 1) - 1) // s + 1
+                for n, k, s, d in zip(in_size, kernel, stride, dilation))
+    gc = rng.standard_normal((2,) + out + kernel + (C,)).astype(dtype)
+    gc.reshape(-1)[::13] = -0.0
+    x, k = (rng.standard_normal(s).astype(dtype) for s in ((2, 3, 4, 3, 5), (3, 2, 2, 4, 5)))
+    res = []
+    for flag in (False, True):
+        with kernels.use(flag):
+            cols = ops_im2col.col2im_last(gc, in_size, kernel, stride, dilation)
+            xt, kt = dg.tensor(x, requires_grad=True), dg.tensor(k, requires_grad=True)
+            y = conv_transpose3d_last(xt, kt, (2, 1, 2), (1, 2, 1))
+            y.backward(dg.tensor(np.cos(np.arange(y.numel())).reshape(y.shape).astype(dtype)))
+            res.append([cols, np.signbit(cols), y.numpy(), xt.grad.numpy(), kt.grad.numpy()])
+    for a, c in zip(*res):
         np.testing.assert_array_equal(c, a)

@@ -3,16 +3,17 @@ arguments, defaults, weight names and layouts), and the argument handling that
 DepthwiseConv2D/SeparableConv2D (:mod:`deepgrad.keras.layers.conv_depthwise`) share.
 
 The math lives in :func:`deepgrad.ops.conv2d` / :func:`deepgrad.ops.conv_transpose2d`.
-Conv1D/Conv2D in channels_last with groups=1 (Keras's default) call
-``ops.conv2d(..., channels_last=True)`` with the input and Keras's kernel
-(kh, kw, in, filters) as they are: no layout conversion at all. The other cases (groups > 1,
-channels_first) run the NCHW op (weight (out, in/groups, kh, kw)) and convert layouts,
-with differentiable ops, on every call. In channels_last, DepthwiseConv2D and
+Conv1D/Conv2D/Conv3D in channels_last with groups=1 (Keras's default) call
+``ops.conv2d(..., channels_last=True)`` (``ops.conv3d`` for volumes) with the input and
+Keras's kernel (*k, in, filters) as they are: no layout conversion at all. The other cases
+(groups > 1, channels_first) run the NCHW op (weight (out, in/groups, *k)) and convert
+layouts, with differentiable ops, on every call. In channels_last, DepthwiseConv2D and
 SeparableConv2D run :func:`deepgrad.ops.depthwise_conv2d` (Keras's (kh, kw, in,
 multiplier) kernel as it is; the separable 1x1 step is the channels-last conv), and
-Conv1DTranspose/Conv2DTranspose run
-:func:`~deepgrad.ops.conv_transpose_last.conv_transpose2d_last` (Keras's (kh, kw, filters,
-in) kernel as it is), converting nothing; in channels_first they convert as below:
+Conv1DTranspose/Conv2DTranspose/Conv3DTranspose run
+:func:`~deepgrad.ops.conv_transpose_last.conv_transpose2d_last` (``conv_transpose3d_last``;
+Keras's (*k, filters, in) kernel as it is), converting nothing; in channels_first they
+convert as below:
 
     input   channels_last (N, H, W, C)  --permute-->  (N, C, H, W)   (and back after)
     kernel  Keras (kh, kw, in/groups, filters)  --permute (3, 2, 0, 1)-->  (filters, in/g, kh, kw)
@@ -34,7 +35,7 @@ import numpy as np
 from deepgrad import ops
 from deepgrad.keras import activations, constraints, initializers, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
-from deepgrad.ops.conv_transpose_last import conv_transpose2d_last
+from deepgrad.ops.conv_transpose_last import conv_transpose2d_last, conv_transpose3d_last
 
 
 # ---------------------------------------------------------------------- argument helpers
@@ -89,12 +90,15 @@ def axis_pads(n, k, s, padding, d=1):
 
 
 def pad_hw(x, pads, value=0.0, channels_last=False):
-    """Pad (N, C, H, W) (``channels_last``: (N, H, W, C)) by pads ((top, bottom),
-    (left, right)) when any is non-zero."""
-    (t, b), (l, r) = pads
-    if not (t or b or l or r):
+    """Pad the spatial axes of (N, C, *S) (``channels_last``: (N, *S, C)) by pads, one
+    (before, after) per spatial axis (for an image ((top, bottom), (left, right))), when
+    any is non-zero; negative amounts cut."""
+    if not any(b or a for b, a in pads):
         return x
-    return ops.pad(x, (0, 0, l, r, t, b) if channels_last else (l, r, t, b), value=value)
+    flat = (0, 0) if channels_last else ()
+    for b, a in reversed(pads):
+        flat += (b, a)
+    return ops.pad(x, flat, value=value)
 
 
 def to_nchw(x, data_format, rank):
@@ -274,8 +278,12 @@ class _Conv(Layer):
         return lead + self.kernel_size, lead + self.strides, lead + self.dilation_rate
 
     def call(self, inputs):
-        if self.data_format == "channels_last" and self.groups == 1 and self.rank <= 2:
+        if self.data_format == "channels_last" and self.groups == 1:
             return self.activation(self._call_channels_last(inputs))
+        return self.activation(self._call_channels_first(inputs))
+
+    def _call_channels_first(self, inputs):
+        """channels_first, or groups > 1: the NCHW op, converting layouts (see above)."""
         x = to_nchw(inputs, self.data_format, self.rank)
         k, s, d = self._geometry()
         pads = [axis_pads(n, kk, ss, self.padding, dd)
@@ -286,11 +294,12 @@ class _Conv(Layer):
             x, padding = pad_hw(x, pads), 0
         y = ops.conv2d(x, _kernel_oihw(self.kernel, self.rank), self.bias, s, padding, d,
                        self.groups)
-        return self.activation(from_nchw(y, self.data_format, self.rank))
+        return from_nchw(y, self.data_format, self.rank)
 
     def _call_channels_last(self, x):
         """Keras's layout and kernel (*k, in, out) as they are, into the engine's
-        channels-last convolution (a 1-D input is a height-1 image: views, no copies)."""
+        channels-last convolution (a 1-D input is a height-1 image: views, no copies;
+        a volume goes to the 3-D op)."""
         kernel = self.kernel
         if self.rank == 1:
             x, kernel = ops.unsqueeze(x, 1), ops.unsqueeze(kernel, 0)
@@ -301,7 +310,8 @@ class _Conv(Layer):
             padding = tuple(b for b, _ in pads)
         else:
             x, padding = pad_hw(x, pads, channels_last=True), 0
-        y = ops.conv2d(x, kernel, self.bias, s, padding, d, channels_last=True)
+        conv = ops.conv3d if self.rank == 3 else ops.conv2d
+        y = conv(x, kernel, self.bias, s, padding, d, channels_last=True)
         return ops.squeeze(y, 1) if self.rank == 1 else y
 
     def compute_output_shape(self, input_shape):
@@ -428,6 +438,9 @@ class _ConvTranspose(Layer):
     def call(self, inputs):
         if self.data_format == "channels_last":
             return self.activation(self._call_channels_last(inputs))
+        return self.activation(self._call_channels_first(inputs))
+
+    def _call_channels_first(self, inputs):
         x = to_nchw(inputs, self.data_format, self.rank)
         lead = (1,) * (2 - self.rank)
         # Keras kernel (*k, filters, in) -> the op's (in, filters, kh, kw)
@@ -436,7 +449,7 @@ class _ConvTranspose(Layer):
         y = pad_hw(y, [(-b, -a) for b, a in self._crops()])   # cut, or extend with zeros
         if self.bias is not None:                             # after: extensions get it too
             y = y + ops.reshape(self.bias, (1, self.filters, 1, 1))
-        return self.activation(from_nchw(y, self.data_format, self.rank))
+        return from_nchw(y, self.data_format, self.rank)
 
     def _call_channels_last(self, x):
         """Keras's layout and kernel (*k, filters, in) as they are, into the engine's
@@ -444,9 +457,13 @@ class _ConvTranspose(Layer):
         kernel, lead = self.kernel, (1,) * (2 - self.rank)
         if self.rank == 1:
             x, kernel = ops.unsqueeze(x, 1), ops.unsqueeze(kernel, 0)
-        y = conv_transpose2d_last(x, kernel, lead + self.strides, lead + self.dilation_rate)
-        y = pad_hw(y, [(-b, -a) for b, a in self._crops()], channels_last=True)
-        if self.bias is not None:                             # after: extensions get it too
+        transpose = conv_transpose3d_last if self.rank == 3 else conv_transpose2d_last
+        crops = self._crops()
+        inside = all(b >= 0 and a >= 0 for b, a in crops)     # only cuts: the op adds b
+        y = transpose(x, kernel, lead + self.strides, lead + self.dilation_rate,
+                      self.bias if inside else None)
+        y = pad_hw(y, [(-b, -a) for b, a in crops], channels_last=True)
+        if self.bias is not None and not inside:              # after: extensions get it too
             y = y + self.bias
         return ops.squeeze(y, 1) if self.rank == 1 else y
 

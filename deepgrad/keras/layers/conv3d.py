@@ -1,28 +1,22 @@
 """3-D convolution and pooling: Conv3D, Conv3DTranspose, MaxPooling3D, AveragePooling3D and
 their global forms, over (batch, D, H, W, C) volumes (or channels_first).
 
-They reuse the 1-D/2-D layers' arguments, checks and output-length rule
-(:mod:`deepgrad.keras.layers.conv`) and call the engine's 3-D ops
-(:func:`deepgrad.ops.conv3d`, :func:`deepgrad.ops.conv_transpose3d`,
-:func:`deepgrad.ops.max_pool3d`, :func:`deepgrad.ops.avg_pool3d`) on an NCDHW view.
+They reuse the 1-D/2-D layers' arguments, checks, output-length rule and channels_last
+paths (:mod:`deepgrad.keras.layers.conv`, :mod:`deepgrad.keras.layers.pooling`): in
+channels_last (Keras's default) the engine's 3-D ops take the (N, D, H, W, C) volume and
+Keras's kernel (kd, kh, kw, in, filters) as they are (``ops.conv3d(..., channels_last=True)``,
+:func:`~deepgrad.ops.conv_transpose_last.conv_transpose3d_last`, ``ops.max_pool3d`` and
+``ops.avg_pool3d(..., channels_last=True)``): no permutes. channels_first, and a Conv3D
+with groups > 1, call :func:`deepgrad.ops.conv3d`, :func:`deepgrad.ops.conv_transpose3d`,
+:func:`deepgrad.ops.max_pool3d`, :func:`deepgrad.ops.avg_pool3d` on an NCDHW view.
 """
 import numpy as np
 
 from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras.layers.conv import (
-    _Conv, _ConvTranspose, axis_pads, from_nchw, spatial_dims, to_nchw, with_spatial)
+    _Conv, _ConvTranspose, axis_pads, from_nchw, pad_hw, spatial_dims, to_nchw, with_spatial)
 from deepgrad.keras.layers.pooling import _GlobalPooling, _Pooling
-
-
-def _pad3(x, pads, value=0.0):
-    """Pad (N, C, D, H, W) by ((front, back), (top, bottom), (left, right))."""
-    if not any(b or a for b, a in pads):
-        return x
-    flat = []
-    for b, a in reversed(pads):
-        flat += [b, a]
-    return ops.pad(x, tuple(flat), value=value)
 
 
 def _kernel_oidhw(kernel):
@@ -42,13 +36,13 @@ class Conv3D(_Conv):
 
     rank = 3
 
-    def call(self, inputs):
+    def _call_channels_first(self, inputs):
         x = to_nchw(inputs, self.data_format, 3)
         pads = [axis_pads(n, k, s, self.padding, d) for n, k, s, d in
                 zip(x.shape[2:], self.kernel_size, self.strides, self.dilation_rate)]
-        y = ops.conv3d(_pad3(x, pads), _kernel_oidhw(self.kernel), self.bias, self.strides, 0,
-                       self.dilation_rate, self.groups)
-        return self.activation(from_nchw(y, self.data_format, 3))
+        y = ops.conv3d(pad_hw(x, pads), _kernel_oidhw(self.kernel), self.bias, self.strides,
+                       0, self.dilation_rate, self.groups)
+        return from_nchw(y, self.data_format, 3)
 
 
 class Conv3DTranspose(_ConvTranspose):
@@ -63,14 +57,14 @@ class Conv3DTranspose(_ConvTranspose):
     def _crops(self):
         return super()._crops()[-3:]
 
-    def call(self, inputs):
+    def _call_channels_first(self, inputs):
         x = to_nchw(inputs, self.data_format, 3)
         y = ops.conv_transpose3d(x, _kernel_oidhw(self.kernel), None, self.strides, 0, 0, 1,
                                  self.dilation_rate)
-        y = _pad3(y, [(-b, -a) for b, a in self._crops()])
+        y = pad_hw(y, [(-b, -a) for b, a in self._crops()])
         if self.bias is not None:
             y = y + ops.reshape(self.bias, (1, self.filters, 1, 1, 1))
-        return self.activation(from_nchw(y, self.data_format, 3))
+        return from_nchw(y, self.data_format, 3)
 
     def compute_output_shape(self, input_shape):
         out = []
@@ -84,17 +78,17 @@ class Conv3DTranspose(_ConvTranspose):
 class _Pooling3D(_Pooling):
     rank = 3
 
-    def call(self, inputs):
+    def _channels_first(self, inputs):
         x = to_nchw(inputs, self.data_format, 3)
         k, s = self.pool_size, self.strides
         pads = [axis_pads(n, kk, ss, self.padding) for n, kk, ss in zip(x.shape[2:], k, s)]
         if self.mode == "max":
-            y = ops.max_pool3d(_pad3(x, pads, value=-np.inf), k, s)
+            y = ops.max_pool3d(pad_hw(x, pads, value=-np.inf), k, s)
         else:
-            y = ops.avg_pool3d(_pad3(x, pads), k, s)
+            y = ops.avg_pool3d(pad_hw(x, pads), k, s)
             if any(b or a for b, a in pads):          # 'same' padding is not counted
                 ones = Tensor(np.ones((1, 1) + tuple(x.shape[2:]), x.dtype))
-                y = y / ops.avg_pool3d(_pad3(ones, pads), k, s)
+                y = y / ops.avg_pool3d(pad_hw(ones, pads), k, s)
         return from_nchw(y, self.data_format, 3)
 
 

@@ -3,8 +3,8 @@
 The window math lives in :func:`deepgrad.ops.max_pool2d` / :func:`deepgrad.ops.avg_pool2d`
 (NCHW or NHWC); a 1-D input is an image of height 1. In channels_last (Keras's default)
 the layers convert nothing: ``ops.max_pool2d`` / ``ops.avg_pool2d(..., channels_last=True)``
-pool (N, H, W, C) as it is, and channels_first goes to the NCHW ops as it is. (3-D pooling,
-in :mod:`.conv3d`, still permutes channels_last volumes.)
+pool (N, H, W, C) as it is (``ops.max_pool3d`` / ``ops.avg_pool3d`` a volume (N, D, H, W, C),
+for the 3-D layers in :mod:`.conv3d`), and channels_first goes to the NCHW ops as it is.
 
 Keras's padding, per axis (n, pool k, stride s):
 
@@ -54,8 +54,11 @@ class _Pooling(Layer):
         self.built = True
 
     def call(self, inputs):
-        if self.data_format == "channels_last" and self.rank <= 2:
+        if self.data_format == "channels_last":
             return self._channels_last(inputs)
+        return self._channels_first(inputs)
+
+    def _channels_first(self, inputs):
         x = to_nchw(inputs, self.data_format, self.rank)
         lead = (1,) * (2 - self.rank)
         k, s = lead + self.pool_size, lead + self.strides
@@ -71,21 +74,22 @@ class _Pooling(Layer):
 
     def _channels_last(self, x):
         """Pooling in Keras's layout, by the engine's channels-last ops (no transposes;
-        a 1-D input is a height-1 image)."""
+        a 1-D input is a height-1 image, a volume goes to the 3-D ops)."""
         if self.rank == 1:
             x = ops.unsqueeze(x, 1)
         lead = (1,) * (2 - self.rank)
         k, s = lead + self.pool_size, lead + self.strides
         pads = [axis_pads(n, kk, ss, self.padding) for n, kk, ss in zip(x.shape[1:-1], k, s)]
         if self.mode == "max":
-            y = ops.max_pool2d(pad_hw(x, pads, value=-np.inf, channels_last=True), k, s,
-                               channels_last=True)
+            pool = ops.max_pool3d if self.rank == 3 else ops.max_pool2d
+            y = pool(pad_hw(x, pads, value=-np.inf, channels_last=True), k, s,
+                     channels_last=True)
         else:
-            y = ops.avg_pool2d(pad_hw(x, pads, channels_last=True), k, s, channels_last=True)
+            pool = ops.avg_pool3d if self.rank == 3 else ops.avg_pool2d
+            y = pool(pad_hw(x, pads, channels_last=True), k, s, channels_last=True)
             if any(b or a for b, a in pads):
                 ones = Tensor(np.ones((1,) + tuple(x.shape[1:-1]) + (1,), x.dtype))
-                y = y / ops.avg_pool2d(pad_hw(ones, pads, channels_last=True), k, s,
-                                       channels_last=True)
+                y = y / pool(pad_hw(ones, pads, channels_last=True), k, s, channels_last=True)
         return ops.squeeze(y, 1) if self.rank == 1 else y
 
     def compute_output_shape(self, input_shape):
