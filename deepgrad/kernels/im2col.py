@@ -113,6 +113,9 @@ def col2im_nhwc(g, dx, C, sh, sw, dh, dw):
 
 
 # ------------------------------------------------------------- volumes, channels-last
+# The 2-D nhwc loops with a depth loop added; their inner loops are written out again, not
+# shared through a jit helper: as a helper they measured slower (im2col_nhwc, C = 1 and 32,
+# JIT: 0.25 -> 0.61 and 0.5 -> 0.8 ms), the loop no longer compiled in place.
 @kernel("F[:, :, :, ::1], F[:, :, :, :, :, :, ::1], int64, int64, int64, int64, int64, int64, "
         "int64")
 def im2col_ndhwc(x, cols, C, sd, sh, sw, dd, dh, dw):
