@@ -171,8 +171,8 @@ def _compiled_im2col_3d(xp, cols, kernel, stride, dilation, out):
 def _compiled_col2im(gcols, out, kernel, stride, dilation, channels_last):
     """col2im / col2im_last by the compiled kernel when it applies; False otherwise."""
     if not _suits(kernel, gcols, out, channels_last=channels_last) \
-            or (channels_last and gcols.shape[-1] == 1):
-        return False                   # one channel last: runs of 1, NumPy measured as fast
+            or (channels_last and gcols.shape[-1] == 1 and len(kernel) == 2):
+        return False                   # one channel, an image: NumPy measured as fast
     if len(kernel) == 3:               # a channels-last volume
         k = kernels.get("im2col", "col2im_ndhwc")
         if k is None:
