@@ -285,11 +285,14 @@ class AvgPool(Function):
 
 
 # ----------------------------------------------------------------- argument checks
-def _rank(name, n, x):
-    """Check x is (C, *S) or (N, C, *S); return x batched and whether it was not."""
+def _rank(name, n, x, channels_last=False):
+    """Check x is (C, *S) or (N, C, *S) (``channels_last``: (*S, C) or (N, *S, C)); return x
+    batched and whether it was not."""
     if x.ndim not in (n + 1, n + 2):
+        layout = LAYOUTS[n].replace("C, ", "").replace(")", ", C)") if channels_last \
+            else LAYOUTS[n]
         raise ValueError(f"{name}: expected a {n + 1}-D (unbatched) or {n + 2}-D (batched) "
-                         f"input {LAYOUTS[n]}, received shape {tuple(x.shape)}")
+                         f"input {layout}, received shape {tuple(x.shape)}")
     return (x.unsqueeze(0), True) if x.ndim == n + 1 else (x, False)
 
 
@@ -319,7 +322,7 @@ def _max_pool(name, n, input, kernel_size, stride, padding, dilation, ceil_mode,
     if channels_last and with_indices:
         raise ValueError(f"{name}: return_indices=True is for the channels-first layout "
                          f"(PyTorch's MaxUnpool), received channels_last=True")
-    x, unbatched = _rank(name, n, to_tensor(input))
+    x, unbatched = _rank(name, n, to_tensor(input), channels_last)
     k, s, p, d, out = _window_args(name, n, x, kernel_size, stride, padding, dilation, ceil_mode,
                                    channels_last)
     box = [] if with_indices else None
@@ -398,7 +401,7 @@ def max_pool3d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 # ----------------------------------------------------------------- average pooling
 def _avg_pool(name, n, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override, channels_last=False):
-    x, unbatched = _rank(name, n, to_tensor(input))
+    x, unbatched = _rank(name, n, to_tensor(input), channels_last)
     k, s, p, _, out = _window_args(name, n, x, kernel_size, stride, padding, 1, ceil_mode,
                                    channels_last)
     if divisor_override is not None and divisor_override <= 0:

@@ -101,6 +101,9 @@ def test_pool3d_channels_last_float32_and_gradcheck(pool):
     x = dg.tensor(np.random.default_rng(1).standard_normal((1, 4, 5, 4, 2)),
                   requires_grad=True)
     assert gradcheck(lambda t: fn(t, 3, 2, padding=1, channels_last=True), (x,))
+    with pytest.raises(ValueError, match=r"5-D \(batched\) input \(N, D, H, W, C\), "
+                                         r"received shape \(2, 3, 4\)"):
+        fn(dg.randn(2, 3, 4), 2, channels_last=True)
 
 
 TRANSPOSE_CASES = [((2, 3, 4, 3, 3), (3, 3, 2, 4), (1, 1, 1), (1, 1, 1)),
