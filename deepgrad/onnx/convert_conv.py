@@ -105,7 +105,8 @@ def depthwise_last(ctx, node):
 @converts(TL.ConvTransposeLast)
 def conv_transpose_last(ctx, node):
     """Keras's channels-last full transposed convolution (kernel (*K, Cout, Cin), 2-D or
-    3-D) as ONNX's ConvTranspose: weight (Cin, Cout, *K), between the layout transposes."""
+    3-D; the bias when the op adds it) as ONNX's ConvTranspose: weight (Cin, Cout, *K),
+    between the layout transposes."""
     g, w = ctx.g, node.inputs[1]
     k = w.ndim - 2
     perm = (k + 1, k) + tuple(range(k))
@@ -115,7 +116,7 @@ def conv_transpose_last(ctx, node):
         kernel = g.const(np.transpose(ctx.const_value(node, 1), perm),
                          ctx.weight_names.get(id(w), "kernel") + "_iohw")
     xf = to_channels_first(g, ctx.input(node, 0), k + 2)
-    y = g.op("ConvTranspose", [xf, kernel], kernel_shape=list(w.shape[:k]),
+    y = g.op("ConvTranspose", [xf, kernel] + _bias(ctx, node), kernel_shape=list(w.shape[:k]),
              strides=[int(s) for s in node.params.get("stride", (1,) * k)],
              dilations=[int(d) for d in node.params.get("dilation", (1,) * k)])
     return to_channels_last(g, y, k + 2)

@@ -99,6 +99,10 @@ def _merge_model():
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_layer_families(case):
     model = CASES[case]()
+    for layer in model.layers:             # biases start at zero: give them values, so a
+        bias = getattr(layer, "bias", None)  # converter that drops one fails the round trip
+        if bias is not None and hasattr(bias, "assign"):
+            bias.assign(np.linspace(-1, 1, bias.shape[0]).astype(bias.dtype))
     if case == "merge":
         assert_roundtrip(model, [_x(2, 4), _x(2, 4, seed=1)], keras=True)
         return
