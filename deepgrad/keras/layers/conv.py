@@ -156,7 +156,8 @@ def check_input(layer, input_shape, rank):
 
 
 def _kernel_oihw(kernel, rank):
-    """Keras kernel (*k, in, out) -> the op's (out, in, kh, kw); 1-D gets kh = 1."""
+    """Keras kernel (*k, in, out) -> the op's (out, in, *k); 1-D gets kh = 1. (A transposed
+    layer's (*k, filters, in) becomes the transposed op's (in, filters, *k) likewise.)"""
     w = ops.permute(kernel, (rank + 1, rank) + tuple(range(rank)))
     return ops.unsqueeze(w, 2) if rank == 1 else w
 
@@ -292,8 +293,9 @@ class _Conv(Layer):
             padding = tuple(b for b, _ in pads)
         else:
             x, padding = pad_hw(x, pads), 0
-        y = ops.conv2d(x, _kernel_oihw(self.kernel, self.rank), self.bias, s, padding, d,
-                       self.groups)
+        conv = ops.conv3d if self.rank == 3 else ops.conv2d
+        y = conv(x, _kernel_oihw(self.kernel, self.rank), self.bias, s, padding, d,
+                 self.groups)
         return from_nchw(y, self.data_format, self.rank)
 
     def _call_channels_last(self, x):
@@ -443,12 +445,13 @@ class _ConvTranspose(Layer):
     def _call_channels_first(self, inputs):
         x = to_nchw(inputs, self.data_format, self.rank)
         lead = (1,) * (2 - self.rank)
-        # Keras kernel (*k, filters, in) -> the op's (in, filters, kh, kw)
-        y = ops.conv_transpose2d(x, _kernel_oihw(self.kernel, self.rank), None,
-                                 lead + self.strides, 0, 0, 1, lead + self.dilation_rate)
+        # Keras kernel (*k, filters, in) -> the op's (in, filters, *k)
+        transpose = ops.conv_transpose3d if self.rank == 3 else ops.conv_transpose2d
+        y = transpose(x, _kernel_oihw(self.kernel, self.rank), None, lead + self.strides, 0,
+                      0, 1, lead + self.dilation_rate)
         y = pad_hw(y, [(-b, -a) for b, a in self._crops()])   # cut, or extend with zeros
         if self.bias is not None:                             # after: extensions get it too
-            y = y + ops.reshape(self.bias, (1, self.filters, 1, 1))
+            y = y + ops.reshape(self.bias, (1, self.filters) + (1,) * (y.ndim - 2))
         return from_nchw(y, self.data_format, self.rank)
 
     def _call_channels_last(self, x):
@@ -471,7 +474,7 @@ class _ConvTranspose(Layer):
         spatial = spatial_dims(input_shape, self.data_format)
         out = []
         for n, k, s, d, (b, a) in zip(spatial, self.kernel_size, self.strides,
-                                      self.dilation_rate, self._crops()[2 - self.rank:]):
+                                      self.dilation_rate, self._crops()[-self.rank:]):
             out.append(None if n is None else (n - 1) * s + d * (k - 1) + 1 - b - a)
         return with_spatial(input_shape, out, self.filters, self.data_format)
 

@@ -64,12 +64,14 @@ class _Pooling(Layer):
         k, s = lead + self.pool_size, lead + self.strides
         pads = [axis_pads(n, kk, ss, self.padding) for n, kk, ss in zip(x.shape[2:], k, s)]
         if self.mode == "max":
-            y = ops.max_pool2d(pad_hw(x, pads, value=-np.inf), k, s)
+            pool = ops.max_pool3d if self.rank == 3 else ops.max_pool2d
+            y = pool(pad_hw(x, pads, value=-np.inf), k, s)
         else:
-            y = ops.avg_pool2d(pad_hw(x, pads), k, s)
+            pool = ops.avg_pool3d if self.rank == 3 else ops.avg_pool2d
+            y = pool(pad_hw(x, pads), k, s)
             if any(b or a for b, a in pads):
                 ones = Tensor(np.ones((1, 1) + tuple(x.shape[2:]), x.dtype))
-                y = y / ops.avg_pool2d(pad_hw(ones, pads), k, s)
+                y = y / pool(pad_hw(ones, pads), k, s)
         return from_nchw(y, self.data_format, self.rank)
 
     def _channels_last(self, x):
