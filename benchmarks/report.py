@@ -210,6 +210,48 @@ def compute_table(results, step_flops, gemm):
     return header, rows
 
 
+#: issue 11's targets for the conv and recurrent workloads: deepgrad.nn against the
+#: faster peer (on the LSTM, PyTorch), and the peak RSS of the conv workloads (MiB).
+PEER_TARGETS = {"cnn_mnist": ("torch", "keras"), "cnn_cifar": ("torch", "keras"),
+                "lstm3": ("torch",)}
+RSS_TARGETS = {"cnn_mnist": 66, "cnn_cifar": 109}
+KERAS_TARGET = 0.95
+
+
+def targets_table(results, rss):
+    """(header, rows): each throughput and memory target, what this run measured, met or not.
+
+    deepgrad.nn against a peer: the median of the per-round ratios of the full rounds
+    (against the faster peer: the smaller of the two ratios). deepgrad.keras against
+    deepgrad.nn: the paired run's median (many short rounds of the two columns alone;
+    the full rounds' ratio is shown beside it). On a noisy machine the full rounds' ratio
+    of two columns this close moves by several percent from run to run, as much as the
+    5% margin it would be judged on; the paired run's is the same quantity measured
+    with six times more rounds, its 95% interval in the table.
+    """
+    rows = []
+    for (name, threads), (w, timing, _) in results.items():
+        peers = [p for p in PEER_TARGETS.get(name, ()) if p in timing]
+        if "deepgrad" in timing and peers:
+            worst = min(peers, key=lambda p: harness.paired_ratio(timing["deepgrad"], timing[p]))
+            r = harness.paired_ratio(timing["deepgrad"], timing[worst])
+            label = "faster of " + " and ".join(peers) if len(peers) > 1 else peers[0]
+            rows.append((f"deepgrad.nn >= 1.00x {label}", name, str(threads),
+                         f"{r:.3f}x (vs {worst})", "yes" if r >= 1.0 else "**no**"))
+        if "parity" in timing:
+            m, lo, hi = parity_interval(timing["parity"])
+            full = harness.paired_ratio(timing["deepgrad.keras"], timing["deepgrad"])
+            rows.append((f"deepgrad.keras >= {KERAS_TARGET:.2f}x deepgrad.nn (paired run)",
+                         name, str(threads), f"{m:.3f}x [{lo:.2f}, {hi:.2f}]; full rounds "
+                         f"{full:.3f}x", "yes" if m >= KERAS_TARGET else "**no**"))
+    for name, limit in RSS_TARGETS.items():
+        r = rss.get(f"deepgrad, {name}")
+        if r is not None:
+            rows.append((f"peak RSS <= {limit} MiB", name, "", f"{r['peak_mb']:.0f} MiB",
+                         "yes" if r["peak_mb"] <= limit else "**no**"))
+    return ("target", "workload", "threads", "measured", "met"), rows
+
+
 def text_table(header, rows):
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
     line = lambda cells: "  ".join(str(c).rjust(w) for c, w in zip(cells, widths))
@@ -282,7 +324,8 @@ def method_text(cfg, check_steps, tolerances):
         "show how much of a number is noise.")
 
 
-def markdown(results, imports, rss, info, method, command, backend, compute=None):
+def markdown(results, imports, rss, info, method, command, backend, compute=None,
+             targets=None):
     workloads = {name: w for (name, _), (w, _, _) in results.items()}
     descriptions = "\n".join(f"- **{n}** (seed {w.seed}): {w.description}, batch {w.batch}"
                               for n, w in workloads.items())
@@ -297,6 +340,19 @@ def markdown(results, imports, rss, info, method, command, backend, compute=None
         "diff` is the largest relative difference between a column's loss and its "
         "reference's over the first steps from identical weights.",
         descriptions,
+        *([] if not targets or not targets[1] else [
+            "## Targets",
+            "Issue 11's throughput and memory targets as this run measured them: "
+            "deepgrad.nn against the faster peer on the conv workloads and against PyTorch "
+            "on lstm3 (median of the full rounds' per-round ratios); deepgrad.keras "
+            f"against deepgrad.nn, >= {KERAS_TARGET:.2f}x on every workload, judged on the "
+            "paired run (the same ratio from many short rounds of the two columns alone, "
+            "its 95% interval in brackets; the full rounds' ratio, from rounds that also "
+            "hold the peers, is beside it, and on a noisy machine it moves by as much as "
+            "the 5% margin from run to run); the conv workloads' peak RSS. The dense "
+            "workloads' target (no slower than before a change) is an A/B between two "
+            "commits (`benchmarks/ab.py`), not a single run.",
+            markdown_table(*targets)]),
         "## deepgrad.nn vs PyTorch (and a hand-written NumPy step, dense models only)",
         markdown_table(*table("nn", results, backend)),
         best,

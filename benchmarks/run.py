@@ -32,7 +32,7 @@ from benchmarks import flops, harness, report         # noqa: E402
 from benchmarks.workloads import FRAMEWORKS, REFERENCES, WORKLOADS  # noqa: E402
 
 FULL = dict(repeats=11, target_s=0.75, warmup_s=0.5, pause_s=0.2, import_runs=5, rss_steps=500,
-            parity=dict(repeats=61, target_s=0.15, pause_s=0.05))
+            parity=dict(repeats=101, target_s=0.15, pause_s=0.05))
 QUICK = dict(repeats=3, target_s=0.08, warmup_s=0.05, pause_s=0.05, import_runs=1, rss_steps=30,
              parity=dict(repeats=5, target_s=0.05, pause_s=0.02))
 #: the two columns of the paired run: the same engine through its two front ends
@@ -75,7 +75,7 @@ def parse_args():
     p.add_argument("--repeats", type=int, help="interleaved rounds (default 11; quick 3)")
     p.add_argument("--parity-rounds", type=int,
                    help="short rounds of the paired deepgrad.keras/deepgrad.nn run after each "
-                        "workload (default 61; quick 5; 0: none)")
+                        "workload (default 101; quick 5; 0: none)")
     p.add_argument("--threads", type=_ints, default=[os.cpu_count()],
                    help="threads for PyTorch, TensorFlow and NumPy's BLAS; a list such as "
                         "1,2 runs everything once per count (default: all cores)")
@@ -197,13 +197,15 @@ def main():
     print("\n" + report.text_table(*compute))
     print("\n" + report.text_table(("measure", "value", "how"),
                                     report.extras_rows(imports, rss, args.keras_backend)))
+    targets = report.targets_table(results, rss)
+    print("\n" + report.text_table(*targets))
     print(f"\ntotal {time.perf_counter() - start:.1f} s")
     if args.markdown:
         method = report.method_text(cfg, CHECK_STEPS, TOLERANCES)
         command = shlex.join(["python", "benchmarks/run.py", *sys.argv[1:]])
         with open(args.markdown, "w") as f:
             f.write(report.markdown(results, imports, rss, info, method, command,
-                                    args.keras_backend, compute))
+                                    args.keras_backend, compute, targets))
         print(f"wrote {args.markdown}")
 
 
