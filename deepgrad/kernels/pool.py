@@ -12,14 +12,16 @@ set to its last NaN, as ``pool_tiled.nan_winners``. Backward: g at each window's
 winner (arg == k), +0 at its other positions, as PyTorch and TensorFlow route it (an
 infinite or NaN g stays at its winner; g itself, so a -0 stays -0 where their scatter-add
 into zeros gives +0), and 0 on the rows/columns past 2 Ho, 2 Wo that no window covers.
-Each row pair of dL/dx is zero-filled, then g stored at the winners: no branch and no
-product per position (cnn_cifar's first pool, NCHW, one thread: 0.52 ms, against 1.4 for
-``g * (arg == k)`` at the four positions and 2.5 for a select). Forward: one read of x
-and one write of y and arg, where the NumPy path makes eleven passes. Results equal the
-NumPy path's bit for bit (tests/kernels/test_kernels_pool.py).
+NCHW: each row pair of dL/dx is zero-filled, then g stored at the winners: no branch
+and no product per position (cnn_cifar's first pool, one thread: 0.52 ms, against 1.4 for
+``g * (arg == k)`` at the four positions and 2.5 for a select). Channels-last: each
+position's C values stored whole by a vectorised select, no zero fill first
+(``_backward_nhwc``). Forward: one read of x and one write of y and arg, where the NumPy
+path makes eleven passes. Results equal the NumPy path's bit for bit
+(tests/kernels/test_kernels_pool.py).
 
 Arrays are C-contiguous (but g of the nhwc and the ``relu`` backward kernels, read as
-stored). ``nchw``: x
+stored; the nhwc backward kernels also take ``v``, C elements of work space). ``nchw``: x
 (B, H, W) with B = N C, y and arg (B, Ho, Wo). ``nhwc``: x (N, H, W, C), y and arg
 (N, Ho, Wo, C).
 """
@@ -99,19 +101,11 @@ def max2x2_backward_nchw(g, arg, gx):
             gx[b, i, :] = zero
 
 
-@kernel("F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1]",
-        "F[:, :, :, :], uint8[:, :, :, ::1], F[:, :, :, ::1]")
-def max2x2_backward_nhwc(g, arg, gx):
-    zero = gx.dtype.type(0)
-    for n in range(g.shape[0]):
-        for i in range(g.shape[1]):
-            gx[n, 2 * i:2 * i + 2] = zero
-            for j in range(g.shape[2]):
-                for c in range(g.shape[3]):
-                    k = arg[n, i, j, c]
-                    gx[n, 2 * i + (k >> 1), 2 * j + (k & 1), c] = g[n, i, j, c]
-        for i in range(2 * g.shape[1], gx.shape[1]):
-            gx[n, i, :, :] = zero
+@kernel("F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1], F[::1]",
+        "F[:, :, :, :], uint8[:, :, :, ::1], F[:, :, :, ::1], F[::1]")
+def max2x2_backward_nhwc(g, arg, gx, v):
+    """Channels-last backward (x (N, H, W, C)); ``v``: C elements of work space."""
+    _backward_nhwc(g, g, arg, gx, v, False)
 
 
 @kernel("F[:, :, :, :], F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1]")
@@ -132,17 +126,63 @@ def max2x2_backward_relu_nchw(g, y, arg, gx):
                 gx[n, c, i, :] = zero
 
 
-@kernel("F[:, :, :, :], F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1]")
-def max2x2_backward_relu_nhwc(g, y, arg, gx):
-    """As ``max2x2_backward_relu_nchw``, channels-last (x (N, H, W, C))."""
+@kernel("F[:, :, :, ::1], F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1], F[::1]",
+        "F[:, :, :, :], F[:, :, :, ::1], uint8[:, :, :, ::1], F[:, :, :, ::1], F[::1]")
+def max2x2_backward_relu_nhwc(g, y, arg, gx, v):
+    """As ``max2x2_backward_relu_nchw``, channels-last (x (N, H, W, C)); ``v``: C
+    elements of work space."""
+    _backward_nhwc(g, y, arg, gx, v, True)
+
+
+@jit
+def _backward_nhwc(g, y, arg, gx, v, relu):
+    """dL/dx of channels-last 2 x 2 max pooling: per window, v = g (relu: g [y > 0]) over
+    the channels, then each of the four positions stored whole, v where the winner is
+    that position, +0 elsewhere: four contiguous, vectorised stores of C values, no zero
+    fill first and no scatter (the scatter into a zeroed row pair: cnn_mnist's pool,
+    (32, 13, 13, 32), one thread, 340 us, against 130 for this).
+
+    g is read as stored. A Dense layer's input gradient, reshaped by Flatten, is stored
+    transposed (samples fastest, see ``ops.linalg._gemm``); the windows are then visited
+    position by position, all samples at each, so the C x N block of g one position
+    reads stays in cache (sample by sample it reads one value per cache line; the same
+    pool: 430 -> 260 us). The loop nests are written out twice, not shared through a
+    helper: an array passed to a jitted helper per window costs reference counting in
+    every call (this kernel took 2.5x as long so).
+    """
     zero, one = gx.dtype.type(0), gx.dtype.type(1)
-    for n in range(g.shape[0]):
-        for i in range(g.shape[1]):
-            gx[n, 2 * i:2 * i + 2] = zero
-            for j in range(g.shape[2]):
-                for c in range(g.shape[3]):
-                    k = arg[n, i, j, c]
-                    gx[n, 2 * i + (k >> 1), 2 * j + (k & 1), c] = \
-                        g[n, i, j, c] * (one if y[n, i, j, c] > zero else zero)
-        for i in range(2 * g.shape[1], gx.shape[1]):
-            gx[n, i, :, :] = zero
+    N, Ho, Wo, C = g.shape
+    if g.strides[0] >= g.strides[3]:                  # g as stored by a sample's rows
+        for n in range(N):
+            for i in range(Ho):
+                for j in range(Wo):
+                    a, yy = arg[n, i, j], y[n, i, j]
+                    if relu:
+                        for c in range(C):
+                            v[c] = g[n, i, j, c] * (one if yy[c] > zero else zero)
+                    else:
+                        for c in range(C):
+                            v[c] = g[n, i, j, c]
+                    for k in range(4):
+                        d = gx[n, 2 * i + (k >> 1), 2 * j + (k & 1)]
+                        for c in range(C):
+                            d[c] = v[c] if a[c] == k else zero
+    else:                                             # g transposed: samples fastest
+        for i in range(Ho):
+            for j in range(Wo):
+                for n in range(N):
+                    a, yy = arg[n, i, j], y[n, i, j]
+                    if relu:
+                        for c in range(C):
+                            v[c] = g[n, i, j, c] * (one if yy[c] > zero else zero)
+                    else:
+                        for c in range(C):
+                            v[c] = g[n, i, j, c]
+                    for k in range(4):
+                        d = gx[n, 2 * i + (k >> 1), 2 * j + (k & 1)]
+                        for c in range(C):
+                            d[c] = v[c] if a[c] == k else zero
+    for n in range(N):                                # what no window covers: 0
+        for i in range(2 * Ho):
+            gx[n, i, 2 * Wo:] = zero
+        gx[n, 2 * Ho:] = zero

@@ -99,3 +99,41 @@ def test_strided_gradient_read_in_place(shape, dtype):
     expected = pool_tiled.backward(np.ascontiguousarray(g), arg, shape, True)
     np.testing.assert_array_equal(results[1], results[0])
     np.testing.assert_array_equal(results[1], expected)
+
+
+def _transposed(g):
+    """g's values stored as a Dense layer's transposed input gradient (samples fastest)."""
+    flat = g.reshape(g.shape[0], -1)
+    out = np.ascontiguousarray(flat.T).T.reshape(g.shape)
+    assert not out.flags.c_contiguous and np.array_equal(out, g, equal_nan=True)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("stored", ["contiguous", "transposed"])
+@pytest.mark.parametrize("shape", [(4, 6, 6, 8), (3, 7, 5, 2), (5, 9, 11, 33), (2, 4, 2, 1)])
+def test_channels_last_relu_backward(shape, stored, dtype):
+    """The channels-last backward after a ReLU (g [y > 0] at each winner; both visiting
+    orders of the kernel: g by samples' rows, and g transposed) equals the NumPy path's
+    masking then routing bit for bit, with signed zeros, NaN and infinite g, cropped
+    planes, at one and two threads."""
+    rng = np.random.default_rng(sum(shape) + len(stored))
+    x = np.maximum(rng.standard_normal(shape), 0).astype(dtype)     # after a ReLU
+    x.reshape(-1)[::5] = 0.0                                         # all-zero windows
+    out = (shape[1] // 2, shape[2] // 2)
+    y, arg = pool_tiled.forward(x, out, True)
+    g = rng.standard_normal(y.shape).astype(dtype)
+    k = min(12, g.size)
+    g.reshape(-1)[:k] = np.resize(np.array([-0.0, 0.0, np.nan, np.inf, -np.inf, -2.0],
+                                           dtype), k)
+    if stored == "transposed":
+        g = _transposed(g)
+    with np.errstate(invalid="ignore"):
+        with kernels.use(False):
+            expected = pool_tiled.backward(np.ascontiguousarray(g), arg, shape, True,
+                                           relu_out=y)
+        for n in (1, 2):
+            with kernels.use(True), threads(n):
+                got = pool_tiled.backward(g, arg, shape, True, relu_out=y)
+            bits = np.uint32 if dtype == np.float32 else np.uint64
+            np.testing.assert_array_equal(got.view(bits), expected.view(bits))
