@@ -105,14 +105,15 @@ def test_strided_arrays_take_the_strided_variant(built, dtype):
     g, arg = _pool_case(rng, dtype)
     k = _kernel(built, "pool", "max2x2_backward_nhwc")
     expect = np.zeros((2, 8, 12, 8), dtype)
-    pool_kernels.max2x2_backward_nhwc(g, arg, expect)
+    work = np.empty(g.shape[-1], dtype)             # the kernel's C elements of work space
+    pool_kernels.max2x2_backward_nhwc(g, arg, expect, work)
     out = np.zeros_like(expect)
-    k(g, arg, out)
+    k(g, arg, out, work)
     np.testing.assert_array_equal(out, expect)
     strided = np.asfortranarray(g)                  # the same values, other strides
     assert not strided.flags.c_contiguous
     out = np.zeros_like(expect)
-    k(strided, arg, out)
+    k(strided, arg, out, work)
     np.testing.assert_array_equal(out, expect)
 
 
