@@ -39,6 +39,22 @@ def bias_add(p, b):
     return p
 
 
+def bias_rows(p, b):
+    """``add(i, j)``: b added in place to rows i:j of p seen as (rows, n), for an op that
+    splits p over the threads itself (a channels-last convolution's output, n = O
+    channels: NumPy's row-broadcast add runs an inner loop of n per row; cnn_mnist's first
+    layer, (21632, 32) float32 in blocks of 4 samples: 290 us, the compiled loop 83)."""
+    p2 = p.reshape(-1, p.shape[-1])
+    k = _kernel("bias_add", p, b)
+    if k is None:
+        def add(i, j):
+            p2[i:j] += b
+    else:
+        def add(i, j):
+            k(p2[i:j], b)
+    return add
+
+
 def bias_relu(p, b):
     """max(p + b, 0) as a new array; ``p`` (..., n), ``b`` (n,) or None. Without the
     kernel, p += b first (in place)."""

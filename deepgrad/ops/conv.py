@@ -54,6 +54,7 @@ import numpy as np
 from deepgrad.autograd.function import Function, to_tensor
 from deepgrad.ops import conv_winograd
 from deepgrad.ops._util import operands
+from deepgrad.ops.bias_act import bias_rows
 from deepgrad.ops.layout import TO_NCHW, contiguous, stored_channels_last, to_channels_last
 from deepgrad.ops.im2col import (  # noqa: F401  (pool, fold and tests import them from here)
     col2im, col2im_last, compiled_im2col, crop_hw, im2col_into, pad_hw, sum_batch, view_as,
@@ -241,6 +242,7 @@ class ConvLast(Function):
                 or (lambda s, e: im2col_into(cols.reshape(win.shape), win, s, e))
 
         B = -(-N // FORWARD_BLOCKS)             # samples per GEMM: fixed by the shape
+        add_bias = None if b is None else bias_rows(y, b)
 
         def chunk(i, j):
             for k in range(i, j):
@@ -251,8 +253,8 @@ class ConvLast(Function):
                     np.matmul(cols[s:e].transpose(0, 2, 1), wmat, out=y3[s:e])
                 else:
                     np.matmul(cols[s * P:e * P], wmat, out=y[s * P:e * P])
-                if b is not None:
-                    y[s * P:e * P] += b
+                if add_bias is not None:
+                    add_bias(s * P, e * P)
 
         parallel_for(-(-N // B), chunk, work=N * P * (shape[1] + O))
         self.cols, self.w, self.geom = cols, w, (xp.shape[1:-1], stride, dilation, pads)
