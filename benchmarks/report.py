@@ -347,9 +347,10 @@ def markdown(results, imports, rss, info, method, command, backend, compute=None
             "on lstm3 (median of the full rounds' per-round ratios); deepgrad.keras "
             f"against deepgrad.nn, >= {KERAS_TARGET:.2f}x on every workload, judged on the "
             "paired run (the same ratio from many short rounds of the two columns alone, "
-            "its 95% interval in brackets; the full rounds' ratio, from rounds that also "
-            "hold the peers, is beside it, and on a noisy machine it moves by as much as "
-            "the 5% margin from run to run); the conv workloads' peak RSS. The dense "
+            "its 95% interval in brackets, which holds within this run only: fresh worker "
+            "processes can move it by a few percent; the full rounds' ratio, from rounds "
+            "that also hold the peers, is beside it, and on a noisy machine it moves by as "
+            "much as the 5% margin from run to run); the conv workloads' peak RSS. The dense "
             "workloads' target (no slower than before a change) is an A/B between two "
             "commits (`benchmarks/ab.py`), not a single run.",
             markdown_table(*targets)]),
