@@ -146,9 +146,10 @@ def _backward_nhwc(g, y, arg, gx, v, relu):
     transposed (samples fastest, see ``ops.linalg._gemm``); the windows are then visited
     position by position, all samples at each, so the C x N block of g one position
     reads stays in cache (sample by sample it reads one value per cache line; the same
-    pool: 430 -> 260 us). The loop nests are written out twice, not shared through a
-    helper: an array passed to a jitted helper per window costs reference counting in
-    every call (this kernel took 2.5x as long so).
+    pool: 430 -> 260 us). The loop nests are written out twice, not shared: an array
+    passed to a jitted helper per window costs reference counting in every call (this
+    kernel took 2.5x as long so), and one nest over a window counter, its order picked by
+    g's strides, costs a division per window (1.5-1.8x as long on the same pools).
     """
     zero, one = gx.dtype.type(0), gx.dtype.type(1)
     N, Ho, Wo, C = g.shape
