@@ -347,11 +347,14 @@ def blockwise(update, *arrays, block=1 << 16):
     """Run ``update(*slices)`` over ``block``-element blocks of the flattened ``arrays``, the
     blocks shared by the threads, or once on the arrays as they are when they hold fewer
     than two blocks or are not all C-contiguous of one shape (``None`` entries pass as
-    ``None``). For multi-pass elementwise updates (an optimizer's): every pass runs on one
-    block while it is in cache. The blocks depend on the size only, and each element's
+    ``None``; arrays in Fortran order run as their transposes). For multi-pass
+    elementwise updates (an optimizer's): every pass runs on one block while it is in
+    cache. The blocks depend on the size only, and each element's
     arithmetic is unchanged, so the bits are those of one whole-array call.
     """
-    first = arrays[0]
+    if not arrays[0].flags.c_contiguous and arrays[0].flags.f_contiguous:
+        arrays = [None if a is None else a.T for a in arrays]    # all transposed: the same
+    first = arrays[0]                                            # elementwise update
     if first.size < 2 * block or not all(
             a is None or (a.flags.c_contiguous and a.shape == first.shape) for a in arrays):
         update(*arrays)

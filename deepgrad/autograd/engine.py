@@ -74,10 +74,20 @@ def _topological_order(root_fns):
     return order
 
 
+#: ``getrefcount(base)`` in :func:`_owned` of a view's base that nothing but the view
+#: holds (the view's own reference, the local and the call's argument): a node's fresh
+#: product handed on transposed, as :class:`deepgrad.ops.linalg.Linear` hands a Fortran-
+#: ordered weight its gradient. Such a view becomes the leaf's ``.grad`` as it is; any
+#: other view is copied. Compared for equality, as :data:`FREE_REFS`.
+SOLE_BASE_REFS = 3
+
+
 def _owned(g, handed):
     """``g``, or a copy of it when it may be shared with the graph or the caller."""
     base = g if g.base is None else g.base
-    if g.base is not None or id(base) in handed or not g.flags.writeable:
+    if id(base) in handed or not g.flags.writeable or (g.base is not None and not (
+            type(base) is np.ndarray and base.base is None and base.size == g.size
+            and getrefcount(base) == SOLE_BASE_REFS)):
         g = g.copy()
     handed.add(id(g))
     return g

@@ -75,10 +75,10 @@ class Variable(Parameter):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        out = Variable(self.array.copy(), self.requires_grad, self.name, self.path,
-                       self.regularizer, self.constraint)
-        if self.grad is not None:
-            out.grad = Tensor._wrap(self.grad.array.copy())
+        out = Variable(Tensor._wrap(self.array.copy(order="K")), self.requires_grad,
+                       self.name, self.path, self.regularizer, self.constraint)
+        if self.grad is not None:                       # (order "K": a Dense kernel's)
+            out.grad = Tensor._wrap(self.grad.array.copy(order="K"))
         memo[id(self)] = out
         return out
 

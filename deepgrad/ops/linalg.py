@@ -102,7 +102,11 @@ class Linear(Function):
         (``kernel=True``)                                 db = sum over rows of G
 
     Each layout multiplies by the weight as it is stored (a transposed view, no copy), so
-    neither front pays a transpose.
+    neither front pays a transpose. The weight's gradient is made in the weight's memory
+    order (C or Fortran), so that an optimizer's one-pass kernels see one layout: the
+    Keras ``Dense`` kernel is stored as the transpose of a C-contiguous (out, in) array
+    (:class:`deepgrad.keras.layers.Dense`), and then computes the same three products
+    as PyTorch's layout, bit for bit.
 
     ``activation`` (Keras's ``Dense(activation=...)``, :mod:`deepgrad.ops.bias_act`):
     "relu" applies max(Y, 0), and backward first takes G [Y > 0]; "sigmoid" applies
@@ -142,9 +146,12 @@ class Linear(Function):
         gx = _gemm(g, w.T if kernel else w, c_order=False) if self.needs_grad[0] else None
         gw = None
         g2 = g.reshape(-1, g.shape[-1])
-        if self.needs_grad[1]:
+        if self.needs_grad[1]:                          # in the weight's memory order
             x2 = x.reshape(-1, x.shape[-1])
-            gw = parallel.matmul(x2.T, g2) if kernel else parallel.matmul(g2.T, x2)
+            stored_t = w.flags.f_contiguous and not w.flags.c_contiguous
+            gw = parallel.matmul(x2.T, g2) if kernel != stored_t else parallel.matmul(g2.T, x2)
+            if stored_t:                                # stored transposed: so is dW
+                gw = gw.T
         if len(self.needs_grad) == 3:
             return gx, gw, (g2.sum(axis=0) if self.needs_grad[2] else None)
         return gx, gw

@@ -113,3 +113,29 @@ def test_a_model_step_equals_the_copying_path(monkeypatch):
         results.append([p.grad.numpy().copy() for p in model.parameters()])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.skipif(platform.python_implementation() != "CPython",
+                    reason="the hand-over follows CPython's reference counts")
+def test_a_leaf_takes_a_transposed_fresh_product_as_it_is():
+    """A Fortran-ordered weight's gradient (Linear makes it as the transpose of a fresh
+    C-ordered product) becomes .grad without a copy, in the weight's order; a view of an
+    array something else holds (a transposed leaf handed the seed) is copied."""
+    k = dg.tensor(np.asfortranarray(_data(5, 3).astype(np.float32)), requires_grad=True)
+    x = dg.tensor(_data(4, 5, seed=1).astype(np.float32))
+    g = _data(4, 3, seed=2).astype(np.float32)
+    dg.ops.dense(x, k).backward(dg.tensor(g))
+    grad = k.grad.numpy()
+    assert grad.flags.f_contiguous and not grad.flags.c_contiguous and grad.base is not None
+    np.testing.assert_allclose(grad, x.numpy().T @ g, rtol=1e-6, atol=1e-6)
+    before = grad.copy()
+    dg.ops.dense(x, k).backward(dg.tensor(g))             # accumulates into the view
+    assert k.grad.numpy() is grad and np.array_equal(grad, 2 * before)
+
+    a = dg.tensor(_data(3, 4, seed=3), requires_grad=True)
+    seed = _data(4, 3, seed=4)
+    kept = seed.copy()
+    a.t().backward(dg.tensor(seed))                       # hands back seed.T: held by the caller
+    assert not np.shares_memory(a.grad.numpy(), seed)
+    a.grad.numpy()[...] = 0
+    np.testing.assert_array_equal(seed, kept)

@@ -278,3 +278,53 @@ def test_dense_gradient_from_the_transposed_product_matches_torch():
     np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(X.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
     np.testing.assert_allclose(K.grad.numpy(), tk.grad.numpy(), rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kernel", [False, True], ids=["linear", "dense"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("rows", [3, 32, 100])
+def test_weight_gradient_takes_the_weights_memory_order(dtype, kernel, order, rows):
+    """dW (dK) comes out in the weight's own memory order, C or Fortran, with the values
+    of the float64 formulas; the input gradient and the output are unchanged by it."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((rows, 300)).astype(dtype)
+    w = rng.standard_normal((40, 300)).astype(dtype)         # (out, in)
+    g = rng.standard_normal((rows, 40)).astype(dtype)
+    stored = w.T if kernel else w
+    stored = np.asfortranarray(stored) if order == "F" else np.ascontiguousarray(stored)
+    X, W = dg.tensor(x, requires_grad=True), dg.tensor(stored, requires_grad=True)
+    y = ops.dense(X, W) if kernel else ops.linear(X, W)
+    y.backward(dg.tensor(g))
+    x64, w64, g64 = x.astype(np.float64), w.astype(np.float64), g.astype(np.float64)
+    want_w = g64.T @ x64
+    tol = dict(rtol=1e-4, atol=1e-4) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.numpy(), x64 @ w64.T, **tol)
+    np.testing.assert_allclose(X.grad.numpy(), g64 @ w64, **tol)
+    np.testing.assert_allclose(W.grad.numpy(), want_w.T if kernel else want_w, **tol)
+    gw = W.grad.numpy()
+    assert gw.dtype == dtype
+    assert (gw.flags.f_contiguous and not gw.flags.c_contiguous) == (order == "F")
+    assert gw.flags.c_contiguous == (order == "C")
+
+
+@pytest.mark.parametrize("rows", [4, 32, 100])
+def test_fortran_ordered_kernel_computes_the_bits_of_the_pytorch_layout(rows):
+    """A Keras kernel K stored as the transpose of a C-contiguous W runs the products of
+    ``linear`` with W: the same output, dX and bias gradient, and dK = dW^T, bit for bit
+    (seed 004's Dense 5408 -> 128 among them, where the products are swapped)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((rows, 5408)).astype(np.float32)
+    w = (rng.standard_normal((128, 5408)) * 0.02).astype(np.float32)
+    b = rng.standard_normal(128).astype(np.float32)
+    g = rng.standard_normal((rows, 128)).astype(np.float32)
+    out = {}
+    for name, weight in (("linear", w), ("dense", w.T)):
+        X, W, B = (dg.tensor(a, requires_grad=True) for a in (x, weight, b))
+        (ops.dense if name == "dense" else ops.linear)(X, W, B).backward(dg.tensor(g))
+        out[name] = [X.grad.numpy(), W.grad.numpy(), B.grad.numpy()]
+        X2, W2, B2 = (dg.tensor(a) for a in (x, weight, b))
+        out[name].append((ops.dense if name == "dense" else ops.linear)(X2, W2, B2).numpy())
+    (dx0, dw, db0, y0), (dx1, dk, db1, y1) = out["linear"], out["dense"]
+    assert np.array_equal(y0, y1) and np.array_equal(dx0, dx1) and np.array_equal(db0, db1)
+    assert np.array_equal(dk, dw.T) and dk.flags.f_contiguous and dw.flags.c_contiguous

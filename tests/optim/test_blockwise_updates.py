@@ -56,3 +56,48 @@ def test_blockwise_leaves_small_or_strided_arrays_whole():
     parallel.blockwise(lambda x, y: seen.append(x.shape), np.zeros(7), np.zeros(7),  # small
                        block=4)
     assert seen[:8] == [(4,)] * 7 + [(2,)] and seen[8:] == [(6, 5), (7,)]
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+@pytest.mark.parametrize("amsgrad,epsilon_hat", [(False, False), (True, False), (False, True)])
+def test_adam_of_fortran_ordered_arrays_is_the_c_ordered_update(monkeypatch, compiled,
+                                                                amsgrad, epsilon_hat):
+    """A weight stored in Fortran order (a Keras Dense kernel) with its gradient and
+    moments in the same order: the update runs on the transposes (whole or by blocks, the
+    compiled kernel where there is one) and writes the same bits into the same arrays as
+    the update of C-ordered copies."""
+    from deepgrad import kernels
+    if compiled and not kernels.available() and kernels.build() is None:
+        pytest.skip("no compiled kernels")
+    monkeypatch.setattr(parallel, "MIN_WORK", 0)
+    took, real = [], rules._compiled_adam
+    monkeypatch.setattr(rules, "_compiled_adam", lambda *a: took.append(real(*a)) or took[-1])
+    rng = np.random.default_rng(1)
+    c_ordered = _adam_state(rng, (37, 101), np.float32, amsgrad)
+    for block in (1 << 40, 256):
+        monkeypatch.setattr(rules, "BLOCK", block)
+        want = [None if a is None else a.copy() for a in c_ordered]
+        fortran = [None if a is None else np.asfortranarray(a) for a in c_ordered]
+        ids = [None if a is None else id(a) for a in fortran]
+        with kernels.use(compiled):
+            rules.adam(*want[:4], 1e-3, 0.9, 0.999, 1e-8, 7, v_max=want[4],
+                       epsilon_hat=epsilon_hat)
+            rules.adam(*fortran[:4], 1e-3, 0.9, 0.999, 1e-8, 7, v_max=fortran[4],
+                       epsilon_hat=epsilon_hat)
+        for a, b, i in zip(want, fortran, ids):
+            if a is not None:
+                assert id(b) == i and b.flags.f_contiguous and not b.flags.c_contiguous
+                assert np.array_equal(a, b)
+        assert not np.array_equal(want[0], c_ordered[0])      # the update did something
+    assert took == [compiled] * 4                              # the kernel took both orders
+
+
+def test_blockwise_runs_fortran_ordered_arrays_as_their_transposes():
+    seen = []
+    a, b = np.asfortranarray(np.zeros((6, 5))), np.asfortranarray(np.ones((6, 5)))
+
+    def update(x, y):
+        seen.append(x.shape)
+        x += y
+    parallel.blockwise(update, a, b, block=4)
+    assert seen == [(4,)] * 7 + [(2,)] and np.array_equal(a, np.ones((6, 5)))

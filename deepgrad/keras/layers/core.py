@@ -27,6 +27,15 @@ class Dense(Layer):
     and one node's bookkeeping fewer forward and backward. The sigmoid's output hands its
     logits x K + b on, as :func:`deepgrad.keras.activations.sigmoid` does (made from the
     same product when a binary cross-entropy asks for them).
+
+    The kernel is stored in Fortran order: the transpose of a C-contiguous (units,
+    input_dim) array, PyTorch's ``Linear`` layout. Its shape, values and every use are
+    Keras's; only the memory order differs, and with it the three products: OpenBLAS
+    runs them as it runs ``nn.Linear``'s (:func:`deepgrad.ops.linalg._gemm`), which on
+    seed 004's Dense(5408 -> 128) is 15-25% faster than with the C-ordered (in, out)
+    kernel. The gradient and the optimizer's moments follow the kernel's order
+    (:class:`deepgrad.ops.linalg.Linear`, ``np.zeros_like``), and ``get_weights``
+    returns C-ordered copies.
     """
 
     float_inputs = True              # bool/int inputs become the layer's dtype
@@ -59,6 +68,7 @@ class Dense(Layer):
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
+        self.kernel.array = np.asfortranarray(self.kernel.array)     # see the docstring
         self.bias = self.add_weight(shape=(self.units,), name="bias",
                                     initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer,
