@@ -176,9 +176,9 @@ def adam(param, grad, m, v, lr, beta1, beta2, eps, step, v_max=None, epsilon_hat
 def _compiled_adam(param, grad, m, v, v_max, hyper):
     """Adam's update by :func:`deepgrad.kernels.optim.adam` (one pass, the same bits), in
     blocks shared by the threads; False where the kernels are off or the arrays don't suit
-    it (another dtype, not contiguous). Arrays all in Fortran order (a Keras ``Dense``
-    kernel and its gradient and moments) run as their C-contiguous transposes: the update
-    is elementwise, so it is the same update.
+    it (another dtype, not contiguous, not all in one memory order). Arrays all in
+    Fortran order (a Keras ``Dense`` kernel, its gradient and moments) run as they lie in
+    memory: the update is elementwise, so it is the same update.
 
     On the small tensors of a dense model the call's own Python is most of the cost (6
     tensors of seed 001's MLP: 52 us a step against 21 for the kernel calls), so it is
@@ -190,14 +190,12 @@ def _compiled_adam(param, grad, m, v, v_max, hyper):
     if k is None:
         return False
     arrays = (param, grad, m, v, v if v_max is None else v_max)
-    if not param.flags.c_contiguous and param.flags.f_contiguous:
-        arrays = tuple(a.T for a in arrays)     # stored transposed (a Keras Dense kernel)
-        shape = shape[::-1]
-    for a in arrays:
+    order = "C_CONTIGUOUS" if param.flags.c_contiguous else "F_CONTIGUOUS"
+    for a in arrays:                        # one memory order: ravel("K") pairs elements
         if type(a) is not np.ndarray or a.dtype != dtype or a.shape != shape \
-                or not a.flags.c_contiguous:
+                or not a.flags[order]:
             return False
-    flat = arrays if len(shape) == 1 else [a.reshape(-1) for a in arrays]
+    flat = arrays if len(shape) == 1 else [a.ravel("K") for a in arrays]
     global _adam_constants
     key, c = _adam_constants                # one read: another thread may replace it
     if key != (hyper, dtype):               # the same for every tensor of one step
