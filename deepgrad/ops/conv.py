@@ -56,6 +56,7 @@ from deepgrad.ops import conv_winograd
 from deepgrad.ops._util import operands
 from deepgrad.ops.bias_act import bias_rows
 from deepgrad.ops.layout import TO_NCHW, contiguous, stored_channels_last, to_channels_last
+from deepgrad.ops.shape import cat
 from deepgrad.ops.im2col import (  # noqa: F401  (pool, fold and tests import them from here)
     col2im, col2im_last, compiled_im2col, crop_hw, im2col_into, pad_hw, sum_batch, view_as,
     windows, windows_last)
@@ -398,15 +399,17 @@ def _bias(name, bias, n):
 
 # ----------------------------------------------------------------- convolution
 def _conv_last(name, n, input, weight, bias, stride, padding, dilation, groups):
-    """The channels-last convolution: x (N, *S, C) or (*S, C), Keras's weight (*K, C, O)."""
+    """The channels-last convolution: x (N, *S, C) or (*S, C), Keras's weight
+    (*K, C/groups, O). With groups > 1, group g (input channels g C/groups onwards, output
+    channels g O/groups onwards) is a :class:`ConvLast` of its own, on a slice of x and
+    of W, and the groups' outputs are concatenated on the channel axis."""
     x, w = operands(name, input, weight)
     if x.ndim not in (n + 1, n + 2) or w.ndim != n + 2:
         raise ValueError(f"{name}: channels_last expects a {n + 2}-D input (N, *spatial, C) "
                          f"(or {n + 1}-D unbatched) and a {n + 2}-D weight (*kernel, C, O); "
                          f"received input {tuple(x.shape)} and weight {tuple(w.shape)}")
-    if groups != 1:
-        raise ValueError(f"{name}: channels_last supports groups=1 only, received "
-                         f"groups={groups}")
+    if isinstance(groups, bool) or not isinstance(groups, (int, np.integer)) or groups < 1:
+        raise ValueError(f"{name}: groups must be a positive integer, received {groups!r}")
     if min(stride) < 1 or min(dilation) < 1 or min(w.shape) < 1:
         raise ValueError(f"{name}: stride and dilation must be positive and the weight "
                          f"non-empty, received stride={stride}, dilation={dilation}, weight "
@@ -414,22 +417,33 @@ def _conv_last(name, n, input, weight, bias, stride, padding, dilation, groups):
     unbatched = x.ndim == n + 1
     x = x.unsqueeze(0) if unbatched else x
     kernel, C, O = w.shape[:-2], w.shape[-2], w.shape[-1]
-    if x.shape[-1] != C:
+    if x.shape[-1] != C * groups or O % groups:
         raise ValueError(f"{name}: input has {x.shape[-1]} channels (last axis of "
-                         f"{tuple(x.shape)}), the weight of shape {tuple(w.shape)} expects {C}")
+                         f"{tuple(x.shape)}), the weight of shape {tuple(w.shape)} with "
+                         f"groups={groups} expects {C * groups} (and out channels {O} "
+                         f"divisible by groups)")
     pads = _padding(padding, kernel, dilation, stride, name)
     eff = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
     padded = tuple(s + pads[2 * i] + pads[2 * i + 1] for i, s in enumerate(x.shape[1:-1]))
     if any(p < e for p, e in zip(padded, eff)):
         raise ValueError(f"{name}: kernel size {eff} (dilated) is larger than the padded input "
                          f"size {padded}; input shape {tuple(x.shape)}")
-    params = dict(stride=stride, pads=pads, dilation=dilation)
-    if conv_winograd.chosen(x, w, C, O, kernel, stride, dilation, 1, padded):
-        params["winograd"] = True
-    if bias is None:
-        y = ConvLast.apply(x, w, **params)
+    b = None if bias is None else _bias(name, bias, O)
+    G = O // groups
+
+    def group(xg, wg, bg):
+        params = dict(stride=stride, pads=pads, dilation=dilation)
+        if conv_winograd.chosen(xg, wg, C, G, kernel, stride, dilation, 1, padded):
+            params["winograd"] = True
+        return ConvLast.apply(xg, wg, **params) if bg is None else ConvLast.apply(
+            xg, wg, bg, **params)
+
+    if groups == 1:
+        y = group(x, w, b)
     else:
-        y = ConvLast.apply(x, w, _bias(name, bias, O), **params)
+        y = cat([group(x[..., g * C:(g + 1) * C], w[..., g * G:(g + 1) * G],
+                       None if b is None else b[g * G:(g + 1) * G]) for g in range(groups)],
+                -1)
     return y.squeeze(0) if unbatched else y
 
 
@@ -474,8 +488,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
         weight: (O, C/groups, kh, kw); with ``channels_last`` Keras's (kh, kw, C, O).
         bias: (O,) or None.
         stride, dilation: int or (sh, sw).   padding: int, (ph, pw), 'same' or 'valid'.
-        groups: C and O are split into this many independent groups (1 with
-            ``channels_last``).
+        groups: C and O are split into this many independent groups (with
+            ``channels_last``, Keras's grouped kernel (kh, kw, C/groups, O)).
         channels_last (bool): Keras's layout for input, weight and output, computed as
             such (no transposes; :class:`ConvLast`).
     Returns:

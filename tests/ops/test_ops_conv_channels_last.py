@@ -149,8 +149,13 @@ def test_conv_channels_last_bad_input():
     x, w = dg.randn(2, 5, 5, 3), dg.randn(3, 3, 3, 4)
     with pytest.raises(ValueError, match=r"input has 2 channels .* expects 3"):
         ops.conv2d(dg.randn(2, 5, 5, 2), w, channels_last=True)
-    with pytest.raises(ValueError, match="groups=1 only, received groups=3"):
-        ops.conv2d(x, dg.randn(3, 3, 1, 3), groups=3, channels_last=True)
+    with pytest.raises(ValueError, match=r"groups=3 expects 6 \(and out channels 3"):
+        ops.conv2d(x, dg.randn(3, 3, 2, 3), groups=3, channels_last=True)
+    with pytest.raises(ValueError, match=r"out channels 4 divisible by groups"):
+        ops.conv2d(x, dg.randn(3, 3, 1, 4), groups=3, channels_last=True)
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="groups must be a positive integer"):
+            ops.conv2d(x, w, groups=bad, channels_last=True)
     with pytest.raises(ValueError, match=r"channels_last expects a 4-D input"):
         ops.conv2d(dg.randn(5, 5), w, channels_last=True)
     with pytest.raises(ValueError, match=r"larger than the padded input size \(5, 5\)"):
@@ -197,3 +202,52 @@ def test_max_pool2d_channels_last_against_keras():
 def test_max_pool2d_channels_last_refuses_indices():
     with pytest.raises(ValueError, match="return_indices=True is for the channels-first"):
         ops.max_pool2d(dg.randn(1, 4, 4, 2), 2, return_indices=True, channels_last=True)
+
+
+GROUPED = [
+    # (conv, x shape channels-last, w shape (*k, C/groups, O), stride, padding, dilation,
+    #  groups)
+    (ops.conv2d, (2, 6, 7, 6), (3, 3, 2, 9), 1, 1, 1, 3),
+    (ops.conv2d, (1, 7, 6, 4), (2, 3, 2, 4), (2, 1), 0, (1, 2), 2),
+    (ops.conv2d, (2, 8, 8, 32), (3, 3, 16, 32), 1, 1, 1, 2),      # Winograd per group
+    (ops.conv1d, (2, 9, 4), (3, 1, 8), 2, 1, 1, 4),                # depthwise-like
+    (ops.conv3d, (1, 4, 5, 4, 4), (2, 2, 2, 2, 4), 1, 0, 1, 2),
+]
+
+
+@pytest.mark.parametrize("conv,xs,ws,stride,padding,dilation,groups", GROUPED)
+@pytest.mark.parametrize("bias", [False, True])
+def test_grouped_channels_last_equals_channels_first(conv, xs, ws, stride, padding,
+                                                     dilation, groups, bias):
+    """Grouped channels-last convolution (one ConvLast per group, outputs concatenated):
+    forward and every gradient equal the NCHW grouped op's, transposed (float64)."""
+    rng = np.random.default_rng(6)
+    n = len(xs) - 2
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[-1])
+    to_first = (0, n + 1) + tuple(range(1, n + 1))
+    w_first = (n + 1, n) + tuple(range(n))
+    last = [dg.tensor(a, requires_grad=True) for a in (x, w, b)]
+    first = [dg.tensor(a, requires_grad=True) for a in
+             (x.transpose(to_first).copy(), w.transpose(w_first).copy(), b)]
+    y = conv(last[0], last[1], last[2] if bias else None, stride, padding, dilation, groups,
+             channels_last=True)
+    yf = conv(first[0], first[1], first[2] if bias else None, stride, padding, dilation,
+              groups)
+    back = (0,) + tuple(range(2, n + 2)) + (1,)
+    np.testing.assert_allclose(y.numpy(), yf.numpy().transpose(back), rtol=1e-12,
+                               atol=1e-12)
+    g = rng.standard_normal(y.shape)
+    (y * dg.tensor(g)).sum().backward()
+    (yf * dg.tensor(g.transpose(to_first).copy())).sum().backward()
+    w_back = tuple(range(2, n + 2)) + (1, 0)
+    for a, af, axes in zip(last, first, [back, w_back, (0,)]):
+        if a is last[2] and not bias:
+            assert a.grad is None
+            continue
+        np.testing.assert_allclose(a.grad.numpy(), af.grad.numpy().transpose(axes),
+                                   rtol=1e-12, atol=1e-12)
+    if F is not None and conv is ops.conv2d:               # and PyTorch's grouped conv
+        theirs = F.conv2d(torch.tensor(x).permute(0, 3, 1, 2), torch.tensor(w).permute(
+            3, 2, 0, 1), torch.tensor(b) if bias else None, stride, padding, dilation, groups)
+        np.testing.assert_allclose(y.numpy(), theirs.permute(0, 2, 3, 1).numpy(), rtol=1e-10,
+                                   atol=1e-10)

@@ -3,19 +3,21 @@ arguments, defaults, weight names and layouts), and the argument handling that
 DepthwiseConv2D/SeparableConv2D (:mod:`deepgrad.keras.layers.conv_depthwise`) share.
 
 The math lives in :func:`deepgrad.ops.conv2d` / :func:`deepgrad.ops.conv_transpose2d`.
-Conv1D/Conv2D/Conv3D in channels_last with groups=1 (Keras's default) call
-``ops.conv2d(..., channels_last=True)`` (``ops.conv3d`` for volumes) with the input and
-Keras's kernel (*k, in, filters) as they are: no layout conversion at all. The other cases
-(groups > 1, channels_first) run the NCHW op (weight (out, in/groups, *k)) and convert
-layouts, with differentiable ops, on every call. In channels_last, DepthwiseConv2D and
+Conv1D/Conv2D/Conv3D in channels_last call ``ops.conv2d(..., channels_last=True)``
+(``ops.conv3d`` for volumes) with the input and Keras's kernel (*k, in/groups, filters)
+as they are: no layout conversion at all (groups > 1: one channels-last convolution per
+group, on slices of the input and kernel). In channels_first they run the NCHW op
+(weight (out, in/groups, *k)) and convert the kernel's layout, with differentiable ops,
+on every call. In channels_last, DepthwiseConv2D and
 SeparableConv2D run :func:`deepgrad.ops.depthwise_conv2d` (Keras's (kh, kw, in,
 multiplier) kernel as it is; the separable 1x1 step is the channels-last conv), and
 Conv1DTranspose/Conv2DTranspose/Conv3DTranspose run
 :func:`~deepgrad.ops.conv_transpose_last.conv_transpose2d_last` (``conv_transpose3d_last``;
 Keras's (*k, filters, in) kernel as it is), converting nothing; in channels_first they
-convert as below:
+convert the kernel as below (:func:`to_nchw`/:func:`from_nchw` convert a channels_last
+input for the layers that have no channels-last op):
 
-    input   channels_last (N, H, W, C)  --permute-->  (N, C, H, W)   (and back after)
+    input   channels_first (N, C, H, W): as it is
     kernel  Keras (kh, kw, in/groups, filters)  --permute (3, 2, 0, 1)-->  (filters, in/g, kh, kw)
     1-D     (N, L, C) is the image (N, 1, L, C); kernel (k, in, out) is (1, k, in, out)
 
@@ -279,12 +281,12 @@ class _Conv(Layer):
         return lead + self.kernel_size, lead + self.strides, lead + self.dilation_rate
 
     def call(self, inputs):
-        if self.data_format == "channels_last" and self.groups == 1:
+        if self.data_format == "channels_last":
             return self.activation(self._call_channels_last(inputs))
         return self.activation(self._call_channels_first(inputs))
 
     def _call_channels_first(self, inputs):
-        """channels_first, or groups > 1: the NCHW op, converting layouts (see above)."""
+        """channels_first: the NCHW op, the kernel's layout converted (see above)."""
         x = to_nchw(inputs, self.data_format, self.rank)
         k, s, d = self._geometry()
         pads = [axis_pads(n, kk, ss, self.padding, dd)
@@ -313,7 +315,7 @@ class _Conv(Layer):
         else:
             x, padding = pad_hw(x, pads, channels_last=True), 0
         conv = ops.conv3d if self.rank == 3 else ops.conv2d
-        y = conv(x, kernel, self.bias, s, padding, d, channels_last=True)
+        y = conv(x, kernel, self.bias, s, padding, d, self.groups, channels_last=True)
         return ops.squeeze(y, 1) if self.rank == 1 else y
 
     def compute_output_shape(self, input_shape):
