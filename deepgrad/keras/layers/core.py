@@ -5,6 +5,7 @@ from deepgrad import ops
 from deepgrad.autograd.tensor import Tensor
 from deepgrad.keras import activations, constraints, initializers, random, regularizers
 from deepgrad.keras.layers.layer import InputSpec, Layer
+from deepgrad.ops.linalg import SWAP_MIN_SIZE
 
 
 class Dense(Layer):
@@ -28,12 +29,15 @@ class Dense(Layer):
     logits x K + b on, as :func:`deepgrad.keras.activations.sigmoid` does (made from the
     same product when a binary cross-entropy asks for them).
 
-    The kernel is stored in Fortran order: the transpose of a C-contiguous (units,
-    input_dim) array, PyTorch's ``Linear`` layout. Its shape, values and every use are
-    Keras's; only the memory order differs, and with it the three products: OpenBLAS
-    runs them as it runs ``nn.Linear``'s (:func:`deepgrad.ops.linalg._gemm`), which on
-    seed 004's Dense(5408 -> 128) is 15-25% faster than with the C-ordered (in, out)
-    kernel. The gradient and the optimizer's moments follow the kernel's order
+    A large float32 kernel (:data:`deepgrad.ops.linalg.SWAP_MIN_SIZE` elements or more,
+    where :func:`~deepgrad.ops.linalg._gemm` swaps a product's operands) is stored in
+    Fortran order: the transpose of a C-contiguous (units, input_dim) array, PyTorch's
+    ``Linear`` layout. Its shape, values and every use are Keras's; only the memory
+    order differs, and with it the three products: OpenBLAS runs them as it runs
+    ``nn.Linear``'s, bit for bit, which on seed 004's Dense(5408 -> 128) took 15-25% less
+    time than with the C-ordered (in, out) kernel (each layout in processes of its own).
+    Smaller kernels stay C-ordered: there the two orders measured within 3% of each
+    other. The gradient and the optimizer's moments follow the kernel's order
     (:class:`deepgrad.ops.linalg.Linear`, ``np.zeros_like``), and ``get_weights``
     returns C-ordered copies.
     """
@@ -68,7 +72,9 @@ class Dense(Layer):
                                       initializer=self.kernel_initializer,
                                       regularizer=self.kernel_regularizer,
                                       constraint=self.kernel_constraint)
-        self.kernel.array = np.asfortranarray(self.kernel.array)     # see the docstring
+        k = self.kernel.array
+        if k.dtype == np.float32 and k.size >= SWAP_MIN_SIZE:        # see the docstring
+            self.kernel.array = np.asfortranarray(k)
         self.bias = self.add_weight(shape=(self.units,), name="bias",
                                     initializer=self.bias_initializer,
                                     regularizer=self.bias_regularizer,
