@@ -77,18 +77,22 @@ def _topological_order(root_fns):
 #: ``getrefcount(base)`` in :func:`_owned` of a view's base that nothing but the view
 #: holds (the view's own reference, the local and the call's argument): a node's fresh
 #: product handed on transposed, as :class:`deepgrad.ops.linalg.Linear` hands a Fortran-
-#: ordered weight its gradient. Such a view becomes the leaf's ``.grad`` as it is; any
-#: other view is copied. Compared for equality, as :data:`FREE_REFS`.
+#: ordered weight its gradient. Such a view becomes the leaf's ``.grad`` as it is when it
+#: is laid out as the leaf is (same strides); any other view is copied, in the leaf's
+#: order. Compared for equality, as :data:`FREE_REFS`.
 SOLE_BASE_REFS = 3
 
 
-def _owned(g, handed):
-    """``g``, or a copy of it when it may be shared with the graph or the caller."""
+def _owned(g, handed, like=None):
+    """``g``, or a copy of it when it may be shared with the graph or the caller.
+    ``like``: the leaf's array, for a leaf's ``.grad`` (see :data:`SOLE_BASE_REFS`)."""
     base = g if g.base is None else g.base
     if id(base) in handed or not g.flags.writeable or (g.base is not None and not (
-            type(base) is np.ndarray and base.base is None and base.size == g.size
+            like is not None and g.strides == like.strides and type(base) is np.ndarray
+            and base.base is None and base.size == g.size
             and getrefcount(base) == SOLE_BASE_REFS)):
-        g = g.copy()
+        fortran = like is not None and like.flags.f_contiguous and not like.flags.c_contiguous
+        g = g.copy(order="F" if fortran else "C")
     handed.add(id(g))
     return g
 
@@ -96,7 +100,8 @@ def _owned(g, handed):
 def _accumulate_leaf(t, g, handed):
     """Add gradient ``g`` into leaf ``t.grad``, copying when ``g`` may be shared."""
     if t.grad is None:
-        t.grad = function._Tensor._wrap(_owned(g, handed))   # a plain Tensor, even for a Parameter
+        # a plain Tensor, even for a Parameter
+        t.grad = function._Tensor._wrap(_owned(g, handed, t.array))
     else:
         acc = t.grad.array
         if acc.shape != g.shape:
