@@ -432,11 +432,9 @@ def _conv_last(name, n, input, weight, bias, stride, padding, dilation, groups):
     G = O // groups
 
     def group(xg, wg, bg):
-        params = dict(stride=stride, pads=pads, dilation=dilation)
-        if conv_winograd.chosen(xg, wg, C, G, kernel, stride, dilation, 1, padded):
-            params["winograd"] = True
-        return ConvLast.apply(xg, wg, **params) if bg is None else ConvLast.apply(
-            xg, wg, bg, **params)
+        wino = bool(conv_winograd.chosen(xg, wg, C, G, kernel, stride, dilation, 1, padded))
+        return ConvLast.apply(xg, wg, *(() if bg is None else (bg,)), stride=stride,
+                              pads=pads, dilation=dilation, winograd=wino)
 
     if groups == 1:
         y = group(x, w, b)
